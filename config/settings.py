@@ -1,0 +1,169 @@
+"""Every setting sol15 reads, with its default; invalid values stop start-up with one line each.
+
+The names are the ▶ Environment contract in DESIGN.md. Values come from the
+process environment first, then from ``.env``. Money limits are ``Decimal``.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Settings whose values must never be echoed back in an error message.
+SECRET_SETTINGS = frozenset({"KALSHI_API_KEY", "API_TOKEN"})
+
+
+class KalshiEnv(StrEnum):
+    PROD = "prod"
+    DEMO = "demo"
+
+
+class LogLevel(StrEnum):
+    TRACE = "TRACE"
+    DEBUG = "DEBUG"
+    INFO = "INFO"
+    SUCCESS = "SUCCESS"
+    WARNING = "WARNING"
+    ERROR = "ERROR"
+    CRITICAL = "CRITICAL"
+
+
+class ConfigError(Exception):
+    """Invalid settings; ``lines`` holds one ``NAME: problem`` line per bad setting."""
+
+    def __init__(self, lines: list[str]) -> None:
+        super().__init__("\n".join(lines))
+        self.lines = lines
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        env_ignore_empty=True,
+        extra="ignore",
+        case_sensitive=False,
+        validate_default=True,
+    )
+
+    # Kalshi access
+    kalshi_api_key: SecretStr | None = None
+    kalshi_private_key_path: Path | None = None
+    kalshi_env: KalshiEnv = KalshiEnv.PROD
+    kalshi_api_base: str | None = None
+    kalshi_ws_url: str | None = None
+    dry_run_mode: bool = True
+
+    # storage and API
+    database_url: str = "sqlite:///data/sol15.db"
+    api_token: SecretStr | None = None
+    cors_origins: str = ""
+
+    # risk limits
+    max_position_size: Decimal = Field(Decimal("1000"), gt=0)
+    max_daily_loss: Decimal = Field(Decimal("500"), gt=0)
+    circuit_breaker_pct: Decimal = Field(Decimal("0.20"), gt=0, le=1)
+    max_concurrent_positions: int = Field(5, ge=1)
+    min_edge: Decimal = Field(Decimal("0.03"), ge=0, lt=1)
+
+    # logging and files
+    log_level: LogLevel = LogLevel.INFO
+    log_json: bool = False
+    log_dir: Path = Path("logs")
+    data_dir: Path = Path("data")
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("kalshi_api_base")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/") if value else value
+
+    @field_validator("kalshi_ws_url")
+    @classmethod
+    def _ws_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("ws://", "wss://")):
+            raise ValueError("must start with ws:// or wss://")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        if "://" not in value:
+            raise ValueError(
+                "must be a URL such as sqlite:///data/sol15.db or postgresql+psycopg://…"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _credentials_come_in_pairs(self) -> Settings:
+        if self.kalshi_api_key is not None and self.kalshi_private_key_path is None:
+            raise ValueError("KALSHI_PRIVATE_KEY_PATH: required when KALSHI_API_KEY is set")
+        if self.kalshi_private_key_path is not None and self.kalshi_api_key is None:
+            raise ValueError("KALSHI_API_KEY: required when KALSHI_PRIVATE_KEY_PATH is set")
+        return self
+
+    @property
+    def has_credentials(self) -> bool:
+        return self.kalshi_api_key is not None and self.kalshi_private_key_path is not None
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        return [origin.strip() for origin in self.cors_origins.split(",") if origin.strip()]
+
+
+_BOUNDS = {
+    "greater_than": ("must be > {gt}", "gt"),
+    "greater_than_equal": ("must be >= {ge}", "ge"),
+    "less_than": ("must be < {lt}", "lt"),
+    "less_than_equal": ("must be <= {le}", "le"),
+}
+_KINDS = {
+    "bool_parsing": "must be true or false",
+    "bool_type": "must be true or false",
+    "int_parsing": "must be a whole number",
+    "int_from_float": "must be a whole number",
+    "decimal_parsing": "must be a number",
+    "float_parsing": "must be a number",
+    "enum": "must be one of {expected}",
+    "literal_error": "must be one of {expected}",
+}
+
+
+def _describe(error: dict[str, Any]) -> str:
+    loc = error.get("loc", ())
+    kind = error.get("type", "")
+    ctx = error.get("ctx", {}) or {}
+    if kind in _BOUNDS:
+        template, key = _BOUNDS[kind]
+        problem = template.format(**{key: ctx.get(key)})
+    elif kind in _KINDS:
+        problem = _KINDS[kind].format(expected=ctx.get("expected", ""))
+    else:
+        problem = str(error.get("msg", "invalid")).removeprefix("Value error, ")
+    if not loc:  # a cross-field rule already names its setting
+        return problem
+    name = str(loc[0]).upper()
+    if name in SECRET_SETTINGS:
+        return f"{name}: {problem}"
+    value = error.get("input")
+    shown = value if isinstance(value, str) else repr(value)
+    return f"{name}: {problem}, got {shown}"
+
+
+def load_settings(env_file: str | Path | None = ".env", **overrides: Any) -> Settings:
+    """Read and validate the settings, or raise :class:`ConfigError` naming every bad one."""
+    try:
+        return Settings(_env_file=env_file, **overrides)  # type: ignore[call-arg]
+    except ValidationError as exc:
+        raise ConfigError([_describe(dict(e)) for e in exc.errors()]) from None

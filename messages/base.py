@@ -1,0 +1,73 @@
+"""Message conventions: frozen, slotted dataclasses with a ``type`` name, orjson-serializable.
+
+Actors talk only through these values. Being frozen they can be shared between
+threads without copies; being slotted they stay small and quick to build on the
+hot path; the ``type`` name is what the WebSocket feed and the ledger store.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from decimal import Decimal
+from enum import Enum
+from typing import Any, ClassVar, dataclass_transform
+
+import orjson
+
+_REGISTRY: dict[str, type[Message]] = {}
+
+
+class Message:
+    """Base of every message. Subclasses are made with :func:`message`."""
+
+    __slots__ = ()
+    type: ClassVar[str] = "message"
+
+
+@dataclass_transform(frozen_default=True, kw_only_default=False)
+def message(type_name: str) -> Callable[[type[Any]], Any]:
+    """Class decorator: a frozen, slotted dataclass registered under ``type_name``."""
+
+    def wrap(cls: type[Any]) -> Any:
+        if type_name in _REGISTRY:
+            raise ValueError(f"message type {type_name!r} is defined twice")
+        made = dataclasses.dataclass(frozen=True, slots=True)(cls)
+        made.type = type_name
+        _REGISTRY[type_name] = made
+        return made
+
+    return wrap
+
+
+def message_types() -> dict[str, type[Message]]:
+    """Every registered message class by its ``type`` name."""
+    return dict(_REGISTRY)
+
+
+def _default(value: object) -> object:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, frozenset | set):
+        return sorted(value)
+    if isinstance(value, BaseException):
+        return f"{type(value).__name__}: {value}"
+    raise TypeError(f"cannot serialize {type(value).__name__}")
+
+
+def to_wire(msg: Message) -> dict[str, Any]:
+    """The message as a JSON-ready dict with its ``type`` (Decimals become exact strings)."""
+    fields: dict[str, Any] = orjson.loads(to_json(msg))
+    return fields
+
+
+def to_json(msg: Message) -> bytes:
+    """``{"type": ..., **fields}`` as JSON bytes; Decimals are written as exact strings."""
+    body = {f.name: getattr(msg, f.name) for f in dataclasses.fields(msg)}  # type: ignore[arg-type]
+    return orjson.dumps(
+        {"type": msg.type, **body},
+        default=_default,
+        option=orjson.OPT_NON_STR_KEYS,
+    )

@@ -1,0 +1,48 @@
+"""Topic publish/subscribe between actors, by address name so subscriptions survive restarts."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+from runtime.address import Address
+
+# Topics the system uses; any other string works too.
+SPOT = "spot"
+BOOK = "book"
+SIGNALS = "signals"
+ORDERS = "orders"
+FILLS = "fills"
+SYSTEM = "system"
+
+
+class Bus:
+    """Delivers each published message by ``tell`` to every subscriber of its topic."""
+
+    def __init__(self, resolve: Callable[[str], Address]) -> None:
+        self._resolve = resolve
+        self._lock = threading.Lock()
+        # Copy-on-write tuples: publishing reads without taking the lock.
+        self._subscribers: dict[str, tuple[Address, ...]] = {}
+
+    def subscribe(self, topic: str, name: str) -> None:
+        address = self._resolve(name)
+        with self._lock:
+            current = self._subscribers.get(topic, ())
+            if address not in current:
+                self._subscribers[topic] = (*current, address)
+
+    def unsubscribe(self, topic: str, name: str) -> None:
+        with self._lock:
+            current = self._subscribers.get(topic, ())
+            self._subscribers[topic] = tuple(a for a in current if a.name != name)
+
+    def subscribers(self, topic: str) -> tuple[str, ...]:
+        return tuple(a.name for a in self._subscribers.get(topic, ()))
+
+    def publish(self, topic: str, message: object) -> int:
+        """Send to every subscriber; returns how many were addressed."""
+        targets = self._subscribers.get(topic, ())
+        for address in targets:
+            address.tell(message)
+        return len(targets)

@@ -1,0 +1,162 @@
+"""The command line as a user runs it: real processes, real signals."""
+
+from __future__ import annotations
+
+import os
+import selectors
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from app.bot import EXIT_ESCALATED, EXIT_FORCED, EXIT_OK, _Signals, supervise
+from app.cli import bot_parser
+from runtime.restart_policy import Backoff
+from runtime.supervisor import ChildSpec, SupervisorSpec
+from runtime.system import ActorSystem
+from tests.runtime.actors import FailingStart, Journal, Recorder
+
+ROOT = Path(__file__).resolve().parents[2]
+RUN = [sys.executable, str(ROOT / "run.py")]
+
+
+def _env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("KALSHI_", "MAX_", "MIN_EDGE"))}
+    env.update(extra)
+    return env
+
+
+def _wait_for_line(proc: subprocess.Popen[str], needle: str, timeout: float = 30.0) -> str:
+    """Read stderr until a line containing ``needle`` appears (bounded by ``timeout``)."""
+    assert proc.stderr is not None
+    selector = selectors.DefaultSelector()
+    selector.register(proc.stderr, selectors.EVENT_READ)
+    deadline = time.monotonic() + timeout
+    seen = []
+    while time.monotonic() < deadline:
+        if not selector.select(timeout=deadline - time.monotonic()):
+            break
+        line = proc.stderr.readline()
+        if not line:
+            break
+        seen.append(line)
+        if needle in line:
+            return line
+    raise AssertionError(f"{needle!r} not seen; stderr was:\n{''.join(seen)}")
+
+
+def test_help_documents_every_option() -> None:
+    result = subprocess.run(
+        [*RUN, "--help"], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 0
+    for option in (
+        "--mode",
+        "--host",
+        "--port",
+        "--duration",
+        "--chaos",
+        "--db",
+        "--live",
+        "exchange-sim",
+    ):
+        assert option in result.stdout
+    documented = {a.option_strings[-1] for a in bot_parser()._actions if a.option_strings}
+    assert all(option in result.stdout for option in documented)
+
+
+@pytest.mark.slow
+def test_duration_runs_and_exits_zero(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [*RUN, "--duration", "1"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+        env=_env(),
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "sim mode" in result.stderr
+    assert "shutting down: stop requested" in result.stderr
+    assert (tmp_path / "logs" / "sol15.log").exists()
+
+
+@pytest.mark.slow
+def test_sigterm_gives_an_orderly_stop(tmp_path: Path) -> None:
+    proc = subprocess.Popen(RUN, stderr=subprocess.PIPE, text=True, cwd=tmp_path, env=_env())
+    try:
+        _wait_for_line(proc, "sol15 running")
+        proc.send_signal(signal.SIGTERM)
+        _wait_for_line(proc, "shutting down: stop requested")
+        assert proc.wait(timeout=30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+
+
+def test_invalid_settings_exit_2_with_one_line_each(tmp_path: Path) -> None:
+    env = _env(MAX_DAILY_LOSS="-5", MIN_EDGE="abc")
+    result = subprocess.run(
+        RUN, capture_output=True, text=True, timeout=60, cwd=tmp_path, env=env, check=False
+    )
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        "config error: MAX_DAILY_LOSS: must be > 0, got -5",
+        "config error: MIN_EDGE: must be a number, got abc",
+    ]
+
+
+def test_live_without_confirmation_is_refused(tmp_path: Path) -> None:
+    env = _env(
+        KALSHI_API_KEY="kid-secret-1",
+        KALSHI_PRIVATE_KEY_PATH=str(tmp_path / "k.pem"),
+        DRY_RUN_MODE="false",
+    )
+    result = subprocess.run(
+        RUN, capture_output=True, text=True, timeout=60, cwd=tmp_path, env=env, check=False
+    )
+    assert result.returncode == 2
+    assert "pass --live" in result.stderr
+    assert "kid-secret-1" not in result.stderr
+
+
+def test_bad_arguments_are_refused() -> None:
+    result = subprocess.run(
+        [*RUN, "--port", "99999"], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 2
+    assert "--port: must be between 1 and 65535" in result.stderr
+
+
+def test_second_interrupt_forces_exit(monkeypatch: pytest.MonkeyPatch) -> None:
+    exits: list[int] = []
+    monkeypatch.setattr(os, "_exit", exits.append)
+    stop = threading.Event()
+    handler = _Signals(stop)
+    handler._handle(signal.SIGINT, None)
+    assert stop.is_set() and exits == []
+    handler._handle(signal.SIGINT, None)
+    assert exits == [EXIT_FORCED]
+
+
+def test_supervise_returns_zero_after_an_orderly_stop() -> None:
+    stop = threading.Event()
+    stop.set()
+    spec = SupervisorSpec("root", (ChildSpec.of("a", Recorder, Journal()),))
+    assert supervise(ActorSystem(seed=1), spec, stop, duration=None) == EXIT_OK
+
+
+def test_root_escalation_makes_the_process_exit_non_zero() -> None:
+    journal = Journal()
+    never = ChildSpec.of("never", FailingStart, journal, [10**6])
+    spec = SupervisorSpec(
+        "root", (never,), max_restarts=2, within=60.0, backoff=Backoff(0.0, 1.0, 0.0, 0.0)
+    )
+    code = supervise(ActorSystem(seed=1), spec, threading.Event(), duration=30)
+    assert code == EXIT_ESCALATED
+    assert journal.of("start") == ["never"] * 3  # first start + the two restarts it was allowed

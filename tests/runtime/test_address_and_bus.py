@@ -1,0 +1,56 @@
+"""Addresses, dead letters and the topic bus."""
+
+from __future__ import annotations
+
+import pytest
+
+from runtime.address import ActorUnavailable
+from runtime.clock import SimClock
+from runtime.faults import crash
+from runtime.quiescence import quiesce, settle
+from runtime.supervisor import ChildSpec, SupervisorSpec
+from runtime.system import ActorSystem
+from tests.runtime.actors import Add, Get, Journal, Recorder
+
+
+def test_messages_to_an_unknown_name_are_dead_letters(system: ActorSystem) -> None:
+    system.tell("nobody", Add(1))
+    system.tell("nobody", Add(2))
+    assert system.dead_letters.by_name["nobody"] == 2
+    assert [d.message_type for d in system.dead_letters.recent] == ["Add", "Add"]
+    with pytest.raises(ActorUnavailable):
+        system.ask("nobody", Get())
+    assert system.dead_letters.total == 3
+
+
+def test_messages_after_shutdown_are_dead_letters(system: ActorSystem) -> None:
+    system.start(SupervisorSpec("root", (ChildSpec.of("a", Recorder, Journal()),)))
+    system.shutdown()
+    system.tell("a", Add(1))
+    assert system.dead_letters.by_name["a"] == 1
+
+
+def test_bus_delivers_to_every_subscriber_across_restarts(
+    system: ActorSystem, clock: SimClock
+) -> None:
+    journal = Journal()
+    children = tuple(ChildSpec.of(n, Recorder, journal) for n in ("x", "y"))
+    system.start(SupervisorSpec("root", children))
+    system.bus.subscribe("spot", "x")
+    system.bus.subscribe("spot", "y")
+    system.bus.subscribe("spot", "y")  # idempotent
+    assert system.bus.subscribers("spot") == ("x", "y")
+    assert system.bus.publish("spot", Add(1)) == 2
+    crash(system, "x")
+    system.bus.publish("spot", Add(2))  # x is restarting: held for its next incarnation
+    settle(system, clock)
+    assert (
+        system.ask("x", Get()) == 2
+    )  # incarnation 2 got the held message (1 died with incarnation 1)
+    assert system.ask("y", Get()) == 3
+    system.bus.unsubscribe("spot", "x")
+    system.bus.publish("spot", Add(4))
+    quiesce(system)
+    assert system.ask("x", Get()) == 2
+    assert system.ask("y", Get()) == 7
+    assert system.bus.publish("nobody-listens", Add(1)) == 0
