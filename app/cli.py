@@ -104,6 +104,6 @@ def _run_subcommand(name: str, argv: list[str]) -> int:
     if name == "exchange-sim":
         from simulator.cli import main as exchange_sim
 
-        return exchange_sim(argv)
+        return int(exchange_sim(argv))
     print(f"run.py {name}: not yet available in this version of sol15", file=sys.stderr)
     return 2

@@ -315,7 +315,7 @@ class Supervisor(SupervisedActor):
         grandchildren: tuple[TreeNode, ...] = ()
         if child.spec.kind == "supervisor" and child.ref is not None and child.state == "running":
             try:
-                grandchildren = child.ref.ask(GetTree(), timeout=2.0)
+                grandchildren = child.ref.ask(GetTree(), block=True, timeout=2.0)
             except (pykka.ActorDeadError, pykka.Timeout):
                 grandchildren = ()
         return TreeNode(

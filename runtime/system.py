@@ -98,7 +98,7 @@ class ActorSystem:
         alive = root is not None and root.is_alive()
         children: tuple[TreeNode, ...] = ()
         if root is not None and alive:
-            children = root.ask(GetTree(), timeout=timeout)
+            children = root.ask(GetTree(), block=True, timeout=timeout)
         return TreeNode(
             name=spec.id,
             kind="supervisor",
