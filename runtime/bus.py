@@ -14,6 +14,9 @@ SIGNALS = "signals"
 ORDERS = "orders"
 FILLS = "fills"
 SYSTEM = "system"
+MARKETS = "markets"  # MarketInfo and lifecycle changes
+STATUS = "status"  # RiskStatus, StrategyStatus
+ALERTS = "alerts"
 
 
 class Bus:
