@@ -1,0 +1,184 @@
+"""``exchange-sim``: run the simulated Kalshi exchange on its own.
+
+Without ``--public-key`` a demo key pair is created (once) under the data
+directory and its key id, private-key path, REST base and WebSocket URL are
+printed, so any Kalshi client can connect. SIGINT/SIGTERM stop it cleanly
+(exit 0). The SOL index is logged at INFO once per second.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import sys
+import uuid
+from dataclasses import replace
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from loguru import logger
+
+from kalshi.auth import KeyFileError, generate_private_key, private_key_pem, public_key_pem
+from simulator.clock import wall_clock
+from simulator.config import ConfigError, ExchangeConfig, IndexConfig, MarketCalibration
+from simulator.exchange import Exchange
+from simulator.faults import Faults
+from simulator.keys import KeyRegistry
+from simulator.server import SimServer
+
+DEFAULT_DATA_DIR = Path("data/exchange-sim")
+DEMO_USER = "demo"
+
+
+def _decimal(text: str) -> Decimal:
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not value.is_finite() or value < 0:
+        raise argparse.ArgumentTypeError(f"must be a non-negative number: {text!r}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="exchange-sim",
+        description="A local exchange that speaks Kalshi's REST and WebSocket API "
+        "(KXSOL15M markets on a simulated SOL index).",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    parser.add_argument("--port", type=int, default=8100, help="port to listen on (0: any)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed of the whole run")
+    parser.add_argument(
+        "--window-seconds", type=int, default=900, help="market window length (>= 60)"
+    )
+    parser.add_argument("--volatility", type=float, default=None, help="annualized SOL volatility")
+    parser.add_argument(
+        "--lag-seconds",
+        type=int,
+        default=None,
+        help="how far the market makers' fair value lags the index",
+    )
+    parser.add_argument(
+        "--starting-balance", type=_decimal, default=None, help="dollars for each new user"
+    )
+    parser.add_argument("--key-id", help="API key id to register (with --public-key)")
+    parser.add_argument("--public-key", type=Path, help="PEM public key of that API key")
+    parser.add_argument(
+        "--data-dir", type=Path, default=DEFAULT_DATA_DIR, help="where the demo key pair lives"
+    )
+    parser.add_argument("--heartbeat-seconds", type=float, default=10.0, help="WS ping interval")
+    return parser
+
+
+def _demo_key(data_dir: Path) -> tuple[str, Path, bytes]:
+    """The demo key pair under ``data_dir``, created on first use (private key 0600)."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    private_path = data_dir / "demo-private-key.pem"
+    public_path = data_dir / "demo-public-key.pem"
+    id_path = data_dir / "demo-key-id.txt"
+    if private_path.exists() and public_path.exists() and id_path.exists():
+        os.chmod(private_path, 0o600)
+        return id_path.read_text().strip(), private_path, public_path.read_bytes()
+    key = generate_private_key()
+    fd = os.open(private_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(private_key_pem(key))
+    os.chmod(private_path, 0o600)
+    public = public_key_pem(key.public_key())
+    public_path.write_bytes(public)
+    key_id = str(uuid.uuid4())
+    id_path.write_text(key_id + "\n")
+    return key_id, private_path, public
+
+
+def build_config(args: argparse.Namespace) -> ExchangeConfig:
+    config = ExchangeConfig(seed=args.seed, window_seconds=args.window_seconds)
+    if args.volatility is not None:
+        config = replace(config, index=replace(IndexConfig(), volatility=args.volatility))
+    if args.lag_seconds is not None:
+        config = replace(
+            config,
+            calibration=replace(MarketCalibration(), fair_value_lag_seconds=args.lag_seconds),
+        )
+    if args.starting_balance is not None:
+        config = replace(config, starting_balance=args.starting_balance)
+    config.validate()
+    return config
+
+
+def main(argv: list[str]) -> int:
+    args = build_parser().parse_args(argv)
+    if (args.key_id is None) != (args.public_key is None):
+        print("exchange-sim: --key-id and --public-key go together", file=sys.stderr)
+        return 2
+    try:
+        config = build_config(args)
+    except ConfigError as exc:
+        print(f"exchange-sim: {exc}", file=sys.stderr)
+        return 2
+    private_path: Path | None = None
+    try:
+        if args.public_key is not None:
+            key_id, public = args.key_id, args.public_key.read_bytes()
+        else:
+            key_id, private_path, public = _demo_key(args.data_dir)
+    except OSError as exc:
+        print(f"exchange-sim: cannot read or write key files: {exc}", file=sys.stderr)
+        return 2
+
+    exchange = Exchange(config, start=wall_clock())
+    keys = KeyRegistry()
+    user_id = exchange.create_user(DEMO_USER if private_path is not None else f"key:{key_id}")
+    try:
+        keys.register(key_id, public, user_id)
+    except KeyFileError as exc:
+        print(f"exchange-sim: {exc}", file=sys.stderr)
+        return 2
+    server = SimServer(
+        exchange,
+        clock=wall_clock,
+        keys=keys,
+        faults=Faults(config.seed),
+        host=args.host,
+        port=args.port,
+        heartbeat_seconds=args.heartbeat_seconds or None,
+        log_index=True,
+    )
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        try:
+            await server.start()
+        except OSError as exc:
+            raise SystemExit(
+                f"exchange-sim: cannot listen on {args.host}:{args.port}: {exc}"
+            ) from None
+        print(f"KALSHI_API_BASE={server.api_base}", flush=True)
+        print(f"KALSHI_WS_URL={server.ws_url}", flush=True)
+        print(f"KALSHI_API_KEY={key_id}", flush=True)
+        if private_path is not None:
+            print(f"KALSHI_PRIVATE_KEY_PATH={private_path.resolve()}", flush=True)
+        try:
+            await stop.wait()
+        finally:
+            logger.info("stopping the exchange simulator")
+            await server.stop()
+
+    try:
+        asyncio.run(run())
+    except SystemExit as exc:
+        if isinstance(exc.code, str):
+            print(exc.code, file=sys.stderr)
+            return 1
+        raise
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main(sys.argv[1:]))

@@ -1,0 +1,176 @@
+"""Settings of the simulated exchange, and the calibration of its simulated traders.
+
+Every number that makes the simulated market look like the real KXSOL15M market
+lives in :class:`MarketCalibration`, each with the measurement (from
+``../shared/KALSHI.md``, recorded production data May–Aug 2026) it reproduces.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from kalshi.units import DEFAULT_PRICE_RANGES, PriceLevels
+
+SECONDS_PER_YEAR = 365 * 86_400  # crypto trades every day: a 365-day year
+SETTLEMENT_WINDOW_SECONDS = 60  # the averaged final minute of CF Benchmarks prints
+REFERENCE_WINDOW_SECONDS = 900  # the real series' window; calibration is stated for it
+
+
+class ConfigError(ValueError):
+    """A configuration the exchange cannot run with; the message names the setting."""
+
+
+@dataclass(frozen=True, slots=True)
+class IndexConfig:
+    """The simulated SOLUSD_RTI: GBM plus rare jumps, one print per second.
+
+    The default volatility reproduces KALSHI.md's median absolute 15-minute
+    change of 0.14%: median |N(0, s)| = 0.6745 s, so s = 0.2076% per 15 minutes,
+    and 0.2076% × sqrt(365 × 96) ≈ 0.39 annualized.
+    """
+
+    start_price: Decimal = Decimal("75.00")  # strikes were $60–86 in the measured period
+    volatility: float = 0.39  # annualized, 365-day year
+    jumps_per_day: float = 4.0
+    jump_sd: float = 0.003  # log-return standard deviation of one jump (0.3%)
+    decimals: int = 4  # each print is rounded to this many decimals
+    index_id: str = "SOLUSD_RTI"
+
+    def validate(self) -> None:
+        if self.start_price <= 0:
+            raise ConfigError("index.start_price must be positive")
+        if not 0 <= self.volatility <= 10:
+            raise ConfigError("index.volatility must be between 0 and 10 (annualized)")
+        if self.jumps_per_day < 0 or self.jump_sd < 0:
+            raise ConfigError("index.jumps_per_day and index.jump_sd must be >= 0")
+        if not 0 <= self.decimals <= 8:
+            raise ConfigError("index.decimals must be between 0 and 8")
+
+
+@dataclass(frozen=True, slots=True)
+class MarketCalibration:
+    """How the simulated market makers and noise traders behave.
+
+    Times are "seconds left" in a 900-second window; shorter windows are
+    compressed onto the same schedule (see :meth:`scaled_left`).
+    """
+
+    # Median YES spread by time left (KALSHI.md): about 2¢ with 14–9 minutes left,
+    # 1¢ at 5, 0.8¢ at 2, 0.5¢ in the last minute. Linear in between. In the middle
+    # price band the tick is 1¢, so sub-cent spreads appear only in the tails.
+    spread_schedule: tuple[tuple[int, Decimal], ...] = (
+        (900, Decimal("0.020")),
+        (540, Decimal("0.020")),
+        (300, Decimal("0.010")),
+        (120, Decimal("0.008")),
+        (60, Decimal("0.005")),
+        (0, Decimal("0.005")),
+    )
+    # Depth at the best price: median about 10–13 contracts (KALSHI.md), so the
+    # best level is drawn uniformly from 8..14 (median 11).
+    best_size: tuple[int, int] = (8, 14)
+    # Deeper levels: thicker, so a sweep walks a few ticks rather than the whole book.
+    deep_size: tuple[int, int] = (10, 40)
+    depth_levels: int = 6
+    # The market makers' fair value uses the index as it was this many seconds ago:
+    # a model that reacts faster finds edge, a slower one does not.
+    fair_value_lag_seconds: int = 5
+    # Each requote adds N(0, noise) to the makers' fair value (dollars).
+    fair_value_noise: float = 0.004
+    # Chance per second that the makers refresh their ladder even when their price did
+    # not move; with the price moves this gives "the best quote changes in about two of
+    # three 5-second polls" (KALSHI.md).
+    requote_probability: float = 0.15
+    # Noise-trader orders per minute by time left. KALSHI.md measured about 67 trades a
+    # minute 4–6 minutes before close; an order that sweeps several levels prints several
+    # trades (about 1.25 per order here), so 54 orders a minute give about 67 trades.
+    # Quieter early in the window.
+    taker_orders_per_minute: tuple[tuple[int, float], ...] = (
+        (900, 24.0),
+        (420, 45.0),
+        (360, 54.0),
+        (240, 54.0),
+        (60, 48.0),
+        (0, 32.0),
+    )
+    # Trade size: KALSHI.md measured a median trade of 3 contracts (mean 17). An order
+    # that walks the thin book prints several smaller trades, so orders are drawn a
+    # little smaller: a lognormal with median 2 and mean 17 (sigma = sqrt(2 ln(17/2)))
+    # gives trades with a median of 3. Their mean stays near 7: at most a couple of
+    # levels are swept (``taker_reach_ticks``), so the largest orders are not filled whole.
+    trade_size_median: float = 2.0
+    trade_size_mean: float = 17.0
+    trade_size_max: int = 250
+    # How far past the best price a noise trader's IOC limit reaches (in ticks).
+    taker_reach_ticks: int = 2
+
+    def scaled_left(self, seconds_left: float, window_seconds: int) -> float:
+        """Seconds left mapped onto the 900-second schedule."""
+        return seconds_left * REFERENCE_WINDOW_SECONDS / window_seconds
+
+    def validate(self) -> None:
+        if self.best_size[0] < 1 or self.best_size[1] < self.best_size[0]:
+            raise ConfigError("calibration.best_size must be a (low, high) range with low >= 1")
+        if self.deep_size[0] < 1 or self.deep_size[1] < self.deep_size[0]:
+            raise ConfigError("calibration.deep_size must be a (low, high) range with low >= 1")
+        if self.depth_levels < 1:
+            raise ConfigError("calibration.depth_levels must be >= 1")
+        if self.fair_value_lag_seconds < 0:
+            raise ConfigError("calibration.fair_value_lag_seconds must be >= 0")
+        if self.trade_size_mean < self.trade_size_median or self.trade_size_median < 1:
+            raise ConfigError("calibration.trade_size_mean must be >= trade_size_median >= 1")
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesConfig:
+    """The one series the exchange lists, as ``GET /series/{ticker}`` shows it."""
+
+    ticker: str = "KXSOL15M"
+    title: str = "SOL price up or down in next 15 mins?"
+    fee_type: str = "quadratic"  # 15-minute crypto series: no maker fee (KALSHI.md ⚠)
+    fee_multiplier: Decimal = Decimal(1)
+
+    def validate(self) -> None:
+        if self.fee_type not in {"quadratic", "quadratic_with_maker_fees", "flat"}:
+            raise ConfigError(
+                "series.fee_type must be quadratic, quadratic_with_maker_fees or flat"
+            )
+        if self.fee_multiplier < 0:
+            raise ConfigError("series.fee_multiplier must be >= 0")
+
+
+@dataclass(frozen=True, slots=True)
+class ExchangeConfig:
+    """Everything the pure core needs; the same config and seed give the same run."""
+
+    seed: int = 0
+    window_seconds: int = 900
+    index: IndexConfig = field(default_factory=IndexConfig)
+    calibration: MarketCalibration = field(default_factory=MarketCalibration)
+    series: SeriesConfig = field(default_factory=SeriesConfig)
+    price_levels: PriceLevels = field(default_factory=lambda: PriceLevels(DEFAULT_PRICE_RANGES))
+    starting_balance: Decimal = Decimal("10000")  # dollars, for each new user
+    determination_delay_seconds: int = 2  # close → determined
+    settlement_timer_seconds: int = 3  # determined → finalized (payouts credited)
+    market_makers: bool = True
+    noise_traders: bool = True
+    record_events: bool = True  # keep an outbox of events for the WebSocket feed
+    index_retain_seconds: int = 7_200
+
+    def validate(self) -> None:
+        if self.window_seconds < 60:
+            # Tickers carry the close time to the minute: two windows closing in the same
+            # minute would share a ticker.
+            raise ConfigError(
+                "window_seconds must be at least 60: shorter windows would share a ticker"
+            )
+        if self.window_seconds > 86_400:
+            raise ConfigError("window_seconds must be at most 86400")
+        if self.starting_balance < 0:
+            raise ConfigError("starting_balance must be >= 0")
+        if self.determination_delay_seconds < 0 or self.settlement_timer_seconds < 0:
+            raise ConfigError("determination_delay_seconds and settlement_timer_seconds >= 0")
+        self.index.validate()
+        self.calibration.validate()
+        self.series.validate()

@@ -1,0 +1,419 @@
+"""The exchange core: index, markets, matching, portfolios and simulated traders.
+
+Pure and single-threaded: no I/O, no clock. Time moves only through
+:meth:`Exchange.advance` (and the ``now`` given to each request), one whole
+second at a time, so the same seed and the same sequence of calls always give
+the same state. Each second: a new index print; market lifecycle (close,
+determine, finalize, open, list the next window); expiries; the makers requote;
+noise traders trade.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from kalshi.units import ONE, ZERO, PriceLevels
+from simulator import errors
+from simulator.config import SETTLEMENT_WINDOW_SECONDS, ExchangeConfig
+from simulator.events import (
+    Event,
+    EventCreated,
+    IndexTick,
+    LifecycleEvent,
+    Outbox,
+    PositionEvent,
+    TickerEvent,
+)
+from simulator.ids import IdFactory, stable_id
+from simulator.index import IndexProcess
+from simulator.markets import MarketState, window_open_at_or_before
+from simulator.matching import MatchingEngine
+from simulator.orders import OrderRequest, OrderSnapshot
+from simulator.portfolio import Account, Fill, PositionState, SettlementRecord
+from simulator.traders import MakerDesk, NoiseTraders
+
+INTERNAL_BALANCE = Decimal(10) ** 12
+MAKER_USER = stable_id("user:simulated-market-maker")
+NOISE_USER = stable_id("user:simulated-noise-traders")
+
+
+@dataclass(frozen=True, slots=True)
+class TopOfBook:
+    """Best prices and sizes; an empty side shows bid 0 and ask 1, as Kalshi does."""
+
+    yes_bid: Decimal
+    yes_ask: Decimal
+    yes_bid_size: Decimal
+    yes_ask_size: Decimal
+
+    @property
+    def no_bid(self) -> Decimal:
+        return ONE - self.yes_ask
+
+    @property
+    def no_ask(self) -> Decimal:
+        return ONE - self.yes_bid
+
+    @property
+    def spread(self) -> Decimal:
+        return self.yes_ask - self.yes_bid
+
+
+class Exchange:
+    """One simulated Kalshi exchange listing one series."""
+
+    def __init__(self, config: ExchangeConfig | None = None, *, start: float) -> None:
+        self.config = config if config is not None else ExchangeConfig()
+        self.config.validate()
+        cfg = self.config
+        self.window = cfg.window_seconds
+        self.levels: PriceLevels = cfg.price_levels
+        self.ids = IdFactory(cfg.seed)
+        self.outbox = Outbox(cfg.record_events)
+        start_second = int(start)
+        warmup = self.window + 2 * SETTLEMENT_WINDOW_SECONDS
+        self.index = IndexProcess(
+            cfg.index, cfg.seed, start_second - warmup, max(cfg.index_retain_seconds, warmup * 2)
+        )
+        self.index.extend_to(start_second)
+        self.accounts: dict[str, Account] = {}
+        self.markets: dict[str, MarketState] = {}
+        self._by_open: dict[int, MarketState | None] = {}  # None: window left unlisted
+        self._live: list[MarketState] = []  # not yet finalized, oldest first
+        self.engine = MatchingEngine(self.accounts, self.ids, cfg.series, self.levels, self.outbox)
+        maker = self._add_account(MAKER_USER, INTERNAL_BALANCE, internal=True)
+        noise = self._add_account(NOISE_USER, INTERNAL_BALANCE, internal=True)
+        self.makers = MakerDesk(
+            self.engine,
+            maker,
+            index=self.index,
+            calibration=cfg.calibration,
+            levels=self.levels,
+            window_seconds=self.window,
+            seed=cfg.seed,
+        )
+        self.noise = NoiseTraders(
+            self.engine,
+            noise,
+            calibration=cfg.calibration,
+            levels=self.levels,
+            window_seconds=self.window,
+            seed=cfg.seed,
+        )
+        self._ticker_state: dict[str, tuple[Decimal, ...]] = {}
+        self._second = start_second
+        self._now = float(start)
+
+        self._list_upcoming(start_second)
+        self._trade(start_second)
+        self._flush_tickers(start_second)
+        self.outbox.drain()  # nobody can be listening yet
+
+    # --- time -----------------------------------------------------------------------
+
+    @property
+    def now(self) -> float:
+        """The latest time the exchange has seen."""
+        return self._now
+
+    def advance(self, now: float) -> None:
+        """Process every whole second up to ``now``; earlier times are ignored."""
+        if now <= self._now:
+            return
+        target = int(now)
+        while self._second < target:
+            self._second += 1
+            self._step(self._second)
+        self._now = now
+
+    def _step(self, t: int) -> None:
+        for new in self.index.extend_to(t):
+            close = -(-new.ts // self.window) * self.window
+            self.outbox.emit(
+                IndexTick(
+                    self.config.index.index_id,
+                    new,
+                    self.index.trailing_average(new.ts),
+                    self.index.final_minute_average(new.ts, close),
+                )
+            )
+        for market in list(self._live):
+            self._lifecycle(market, t)
+        self._list_upcoming(t)
+        self.engine.expire(t, self.markets)
+        self._trade(t)
+        self._flush_tickers(t)
+
+    def _lifecycle(self, market: MarketState, t: int) -> None:
+        if market.status == "initialized" and t >= market.open_ts:
+            self._activate(market, t)
+        if market.status == "active" and t >= market.close_ts:
+            self._close(market, t)
+        if (
+            market.status == "closed"
+            and t >= market.close_ts + self.config.determination_delay_seconds
+        ):
+            self._determine(market, t)
+        if (
+            market.status == "determined"
+            and market.determined_ts is not None
+            and t >= market.determined_ts + self.config.settlement_timer_seconds
+        ):
+            self._finalize(market, t)
+
+    def _list_upcoming(self, t: int) -> None:
+        """Keep the current window's market and the next one listed."""
+        current_open = window_open_at_or_before(t, self.window)
+        for open_ts in (current_open, current_open + self.window):
+            if open_ts not in self._by_open:
+                market = self._list_market(open_ts, t)
+                if market is not None and t >= market.open_ts:
+                    self._activate(market, t)
+
+    def _trade(self, t: int) -> None:
+        for market in self._live:
+            if market.status != "active":
+                continue
+            if self.config.market_makers:
+                self.makers.step(market, t)
+            if self.config.noise_traders:
+                self.noise.step(market, t)
+
+    # --- lifecycle ------------------------------------------------------------------
+
+    def _list_market(self, open_ts: int, t: int) -> MarketState | None:
+        market = MarketState.for_window(self.config.series.ticker, open_ts, self.window, t)
+        if market.ticker in self.markets:
+            # Two windows named alike (the repeated hour when New York leaves daylight
+            # time): the first keeps the name; the second window is not listed.
+            self._by_open[open_ts] = None
+            return None
+        self.markets[market.ticker] = market
+        self._by_open[open_ts] = market
+        self._live.append(market)
+        self.outbox.emit(EventCreated(market.event_ticker, t))
+        self.outbox.emit(LifecycleEvent(market.ticker, "created", t))
+        return market
+
+    def _activate(self, market: MarketState, t: int) -> None:
+        market.floor_strike = self.index.settlement_average(market.open_ts)
+        market.status = "active"
+        market.updated_ts = t
+        self.outbox.emit(LifecycleEvent(market.ticker, "activated", t))
+        self.outbox.emit(LifecycleEvent(market.ticker, "metadata_updated", t))
+
+    def _close(self, market: MarketState, t: int) -> None:
+        self.engine.cancel_all(market, t, "CloseCancel")
+        self.makers.forget(market.ticker)
+        market.status = "closed"
+        market.updated_ts = t
+
+    def _determine(self, market: MarketState, t: int) -> None:
+        assert market.floor_strike is not None
+        value = self.index.settlement_average(market.close_ts)
+        market.expiration_value = value
+        market.result = "yes" if value >= market.floor_strike else "no"
+        market.status = "determined"
+        market.determined_ts = t
+        market.updated_ts = t
+        self.outbox.emit(LifecycleEvent(market.ticker, "determined", t))
+
+    def _finalize(self, market: MarketState, t: int) -> None:
+        assert market.result is not None
+        for user_id in sorted(market.participants):
+            account = self.accounts[user_id]
+            state = account.positions.get(market.ticker)
+            if state is None:
+                continue
+            record = account.settle(state, market.result, t)
+            if record is not None and not account.internal:
+                account.settlements.append(record)
+                self.outbox.emit(
+                    PositionEvent(
+                        user_id,
+                        market.ticker,
+                        state.position,
+                        state.exposure,
+                        state.realized_pnl,
+                        state.fees_paid,
+                        state.volume,
+                    )
+                )
+        market.open_interest = ZERO
+        market.status = "finalized"
+        market.settled_ts = t
+        market.updated_ts = t
+        self._live.remove(market)
+        self.outbox.emit(LifecycleEvent(market.ticker, "settled", t))
+
+    # --- users ----------------------------------------------------------------------
+
+    def _add_account(self, user_id: str, balance: Decimal, internal: bool = False) -> Account:
+        account = Account(user_id, balance, internal=internal, keep_history=not internal)
+        self.accounts[user_id] = account
+        return account
+
+    def create_user(self, name: str, balance: Decimal | None = None) -> str:
+        """Open an account (idempotent by name); returns its user id."""
+        user_id = stable_id(f"user:{name}")
+        if user_id not in self.accounts:
+            start = self.config.starting_balance if balance is None else balance
+            self._add_account(user_id, start).updated_ts = self._now
+        return user_id
+
+    def account(self, user_id: str) -> Account:
+        account = self.accounts.get(user_id)
+        if account is None or account.internal:
+            raise errors.not_found("unknown user", f"user_id={user_id}")
+        return account
+
+    # --- trading --------------------------------------------------------------------
+
+    def place_order(
+        self, user_id: str, request: OrderRequest, now: float | None = None
+    ) -> OrderSnapshot:
+        """Create an order; raises :class:`ExchangeError` when it is refused."""
+        if now is not None:
+            self.advance(now)
+        account = self.account(user_id)
+        market = self.markets.get(request.ticker)
+        if market is None:
+            # CreateOrder declares no 404 in the spec: an unknown ticker is a bad request.
+            raise errors.ExchangeError(
+                400, errors.MARKET_NOT_FOUND, "market not found", f"ticker={request.ticker}"
+            )
+        order = self.engine.submit(market, account, request, self._now)
+        self._flush_tickers(self._now)
+        return order.snapshot()
+
+    def cancel_order(
+        self, user_id: str, order_id: str, now: float | None = None
+    ) -> tuple[OrderSnapshot, Decimal]:
+        """Cancel a resting order; 404 when it is unknown or no longer resting."""
+        if now is not None:
+            self.advance(now)
+        account = self.account(user_id)
+        order = account.orders.get(order_id)
+        if order is None:
+            raise errors.not_found("order not found", f"order_id={order_id}")
+        reduced = self.engine.cancel(self.markets[order.ticker], account, order, self._now)
+        self._flush_tickers(self._now)
+        return order.snapshot(), reduced
+
+    def get_order(self, user_id: str, order_id: str) -> OrderSnapshot:
+        order = self.account(user_id).orders.get(order_id)
+        if order is None:
+            raise errors.not_found("order not found", f"order_id={order_id}")
+        return order.snapshot()
+
+    def orders(self, user_id: str) -> list[OrderSnapshot]:
+        """The user's orders, newest first."""
+        return [order.snapshot() for order in reversed(self.account(user_id).order_list)]
+
+    def fills(self, user_id: str) -> list[Fill]:
+        """The user's fills, newest first."""
+        return list(reversed(self.account(user_id).fills))
+
+    def settlements(self, user_id: str) -> list[SettlementRecord]:
+        return list(reversed(self.account(user_id).settlements))
+
+    def positions(self, user_id: str) -> list[PositionState]:
+        """The user's positions by ticker (every market traded or with resting orders)."""
+        account = self.account(user_id)
+        return [account.positions[ticker] for ticker in sorted(account.positions)]
+
+    def balance(self, user_id: str) -> Decimal:
+        return self.account(user_id).balance
+
+    def portfolio_value(self, user_id: str) -> Decimal:
+        """Held contracts at the bid of their side (what they would sell for now)."""
+        total = ZERO
+        for state in self.account(user_id).positions.values():
+            if state.position == ZERO:
+                continue
+            market = self.markets[state.ticker]
+            top = self.top_of_book(market)
+            bid = top.yes_bid if state.position > ZERO else top.no_bid
+            total += abs(state.position) * bid
+        return total
+
+    # --- market data ----------------------------------------------------------------
+
+    def market(self, ticker: str) -> MarketState:
+        market = self.markets.get(ticker)
+        if market is None:
+            raise errors.not_found("market not found", f"ticker={ticker}")
+        return market
+
+    def all_markets(self) -> list[MarketState]:
+        """Every market, the latest window first."""
+        return sorted(self.markets.values(), key=lambda m: m.close_ts, reverse=True)
+
+    def current_market(self) -> MarketState | None:
+        """The market open for trading now, if any."""
+        for market in self._live:
+            if market.status == "active":
+                return market
+        return None
+
+    def top_of_book(self, market: MarketState) -> TopOfBook:
+        yes_best, no_best = market.best_bids()
+        return TopOfBook(
+            yes_bid=yes_best if yes_best is not None else ZERO,
+            yes_ask=ONE - no_best if no_best is not None else ONE,
+            yes_bid_size=market.book.yes.size_at(yes_best) if yes_best is not None else ZERO,
+            yes_ask_size=market.book.no.size_at(no_best) if no_best is not None else ZERO,
+        )
+
+    def orderbook(
+        self, ticker: str, depth: int = 0
+    ) -> tuple[list[tuple[Decimal, Decimal]], list[tuple[Decimal, Decimal]]]:
+        """YES and NO bid levels ascending (best last); ``depth`` > 0 keeps the best N."""
+        market = self.market(ticker)
+        yes = market.book.yes.levels()
+        no = market.book.no.levels()
+        if depth > 0:
+            yes, no = yes[-depth:], no[-depth:]
+        return yes, no
+
+    def drain_events(self) -> list[Event]:
+        return self.outbox.drain()
+
+    def _flush_tickers(self, t: float, markets: Iterable[MarketState] | None = None) -> None:
+        if not self.outbox.enabled:
+            return
+        for market in markets if markets is not None else self._live:
+            if market.status not in ("active", "closed"):
+                continue
+            top = self.top_of_book(market)
+            state = (
+                top.yes_bid,
+                top.yes_ask,
+                top.yes_bid_size,
+                top.yes_ask_size,
+                market.last_price,
+                market.volume,
+                market.open_interest,
+            )
+            if self._ticker_state.get(market.ticker) == state:
+                continue
+            self._ticker_state[market.ticker] = state
+            self.outbox.emit(
+                TickerEvent(
+                    ticker=market.ticker,
+                    market_id=market.market_id,
+                    last_price=market.last_price,
+                    yes_bid=top.yes_bid,
+                    yes_ask=top.yes_ask,
+                    yes_bid_size=top.yes_bid_size,
+                    yes_ask_size=top.yes_ask_size,
+                    volume=market.volume,
+                    open_interest=market.open_interest,
+                    dollar_volume=int(market.dollar_volume),
+                    dollar_open_interest=int(market.open_interest * market.last_price),
+                    last_trade_size=market.last_trade_size,
+                    ts=t,
+                )
+            )

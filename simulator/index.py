@@ -1,0 +1,147 @@
+"""The simulated CF Benchmarks SOL index (SOLUSD_RTI): one print per second.
+
+A seeded geometric Brownian motion with occasional jumps. Prints are kept (for
+a bounded time) so the trailing 60-second averages that set strikes and settle
+markets can be taken exactly, in Decimal.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass
+from decimal import Decimal
+
+from simulator.config import SECONDS_PER_YEAR, SETTLEMENT_WINDOW_SECONDS, IndexConfig
+
+AVERAGE_QUANTUM = Decimal("0.00000001")  # averages carry 8 decimals, as CF Benchmarks' do
+
+
+@dataclass(frozen=True, slots=True)
+class IndexPrint:
+    ts: int  # Unix seconds
+    value: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class WindowAverage:
+    """An average of prints with the bounds it was taken over (Unix ms)."""
+
+    value: Decimal
+    count: int
+    start_ms: int
+    end_ms_exclusive: int
+
+
+class IndexProcess:
+    """Generates and keeps the prints; all times are whole Unix seconds."""
+
+    def __init__(self, config: IndexConfig, seed: int, first_ts: int, retain_seconds: int) -> None:
+        self._config = config
+        self._rng = random.Random(f"index:{seed}")
+        self._quantum = Decimal(1).scaleb(-config.decimals)
+        dt = 1.0 / SECONDS_PER_YEAR
+        self._drift = -0.5 * config.volatility**2 * dt
+        self._step_sd = config.volatility * math.sqrt(dt)
+        self._jump_probability = config.jumps_per_day / 86_400
+        self._log_price = math.log(float(config.start_price))
+        self._retain = max(retain_seconds, 2 * SETTLEMENT_WINDOW_SECONDS + 1)
+        self._first_ts = first_ts
+        self._values: list[Decimal] = [config.start_price.quantize(self._quantum)]
+
+    @property
+    def sigma_per_second(self) -> float:
+        """The per-second log-return standard deviation of the diffusion part."""
+        return self._step_sd
+
+    @property
+    def first_ts(self) -> int:
+        return self._first_ts
+
+    @property
+    def last_ts(self) -> int:
+        return self._first_ts + len(self._values) - 1
+
+    def latest(self) -> IndexPrint:
+        return IndexPrint(self.last_ts, self._values[-1])
+
+    def extend_to(self, ts: int) -> list[IndexPrint]:
+        """Generate every print up to and including ``ts``; returns the new ones."""
+        new: list[IndexPrint] = []
+        rng = self._rng
+        while self.last_ts < ts:
+            step = self._drift + self._step_sd * rng.gauss(0.0, 1.0)
+            if self._jump_probability and rng.random() < self._jump_probability:
+                step += rng.gauss(0.0, self._config.jump_sd)
+            self._log_price += step
+            value = Decimal(repr(math.exp(self._log_price))).quantize(self._quantum)
+            self._values.append(value)
+            new.append(IndexPrint(self.last_ts, value))
+        self._trim()
+        return new
+
+    def _trim(self) -> None:
+        excess = len(self._values) - self._retain
+        if excess > 1024:  # trim in chunks: deleting a list prefix is O(n)
+            del self._values[:excess]
+            self._first_ts += excess
+
+    def value_at(self, ts: int) -> Decimal | None:
+        """The print at ``ts``; the earliest kept one before that; ``None`` after the last."""
+        if ts > self.last_ts:
+            return None
+        return self._values[max(0, ts - self._first_ts)]
+
+    def prints_between(self, after: int, upto: int) -> list[Decimal]:
+        """Prints with ``after < ts <= upto`` that exist (and are still kept)."""
+        lo = max(after + 1, self._first_ts)
+        hi = min(upto, self.last_ts)
+        if hi < lo:
+            return []
+        return self._values[lo - self._first_ts : hi - self._first_ts + 1]
+
+    def settlement_average(self, close_ts: int) -> Decimal:
+        """The simple average of the prints in ``(close - 60, close]``.
+
+        This is the settlement value of a market closing at ``close_ts`` and the
+        strike of the one opening then. With fewer prints (the index started
+        recently) it averages those there are; with none, the earliest print.
+        """
+        values = self.prints_between(close_ts - SETTLEMENT_WINDOW_SECONDS, close_ts)
+        if not values:
+            first = self.value_at(close_ts)
+            values = [first if first is not None else self._values[-1]]
+        return (sum(values, Decimal(0)) / len(values)).quantize(AVERAGE_QUANTUM)
+
+    def trailing_average(self, ts: int) -> WindowAverage:
+        """``avg_60s_data`` of the print at ``ts``: prior prints in ``[ts - 60, ts)``.
+
+        Falls back to the print itself when there is no prior one, as the
+        cfbenchmarks_value channel specifies.
+        """
+        values = self.prints_between(ts - SETTLEMENT_WINDOW_SECONDS - 1, ts - 1)
+        if values:
+            average = sum(values, Decimal(0)) / len(values)
+        else:
+            current = self.value_at(ts)
+            average = current if current is not None else self._values[-1]
+        return WindowAverage(
+            average.quantize(AVERAGE_QUANTUM),
+            len(values),
+            (ts - SETTLEMENT_WINDOW_SECONDS) * 1000,
+            ts * 1000,
+        )
+
+    def final_minute_average(self, ts: int, close_ts: int) -> WindowAverage | None:
+        """``last_60s_windowed_average_15min``: prints in ``(close - 60, ts]``, in the final minute."""
+        if not close_ts - SETTLEMENT_WINDOW_SECONDS < ts <= close_ts:
+            return None
+        values = self.prints_between(close_ts - SETTLEMENT_WINDOW_SECONDS, ts)
+        if not values:
+            return None
+        return WindowAverage(
+            (sum(values, Decimal(0)) / len(values)).quantize(AVERAGE_QUANTUM),
+            len(values),
+            (close_ts - SETTLEMENT_WINDOW_SECONDS) * 1000,
+            ts * 1000 + 1,
+        )

@@ -1,0 +1,28 @@
+"""The benchmark scripts still run and print the figures the README quotes (tiny sizes)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import orjson
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.slow
+def test_order_roundtrip_prints_its_json_figures() -> None:
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "order_roundtrip.py"), "--orders", "20", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    figures = orjson.loads(result.stdout)
+    assert figures["orders"] == 20
+    for key in ("create_p50_us", "create_p99_us", "cancel_p50_us", "cancel_p99_us"):
+        assert 0 < figures[key] < 1_000_000
+    assert figures["create_p50_us"] <= figures["create_p99_us"]
