@@ -21,6 +21,7 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import itertools
 import threading
@@ -761,6 +762,11 @@ def _opt_int(value: object) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
+def _log_failure(future: concurrent.futures.Future[Any]) -> None:
+    if not future.cancelled() and future.exception() is not None:
+        logger.warning("kalshi ws command failed: {!r}", future.exception())
+
+
 class WebSocketThread:
     """Runs a :class:`KalshiWebSocket` on its own event loop in a daemon thread.
 
@@ -844,6 +850,13 @@ class WebSocketThread:
 
     def call(self, make: Callable[[], Awaitable[T]], timeout: float = 10.0) -> T:
         """Run ``make()`` on the client's loop and wait for its result."""
+        return self.submit(make).result(timeout)
+
+    def submit(self, make: Callable[[], Awaitable[T]]) -> concurrent.futures.Future[T]:
+        """Run ``make()`` on the client's loop without waiting (an actor must not block on it).
+
+        A failure is logged; the returned future also carries it.
+        """
         loop = self._loop
         if loop is None or loop.is_closed() or not self.alive:
             raise NotConnected("websocket thread is not running")
@@ -851,7 +864,9 @@ class WebSocketThread:
         async def runner() -> T:
             return await make()
 
-        return asyncio.run_coroutine_threadsafe(runner(), loop).result(timeout)
+        future = asyncio.run_coroutine_threadsafe(runner(), loop)
+        future.add_done_callback(_log_failure)
+        return future
 
     def subscribe(
         self,

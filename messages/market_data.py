@@ -85,3 +85,39 @@ class MarketLifecycle(Message):
     ts: float
     result: str | None = None
     expiration_value: Decimal | None = None
+
+
+@message("exchange_state")
+class ExchangeState(Message):
+    """Whether the exchange is up and accepting orders (``GET /exchange/status``)."""
+
+    exchange_active: bool
+    trading_active: bool
+    ts: float
+
+
+@message("feed_state")
+class FeedState(Message):
+    """The market-data WebSocket went down or came back; books and the index follow it."""
+
+    connected: bool
+    reason: str
+    ts: float
+
+
+@message("watch_market")
+class WatchMarket(Message):
+    ticker: str
+
+
+@message("unwatch_market")
+class UnwatchMarket(Message):
+    ticker: str
+
+
+@message("resync_book")
+class ResyncBook(Message):
+    """A watcher found its book inconsistent and asks the stream for a fresh snapshot."""
+
+    ticker: str
+    reason: str

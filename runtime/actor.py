@@ -87,6 +87,11 @@ class SupervisedActor(pykka.ThreadingActor):
         self._timers[name] = timer
         return timer
 
+    def cancel_timer(self, name: str) -> None:
+        timer = self._timers.pop(name, None)
+        if timer is not None:
+            timer.cancel()
+
     def later(self, delay: float, message: object) -> TimerHandle:
         """Send ``message`` to this actor's address after ``delay`` seconds."""
         address = self.address

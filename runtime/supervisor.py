@@ -94,12 +94,17 @@ class SupervisorSpec:
 
 @dataclass(frozen=True, slots=True)
 class StartChild:
+    """Add a dynamic child. Send with ``tell`` and ``exist_ok=True`` from a child of this
+    supervisor: asking it would wait on a supervisor that may be busy starting the asker."""
+
     spec: ChildSpec | SupervisorSpec
+    exist_ok: bool = False
 
 
 @dataclass(frozen=True, slots=True)
 class StopChild:
     id: str
+    missing_ok: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,11 +164,15 @@ class Supervisor(SupervisedActor):
             spec = _as_child(message.spec)
             existing = self.children.get(spec.id)
             if existing is not None and existing.state != "stopped":
+                if message.exist_ok:
+                    return None
                 raise ValueError(f"{self.name} already has a child {spec.id!r}")
             self._start_child(self._add(spec))
         elif isinstance(message, StopChild):
             child = self.children.get(message.id)
             if child is None:
+                if message.missing_ok:
+                    return None
                 raise KeyError(f"{self.name} has no child {message.id!r}")
             self._stop_child(child, reason="stopped by request")
             del self.children[message.id]

@@ -1,0 +1,165 @@
+"""MarketStream: the one WebSocket connection to the exchange, shared by every market-data actor.
+
+Kalshi throttles clients that open a socket per book, so a single connection
+carries the index, the order books, lifecycle events and our own orders and
+fills. Events are routed on the socket's thread straight to the actor that
+owns them (one ``tell``, no extra hop on the hot path).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from loguru import logger
+
+from app.connection import ExchangeConnection
+from kalshi.ws import KalshiWebSocket, Subscription, WebSocketThread
+from kalshi.ws_events import (
+    BookInvalidated,
+    Connected,
+    Disconnected,
+    FillEvent,
+    IndexValueEvent,
+    LifecycleEvent,
+    OrderbookDeltaEvent,
+    OrderbookSnapshotEvent,
+    OrderUpdateEvent,
+)
+from messages.market_data import FeedState, ResyncBook, UnwatchMarket, WatchMarket
+from runtime.actor import ActorContext, SupervisedActor
+from runtime.address import Address
+from runtime.bus import MARKETS
+
+SPOT_INDEX = "SOLUSD_RTI"
+STREAM = "stream"
+SPOT = "spot"
+DISCOVERY = "discovery"
+ORDER = "order"
+
+
+def watcher_name(ticker: str) -> str:
+    return f"watcher:{ticker}"
+
+
+class MarketStream(SupervisedActor):
+    def __init__(
+        self,
+        context: ActorContext,
+        connection: ExchangeConnection,
+        index_id: str = SPOT_INDEX,
+        private_channels: bool = True,
+    ) -> None:
+        super().__init__(context)
+        self.connection = connection
+        self.index_id = index_id
+        self.private_channels = private_channels
+        self.tickers: list[str] = []
+        self._books: Subscription | None = None
+        self._thread: WebSocketThread | None = None
+        self._watchers: dict[str, Address] = {}
+        self._spot = self.system.address(SPOT)
+        self._discovery = self.system.address(DISCOVERY)
+        self._order = self.system.address(ORDER)
+
+    def setup(self) -> None:
+        client = KalshiWebSocket(self.connection.ws_url, self.connection.signer, self._route)
+        self._thread = WebSocketThread(client, name="kalshi-ws")
+        self._thread.start()
+        channels = ["market_lifecycle_v2"]
+        if self.private_channels:
+            channels += ["fill", "user_orders"]
+        self._thread.submit(
+            lambda: client.subscribe(["cfbenchmarks_value"], index_ids=[self.index_id], wait=False)
+        )
+        self._thread.submit(lambda: client.subscribe(channels, wait=False))
+
+    def teardown(self) -> None:
+        if self._thread is not None and not self._thread.stop(timeout=5.0):
+            logger.warning("market stream: WebSocket thread did not stop in time")
+
+    def handle(self, message: Any) -> Any:
+        if isinstance(message, WatchMarket):
+            self._watch(message.ticker)
+        elif isinstance(message, UnwatchMarket):
+            self._unwatch(message.ticker)
+        elif isinstance(message, ResyncBook):
+            self._resync(message)
+        elif isinstance(message, Connected | Disconnected):
+            self._announce(message)
+        else:
+            return super().handle(message)
+        return None
+
+    # -- on the socket's thread: hand each event to its owner, nothing more --------
+
+    def _route(self, event: object) -> None:
+        kind = type(event)
+        if kind is OrderbookDeltaEvent or kind is OrderbookSnapshotEvent or kind is BookInvalidated:
+            self._watcher(event.market_ticker).tell(event)  # type: ignore[attr-defined]
+        elif kind is IndexValueEvent:
+            if event.index_id == self.index_id:  # type: ignore[attr-defined]
+                self._spot.tell(event)
+        elif kind is FillEvent or kind is OrderUpdateEvent:
+            self._order.tell(event)
+        elif kind is LifecycleEvent:
+            self._discovery.tell(event)
+        elif kind is Connected or kind is Disconnected:
+            self.address.tell(event)
+
+    def _watcher(self, ticker: str) -> Address:
+        address = self._watchers.get(ticker)
+        if address is None:
+            address = self._watchers[ticker] = self.system.address(watcher_name(ticker))
+        return address
+
+    # -- in the actor ------------------------------------------------------------
+
+    def _announce(self, event: Connected | Disconnected) -> None:
+        connected = isinstance(event, Connected)
+        if isinstance(event, Connected):
+            reason = "reconnected" if event.reconnect else "connected"
+        else:
+            reason = event.reason
+        logger.log(
+            "INFO" if connected else "WARNING",
+            "market stream {}: {}",
+            "up" if connected else "down",
+            reason,
+        )
+        state = FeedState(connected, reason, self.clock.now())
+        self.publish(MARKETS, state)
+        self._spot.tell(state)
+        for ticker in self.tickers:
+            self._watcher(ticker).tell(state)
+
+    def _watch(self, ticker: str) -> None:
+        if self._thread is None:
+            return
+        if ticker in self.tickers:  # a restarted watcher: it needs the whole book again
+            self._resync(ResyncBook(ticker, "watcher restarted"))
+            return
+        self.tickers.append(ticker)
+        client = self._thread.client
+        if self._books is None:
+            subs = self._thread.call(  # returns at once: wait=False only registers it
+                lambda: client.subscribe(["orderbook_delta"], market_tickers=[ticker], wait=False)
+            )
+            self._books = subs[0]
+        else:
+            books = self._books
+            self._thread.submit(lambda: client.update_subscription(books, "add_markets", [ticker]))
+
+    def _unwatch(self, ticker: str) -> None:
+        if ticker not in self.tickers or self._thread is None or self._books is None:
+            return
+        self.tickers.remove(ticker)
+        self._watchers.pop(ticker, None)
+        client, books = self._thread.client, self._books
+        self._thread.submit(lambda: client.update_subscription(books, "delete_markets", [ticker]))
+
+    def _resync(self, request: ResyncBook) -> None:
+        if self._thread is None or request.ticker not in self.tickers:
+            return
+        logger.warning("resnapshot of {}: {}", request.ticker, request.reason)
+        client = self._thread.client
+        self._thread.submit(lambda: client.request_snapshot(request.ticker))

@@ -1,0 +1,65 @@
+"""The limits the RiskEngine enforces, frozen, built from the validated settings.
+
+Money is ``Decimal`` dollars. Settings carry the ▶ environment contract
+(``MAX_POSITION_SIZE``, ``MAX_DAILY_LOSS``, ``CIRCUIT_BREAKER_PCT``,
+``MAX_CONCURRENT_POSITIONS``, ``MIN_EDGE``); the rest have defaults here and
+can be overridden by the caller.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from decimal import Decimal
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class RiskLimits:
+    """Every limit the RiskEngine applies (see :mod:`risk.engine` for the rules)."""
+
+    max_position_size: Decimal = Decimal(
+        "1000"
+    )  # dollars at cost per market, resting buys included
+    max_daily_loss: Decimal = Decimal("500")  # dollars, realized + marked-to-market
+    circuit_breaker_pct: Decimal = Decimal("0.20")  # drawdown from the day's starting bankroll
+    max_concurrent_positions: int = 5  # markets with a position or a resting buy
+    min_edge: Decimal = Decimal("0.03")  # dollars per contract after fees, for entries
+    max_orders_per_minute: int = 30  # approvals in any trailing 60 s
+    max_book_age_seconds: float = 10.0  # an older book is stale
+    max_spot_age_seconds: float = 5.0  # an older index print is stale
+    max_signal_age_seconds: float = 5.0  # a signal older than this is not acted on
+    allow_exits_when_halted: bool = True  # a halt still lets risk-reducing sells out
+
+    def __post_init__(self) -> None:
+        problems = []
+        if self.max_position_size <= 0:
+            problems.append("max_position_size must be > 0")
+        if self.max_daily_loss <= 0:
+            problems.append("max_daily_loss must be > 0")
+        if not 0 < self.circuit_breaker_pct <= 1:
+            problems.append("circuit_breaker_pct must be in (0, 1]")
+        if self.max_concurrent_positions < 1:
+            problems.append("max_concurrent_positions must be >= 1")
+        if not 0 <= self.min_edge < 1:
+            problems.append("min_edge must be in [0, 1)")
+        if self.max_orders_per_minute < 1:
+            problems.append("max_orders_per_minute must be >= 1")
+        for name in ("max_book_age_seconds", "max_spot_age_seconds", "max_signal_age_seconds"):
+            if not getattr(self, name) > 0:
+                problems.append(f"{name} must be > 0")
+        if problems:
+            raise ValueError("; ".join(problems))
+
+    @classmethod
+    def from_settings(cls, settings: Any, **overrides: Any) -> RiskLimits:
+        """From a :class:`config.settings.Settings` (any object with the same attributes)."""
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            if hasattr(settings, f.name):
+                values[f.name] = getattr(settings, f.name)
+        values.update(overrides)
+        return cls(**values)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready (Decimals as floats) for ``risk_metrics``."""
+        return {k: float(v) if isinstance(v, Decimal) else v for k, v in asdict(self).items()}

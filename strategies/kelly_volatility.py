@@ -1,0 +1,429 @@
+"""``kelly_volatility``: trade the gap between the averaged-digital model and the book.
+
+Each evaluation (on every index print and every book change):
+
+1. σ = EWMA volatility of the index's 1-s log returns (:mod:`strategies.volatility`);
+2. q = P(settlement average ≥ floor_strike) by :func:`strategies.pricing.digital_probability`,
+   conditioning on the final minute's prints already seen;
+3. YES edge = q − YES ask − fee, NO edge = (1 − q) − NO ask − fee (fee per contract,
+   unrounded, with the series' multiplier); only a side with edge ≥ ``min_edge`` trades;
+4. size by fractional Kelly on ``bankroll`` walking the ask depth
+   (:func:`strategies.sizing.plan_buy`), counting what is already held or on its way.
+
+No signal when the market is not tradeable (no strike or fee multiplier: logged
+once), before its open, within ``no_entry_seconds`` of close, when the book or
+the index is stale, or during the volatility warm-up. A side that just signalled
+waits ``cooldown_seconds``; a position at its Kelly target is not added to; a
+side is not bought while the other is held (that would only pay fees to net out).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, deque
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from loguru import logger
+from pydantic import Field
+
+from kalshi.fees import taker_fee_per_contract
+from kalshi.units import ONE, PriceLevels, PriceRange
+from messages.market_data import BookUpdate, Level, MarketInfo, MarketLifecycle, SpotTick
+from messages.trading import Fill, OrderUpdate, RiskDecision, Settlement, Signal
+from strategies.base import Strategy, StrategyParams, register
+from strategies.positions import Positions, opposite
+from strategies.pricing import DigitalPrice, digital_probability
+from strategies.sizing import plan_buy
+from strategies.volatility import EwmaVolatility
+
+_CLOSED_EVENTS = frozenset({"closed", "deactivated", "determined", "settled", "finalized"})
+_TERMINAL = frozenset({"canceled", "cancelled", "rejected", "failed", "executed"})
+_Q = Decimal("0.000001")
+
+
+class KellyVolatilityParams(StrategyParams):
+    half_life_seconds: float = Field(300.0, gt=0, description="EWMA half-life of the volatility")
+    vol_warmup: int = Field(30, ge=1, description="returns needed before σ is used")
+    initial_sigma: float | None = Field(None, gt=0, description="prior σ; trades from the start")
+    sigma_floor: float = Field(0.05, ge=0, description="lowest σ used (annualized)")
+    max_vol_gap_seconds: float = Field(900.0, gt=0, description="longer index gaps re-anchor")
+    min_edge: Decimal = Field(Decimal("0.03"), ge=0, lt=1, description="edge per contract, $")
+    kelly_fraction: Decimal = Field(Decimal("0.25"), gt=0, le=1, description="Kelly multiplier")
+    bankroll: Decimal = Field(Decimal("100"), gt=0, description="dollars Kelly sizes against")
+    max_contracts: int = Field(100, ge=1, description="largest position per market and side")
+    no_entry_seconds: float = Field(30.0, ge=0, description="no new entries this close to close")
+    max_book_age_seconds: float = Field(10.0, gt=0, description="older book = stale")
+    max_spot_age_seconds: float = Field(5.0, gt=0, description="older index print = stale")
+    cooldown_seconds: float = Field(5.0, ge=0, description="quiet time per ticker and side")
+    pending_timeout_seconds: float = Field(
+        30.0, gt=0, description="unfilled signals count this long"
+    )
+    index: str = Field("", description="only prints of this index ('' = any)")
+    settlement_window_seconds: int = Field(60, ge=1, description="averaged final window")
+
+
+@dataclass(slots=True)
+class _Market:
+    info: MarketInfo
+    tradeable: bool
+    strike: Decimal | None
+    strike_f: float
+    fee_multiplier: Decimal
+    price_levels: PriceLevels
+
+
+@dataclass(slots=True)
+class _Pending:
+    ticker: str
+    side: str
+    quantity: int
+    ts: float
+
+
+@dataclass(slots=True)
+class _Last:
+    ts: float
+    model_prob: float
+    sigma: float
+    seconds_left: float
+    effective_seconds: float
+    yes_edge: Decimal | None
+    no_edge: Decimal | None
+
+
+@dataclass(slots=True)
+class _Stats:
+    evaluations: int = 0
+    signals: int = 0
+    skips: Counter[str] = field(default_factory=Counter)
+
+
+def _price_levels(info: MarketInfo) -> PriceLevels:
+    if not info.tick_ranges:
+        return PriceLevels()
+    return PriceLevels(tuple(PriceRange(a, b, c) for a, b, c in info.tick_ranges))
+
+
+@register
+class KellyVolatility(Strategy):
+    name = "kelly_volatility"
+    Params = KellyVolatilityParams
+    description = "EWMA σ + averaged-settlement digital; fee-aware fractional Kelly"
+
+    def __init__(self, params: KellyVolatilityParams | None = None, **overrides: Any) -> None:
+        super().__init__(params, **overrides)
+        p: KellyVolatilityParams = self._params  # type: ignore[assignment]
+        self.p = p
+        self._window = p.settlement_window_seconds
+        self.vol = EwmaVolatility(
+            half_life_seconds=p.half_life_seconds,
+            warmup=p.vol_warmup,
+            initial_sigma=p.initial_sigma,
+            floor_sigma=p.sigma_floor,
+            max_gap_seconds=p.max_vol_gap_seconds,
+        )
+        self.positions = Positions()
+        self._markets: dict[str, _Market] = {}
+        self._books: dict[str, BookUpdate] = {}
+        self._spot: Decimal | None = None
+        self._spot_f = 0.0
+        self._spot_ts = -math.inf
+        self._spot_stale = True
+        self._prints: deque[tuple[int, float]] = deque(maxlen=self._window + 16)
+        self._cooldown: dict[tuple[str, str], float] = {}
+        self._pending: dict[str, _Pending] = {}
+        self._logged_untradeable: set[str] = set()
+        self._last: dict[str, _Last] = {}
+        self.stats = _Stats()
+
+    # --- inputs ---------------------------------------------------------------------
+
+    def on_market(self, info: MarketInfo) -> None:
+        tradeable = info.tradeable
+        strike = info.floor_strike
+        if not tradeable:
+            if info.ticker not in self._logged_untradeable:
+                self._logged_untradeable.add(info.ticker)
+                logger.info(
+                    "kelly_volatility: {} not tradeable (status={}, floor_strike={}, fee_multiplier={})",
+                    info.ticker,
+                    info.status,
+                    info.floor_strike,
+                    info.fee_multiplier,
+                )
+        else:
+            self._logged_untradeable.discard(info.ticker)
+        self._markets[info.ticker] = _Market(
+            info=info,
+            tradeable=tradeable,
+            strike=strike,
+            strike_f=float(strike) if strike is not None else math.nan,
+            fee_multiplier=info.fee_multiplier if info.fee_multiplier is not None else ONE,
+            price_levels=_price_levels(info),
+        )
+
+    def on_lifecycle(self, event: MarketLifecycle) -> None:
+        market = self._markets.get(event.ticker)
+        if market is not None and event.event_type in _CLOSED_EVENTS:
+            market.tradeable = False
+
+    def on_spot(self, tick: SpotTick) -> list[Signal]:
+        if self.p.index and tick.index != self.p.index:
+            return []
+        if tick.stale:
+            self._spot_stale = True
+            return []
+        price = float(tick.price)
+        if not price > 0.0 or tick.ts < self._spot_ts:
+            return []
+        self._spot = tick.price
+        self._spot_f = price
+        self._spot_ts = tick.ts
+        self._spot_stale = False
+        self.vol.update(price, tick.ts)
+        second = round(tick.ts)
+        prints = self._prints
+        if prints and prints[-1][0] == second:
+            prints[-1] = (second, price)
+        else:
+            prints.append((second, price))
+        signals: list[Signal] = []
+        for ticker in self._books:
+            signals.extend(self._evaluate(ticker, tick.ts))
+        return signals
+
+    def on_book(self, book: BookUpdate) -> list[Signal]:
+        self._books[book.ticker] = book
+        return self._evaluate(book.ticker, book.ts)
+
+    def on_decision(self, decision: RiskDecision) -> None:
+        pending = self._pending.get(decision.signal_id)
+        if pending is None:
+            return
+        if not decision.approved or decision.quantity <= 0:
+            del self._pending[decision.signal_id]
+        else:
+            pending.quantity = min(pending.quantity, decision.quantity)
+
+    def on_order_update(self, update: OrderUpdate) -> None:
+        if update.status in _TERMINAL and update.action == "buy" and update.remaining > 0:
+            self._reduce_pending(update.ticker, update.side, update.remaining)
+
+    def on_fill(self, fill: Fill) -> None:
+        self.positions.apply_fill(fill)
+        if fill.action == "buy":
+            self._reduce_pending(fill.ticker, fill.side, fill.count)
+
+    def on_settlement(self, settlement: Settlement) -> None:
+        self.positions.settle(settlement)
+        ticker = settlement.ticker
+        self._markets.pop(ticker, None)
+        self._books.pop(ticker, None)
+        self._last.pop(ticker, None)
+        self._logged_untradeable.discard(ticker)
+        for key in [k for k, p in self._pending.items() if p.ticker == ticker]:
+            del self._pending[key]
+        for side in ("yes", "no"):
+            self._cooldown.pop((ticker, side), None)
+
+    # --- decision -------------------------------------------------------------------
+
+    def _skip(self, reason: str) -> list[Signal]:
+        self.stats.skips[reason] += 1
+        return []
+
+    def _known_prints(self, close: float) -> list[float]:
+        start = close - self._window
+        out: list[float] = []
+        for second, price in reversed(self._prints):
+            if second <= start:
+                break
+            if second <= close:
+                out.append(price)
+        out.reverse()
+        return out
+
+    def _reduce_pending(self, ticker: str, side: str, count: int) -> None:
+        for key in list(self._pending):
+            if count <= 0:
+                break
+            pending = self._pending[key]
+            if pending.ticker == ticker and pending.side == side:
+                used = min(count, pending.quantity)
+                pending.quantity -= used
+                count -= used
+                if pending.quantity <= 0:
+                    del self._pending[key]
+
+    def _pending_quantity(self, ticker: str, side: str, now: float) -> int:
+        total = 0
+        expired = []
+        for key, pending in self._pending.items():
+            if now - pending.ts > self.p.pending_timeout_seconds:
+                expired.append(key)
+            elif pending.ticker == ticker and pending.side == side:
+                total += pending.quantity
+        for key in expired:
+            del self._pending[key]
+        return total
+
+    def _evaluate(self, ticker: str, now: float) -> list[Signal]:
+        self.stats.evaluations += 1
+        p = self.p
+        market = self._markets.get(ticker)
+        if market is None:
+            return self._skip("unknown_market")
+        if not market.tradeable:
+            return self._skip("untradeable")
+        info = market.info
+        if now < info.open_time:
+            return self._skip("not_open")
+        seconds_left = info.close_time - now
+        if seconds_left <= p.no_entry_seconds:
+            return self._skip("no_entry_window")
+        book = self._books.get(ticker)
+        if book is None or book.stale or now - book.ts > p.max_book_age_seconds:
+            return self._skip("stale_book")
+        if self._spot is None or self._spot_stale or now - self._spot_ts > p.max_spot_age_seconds:
+            return self._skip("stale_spot")
+        sigma = self.vol.sigma
+        if sigma is None:
+            return self._skip("vol_warmup")
+
+        known = self._known_prints(info.close_time) if seconds_left < self._window else ()
+        price = digital_probability(
+            self._spot_f, market.strike_f, sigma, seconds_left, known, window=float(self._window)
+        )
+        q_yes = Decimal(f"{price.prob:.6f}")
+        yes_levels = tuple((ONE - bid, size) for bid, size in book.no_bids)
+        no_levels = tuple((ONE - bid, size) for bid, size in book.yes_bids)
+        last = _Last(now, price.prob, sigma, seconds_left, price.effective_seconds, None, None)
+        self._last[ticker] = last
+
+        signals: list[Signal] = []
+        for side, q, levels in (("yes", q_yes, yes_levels), ("no", ONE - q_yes, no_levels)):
+            signal = self._consider(
+                market=market,
+                ticker=ticker,
+                side=side,
+                q=q,
+                q_yes=q_yes,
+                levels=levels,
+                now=now,
+                sigma=sigma,
+                price=price,
+                last=last,
+            )
+            if signal is not None:
+                signals.append(signal)
+        return signals
+
+    def _consider(
+        self,
+        *,
+        market: _Market,
+        ticker: str,
+        side: str,
+        q: Decimal,
+        q_yes: Decimal,
+        levels: tuple[Level, ...],
+        now: float,
+        sigma: float,
+        price: DigitalPrice,
+        last: _Last,
+    ) -> Signal | None:
+        p = self.p
+        if not levels:
+            self._skip("no_depth")
+            return None
+        best = levels[0][0]
+        fee_best = taker_fee_per_contract(best, market.fee_multiplier)
+        best_edge = q - best - fee_best
+        if side == "yes":
+            last.yes_edge = best_edge
+        else:
+            last.no_edge = best_edge
+        if best_edge < p.min_edge:
+            self._skip("edge_below_minimum")
+            return None
+        if now - self._cooldown.get((ticker, side), -math.inf) < p.cooldown_seconds:
+            self._skip("cooldown")
+            return None
+        if self.positions.held(ticker, opposite(side)) > 0:
+            self._skip("holding_opposite")
+            return None
+        held = self.positions.held(ticker, side) + self._pending_quantity(ticker, side, now)
+        plan = plan_buy(
+            levels,
+            q,
+            bankroll=p.bankroll,
+            kelly_multiplier=p.kelly_fraction,
+            min_edge=p.min_edge,
+            fee_multiplier=market.fee_multiplier,
+            max_contracts=p.max_contracts,
+            held=held,
+        )
+        if plan is None:
+            self._skip("at_target")
+            return None
+        limit = plan.limit_price
+        if not market.price_levels.is_valid(limit):
+            limit = market.price_levels.round_down(limit)
+            if limit <= 0:
+                self._skip("invalid_price")
+                return None
+        signal_id = self.next_signal_id(ticker, now)
+        signal = Signal(
+            signal_id=signal_id,
+            strategy_name=self.name,
+            ticker=ticker,
+            direction=side,
+            edge=plan.edge,
+            model_prob=q_yes,
+            market_price=limit,
+            quantity=plan.count,
+            timestamp=now,
+            action="buy",
+            reason=f"edge {plan.edge.quantize(_Q)} over {plan.walk.levels_used} level(s), "
+            f"target {plan.target}, held {held}",
+            spot=self._spot,
+            strike=market.strike,
+            sigma=sigma,
+            seconds_left=last.seconds_left,
+            effective_seconds=price.effective_seconds,
+            fee=plan.fee,
+            kelly_fraction=float(plan.kelly_fraction),
+        )
+        self._cooldown[(ticker, side)] = now
+        self._pending[signal_id] = _Pending(ticker, side, plan.count, now)
+        self.stats.signals += 1
+        return signal
+
+    # --- outputs --------------------------------------------------------------------
+
+    def metrics(self) -> dict[str, Any]:
+        return {
+            "evaluations": self.stats.evaluations,
+            "signals": self.stats.signals,
+            "skips": dict(self.stats.skips),
+            "sigma": self.vol.sigma,
+            "vol_samples": self.vol.count,
+            "realized_pnl": float(self.positions.realized_pnl),
+            "fees": float(self.positions.fees),
+            "positions": self.positions.snapshot(),
+            "pending": sum(p.quantity for p in self._pending.values()),
+            "markets": {
+                ticker: {
+                    "model_prob": last.model_prob,
+                    "sigma": last.sigma,
+                    "seconds_left": last.seconds_left,
+                    "effective_seconds": last.effective_seconds,
+                    "yes_edge": None if last.yes_edge is None else float(last.yes_edge),
+                    "no_edge": None if last.no_edge is None else float(last.no_edge),
+                    "ts": last.ts,
+                }
+                for ticker, last in self._last.items()
+            },
+        }
