@@ -12,9 +12,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pykka
 from loguru import logger
 
-from actors.market_stream import STREAM, watcher_name
+from actors.market_stream import DISCOVERY, STREAM, watcher_name
 from actors.market_watcher import MarketWatcher
 from app.connection import ExchangeConnection
 from kalshi.errors import KalshiError, NotFound
@@ -25,8 +26,10 @@ from kalshi.ws_events import LifecycleEvent
 from messages.market_data import ExchangeState, MarketInfo, MarketLifecycle, UnwatchMarket
 from messages.system import Tick
 from runtime.actor import ActorContext, SupervisedActor
+from runtime.address import ActorUnavailable
 from runtime.bus import MARKETS
 from runtime.supervisor import ChildSpec, StartChild, StopChild
+from runtime.system import ActorSystem
 
 LIVE = frozenset({"active", "open"})
 SETTLED = frozenset({"determined", "finalized", "settled"})
@@ -47,6 +50,15 @@ def market_info(market: Market, series: Series | None) -> MarketInfo:
         result=market.result,
         expiration_value=market.expiration_value,
     )
+
+
+def known_markets(system: ActorSystem, timeout: float = 5.0) -> dict[str, MarketInfo]:
+    """The markets discovery tracks now, for an actor catching up after a (re)start."""
+    try:
+        markets: dict[str, MarketInfo] = system.ask(DISCOVERY, "markets", timeout=timeout)
+    except (ActorUnavailable, pykka.Timeout):
+        return {}  # not up yet: its MarketInfo messages will arrive on the bus
+    return markets
 
 
 class MarketDiscovery(SupervisedActor):
@@ -71,6 +83,7 @@ class MarketDiscovery(SupervisedActor):
         self.series: Series | None = None
         self.markets: dict[str, MarketInfo] = {}
         self.watched: set[str] = set()
+        self.finished: set[str] = set()  # settled markets, announced once
         self.exchange: ExchangeState | None = None
         self._warned: set[str] = set()
 
@@ -162,6 +175,8 @@ class MarketDiscovery(SupervisedActor):
     # -- tracking ------------------------------------------------------------------
 
     def _track(self, market: Market) -> None:
+        if market.ticker in self.finished:
+            return
         info = market_info(market, self.series)
         if not info.tradeable and info.status in LIVE:
             missing = "floor_strike" if info.floor_strike is None else "fee parameters"
@@ -175,6 +190,7 @@ class MarketDiscovery(SupervisedActor):
             self._settled(info)
 
     def _settled(self, info: MarketInfo) -> None:
+        self.finished.add(info.ticker)
         self.publish(
             MARKETS,
             MarketLifecycle(

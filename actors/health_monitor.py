@@ -64,7 +64,7 @@ class HealthMonitor(SupervisedActor):
         known = [
             a
             for a in self.system.addresses()
-            if a.name != self.name and a.state is not AddressState.UNBOUND
+            if a.name != self.name and a.state in (AddressState.RUNNING, AddressState.RESTARTING)
         ]
         mailboxes = {a.name: a.mailbox_size() for a in known}
         busiest = max(mailboxes, key=mailboxes.__getitem__, default="")

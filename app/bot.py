@@ -7,13 +7,29 @@ import os
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from types import FrameType
+from typing import Any
 
 from loguru import logger
 
+from actors.discovery import MarketDiscovery
 from actors.health_monitor import HealthMonitor
+from actors.market_stream import MarketStream
+from actors.order import OrderActor
+from actors.risk import RiskActor
+from actors.spot_feed import SpotFeed
+from actors.strategy import StrategyActor, strategy_address
+from actors.ws_hub import WebSocketHub
+from app.connection import ExchangeConnection
+from app.exchange import exchange_for
 from app.modes import Mode, ModeError, resolve_mode
 from config.settings import ConfigError, Settings, load_settings
+from hub.config import HubConfig, HubConfigError
+from hub.store import HubStore
+from kalshi.auth import KeyFileError
+from messages.control import StopTrading
+from risk.limits import RiskLimits
 from runtime.faults import ChaosMonkey
 from runtime.log import setup_logging
 from runtime.restart_policy import Strategy
@@ -26,17 +42,68 @@ EXIT_BAD_CONFIG = 2
 EXIT_FORCED = 130
 
 
-def build_tree(settings: Settings, chaos: float | None = None) -> SupervisorSpec:
-    """The supervision tree: market data, strategies, trading (rest_for_one) and the runtime's own actors."""
-    del settings  # the trading actors that read it arrive with the pipeline
+def build_tree(
+    settings: Settings,
+    mode: Mode,
+    connection: ExchangeConnection,
+    hub: HubConfig,
+    store: HubStore,
+    chaos: float | None = None,
+) -> SupervisorSpec:
+    """The supervision tree: hub, trading (rest_for_one), market data, strategies, health."""
+    paper = mode is Mode.PAPER
+    window = settings.sim_window_seconds if mode is Mode.SIM else 900
+    trading = SupervisorSpec(
+        "trading",
+        (
+            ChildSpec.of(
+                "risk",
+                RiskActor,
+                RiskLimits.from_settings(settings),
+                None if paper else connection,
+                settings.paper_bankroll,
+            ),
+            ChildSpec.of("order", OrderActor, connection, paper=paper),
+        ),
+        strategy=Strategy.REST_FOR_ONE,
+        max_restarts=10,
+        within=60.0,
+    )
+    market_data = SupervisorSpec(
+        "market-data",
+        (
+            ChildSpec.of("spot", SpotFeed),
+            ChildSpec.of("stream", MarketStream, connection, private_channels=not paper),
+            ChildSpec.of("discovery", MarketDiscovery, connection, window_seconds=window),
+        ),
+        max_restarts=20,
+        within=60.0,
+    )
+    strategies = SupervisorSpec(
+        "strategies",
+        tuple(
+            ChildSpec.of(
+                strategy_address(name),
+                StrategyActor,
+                name,
+                {"bankroll": str(settings.paper_bankroll)},
+            )
+            if name == "kelly_volatility"
+            else ChildSpec.of(strategy_address(name), StrategyActor, name)
+            for name in settings.strategy_names
+        ),
+        max_restarts=10,
+        within=60.0,
+    )
     children: list[ChildSpec | SupervisorSpec] = [
-        SupervisorSpec("market-data", max_restarts=10, within=60.0),
-        SupervisorSpec("strategies", max_restarts=10, within=60.0),
-        SupervisorSpec("trading", strategy=Strategy.REST_FOR_ONE, max_restarts=10, within=60.0),
+        ChildSpec.of("hub", WebSocketHub, hub, store, shutdown_timeout=15.0),
+        trading,
+        market_data,
+        strategies,
         ChildSpec.of("health", HealthMonitor),
     ]
     if chaos is not None:
-        children.append(ChildSpec.of("chaos", ChaosMonkey, chaos))
+        children.append(ChildSpec.of("chaos", ChaosMonkey, chaos, frozenset({"hub"})))
     return SupervisorSpec("root", tuple(children), max_restarts=20, within=60.0)
 
 
@@ -60,18 +127,21 @@ class _Signals:
         self.stop.set()
 
 
+def _fail(text: str) -> int:
+    print(text, file=sys.stderr)
+    return EXIT_BAD_CONFIG
+
+
 def run_bot(args: argparse.Namespace) -> int:
     try:
         overrides = {"database_url": args.db} if args.db else {}
         settings = load_settings(args.env_file, **overrides)
         mode = resolve_mode(args.mode, settings, args.live)
+        hub = HubConfig.from_settings(settings, args.host, args.port, mode.value)
     except ConfigError as exc:
-        for line in exc.lines:
-            print(f"config error: {line}", file=sys.stderr)
-        return EXIT_BAD_CONFIG
-    except ModeError as exc:
-        print(f"refusing to start: {exc}", file=sys.stderr)
-        return EXIT_BAD_CONFIG
+        return _fail("\n".join(f"config error: {line}" for line in exc.lines))
+    except (ModeError, HubConfigError) as exc:
+        return _fail(f"refusing to start: {exc}")
     api_key = settings.kalshi_api_key.get_secret_value() if settings.kalshi_api_key else None
     token = settings.api_token.get_secret_value() if settings.api_token else None
     setup_logging(
@@ -80,20 +150,24 @@ def run_bot(args: argparse.Namespace) -> int:
         log_dir=settings.log_dir,
         secrets=(api_key, token),
     )
-    if mode is not Mode.SIM:
-        logger.error("{} mode is not yet available in this version of sol15", mode.value)
-        return EXIT_BAD_CONFIG
-
     stop = threading.Event()
     _Signals(stop).install()
     logger.info("sol15 starting in {} mode", mode.value)
-    return supervise(
-        ActorSystem(seed=args.seed), build_tree(settings, args.chaos), stop, args.duration
-    )
+    try:
+        with exchange_for(mode, settings, args.seed) as connection:
+            spec = build_tree(settings, mode, connection, hub, HubStore(), args.chaos)
+            logger.info("dashboard and API: http://{}:{}", args.host, args.port)
+            return supervise(ActorSystem(seed=args.seed), spec, stop, args.duration, _summary)
+    except KeyFileError as exc:
+        return _fail(f"config error: KALSHI_PRIVATE_KEY_PATH: {exc}")
 
 
 def supervise(
-    system: ActorSystem, spec: SupervisorSpec, stop: threading.Event, duration: float | None
+    system: ActorSystem,
+    spec: SupervisorSpec,
+    stop: threading.Event,
+    duration: float | None,
+    before_stop: Callable[[ActorSystem], None] | None = None,
 ) -> int:
     """Run the tree until ``stop``, ``duration`` or an escalation of the root; the exit code."""
     system.on_escalation(lambda crash: stop.set())
@@ -106,8 +180,41 @@ def supervise(
     stop.wait(timeout=duration)
     escalated = system.escalated.is_set()
     logger.info("shutting down: {}", "root supervisor escalated" if escalated else "stop requested")
-    tree = system.tree() if not escalated else None
+    if not escalated and before_stop is not None:
+        before_stop(system)
     system.shutdown()
-    restarts = sum(node.restarts for node in tree.walk()) if tree else 0
-    logger.info("stopped: {} restarts, {} dead letters", restarts, system.dead_letters.total)
+    logger.info("stopped: {} dead letters", system.dead_letters.total)
     return EXIT_ESCALATED if escalated else EXIT_OK
+
+
+def _ask(system: ActorSystem, name: str, message: object) -> Any:
+    try:
+        return system.ask(name, message, timeout=5)
+    except Exception as exc:  # a summary must never stop the shutdown
+        logger.warning("summary: {} unavailable: {}", name, exc)
+        return None
+
+
+def _summary(system: ActorSystem) -> None:
+    """Stop new trading (resting orders are cancelled), then print what the session did."""
+    _ask(system, "risk", StopTrading("shutdown", "system"))
+    status = _ask(system, "risk", "status")
+    stats = _ask(system, "order", "stats") or {}
+    signals = 0
+    for node in system.tree().walk():
+        if node.name.startswith("strategy:"):
+            described = _ask(system, node.name, "describe") or {}
+            signals += int(described.get("signals_sent", 0))
+    lines = [
+        "sol15 session summary",
+        f"  signals sent to risk: {signals}",
+        f"  orders: {stats.get('orders', 0)} ({stats.get('filled_orders', 0)} filled)",
+        f"  fills: {stats.get('fills', 0)}",
+    ]
+    if status is not None:
+        lines.append(
+            f"  P&L today: ${status.daily_pnl:.2f} (realized ${status.realized_pnl:.2f}, "
+            f"unrealized ${status.unrealized_pnl:.2f}, fees ${status.fees_paid:.2f}), "
+            f"{status.open_positions} open positions"
+        )
+    print("\n".join(lines), flush=True)

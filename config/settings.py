@@ -71,6 +71,11 @@ class Settings(BaseSettings):
     max_concurrent_positions: int = Field(5, ge=1)
     min_edge: Decimal = Field(Decimal("0.03"), ge=0, lt=1)
 
+    # trading
+    strategies: str = "kelly_volatility,mean_reversion"  # enabled strategies, comma-separated
+    paper_bankroll: Decimal = Field(Decimal("1000"), gt=0)  # dollars the paper account starts with
+    sim_window_seconds: int = Field(300, ge=60)  # market length of the built-in exchange
+
     # logging and files
     log_level: LogLevel = LogLevel.INFO
     log_json: bool = False
@@ -116,6 +121,22 @@ class Settings(BaseSettings):
     @property
     def has_credentials(self) -> bool:
         return self.kalshi_api_key is not None and self.kalshi_private_key_path is not None
+
+    @field_validator("strategies")
+    @classmethod
+    def _known_strategies(cls, value: str) -> str:
+        from strategies.base import available_strategies
+
+        names = [name.strip() for name in value.split(",") if name.strip()]
+        known = available_strategies()
+        unknown = [name for name in names if name not in known]
+        if unknown:
+            raise ValueError(f"unknown strategy {', '.join(unknown)} (valid: {', '.join(sorted(known))})")
+        return ",".join(names)
+
+    @property
+    def strategy_names(self) -> list[str]:
+        return [name for name in self.strategies.split(",") if name]
 
     @property
     def cors_origin_list(self) -> list[str]:

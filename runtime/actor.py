@@ -63,6 +63,7 @@ class SupervisedActor(pykka.ThreadingActor):
         self._one_shots: list[TimerHandle] = []
         self._torn_down = False
         self.crashed: BaseException | None = None  # set before ``teardown`` runs after a failure
+        self.ignored = 0
 
     # -- hooks for subclasses ------------------------------------------------------
 
@@ -70,8 +71,13 @@ class SupervisedActor(pykka.ThreadingActor):
         """Build state before the first message (after a restart: rebuild it from its sources)."""
 
     def handle(self, message: Any) -> Any:
-        """Handle one message; the return value answers an ``ask``."""
-        logger.warning("{} ignored unexpected {}", self.name, type(message).__name__)
+        """Handle one message; the return value answers an ``ask``.
+
+        The default ignores it (and counts it): a topic carries several message
+        types and each subscriber handles the ones it needs.
+        """
+        self.ignored += 1
+        logger.trace("{} ignored {}", self.name, type(message).__name__)
         return None
 
     def teardown(self) -> None:

@@ -1,0 +1,287 @@
+"""RiskActor: the single authority on limits. Every signal passes here, one at a time.
+
+It wraps :class:`risk.engine.RiskEngine`. Because the actor handles one message
+at a time, two strategies that signal at the same instant are decided in turn,
+and the exposure reserved for the first counts against the second. On start
+(and after a restart) it rebuilds positions, cash and resting orders from the
+exchange before it approves anything.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from loguru import logger
+
+from actors.discovery import known_markets
+from app.connection import ExchangeConnection
+from kalshi.errors import KalshiError
+from messages.control import CancelAllOrders, ResetCircuitBreaker, StartTrading, StopTrading
+from messages.market_data import BookUpdate, ExchangeState, MarketInfo, MarketLifecycle, SpotTick
+from messages.status import Alert, Position, RiskStatus
+from messages.system import Tick
+from messages.trading import Fill, OrderIntent, OrderUpdate, Settlement, Signal
+from risk.engine import MarketState, RiskEngine, RiskState, TradingState
+from risk.exposure import Position as HeldPosition
+from risk.exposure import Reservation
+from risk.limits import RiskLimits
+from runtime.actor import ActorContext, SupervisedActor
+from runtime.bus import ALERTS, BOOK, FILLS, MARKETS, ORDERS, SIGNALS, SPOT, STATUS
+
+ORDER = "order"
+ZERO = Decimal(0)
+FILL_LOOKBACK_SECONDS = 3600  # the order actor re-reports fills this far back after a restart
+
+
+class RiskActor(SupervisedActor):
+    def __init__(
+        self,
+        context: ActorContext,
+        limits: RiskLimits,
+        connection: ExchangeConnection | None,
+        bankroll: Decimal = Decimal(1000),
+        status_interval: float = 1.0,
+        taker_time_in_force: str = "immediate_or_cancel",
+    ) -> None:
+        super().__init__(context)
+        self.limits = limits
+        self.connection = connection
+        self.bankroll = bankroll
+        self.status_interval = status_interval
+        self.taker_time_in_force = taker_time_in_force
+        self.engine = RiskEngine(limits, bankroll)
+        self.markets: dict[str, MarketInfo] = {}
+        self.books: dict[str, BookUpdate] = {}
+        self.spot: SpotTick | None = None
+        self.exchange = ExchangeState(True, True, 0.0)
+        self.day = ""
+        self.seen_fills: set[str] = set()  # trade ids already booked (the order actor may resend)
+        self._dirty = True
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    def setup(self) -> None:
+        if self.connection is not None:
+            self._rebuild_from_exchange()
+        self.day = self._day(self.clock.now())
+        self.subscribe(SPOT, BOOK, MARKETS, ORDERS, FILLS)
+        self.markets.update(known_markets(self.system))
+        self.every(self.status_interval, "status")
+        self._publish_status()
+
+    def _rebuild_from_exchange(self) -> None:
+        """Cash, positions and resting orders as the exchange has them (crash-safe state)."""
+        assert self.connection is not None
+        rest = self.connection.rest()
+        try:
+            balance = rest.get_balance()
+            positions = rest.get_positions().items
+            resting = rest.get_orders(status="resting").items
+            # Fills already inside these positions; the order actor may report them again.
+            since = int(self.clock.now()) - FILL_LOOKBACK_SECONDS
+            self.seen_fills.update(
+                f.trade_id for f in rest.get_fills(min_ts=since, limit=1000).items
+            )
+        except KalshiError as exc:
+            raise RuntimeError(f"cannot rebuild risk state from the exchange: {exc}") from exc
+        finally:
+            rest.close()
+        cash = Decimal(balance.balance_cents) / 100
+        held = [
+            HeldPosition(
+                p.ticker, "yes" if p.position > 0 else "no", int(abs(p.position)), p.market_exposure
+            )
+            for p in positions
+            if p.position != 0
+        ]
+        reservations = [
+            Reservation(
+                order_id=o.client_order_id or o.order_id,
+                ticker=o.ticker,
+                side=o.side,
+                action=o.action,
+                count=int(o.remaining_count),
+                price=o.yes_price if o.side == "yes" else o.no_price,
+                fee_multiplier=Decimal(1),
+                strategy_name="",
+                created_at=self.clock.now(),
+            )
+            for o in resting
+        ]
+        # Resting buys hold their cash at the exchange; the engine counts it as reserved instead.
+        cash += sum((r.cost for r in reservations), ZERO)
+        equity = cash + sum((p.cost for p in held), ZERO)
+        self.engine.restore(
+            RiskState(cash=cash, day_start_equity=equity, positions=held, reservations=reservations)
+        )
+        logger.info(
+            "risk rebuilt from the exchange: cash ${}, {} positions, {} resting orders",
+            cash,
+            len(held),
+            len(reservations),
+        )
+
+    # -- messages --------------------------------------------------------------------------
+
+    def handle(self, message: Any) -> Any:
+        kind = type(message)
+        if kind is Signal:
+            self._decide(message)
+        elif kind is BookUpdate:
+            self.books[message.ticker] = message
+            self.engine.update_mark(message.ticker, message.yes_bid, message.yes_ask, message.ts)
+            self._after_engine()
+        elif kind is SpotTick:
+            self.spot = message
+        elif kind is OrderUpdate:
+            self.engine.on_order_update(message)
+            self._after_engine()
+        elif kind is Fill:
+            if message.trade_id not in self.seen_fills:
+                self.seen_fills.add(message.trade_id)
+                self.engine.on_fill(message, self.clock.now())
+                self._after_engine()
+        elif kind is Settlement:
+            pnl = self.engine.on_settlement(message, self.clock.now())
+            logger.info("settlement {} {}: P&L ${}", message.ticker, message.result, pnl)
+            self._after_engine()
+        elif kind is MarketInfo:
+            self.markets[message.ticker] = message
+        elif kind is MarketLifecycle:
+            if message.event_type == "settled":
+                self.books.pop(message.ticker, None)
+        elif kind is ExchangeState:
+            self.exchange = message
+        elif kind is OrderIntent:
+            pass  # our own intents, echoed by the bus
+        elif kind is Tick:
+            self._on_tick()
+        else:
+            return self._control(message)
+        return None
+
+    def _control(self, message: Any) -> Any:
+        now = self.clock.now()
+        if isinstance(message, StartTrading):
+            if not self.engine.start(now):
+                raise ValueError("trading is halted by the circuit breaker: reset it first")
+        elif isinstance(message, StopTrading):
+            self.engine.stop(now)
+            self.system.tell(ORDER, CancelAllOrders(f"trading stopped: {message.reason}"))
+        elif isinstance(message, ResetCircuitBreaker):
+            self.engine.reset_circuit_breaker(now)
+        elif message == "status":
+            return self.status()
+        else:
+            return super().handle(message)
+        logger.info("trading {} ({})", self.engine.state.value, type(message).__name__)
+        self._after_engine(force=True)
+        return self.status()
+
+    # -- the hot path: signal -> decision -> intent -------------------------------------------
+
+    def _decide(self, signal: Signal) -> None:
+        now = self.clock.now()
+        info = self.markets.get(signal.ticker)
+        market = (
+            MarketState.from_messages(
+                info,
+                self.books.get(signal.ticker),
+                self.spot,
+                exchange_active=self.exchange.exchange_active,
+                trading_active=self.exchange.trading_active,
+            )
+            if info is not None
+            else None
+        )
+        client_order_id = str(uuid.uuid4())
+        decision = self.engine.evaluate(signal, now, market, order_id=client_order_id)
+        if decision.approved:
+            intent = OrderIntent(
+                client_order_id=client_order_id,
+                signal_id=signal.signal_id,
+                strategy_name=signal.strategy_name,
+                ticker=signal.ticker,
+                side=signal.direction,
+                action=signal.action,
+                count=decision.quantity,
+                price=signal.market_price,
+                time_in_force=self.taker_time_in_force,
+                reduce_only=signal.action == "sell",
+                created_at=now,
+            )
+            self.system.tell(ORDER, intent)
+            self.publish(ORDERS, intent)
+        self.publish(SIGNALS, decision)
+        self._dirty = True
+
+    # -- status and alerts ----------------------------------------------------------------------
+
+    def _after_engine(self, force: bool = False) -> None:
+        self._dirty = True
+        for alert in self.engine.drain_alerts():
+            self.publish(ALERTS, Alert(alert.kind, alert.message, alert.level, alert.ts))
+            if self.engine.state is TradingState.HALTED:
+                self.system.tell(ORDER, CancelAllOrders(alert.message))
+        if force:
+            self._publish_status()
+
+    def _on_tick(self) -> None:
+        now = self.clock.now()
+        day = self._day(now)
+        if day != self.day:
+            self.day = day
+            self.engine.start_new_day(now)
+            logger.info("a new trading day: daily P&L reset")
+            self._dirty = True
+        if self._dirty:
+            self._publish_status()
+
+    @staticmethod
+    def _day(now: float) -> str:
+        return datetime.fromtimestamp(now, tz=UTC).date().isoformat()
+
+    def _publish_status(self) -> None:
+        self._dirty = False
+        self.publish(STATUS, self.status())
+
+    def status(self) -> RiskStatus:
+        engine = self.engine
+        book = engine.book
+        positions = []
+        for held in book.positions.values():
+            mark = book.marks.get(held.ticker)
+            value = None
+            if mark is not None:
+                value = held.contracts * (mark if held.side == "yes" else 1 - mark)
+            positions.append(
+                Position(
+                    ticker=held.ticker,
+                    side=held.side,
+                    contracts=held.contracts,
+                    average_price=held.avg_price,
+                    cost=held.cost,
+                    market_value=value,
+                    unrealized_pnl=None if value is None else value - held.cost,
+                    realized_pnl=ZERO,
+                )
+            )
+        return RiskStatus(
+            trading_state=engine.state.value,
+            daily_pnl=engine.daily_pnl,
+            realized_pnl=book.realized_pnl,
+            unrealized_pnl=book.unrealized_pnl(),
+            fees_paid=book.fees,
+            exposure=book.total_exposure(),
+            reserved=book.reserved_cost(),
+            open_positions=len(book.positions),
+            bankroll=engine.equity,
+            starting_bankroll=engine.day_start_equity,
+            circuit_breaker_triggered=engine.circuit_breaker_triggered,
+            halt_reason=engine.halt_reason,
+            positions=tuple(positions),
+            timestamp=self.clock.now(),
+        )

@@ -1,0 +1,1 @@
+"""Execution logic that needs no exchange: paper fills and position bookkeeping."""

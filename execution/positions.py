@@ -1,0 +1,22 @@
+"""Signed contract positions per market, as Kalshi nets them (YES positive, NO negative)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+ZERO = Decimal(0)
+
+
+def signed_change(side: str, action: str, count: int) -> int:
+    """How a fill moves the signed position: buying YES or selling NO adds; the others subtract."""
+    adds = (side == "yes") == (action == "buy")
+    return count if adds else -count
+
+
+def settlement_payout(position: int, result: str) -> Decimal:
+    """$1 per contract on the winning side."""
+    if result == "yes" and position > 0:
+        return Decimal(position)
+    if result == "no" and position < 0:
+        return Decimal(-position)
+    return ZERO

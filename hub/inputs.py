@@ -1,0 +1,148 @@
+"""Strict parsing of request bodies and query strings: anything unexpected is a 4xx, never a crash."""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import datetime
+from typing import TypeVar
+
+import orjson
+from aiohttp import web
+from multidict import MultiMapping
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from hub.errors import ApiError
+from hub.history import SIGNAL_STATUSES, STATUS_ALIASES, SignalQuery, TradeQuery
+
+MAX_LIMIT = 1_000
+# Order ids, tickers and strategy names: what Kalshi and sol15 use, nothing that needs escaping.
+IDENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,127}$")
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class EmptyBody(Body):
+    """Controls that take no arguments still refuse unknown fields."""
+
+
+class StopBody(Body):
+    reason: str = Field("requested via the API", min_length=1, max_length=200)
+
+
+B = TypeVar("B", bound=Body)
+
+
+async def read_body(request: web.Request, model: type[B]) -> B:
+    """An optional JSON object body validated against ``model`` (no body = all defaults)."""
+    raw = await request.read()  # aiohttp enforces client_max_size here (413)
+    if not raw.strip():
+        return model()
+    if request.content_type not in ("application/json", "application/octet-stream", ""):
+        raise ApiError(415, "unsupported_media_type", "send the body as application/json")
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise ApiError(400, "invalid_json", f"body is not valid JSON: {exc.msg}") from None
+    if not isinstance(data, dict):
+        raise ApiError(400, "invalid_body", "body must be a JSON object")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        field = ".".join(str(p) for p in error["loc"]) or "body"
+        if error["type"] == "extra_forbidden":
+            raise ApiError(422, "unknown_field", f"unknown field {field!r}") from None
+        raise ApiError(422, "invalid_field", f"{field}: {error['msg']}") from None
+
+
+def ident(value: str, what: str) -> str:
+    if not IDENT.match(value):
+        raise ApiError(400, "invalid_parameter", f"{what} has characters or a length not allowed")
+    return value
+
+
+def _single(query: MultiMapping[str], allowed: frozenset[str]) -> dict[str, str]:
+    unknown = sorted(set(query) - allowed)
+    if unknown:
+        raise ApiError(400, "unknown_parameter", f"unknown query parameter {unknown[0]!r}")
+    values: dict[str, str] = {}
+    for key in query:
+        found = query.getall(key)
+        if len(found) > 1:
+            raise ApiError(400, "invalid_parameter", f"{key} given more than once")
+        values[key] = found[0]
+    return values
+
+
+def _limit(text: str | None) -> int:
+    if text is None:
+        return 100
+    try:
+        limit = int(text)
+    except ValueError:
+        raise ApiError(400, "invalid_parameter", "limit must be a whole number") from None
+    if not 1 <= limit <= MAX_LIMIT:
+        raise ApiError(400, "invalid_parameter", f"limit must be between 1 and {MAX_LIMIT}")
+    return limit
+
+
+def _since(text: str | None) -> float | None:
+    """Unix seconds, or an ISO 8601 time with a zone."""
+    if text is None:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        try:
+            moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            raise ApiError(
+                400, "invalid_parameter", "since must be Unix seconds or an ISO 8601 time"
+            ) from None
+        if moment.tzinfo is None:
+            raise ApiError(400, "invalid_parameter", "since needs a time zone (e.g. Z)") from None
+        return moment.timestamp()
+    if not math.isfinite(value) or value < 0:
+        raise ApiError(400, "invalid_parameter", "since must be a non-negative number")
+    return value
+
+
+_QUERY_KEYS = frozenset({"ticker", "strategy", "status", "since", "limit"})
+
+
+def trade_query(query: MultiMapping[str]) -> TradeQuery:
+    values = _single(query, _QUERY_KEYS)
+    status = values.get("status")
+    if status is not None and status not in STATUS_ALIASES:
+        choices = ", ".join(sorted(STATUS_ALIASES))
+        raise ApiError(400, "invalid_parameter", f"status must be one of {choices}")
+    return TradeQuery(
+        ticker=_optional_ident(values, "ticker"),
+        strategy=_optional_ident(values, "strategy"),
+        status=status,
+        since=_since(values.get("since")),
+        limit=_limit(values.get("limit")),
+    )
+
+
+def signal_query(query: MultiMapping[str]) -> SignalQuery:
+    values = _single(query, _QUERY_KEYS)
+    status = values.get("status")
+    if status is not None and status not in SIGNAL_STATUSES:
+        choices = ", ".join(sorted(SIGNAL_STATUSES))
+        raise ApiError(400, "invalid_parameter", f"status must be one of {choices}")
+    return SignalQuery(
+        ticker=_optional_ident(values, "ticker"),
+        strategy=_optional_ident(values, "strategy"),
+        status=status,
+        since=_since(values.get("since")),
+        limit=_limit(values.get("limit")),
+    )
+
+
+def _optional_ident(values: dict[str, str], key: str) -> str | None:
+    value = values.get(key)
+    return None if value is None else ident(value, key)

@@ -1,0 +1,225 @@
+"""The ▶ REST API (``/api/...``) and ``/metrics``.
+
+Reads come from the store (the live status) and from its ``HistoryReader``
+(run off the loop: a ledger-backed reader will do I/O). Controls are asks to the
+trading actors through the ``ControlGateway``.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST
+
+from hub.deps import DEPS, HubDeps
+from hub.errors import ApiError, json_response
+from hub.history import ACTIVE
+from hub.inputs import EmptyBody, StopBody, ident, read_body, signal_query, trade_query
+from hub.wire import plain
+from messages.base import Message
+from messages.control import (
+    CancelOrder,
+    ResetCircuitBreaker,
+    SetStrategyEnabled,
+    StartTrading,
+    StopTrading,
+)
+from runtime.address import AddressState
+
+RISK = "risk"
+ORDER = "order"
+
+
+def strategy_address(name: str) -> str:
+    return f"strategy:{name}"
+
+
+def _deps(request: web.Request) -> HubDeps:
+    return request.app[DEPS]
+
+
+def _reply(reply: Any) -> Any:
+    """What an actor answered, as JSON (messages by their wire form, other values if plain)."""
+    if isinstance(reply, Message):
+        return {"type": reply.type, **plain(reply)}
+    if reply is None or isinstance(reply, str | int | float | bool):
+        return reply
+    return None
+
+
+# -- reads ----------------------------------------------------------------------------------
+
+
+async def health(request: web.Request) -> web.Response:
+    deps = _deps(request)
+    return json_response(
+        {
+            "status": "ok",
+            "mode": deps.config.mode,
+            "uptime_seconds": round(time.monotonic() - deps.started, 3),
+            "websocket_clients": deps.broadcaster.count,
+            "auth_required": deps.config.auth_required,
+            "time": deps.now(),
+        }
+    )
+
+
+async def status(request: web.Request) -> web.Response:
+    deps = _deps(request)
+    return json_response(deps.store.status(deps.config.mode, deps.now()))
+
+
+async def trades(request: web.Request) -> web.Response:
+    deps = _deps(request)
+    query = trade_query(request.query)
+    found = await deps.control.off_loop(deps.store.reader.trades, query)
+    return json_response({"trades": found, "count": len(found)})
+
+
+async def active_trades(request: web.Request) -> web.Response:
+    deps = _deps(request)
+    trade_query(request.query)  # no parameters here, but unknown ones are still refused
+    found = await deps.control.off_loop(deps.store.reader.active_orders)
+    return json_response({"trades": found, "count": len(found)})
+
+
+async def positions(request: web.Request) -> web.Response:
+    deps = _deps(request)
+    found = await deps.control.off_loop(deps.store.reader.positions)
+    return json_response({"positions": found, "count": len(found)})
+
+
+async def signals(request: web.Request) -> web.Response:
+    deps = _deps(request)
+    query = signal_query(request.query)
+    found = await deps.control.off_loop(deps.store.reader.signals, query)
+    return json_response({"signals": found, "count": len(found)})
+
+
+async def strategies(request: web.Request) -> web.Response:
+    deps = _deps(request)
+    listed = deps.store.state.strategy_list()
+    states = {a.name: a.state for a in deps.system.addresses()}
+    for entry in listed:
+        state = states.get(strategy_address(entry["name"]), AddressState.UNBOUND)
+        entry["actor_state"] = state.value
+    return json_response({"strategies": listed, "count": len(listed)})
+
+
+async def actors(request: web.Request) -> web.Response:
+    deps = _deps(request)
+    try:
+        tree = await deps.control.off_loop(deps.system.tree)
+    except RuntimeError as exc:
+        raise ApiError(503, "unavailable", str(exc)) from None
+    letters = deps.system.dead_letters
+    _, events = deps.store.state.recent()
+    return json_response(
+        {
+            "tree": tree.to_dict(),
+            "dead_letters": {"total": letters.total, "by_name": dict(letters.by_name)},
+            "events": events,
+        }
+    )
+
+
+async def dashboard(request: web.Request) -> web.Response:
+    """Not in the contract: the page's first paint (window, chart series, recent alerts)."""
+    deps = _deps(request)
+    return json_response(deps.store.dashboard(deps.now()))
+
+
+async def metrics(request: web.Request) -> web.Response:
+    deps = _deps(request)
+    body = await deps.control.off_loop(deps.metrics.render)
+    response = web.Response(body=body)
+    response.headers["Content-Type"] = CONTENT_TYPE_LATEST
+    return response
+
+
+# -- controls -------------------------------------------------------------------------------
+
+
+async def start(request: web.Request) -> web.Response:
+    await read_body(request, EmptyBody)
+    reply = await _deps(request).control.ask(RISK, StartTrading(requested_by="api"))
+    return json_response({"ok": True, "action": "start", "result": _reply(reply)})
+
+
+async def stop(request: web.Request) -> web.Response:
+    body = await read_body(request, StopBody)
+    reply = await _deps(request).control.ask(
+        RISK, StopTrading(reason=body.reason, requested_by="api")
+    )
+    return json_response({"ok": True, "action": "stop", "result": _reply(reply)})
+
+
+async def reset_breaker(request: web.Request) -> web.Response:
+    await read_body(request, EmptyBody)
+    reply = await _deps(request).control.ask(RISK, ResetCircuitBreaker(requested_by="api"))
+    return json_response({"ok": True, "action": "reset_circuit_breaker", "result": _reply(reply)})
+
+
+async def cancel(request: web.Request) -> web.Response:
+    deps = _deps(request)
+    order_id = ident(request.match_info["id"], "order id")
+    await read_body(request, EmptyBody)
+    order = await deps.control.off_loop(deps.store.reader.find_order, order_id)
+    if order is None:
+        raise ApiError(404, "unknown_order", f"no order {order_id!r}")
+    if order["status"] not in ACTIVE:
+        raise ApiError(409, "order_not_active", f"order {order_id!r} is {order['status']}")
+    # Resolved to our client_order_id: the order actor always knows it (made before sending).
+    target = order["client_order_id"] or order_id
+    reply = await deps.control.ask(ORDER, CancelOrder(order_id=target))
+    return json_response(
+        {
+            "ok": True,
+            "action": "cancel",
+            "trade_id": order["trade_id"],
+            "status": "cancel_requested",
+            "result": _reply(reply),
+        },
+        status=202,
+    )
+
+
+async def toggle_strategy(request: web.Request) -> web.Response:
+    deps = _deps(request)
+    name = ident(request.match_info["name"], "strategy name")
+    enabled = request.match_info["action"] == "enable"
+    await read_body(request, EmptyBody)
+    target = strategy_address(name)
+    if name not in deps.store.state.strategy_names() and not deps.control.known(target):
+        raise ApiError(404, "unknown_strategy", f"no strategy {name!r}")
+    reply = await deps.control.ask(target, SetStrategyEnabled(name=name, enabled=enabled))
+    return json_response(
+        {
+            "ok": True,
+            "action": "enable" if enabled else "disable",
+            "name": name,
+            "enabled": enabled,
+            "result": _reply(reply),
+        }
+    )
+
+
+def add_routes(app: web.Application) -> None:
+    router = app.router
+    router.add_get("/api/health", health)
+    router.add_get("/api/status", status)
+    router.add_post("/api/start", start)
+    router.add_post("/api/stop", stop)
+    router.add_get("/api/trades", trades)
+    router.add_get("/api/trades/active", active_trades)
+    router.add_post("/api/trades/{id}/cancel", cancel)
+    router.add_get("/api/positions", positions)
+    router.add_get("/api/strategies", strategies)
+    router.add_post("/api/strategies/{name}/{action:enable|disable}", toggle_strategy)
+    router.add_post("/api/circuit-breaker/reset", reset_breaker)
+    router.add_get("/api/signals", signals)
+    router.add_get("/api/actors", actors)
+    router.add_get("/api/dashboard", dashboard)
+    router.add_get("/metrics", metrics)

@@ -1,0 +1,282 @@
+"""The hub's live picture: latest risk and strategy status, markets, spot, books and chart series.
+
+Written by the hub actor's thread, read by HTTP handlers and the fan-out on the
+event loop; one lock guards it and every read returns JSON-ready copies.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections import deque
+from decimal import Decimal
+from typing import Any
+
+from hub.wire import book_data, fields_of, plain
+from messages.market_data import BookUpdate, MarketInfo, MarketLifecycle, SpotTick
+from messages.status import Alert, RiskStatus, StrategyStatus
+from messages.trading import Signal
+
+Point = tuple[float, float]
+
+MAX_MARKETS = 24  # a day of 15-minute windows is 96; the dashboard needs only the recent ones
+SERIES_POINTS = 3_000
+
+
+class Series:
+    """A time series thinned to at most one point per ``step`` seconds (the latest one wins)."""
+
+    def __init__(self, step: float, maxlen: int = SERIES_POINTS) -> None:
+        self.step = step
+        self.points: deque[Point] = deque(maxlen=maxlen)
+
+    def add(self, ts: float, value: float) -> None:
+        points = self.points
+        if points and ts < points[-1][0]:
+            self._insert(ts, value)  # late (another source's clock): put it where it belongs
+            return
+        if len(points) >= 2 and ts - points[-2][0] < self.step:
+            points[-1] = (ts, value)  # still inside the last step: keep only the newest
+        else:
+            points.append((ts, value))
+
+    def _insert(self, ts: float, value: float) -> None:
+        points = self.points
+        index = len(points)
+        while index > 0 and points[index - 1][0] > ts:
+            index -= 1
+        if len(points) == points.maxlen:
+            if index == 0:
+                return  # older than everything kept
+            points.popleft()
+            index -= 1
+        points.insert(index, (ts, value))
+
+    def since(self, start: float) -> list[list[float]]:
+        return [[t, v] for t, v in self.points if t >= start]
+
+
+class LiveState:
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self.version = 0  # bumped on every change that ``status_update`` shows
+        self.risk: RiskStatus | None = None
+        self.strategies: dict[str, StrategyStatus] = {}
+        self.markets: dict[str, MarketInfo] = {}
+        self.lifecycle: dict[str, MarketLifecycle] = {}
+        self.spot: SpotTick | None = None
+        self.books: dict[str, BookUpdate] = {}
+        self.spot_series = Series(1.0)
+        self.mid_series: dict[str, Series] = {}
+        self.model_series: dict[str, Series] = {}
+        self.pnl_series = Series(5.0, maxlen=20_000)
+        self.alerts: deque[dict[str, Any]] = deque(maxlen=50)
+        self.actor_events: deque[dict[str, Any]] = deque(maxlen=100)
+        self.connectivity: dict[str, dict[str, Any]] = {}  # exchange_state, feed_state
+
+    # -- updates (hub actor thread) ----------------------------------------------------
+
+    def set_risk(self, status: RiskStatus) -> None:
+        with self.lock:
+            self.risk = status
+            self.pnl_series.add(status.timestamp, float(status.daily_pnl))
+            self.version += 1
+
+    def set_strategy(self, status: StrategyStatus) -> None:
+        with self.lock:
+            self.strategies[status.name] = status
+            metrics = dict(status.metrics)
+            ticker, prob = metrics.get("ticker"), metrics.get("model_prob")
+            if ticker and prob:
+                # A metric that is not a number is shown as text, not charted.
+                with contextlib.suppress(ValueError):
+                    series = self._series(self.model_series, ticker, 0.0)
+                    series.add(status.timestamp, float(prob))
+            self.version += 1
+
+    def set_market(self, info: MarketInfo) -> None:
+        with self.lock:
+            self.markets[info.ticker] = info
+            if len(self.markets) > MAX_MARKETS:
+                oldest = min(self.markets.values(), key=lambda m: m.close_time)
+                self._forget(oldest.ticker)
+            self.version += 1
+
+    def set_lifecycle(self, event: MarketLifecycle) -> None:
+        with self.lock:
+            self.lifecycle[event.ticker] = event
+            self.version += 1
+
+    def set_connectivity(self, kind: str, data: dict[str, Any]) -> None:
+        with self.lock:
+            self.connectivity[kind] = data
+            self.version += 1
+
+    def market_data(self) -> dict[str, Any]:
+        """Is market data flowing? ``None`` where nothing was reported yet."""
+        with self.lock:
+            feed = self.connectivity.get("feed_state")
+            exchange = self.connectivity.get("exchange_state")
+            spot = self.spot
+        return {
+            "feed_connected": None if feed is None else feed.get("connected"),
+            "feed_reason": None if feed is None else feed.get("reason"),
+            "exchange_active": None if exchange is None else exchange.get("exchange_active"),
+            "trading_active": None if exchange is None else exchange.get("trading_active"),
+            "spot_stale": None if spot is None else spot.stale,
+        }
+
+    def set_spot(self, tick: SpotTick) -> None:
+        with self.lock:
+            self.spot = tick
+            self.spot_series.add(tick.ts, float(tick.price))
+
+    def set_book(self, book: BookUpdate) -> None:
+        with self.lock:
+            self.books[book.ticker] = book
+            if len(self.books) > 2 * MAX_MARKETS:
+                oldest = min(self.books.values(), key=lambda b: b.ts)
+                del self.books[oldest.ticker]
+                self.mid_series.pop(oldest.ticker, None)
+            mid = book.yes_mid
+            if mid is not None:
+                self._series(self.mid_series, book.ticker, 1.0).add(book.ts, float(mid))
+
+    def add_signal(self, signal: Signal) -> None:
+        with self.lock:
+            series = self._series(self.model_series, signal.ticker, 0.0)
+            series.add(signal.timestamp, float(signal.model_prob))
+
+    def add_alert(self, alert: Alert) -> None:
+        with self.lock:
+            self.alerts.append(fields_of(alert))
+
+    def add_actor_event(self, data: dict[str, Any]) -> None:
+        with self.lock:
+            self.actor_events.append(data)
+
+    def _series(self, table: dict[str, Series], ticker: str, step: float) -> Series:
+        series = table.get(ticker)
+        if series is None:
+            if len(table) >= 2 * MAX_MARKETS:  # forget the ticker that went quiet first
+                quiet = min(table, key=lambda t: table[t].points[-1][0] if table[t].points else 0)
+                del table[quiet]
+            series = table[ticker] = Series(step)
+        return series
+
+    def _forget(self, ticker: str) -> None:
+        for table in (self.markets, self.lifecycle, self.books, self.mid_series, self.model_series):
+            table.pop(ticker, None)
+
+    # -- reads (any thread) ----------------------------------------------------------------
+
+    def current_market(self, now: float) -> MarketInfo | None:
+        """The open window (latest to open), else the one that closed last."""
+        with self.lock:
+            markets = list(self.markets.values())
+        live = [m for m in markets if m.open_time <= now < m.close_time]
+        if live:
+            return max(live, key=lambda m: m.open_time)
+        past = [m for m in markets if m.close_time <= now]
+        if past:
+            return max(past, key=lambda m: m.close_time)
+        return min(markets, key=lambda m: m.open_time) if markets else None
+
+    def risk_metrics(self) -> dict[str, Any]:
+        with self.lock:
+            risk = self.risk
+        if risk is None:
+            zero = "0"
+            return {
+                "daily_pnl": zero,
+                "exposure": zero,
+                "open_positions": 0,
+                "circuit_breaker_triggered": False,
+                "realized_pnl": zero,
+                "unrealized_pnl": zero,
+                "fees_paid": zero,
+                "reserved": zero,
+                "bankroll": None,
+                "starting_bankroll": None,
+                "halt_reason": "",
+                "updated_at": None,
+            }
+        body = plain(risk)
+        body.pop("positions")
+        body.pop("trading_state")
+        body["updated_at"] = body.pop("timestamp")
+        return body
+
+    def trading_state(self) -> str:
+        with self.lock:
+            return self.risk.trading_state if self.risk is not None else "stopped"
+
+    def positions(self) -> list[dict[str, Any]]:
+        with self.lock:
+            risk = self.risk
+        return [plain(p) for p in risk.positions] if risk is not None else []
+
+    def strategy_list(self) -> list[dict[str, Any]]:
+        with self.lock:
+            statuses = sorted(self.strategies.values(), key=lambda s: s.name)
+        return [
+            {
+                "name": s.name,
+                "enabled": s.enabled,
+                "params": dict(s.params),
+                "metrics": dict(s.metrics),
+                "updated_at": s.timestamp,
+            }
+            for s in statuses
+        ]
+
+    def strategy_names(self) -> set[str]:
+        with self.lock:
+            return set(self.strategies)
+
+    def window(self, now: float) -> dict[str, Any] | None:
+        """The current market with its top of book, for the dashboard header."""
+        market = self.current_market(now)
+        if market is None:
+            return None
+        with self.lock:
+            book = self.books.get(market.ticker)
+            lifecycle = self.lifecycle.get(market.ticker)
+        return {
+            **plain(market),
+            "tradeable": market.tradeable,
+            "seconds_left": max(0.0, market.close_time - now),
+            "book": plain_book(book),
+            "last_event": None if lifecycle is None else lifecycle.event_type,
+        }
+
+    def charts(self, now: float) -> dict[str, Any]:
+        """Series for the current window (from a minute before it opened) and the day's P&L."""
+        market = self.current_market(now)
+        start = market.open_time - 60 if market is not None else now - 900
+        ticker = market.ticker if market is not None else None
+        with self.lock:
+            mid = self.mid_series.get(ticker) if ticker else None
+            model = self.model_series.get(ticker) if ticker else None
+            return {
+                "spot": self.spot_series.since(start),
+                "yes_mid": mid.since(start) if mid is not None else [],
+                "model": model.since(start) if model is not None else [],
+                "pnl": self.pnl_series.since(now - 86_400),
+            }
+
+    def latest_spot(self) -> dict[str, Any] | None:
+        with self.lock:
+            spot = self.spot
+        return {"kind": "spot", **plain(spot)} if spot is not None else None
+
+    def recent(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        with self.lock:
+            return list(self.alerts), list(self.actor_events)
+
+
+def plain_book(book: BookUpdate | None) -> dict[str, Any] | None:
+    if book is None:
+        return None
+    data = book_data(book)
+    return {k: (str(v) if isinstance(v, Decimal) else v) for k, v in data.items()}

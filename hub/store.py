@@ -1,0 +1,84 @@
+"""What the hub knows, kept apart from the actor so it can outlive a hub restart.
+
+A ``HubStore`` passed to the hub's constructor survives a crash of the hub (it
+stands in for the ledger until that lands): trades, signals and the last status
+are still there when clients reconnect, and a hub started on port 0 comes back
+on the same port.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from hub.history import HistoryReader, MemoryHistory
+from hub.state import LiveState
+from hub.wire import envelope
+
+
+class HubStore:
+    def __init__(self, history_limit: int = 5_000, reader: HistoryReader | None = None) -> None:
+        self.state = LiveState()
+        self.history = MemoryHistory(history_limit)
+        # Where the REST history endpoints read; the ledger-backed reader plugs in here.
+        self.reader: HistoryReader = reader if reader is not None else self.history
+        self.port: int | None = None  # the port the last incarnation bound (reused on restart)
+        self._frame_lock = threading.Lock()
+        self._frame: tuple[tuple[int, int, int], bytes] | None = None
+        self.order_version = 0  # bumped when order counts may have changed
+
+    def status(self, mode: str, now: float) -> dict[str, Any]:
+        """``/api/status`` and ``status_update.data`` (▶ REST API contract)."""
+        state = self.state
+        trading_state = state.trading_state()
+        counts = self.history.counts()
+        window = state.current_market(now)
+        return {
+            "running": trading_state == "running",
+            "mode": mode,
+            "trading_state": trading_state,
+            "risk_metrics": state.risk_metrics(),
+            "positions": state.positions(),
+            "orders": {
+                "active": counts.active,
+                "filled": counts.filled,
+                "cancelled": counts.cancelled,
+                "rejected": counts.rejected,
+                "total": counts.total,
+            },
+            "strategies": state.strategy_list(),
+            "market_data": state.market_data(),
+            "market": None
+            if window is None
+            else {
+                "ticker": window.ticker,
+                "close_time": window.close_time,
+                "floor_strike": None if window.floor_strike is None else str(window.floor_strike),
+            },
+            "server_time": now,
+        }
+
+    def status_frame(self, mode: str, now: float) -> bytes:
+        """The encoded ``status_update``, rebuilt when something it shows changed (or each second)."""
+        version = (self.state.version, self.order_version, int(now))
+        with self._frame_lock:
+            cached = self._frame
+            if cached is not None and cached[0] == version:
+                return cached[1]
+        frame = envelope("status_update", self.status(mode, now))
+        with self._frame_lock:
+            self._frame = (version, frame)
+        return frame
+
+    def dashboard(self, now: float) -> dict[str, Any]:
+        """Everything the page draws besides the status: window, charts, recent alerts/events."""
+        state = self.state
+        alerts, events = state.recent()
+        return {
+            "window": state.window(now),
+            "spot": state.latest_spot(),
+            "charts": state.charts(now),
+            "alerts": alerts,
+            "actor_events": events,
+            "server_time": now,
+        }

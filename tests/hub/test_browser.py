@@ -1,0 +1,158 @@
+"""The real dashboard in headless Chromium: it connects, shows live data, and its controls work."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from messages.control import CancelOrder, SetStrategyEnabled, StopTrading
+from messages.status import Alert
+from runtime.bus import ALERTS, BOOK, FILLS, MARKETS, SIGNALS, SPOT
+from runtime.faults import crash
+from runtime.quiescence import settle
+from tests.hub import fakes
+from tests.hub.conftest import STRATEGY, TOKEN, Harness, StartHub
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        not CHROMIUM.exists(),
+        reason="needs Debian's chromium at /usr/bin/chromium (apt-get install -y chromium)",
+    ),
+]
+
+
+@pytest.fixture
+def browser() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            yield instance
+        finally:
+            instance.close()
+
+
+def populate(hub: Harness) -> None:
+    now = hub.clock.now()
+    hub.publish(MARKETS, fakes.market(now))
+    for n in range(300, 0, -5):  # the last five minutes of the index, rising through the strike
+        price = 187.10 + (300 - n) * 0.0027 + (0.05 if n % 20 == 0 else 0)
+        hub.publish(SPOT, fakes.spot(now - n, f"{price:.2f}"))
+        bid = 0.40 + (300 - n) * 0.0006
+        hub.publish(BOOK, fakes.book(now - n, seq=300 - n, bid=f"{bid:.2f}"))
+    hub.publish(SPOT, fakes.spot(now, "187.90"))
+    hub.publish(SIGNALS, fakes.signal(now - 40, "sig-1"))
+    hub.publish(SIGNALS, fakes.decision(now - 40, "sig-1", approved=True))
+    hub.publish(SIGNALS, fakes.signal(now - 10, "sig-2"))
+    hub.publish(SIGNALS, fakes.decision(now - 10, "sig-2", approved=False))
+    hub.publish(FILLS, fakes.fill(now - 39, "c-0", "t-1", count=10))
+    hub.system.tell("order", fakes.Rest(fakes.order_update(now - 5, "c-1", "resting")))
+    hub.publish(ALERTS, Alert("market_open", f"{fakes.TICKER} is open", "info", now - 300))
+    hub.settle()
+
+
+def test_dashboard_drives_the_bot(start_hub: StartHub, browser: object, tmp_path: Path) -> None:
+    from playwright.sync_api import Browser, expect
+
+    assert isinstance(browser, Browser)
+    expect.set_options(timeout=10_000)
+    hub = start_hub(api_token=TOKEN)
+    populate(hub)
+    page = browser.new_page(viewport={"width": 1440, "height": 1100})
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(hub.url)
+
+    # It connects and shows the running state and the data the fake actors published.
+    expect(page.locator("#conn")).to_have_attribute("data-state", "live")
+    expect(page.locator("#trading-state")).to_have_text("running")
+    expect(page.locator("#mode")).to_have_text("sim")
+    expect(page.locator("#kpi-pnl")).to_have_text("$12.50")
+    expect(page.locator("#win-ticker")).to_have_text(fakes.TICKER)
+    expect(page.locator("#win-strike")).to_have_text("187.42")
+    expect(page.locator('[data-signal="sig-1"]')).to_contain_text("approved")
+    expect(page.locator('[data-signal="sig-2"]')).to_contain_text(
+        "rejected: max_concurrent_positions"
+    )
+    expect(page.locator('[data-order="c-1"]')).to_have_attribute("data-status", "resting")
+    expect(page.locator('[data-actor="risk"]')).to_have_attribute("data-state", "running")
+    expect(page.locator("#positions")).to_contain_text("26JAN010015-15")
+
+    # Live: new events show up without reloading.
+    now = hub.clock.now()
+    hub.publish(SPOT, fakes.spot(now, "188.25"))
+    expect(page.locator("#win-spot")).to_have_text("188.25")
+    expect(page.locator("#win-diff")).to_have_text("+0.83")
+    hub.publish(SIGNALS, fakes.signal(now, "sig-live"))
+    expect(page.locator('[data-signal="sig-live"]')).to_contain_text("pending")
+
+    # Stop: the server wants the token; the page asks for it, keeps it and retries.
+    page.click("#btn-stop")
+    expect(page.locator("#token-dialog")).to_be_visible()
+    page.fill("#token-input", TOKEN)
+    page.click("#token-ok")
+    expect(page.locator("#trading-state")).to_have_text("stopped")
+    assert [c.requested_by for c in hub.controls.of(StopTrading)] == ["api"]
+
+    # Cancel a resting order; the order actor's update turns the row to canceled.
+    page.click('[data-cancel="c-1"]')
+    expect(page.locator('[data-order="c-1"]')).to_have_attribute("data-status", "canceled")
+    assert [c.order_id for c in hub.controls.of(CancelOrder)] == ["c-1"]
+
+    # Switch a strategy off.
+    page.click(f'li[data-strategy="{STRATEGY}"] .switch')
+    expect(page.locator(f'input[data-strategy="{STRATEGY}"]')).not_to_be_checked()
+    hub.settle()
+    assert [(c.name, c.enabled) for c in hub.controls.of(SetStrategyEnabled)] == [(STRATEGY, False)]
+
+    # A crash shows up as an event and in the tree.
+    crash(hub.system, "risk", "chaos test")
+    expect(page.locator("#events")).to_contain_text("risk crashed: InjectedCrash")
+    settle(hub.system, hub.clock)
+    expect(page.locator("#events")).to_contain_text("risk restarted (#1)")
+    expect(page.locator('[data-actor="risk"]')).to_contain_text("↻1")
+    hub.publish(ALERTS, Alert("circuit_breaker", "daily loss limit reached", "critical", now))
+    expect(page.locator("#events")).to_contain_text("daily loss limit reached")
+
+    page.evaluate("window.scrollTo(0, 0)")
+    shot = tmp_path / "dashboard.png"
+    page.screenshot(path=str(shot), full_page=True)
+    phone = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2)
+    phone.goto(hub.url)
+    # (the fake risk actor came back from its crash with a fresh, running state)
+    expect(phone.locator("#trading-state")).to_have_text("running")
+    expect(phone.locator('[data-signal="sig-1"]')).to_be_attached()
+    phone.screenshot(path=str(tmp_path / "dashboard-phone.png"), full_page=True)
+    assert shot.stat().st_size > 20_000
+    phone.close()
+
+    # The hub itself crashes: the page notices, backs off, and reconnects once it is back.
+    crash(hub.system, "hub", "browser test")
+    expect(page.locator("#conn")).to_have_attribute("data-state", "down")
+    settle(hub.system, hub.clock)
+    expect(page.locator("#conn")).to_have_attribute("data-state", "live", timeout=20_000)
+    expect(page.locator('[data-actor="hub"]')).to_contain_text("↻1")
+    expect(page.locator("#events")).to_contain_text("hub restarted (#1)")
+    keep = os.environ.get("SOL15_SCREENSHOTS")
+    if keep:
+        for name in ("dashboard.png", "dashboard-phone.png"):
+            shutil.copy(tmp_path / name, Path(keep) / name)
+    assert errors == []

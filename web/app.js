@@ -1,0 +1,767 @@
+/* sol15 dashboard: REST snapshots on (re)connect, then the /ws feed; controls over REST with the token. */
+(function () {
+  "use strict";
+
+  const $ = (id) => document.getElementById(id);
+  const TOKEN_KEY = "sol15.apiToken";
+  const MAX_SIGNALS = 60;
+  const MAX_EVENTS = 60;
+
+  const state = {
+    status: null,
+    skew: 0, // server clock − this browser's clock, seconds
+    window: null,
+    spot: null,
+    book: null,
+    charts: { spot: [], yes_mid: [], model: [], pnl: [] },
+    signals: [],
+    trades: [],
+    events: [],
+    actors: null,
+    rendered: {}, // last rendered content per section, to skip needless DOM work
+  };
+
+  // -- small helpers ----------------------------------------------------------------------
+
+  function h(tag, props, ...children) {
+    const el = document.createElement(tag);
+    for (const [key, value] of Object.entries(props || {})) {
+      if (value === undefined || value === null || value === false) continue;
+      if (key === "class") el.className = value;
+      else if (key === "text") el.textContent = value;
+      else if (key.startsWith("on")) el.addEventListener(key.slice(2), value);
+      else if (key === "dataset") Object.assign(el.dataset, value);
+      else el.setAttribute(key, value === true ? "" : String(value));
+    }
+    for (const child of children.flat()) {
+      if (child === null || child === undefined || child === false) continue;
+      el.appendChild(typeof child === "string" || typeof child === "number" ? document.createTextNode(String(child)) : child);
+    }
+    return el;
+  }
+
+  const num = (v) => (v === null || v === undefined || v === "" ? NaN : Number(v));
+  function money(v, digits = 2) {
+    const n = num(v);
+    if (!Number.isFinite(n)) return "—";
+    const text = "$" + Math.abs(n).toFixed(digits);
+    return n < 0 ? "−" + text : text;
+  }
+  function signed(v, digits = 2) {
+    const n = num(v);
+    if (!Number.isFinite(n)) return "—";
+    return (n > 0 ? "+" : n < 0 ? "−" : "") + Math.abs(n).toFixed(digits);
+  }
+  function pct(v) {
+    const n = num(v);
+    return Number.isFinite(n) ? (n * 100).toFixed(1) + "%" : "—";
+  }
+  function fixed(v, digits = 2) {
+    const n = num(v);
+    return Number.isFinite(n) ? n.toFixed(digits) : "—";
+  }
+  function hms(ts) {
+    if (!Number.isFinite(ts)) return "—";
+    const d = new Date(ts * 1000);
+    return [d.getUTCHours(), d.getUTCMinutes(), d.getUTCSeconds()].map((x) => String(x).padStart(2, "0")).join(":");
+  }
+  const serverNow = () => Date.now() / 1000 + state.skew;
+  const tone = (v) => (num(v) > 0 ? "pos" : num(v) < 0 ? "neg" : "");
+
+  /* KXSOL15M-26JAN010015-15 → 26JAN010015-15: the series prefix is the same on every row. */
+  function ticker(full) {
+    const short = String(full || "").replace(/^KXSOL15M-/, "");
+    return h("td", { class: "mono", title: full, text: short || "—" });
+  }
+
+  function replace(target, nodes) {
+    target.replaceChildren(...nodes);
+  }
+
+  /* Run `fn` at most every `ms`, always with the latest call's effect. */
+  function throttle(fn, ms) {
+    let timer = null;
+    let last = 0;
+    return function () {
+      if (timer) return;
+      const wait = Math.max(0, last + ms - Date.now());
+      timer = setTimeout(() => {
+        timer = null;
+        last = Date.now();
+        fn();
+      }, wait);
+    };
+  }
+
+  function changed(section, value) {
+    const key = JSON.stringify(value);
+    if (state.rendered[section] === key) return false;
+    state.rendered[section] = key;
+    return true;
+  }
+
+  function toast(title, text, level = "info") {
+    const box = h("div", { class: "toast " + level, role: "status" }, h("div", { class: "tt", text: title }), text ? h("div", { class: "muted", text }) : null);
+    $("toasts").appendChild(box);
+    setTimeout(() => box.remove(), level === "error" || level === "critical" ? 9000 : 5000);
+    while ($("toasts").children.length > 4) $("toasts").firstChild.remove();
+  }
+
+  // -- REST and the token -----------------------------------------------------------------------
+
+  async function api(method, path) {
+    const headers = { Accept: "application/json" };
+    const token = sessionStorage.getItem(TOKEN_KEY);
+    if (token && method !== "GET") headers.Authorization = "Bearer " + token;
+    const res = await fetch(path, { method, headers, cache: "no-store" });
+    let data = null;
+    try {
+      data = await res.json();
+    } catch (_) {
+      data = null;
+    }
+    return { ok: res.ok, status: res.status, data };
+  }
+
+  async function getJSON(path) {
+    try {
+      const res = await api("GET", path);
+      return res.ok ? res.data : null;
+    } catch (_) {
+      return null;
+    }
+  }
+
+  function askToken() {
+    const dialog = $("token-dialog");
+    const input = $("token-input");
+    input.value = "";
+    return new Promise((resolve) => {
+      const done = (value) => {
+        $("token-form").removeEventListener("submit", onSubmit);
+        $("token-cancel").removeEventListener("click", onCancel);
+        if (dialog.open) dialog.close();
+        resolve(value);
+      };
+      const onSubmit = (event) => {
+        event.preventDefault();
+        const token = input.value.trim();
+        if (token) sessionStorage.setItem(TOKEN_KEY, token);
+        done(token || null);
+      };
+      const onCancel = () => done(null);
+      $("token-form").addEventListener("submit", onSubmit);
+      $("token-cancel").addEventListener("click", onCancel);
+      dialog.showModal();
+      input.focus();
+    });
+  }
+
+  async function control(path, label) {
+    let res;
+    try {
+      res = await api("POST", path);
+      if (res.status === 401) {
+        const token = await askToken();
+        if (!token) return res;
+        res = await api("POST", path);
+        reconnectNow(); // the feed may now use the token too
+      }
+    } catch (err) {
+      toast(label + " failed", "the server is unreachable", "error");
+      return { ok: false, status: 0, data: null };
+    }
+    if (!res.ok) {
+      const message = (res.data && res.data.error && res.data.error.message) || "HTTP " + res.status;
+      toast(label + " failed", message, "error");
+    }
+    return res;
+  }
+
+  // -- snapshots --------------------------------------------------------------------------------
+
+  async function loadAll() {
+    const [status, dash, signals, trades, actors] = await Promise.all([
+      getJSON("/api/status"),
+      getJSON("/api/dashboard"),
+      getJSON("/api/signals?limit=" + MAX_SIGNALS),
+      getJSON("/api/trades?limit=50"),
+      getJSON("/api/actors"),
+    ]);
+    if (status) applyStatus(status);
+    if (dash) applyDashboard(dash);
+    if (signals) {
+      state.signals = signals.signals;
+      renderSignals();
+    }
+    if (trades) {
+      state.trades = trades.trades;
+      renderOrders();
+    }
+    if (actors) applyActors(actors);
+  }
+
+  function applyDashboard(d) {
+    state.skew = d.server_time - Date.now() / 1000;
+    state.window = d.window;
+    state.book = d.window ? d.window.book : null;
+    if (d.spot) state.spot = d.spot;
+    state.charts = {
+      spot: d.charts.spot.map((p) => [p[0], p[1]]),
+      yes_mid: d.charts.yes_mid.map((p) => [p[0], p[1]]),
+      model: d.charts.model.map((p) => [p[0], p[1]]),
+      pnl: d.charts.pnl.map((p) => [p[0], p[1]]),
+    };
+    const events = d.alerts.map(alertEvent).concat(d.actor_events.map(actorEvent));
+    events.sort((a, b) => b.t - a.t);
+    state.events = events.slice(0, MAX_EVENTS);
+    renderWindow();
+    renderEvents();
+    drawCharts();
+  }
+
+  const refreshTrades = throttle(async () => {
+    const trades = await getJSON("/api/trades?limit=50");
+    if (trades) {
+      state.trades = trades.trades;
+      renderOrders();
+    }
+  }, 300);
+
+  const refreshActors = throttle(async () => {
+    const actors = await getJSON("/api/actors");
+    if (actors) applyActors(actors);
+  }, 500);
+
+  const refreshDashboard = throttle(async () => {
+    const dash = await getJSON("/api/dashboard");
+    if (dash) applyDashboard(dash);
+  }, 1000);
+
+  // -- the feed ---------------------------------------------------------------------------------
+
+  let socket = null;
+  let attempt = 0;
+  let retryTimer = null;
+  let pingTimer = null;
+  let pingSent = 0;
+
+  function setConn(kind, text) {
+    $("conn").dataset.state = kind;
+    $("conn-text").textContent = text;
+  }
+
+  function wsUrl() {
+    const proto = location.protocol === "https:" ? "wss:" : "ws:";
+    const token = sessionStorage.getItem(TOKEN_KEY);
+    return proto + "//" + location.host + "/ws" + (token ? "?token=" + encodeURIComponent(token) : "");
+  }
+
+  function connect() {
+    clearTimeout(retryTimer);
+    setConn("connecting", "connecting…");
+    let ws;
+    try {
+      ws = new WebSocket(wsUrl());
+    } catch (_) {
+      scheduleReconnect();
+      return;
+    }
+    socket = ws;
+    ws.onopen = () => {
+      if (socket !== ws) return;
+      attempt = 0;
+      setConn("live", "live");
+      loadAll();
+      clearInterval(pingTimer);
+      pingTimer = setInterval(ping, 15000);
+      ping();
+    };
+    ws.onmessage = (event) => {
+      if (socket !== ws) return;
+      let msg;
+      try {
+        msg = JSON.parse(event.data);
+      } catch (_) {
+        return;
+      }
+      dispatch(msg);
+    };
+    ws.onclose = () => {
+      if (socket !== ws) return;
+      socket = null;
+      clearInterval(pingTimer);
+      scheduleReconnect();
+    };
+  }
+
+  function scheduleReconnect() {
+    const delay = Math.min(15000, 500 * Math.pow(2, attempt)) * (0.8 + Math.random() * 0.4);
+    attempt += 1;
+    const until = Date.now() + delay;
+    setConn("down", "reconnecting…");
+    const tick = () => {
+      const left = Math.ceil((until - Date.now()) / 1000);
+      if (!socket && left > 0) {
+        setConn("down", "reconnecting in " + left + " s");
+        setTimeout(tick, 500);
+      }
+    };
+    tick();
+    retryTimer = setTimeout(connect, delay);
+  }
+
+  function reconnectNow() {
+    const ws = socket;
+    socket = null;
+    if (ws) ws.close();
+    attempt = 0;
+    connect();
+  }
+
+  function ping() {
+    if (socket && socket.readyState === WebSocket.OPEN) {
+      pingSent = performance.now();
+      socket.send(JSON.stringify({ type: "ping" }));
+    }
+  }
+
+  function dispatch(msg) {
+    const d = msg.data || {};
+    switch (msg.type) {
+      case "status_update":
+        applyStatus(d);
+        break;
+      case "market_update":
+        applyMarket(d);
+        break;
+      case "trading_signal":
+        addSignal(d);
+        break;
+      case "risk_decision":
+        addDecision(d);
+        break;
+      case "trade_execution":
+        refreshTrades();
+        break;
+      case "alert":
+        addEvent(alertEvent(d));
+        toast(d.alert_type.replace(/_/g, " "), d.message, d.level);
+        break;
+      case "actor_event":
+        addEvent(actorEvent(d));
+        refreshActors();
+        break;
+      case "pong":
+        if (pingSent) setConn("live", "live · " + Math.round(performance.now() - pingSent) + " ms");
+        break;
+      case "error":
+        toast("server says", d.message || d.code, "warning");
+        break;
+      default:
+        break;
+    }
+  }
+
+  // -- status -----------------------------------------------------------------------------------
+
+  function applyStatus(s) {
+    state.status = s;
+    if (Number.isFinite(s.server_time)) state.skew = s.server_time - Date.now() / 1000;
+    $("mode").textContent = s.mode;
+    const badge = $("trading-state");
+    badge.textContent = s.trading_state;
+    badge.dataset.state = s.trading_state;
+    const r = s.risk_metrics || {};
+    const pnl = $("kpi-pnl");
+    pnl.textContent = money(r.daily_pnl);
+    pnl.className = "value " + tone(r.daily_pnl);
+    $("kpi-exposure").textContent = money(r.exposure);
+    $("kpi-positions").textContent = r.open_positions ?? "—";
+    const o = s.orders || {};
+    $("kpi-orders").textContent = `${o.active ?? 0} · ${o.filled ?? 0} · ${o.cancelled ?? 0}`;
+    const breaker = $("kpi-breaker");
+    breaker.textContent = r.circuit_breaker_triggered ? "TRIPPED" : "ok";
+    breaker.className = "value " + (r.circuit_breaker_triggered ? "neg" : "pos");
+    breaker.title = r.halt_reason || "";
+    $("btn-start").disabled = s.trading_state === "running";
+    $("btn-stop").disabled = s.trading_state !== "running";
+    $("btn-reset").disabled = !r.circuit_breaker_triggered && s.trading_state !== "halted";
+    if (r.updated_at && Number.isFinite(num(r.daily_pnl))) {
+      pushPoint(state.charts.pnl, [r.updated_at, num(r.daily_pnl)], 5);
+      $("pnl-now").textContent = money(r.daily_pnl);
+      scheduleCharts();
+    }
+    const md = s.market_data || {};
+    const warning =
+      md.feed_connected === false ? "market data down" :
+      md.exchange_active === false ? "exchange closed" :
+      md.trading_active === false ? "exchange paused" :
+      md.spot_stale ? "index stale" : "";
+    const chip = $("md-chip");
+    chip.textContent = warning;
+    chip.title = md.feed_reason || "";
+    chip.hidden = !warning;
+    renderPositions(s.positions || []);
+    renderStrategies(s.strategies || []);
+    if (s.market && (!state.window || state.window.ticker !== s.market.ticker)) refreshDashboard();
+  }
+
+  function renderPositions(positions) {
+    if (!changed("positions", positions)) return;
+    const body = $("positions");
+    if (!positions.length) {
+      replace(body, [h("tr", { class: "empty" }, h("td", { colspan: 6, text: "no open positions" }))]);
+      return;
+    }
+    replace(
+      body,
+      positions.map((p) =>
+        h(
+          "tr",
+          {},
+          ticker(p.ticker),
+          h("td", { class: "side-" + p.side, text: p.side.toUpperCase() }),
+          h("td", { class: "num", text: p.contracts }),
+          h("td", { class: "num", text: money(p.average_price) }),
+          h("td", { class: "num opt", text: money(p.cost) }),
+          h("td", { class: "num " + tone(p.unrealized_pnl), text: p.unrealized_pnl === null ? "—" : money(p.unrealized_pnl) })
+        )
+      )
+    );
+  }
+
+  function kv(obj) {
+    return Object.entries(obj || {}).map(([k, v]) => h("span", {}, k + " ", h("b", { text: String(v) })));
+  }
+
+  function renderStrategies(strategies) {
+    if (!changed("strategies", strategies)) return;
+    const list = $("strategies");
+    if (!strategies.length) {
+      replace(list, [h("li", { class: "empty", text: "waiting for strategies…" })]);
+      return;
+    }
+    replace(
+      list,
+      strategies.map((s) => {
+        const input = h("input", { type: "checkbox", role: "switch", "aria-label": "enable " + s.name, dataset: { strategy: s.name } });
+        input.checked = s.enabled;
+        input.addEventListener("change", async () => {
+          const want = input.checked;
+          input.disabled = true;
+          const res = await control(`/api/strategies/${encodeURIComponent(s.name)}/${want ? "enable" : "disable"}`, (want ? "Enable " : "Disable ") + s.name);
+          input.disabled = false;
+          if (!res.ok) input.checked = !want;
+        });
+        return h(
+          "li",
+          { dataset: { strategy: s.name } },
+          h("div", { class: "row" }, h("span", { class: "sname", text: s.name }), h("label", { class: "switch" }, input, h("span", { class: "track" }))),
+          h("div", { class: "kv" }, kv(s.params)),
+          Object.keys(s.metrics || {}).length ? h("div", { class: "kv" }, kv(s.metrics)) : null
+        );
+      })
+    );
+  }
+
+  // -- market window ----------------------------------------------------------------------------
+
+  function pushPoint(series, point, step) {
+    const last = series[series.length - 1];
+    if (last && point[0] < last[0]) {
+      let i = series.length; // late point (another source's clock): insert it in time order
+      while (i > 0 && series[i - 1][0] > point[0]) i -= 1;
+      series.splice(i, 0, point);
+      return;
+    }
+    const prev = series[series.length - 2];
+    if (last && prev && point[0] - prev[0] < step) series[series.length - 1] = point;
+    else series.push(point);
+    if (series.length > 4000) series.splice(0, series.length - 4000);
+  }
+
+  function applyMarket(d) {
+    if (d.kind === "spot") {
+      state.spot = d;
+      pushPoint(state.charts.spot, [d.ts, num(d.price)], 1);
+      renderWindow();
+      scheduleCharts();
+    } else if (d.kind === "book") {
+      if (state.window && d.ticker === state.window.ticker) {
+        state.book = d;
+        if (d.yes_mid !== null && d.yes_mid !== undefined) pushPoint(state.charts.yes_mid, [d.ts, num(d.yes_mid)], 1);
+        renderWindow();
+        scheduleCharts();
+      }
+    } else if (d.kind === "market") {
+      const now = serverNow();
+      const current = state.window;
+      if (current && d.ticker === current.ticker) {
+        Object.assign(current, d);
+        renderWindow();
+        scheduleCharts();
+      } else if (!current || (d.open_time <= now && d.open_time > current.open_time)) {
+        refreshDashboard();
+      }
+    } else if (d.kind === "feed" || d.kind === "exchange") {
+      const text = d.kind === "feed"
+        ? (d.connected ? "market data reconnected" : "market data disconnected: " + d.reason)
+        : `exchange ${d.exchange_active ? "open" : "closed"}, trading ${d.trading_active ? "active" : "paused"}`;
+      addEvent({ t: d.ts, cls: d.connected || d.trading_active ? "info" : "warning", text });
+    } else if (d.kind === "lifecycle") {
+      addEvent({ t: d.ts, cls: "info", text: `${d.ticker} ${d.event_type}${d.result ? " → " + d.result.toUpperCase() : ""}` });
+    }
+  }
+
+  function renderWindow() {
+    const w = state.window;
+    $("win-ticker").textContent = w ? w.ticker : "no market yet";
+    $("win-strike").textContent = w && w.floor_strike !== null ? fixed(w.floor_strike, 2) : "—";
+    const spot = state.spot ? num(state.spot.price) : NaN;
+    $("win-spot").textContent = Number.isFinite(spot) ? spot.toFixed(2) : "—";
+    const diff = w && w.floor_strike !== null && Number.isFinite(spot) ? spot - num(w.floor_strike) : NaN;
+    const diffEl = $("win-diff");
+    diffEl.textContent = Number.isFinite(diff) ? signed(diff, 2) : "—";
+    diffEl.className = "value mono " + tone(diff);
+    renderClock();
+  }
+
+  function renderClock() {
+    const w = state.window;
+    if (!w) {
+      $("win-left").textContent = "—";
+      return;
+    }
+    const now = serverNow();
+    const left = Math.max(0, w.close_time - now);
+    const m = Math.floor(left / 60);
+    const s = Math.floor(left % 60);
+    $("win-left").textContent = left > 0 ? `${m}:${String(s).padStart(2, "0")}` : "closed";
+    const span = w.close_time - w.open_time;
+    const done = span > 0 ? Math.min(1, Math.max(0, (now - w.open_time) / span)) : 0;
+    $("win-progress").style.width = (done * 100).toFixed(1) + "%";
+  }
+
+  // -- charts -----------------------------------------------------------------------------------
+
+  function drawCharts() {
+    const w = state.window;
+    const xMin = w ? w.open_time - 60 : undefined;
+    const xMax = w ? w.close_time : undefined;
+    const strike = w && w.floor_strike !== null ? num(w.floor_strike) : NaN;
+    Charts.lineChart($("chart-spot"), {
+      series: [{ points: state.charts.spot, color: "#14f195", width: 2 }],
+      hlines: Number.isFinite(strike) ? [{ y: strike, color: "#ffb547", label: "strike " + strike.toFixed(2) }] : [],
+      xMin,
+      xMax,
+      yFormat: (v, digits) => v.toFixed(Math.max(2, digits)),
+      empty: "waiting for the SOL index…",
+    });
+    Charts.lineChart($("chart-model"), {
+      series: [
+        { points: state.charts.yes_mid, color: "#5aa9ff", width: 2 },
+        { points: state.charts.model, color: "#9b7bff", width: 2, dots: true },
+      ],
+      xMin,
+      xMax,
+      yMin: 0,
+      yMax: 1,
+      yFormat: (v) => Math.round(v * 100) + "%",
+      empty: "waiting for prices…",
+    });
+    const pnl = state.charts.pnl;
+    const last = pnl.length ? pnl[pnl.length - 1][1] : 0;
+    Charts.lineChart($("chart-pnl"), {
+      series: [{ points: pnl, color: last < 0 ? "#ff5c7a" : "#14f195", width: 2, area: true }],
+      xMax: Math.max(serverNow(), pnl.length ? pnl[pnl.length - 1][0] : 0),
+      minSpan: 1800,
+      zero: true,
+      yFormat: (v, digits) => money(v, Math.min(digits, 2)),
+      empty: "no P&L yet today",
+    });
+  }
+  const scheduleCharts = throttle(() => requestAnimationFrame(drawCharts), 250);
+
+  // -- signals ----------------------------------------------------------------------------------
+
+  function addSignal(d) {
+    state.signals = [Object.assign({ decision: null }, d)].concat(state.signals.filter((s) => s.signal_id !== d.signal_id)).slice(0, MAX_SIGNALS);
+    if (state.window && d.ticker === state.window.ticker) {
+      pushPoint(state.charts.model, [d.timestamp, num(d.model_prob)], 0);
+      scheduleCharts();
+    }
+    renderSignals();
+  }
+
+  function addDecision(d) {
+    const signal = state.signals.find((s) => s.signal_id === d.signal_id);
+    if (signal) {
+      signal.decision = d;
+      renderSignals();
+    }
+  }
+
+  const INPUTS = ["spot", "strike", "sigma", "seconds_left", "effective_seconds", "fee", "kelly_fraction", "zscore", "reason", "signal_id"];
+
+  function inputs(s) {
+    const rows = INPUTS.filter((k) => s[k] !== null && s[k] !== undefined && s[k] !== "").flatMap((k) => {
+      let v = s[k];
+      if (typeof v === "number" && !Number.isInteger(v)) v = v.toFixed(k === "sigma" || k === "kelly_fraction" ? 4 : 1);
+      return [h("dt", { text: k }), h("dd", { text: String(v) })];
+    });
+    return h("details", { class: "inputs" }, h("summary", { text: "inputs" }), h("dl", {}, rows));
+  }
+
+  const renderSignals = throttle(() => {
+    if (!changed("signals", state.signals)) return;
+    const body = $("signals");
+    if (!state.signals.length) {
+      replace(body, [h("tr", { class: "empty" }, h("td", { colspan: 10, text: "no signals yet" }))]);
+      return;
+    }
+    replace(
+      body,
+      state.signals.map((s) => {
+        const d = s.decision;
+        const pill = d
+          ? h("span", { class: "pill " + (d.approved ? "approved" : "rejected"), title: d.reason, text: d.approved ? `approved ×${d.quantity}` : "rejected: " + d.reason })
+          : h("span", { class: "pill pending", text: "pending" });
+        return h(
+          "tr",
+          { dataset: { signal: s.signal_id } },
+          h("td", { class: "mono opt", text: hms(s.timestamp) }),
+          h("td", { class: "opt", text: s.strategy_name }),
+          ticker(s.ticker),
+          h("td", { class: "side-" + s.direction, text: (s.action === "sell" ? "sell " : "") + s.direction.toUpperCase() }),
+          h("td", { class: "num " + tone(s.edge), text: money(s.edge, 3) }),
+          h("td", { class: "num", text: pct(s.model_prob) }),
+          h("td", { class: "num opt", text: money(s.market_price) }),
+          h("td", { class: "num opt", text: s.quantity }),
+          h("td", {}, pill),
+          h("td", {}, inputs(s))
+        );
+      })
+    );
+  }, 200);
+
+  // -- orders -----------------------------------------------------------------------------------
+
+  const ACTIVE = new Set(["pending", "resting"]);
+
+  function renderOrders() {
+    const trades = state.trades.slice().sort((a, b) => (ACTIVE.has(b.status) - ACTIVE.has(a.status)) || b.timestamp - a.timestamp);
+    const active = trades.filter((t) => ACTIVE.has(t.status)).length;
+    $("orders-count").textContent = `${active} resting · ${trades.length} shown`;
+    if (!changed("orders", trades)) return;
+    const body = $("orders");
+    if (!trades.length) {
+      replace(body, [h("tr", { class: "empty" }, h("td", { colspan: 9, text: "no orders yet" }))]);
+      return;
+    }
+    replace(
+      body,
+      trades.map((t) => {
+        const cancel = ACTIVE.has(t.status)
+          ? h("button", {
+              class: "btn small ghost",
+              type: "button",
+              text: "Cancel",
+              dataset: { cancel: t.trade_id },
+              onclick: async (event) => {
+                const button = event.currentTarget;
+                button.disabled = true;
+                const res = await control(`/api/trades/${encodeURIComponent(t.trade_id)}/cancel`, "Cancel");
+                if (res.ok) toast("Cancel requested", t.ticker + " " + t.side.toUpperCase() + " ×" + t.remaining);
+                else button.disabled = false;
+              },
+            })
+          : null;
+        return h(
+          "tr",
+          { dataset: { order: t.trade_id, status: t.status } },
+          h("td", { class: "mono opt", text: hms(t.timestamp) }),
+          h("td", { class: "opt", text: t.strategy_name || "—" }),
+          ticker(t.ticker),
+          h("td", { class: "side-" + t.side, text: (t.action === "sell" ? "sell " : "") + (t.side || "").toUpperCase() }),
+          h("td", { class: "num", text: t.quantity }),
+          h("td", { class: "num opt", text: t.filled }),
+          h("td", { class: "num", text: money(t.avg_fill_price || t.price) }),
+          h("td", {}, h("span", { class: "pill " + t.status, text: t.status })),
+          h("td", {}, cancel)
+        );
+      })
+    );
+  }
+
+  // -- actors and events ---------------------------------------------------------------------------
+
+  function applyActors(a) {
+    state.actors = a;
+    $("dead-letters").textContent = a.dead_letters.total ? a.dead_letters.total + " dead letters" : "";
+    if (!changed("actors", a.tree)) return;
+    const render = (n) =>
+      h(
+        "li",
+        {},
+        h(
+          "div",
+          { class: "node", dataset: { state: n.state, actor: n.name }, title: `${n.name}: ${n.state}, mailbox ${n.mailbox_size}, handled ${n.messages_handled}` },
+          h("span", { class: "sdot" }),
+          h("span", { class: "mono", text: n.name }),
+          n.kind === "supervisor" ? h("span", { class: "kind", text: n.strategy || "supervisor" }) : null,
+          n.last_failure ? h("span", { class: "failure", title: n.last_failure.error, text: n.last_failure.error_type }) : null,
+          h("span", { class: "restarts" + (n.restarts ? " hot" : ""), text: `↻${n.restarts} ✉${n.mailbox_size}` })
+        ),
+        n.children && n.children.length ? h("ul", {}, n.children.map(render)) : null
+      );
+    replace($("actors"), [render(a.tree)]);
+  }
+
+  function alertEvent(a) {
+    return { t: a.timestamp, cls: a.level, text: `${a.alert_type.replace(/_/g, " ")}: ${a.message}` };
+  }
+
+  function actorEvent(e) {
+    const what = {
+      crashed: `${e.name} crashed: ${e.error_type}${e.error ? " (" + e.error + ")" : ""}`,
+      restarted: `${e.name} restarted (#${e.restarts})`,
+      stopped: `${e.name} stopped: ${e.reason}`,
+      escalated: `${e.name} escalated after ${e.restarts} restarts`,
+    }[e.event] || `${e.name} ${e.event}`;
+    return { t: e.at, cls: e.event, text: what };
+  }
+
+  function addEvent(e) {
+    state.events = [e].concat(state.events).slice(0, MAX_EVENTS);
+    renderEvents();
+  }
+
+  function renderEvents() {
+    const list = $("events");
+    if (!state.events.length) {
+      replace(list, [h("li", { class: "empty", text: "nothing yet" })]);
+      return;
+    }
+    replace(
+      list,
+      state.events.map((e) => h("li", { class: e.cls }, h("span", { class: "t", text: hms(e.t) }), h("span", { class: "m", text: e.text })))
+    );
+  }
+
+  // -- start ------------------------------------------------------------------------------------
+
+  function wire() {
+    $("btn-start").addEventListener("click", () => control("/api/start", "Start"));
+    $("btn-stop").addEventListener("click", () => control("/api/stop", "Stop"));
+    $("btn-reset").addEventListener("click", () => control("/api/circuit-breaker/reset", "Reset breaker"));
+    window.addEventListener("resize", scheduleCharts);
+    setInterval(renderClock, 1000);
+    setInterval(refreshActors, 10000);
+    drawCharts();
+    connect();
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", wire);
+  else wire();
+})();
