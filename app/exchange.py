@@ -18,7 +18,9 @@ def _configured(settings: Settings) -> ExchangeConnection:
     """The exchange named by the settings (Kalshi prod/demo, or the URL overrides)."""
     environment = DEMO if settings.kalshi_env is KalshiEnv.DEMO else PRODUCTION
     if settings.kalshi_api_key is None or settings.kalshi_private_key_path is None:
-        raise ValueError("KALSHI_API_KEY and KALSHI_PRIVATE_KEY_PATH are needed to reach an exchange")
+        raise ValueError(
+            "KALSHI_API_KEY and KALSHI_PRIVATE_KEY_PATH are needed to reach an exchange"
+        )
     signer = Signer.from_file(
         settings.kalshi_api_key.get_secret_value(), settings.kalshi_private_key_path
     )

@@ -131,7 +131,9 @@ class Settings(BaseSettings):
         known = available_strategies()
         unknown = [name for name in names if name not in known]
         if unknown:
-            raise ValueError(f"unknown strategy {', '.join(unknown)} (valid: {', '.join(sorted(known))})")
+            raise ValueError(
+                f"unknown strategy {', '.join(unknown)} (valid: {', '.join(sorted(known))})"
+            )
         return ",".join(names)
 
     @property

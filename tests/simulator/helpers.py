@@ -26,7 +26,7 @@ def quiet_exchange(**overrides: Any) -> Exchange:
     return Exchange(config, start=START)
 
 
-def order(  # noqa: PLR0917 - reads like the order it places
+def order(
     ex: Exchange,
     user: str,
     side: str,
