@@ -26,3 +26,27 @@ def test_order_roundtrip_prints_its_json_figures() -> None:
     for key in ("create_p50_us", "create_p99_us", "cancel_p50_us", "cancel_p99_us"):
         assert 0 < figures[key] < 1_000_000
     assert figures["create_p50_us"] <= figures["create_p99_us"]
+
+
+@pytest.mark.slow
+def test_tick_to_order_prints_its_json_figures() -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "bench" / "tick_to_order.py"),
+            "--events",
+            "10",
+            "--updates",
+            "2000",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=True,
+    )
+    figures = orjson.loads(result.stdout.strip().splitlines()[-1])
+    assert figures["events"] == 10
+    assert 0 < figures["p50_us"] <= figures["p99_us"] < 5_000_000
+    assert figures["updates_per_s"] > 0
+    assert figures["rss_mb"] > 0

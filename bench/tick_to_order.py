@@ -1,0 +1,294 @@
+"""Tick-to-order latency and watcher throughput through the real actors and the real Kalshi client.
+
+The simulator runs in its own process (``python run.py exchange-sim``). The bot's
+market-data, strategy, risk and order actors run here exactly as in ``sim`` mode.
+For each sample the benchmark hands the market's watcher an order-book delta —
+the same event the WebSocket thread delivers — that opens an edge (a cheap ask
+on the side the model favours), and measures the time until the OrderActor's
+HTTP request for it starts being written to the socket. Then it removes the
+level, waits for the IOC order to finish, and goes again.
+
+    python bench/tick_to_order.py [--events 1000] [--updates 50000] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from decimal import ROUND_FLOOR, Decimal
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import httpx
+import orjson
+from loguru import logger
+
+from actors.discovery import MarketDiscovery
+from actors.market_stream import MarketStream, watcher_name
+from actors.order import OrderActor
+from actors.risk import RiskActor
+from actors.spot_feed import SpotFeed
+from actors.strategy import StrategyActor
+from app.connection import ExchangeConnection
+from bench.sim_process import exchange_process
+from bench.stats import percentile, rss_mb
+from kalshi.auth import Signer
+from kalshi.rest import KalshiRestClient
+from kalshi.ws_events import OrderbookDeltaEvent
+from messages.market_data import MarketInfo
+from messages.trading import OrderUpdate
+from risk.limits import RiskLimits
+from runtime.actor import ActorContext, SupervisedActor
+from runtime.bus import MARKETS, ORDERS
+from runtime.restart_policy import Strategy
+from runtime.supervisor import ChildSpec, SupervisorSpec
+from runtime.system import ActorSystem
+
+ORDERS_PATH = "/portfolio/orders"
+
+
+class OrderWrites:
+    """Timestamps each order request as the transport starts sending it."""
+
+    def __init__(self) -> None:
+        self.sent = threading.Event()
+        self.at = 0.0
+
+    def expect(self) -> None:
+        self.sent.clear()
+
+    def mark(self) -> None:
+        self.at = time.perf_counter()
+        self.sent.set()
+
+
+class TimingTransport(httpx.HTTPTransport):
+    def __init__(self, writes: OrderWrites) -> None:
+        super().__init__()
+        self.writes = writes
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "POST" and request.url.path.endswith(ORDERS_PATH):
+            self.writes.mark()
+        return super().handle_request(request)
+
+
+@dataclass(frozen=True)
+class TimedConnection(ExchangeConnection):
+    writes: OrderWrites | None = None
+
+    def rest(self, *, presign_orders: bool = False) -> KalshiRestClient:
+        transport = TimingTransport(self.writes) if presign_orders and self.writes else None
+        return KalshiRestClient(
+            self.api_base,
+            self.signer,
+            rate_limit=False,
+            presign_orders=presign_orders,
+            transport=transport,
+        )
+
+
+class Recorder(SupervisedActor):
+    """Keeps the latest market info and signals when an order reaches a final state."""
+
+    def __init__(self, context: ActorContext, done: threading.Event) -> None:
+        super().__init__(context)
+        self.done = done
+        self.markets: dict[str, MarketInfo] = {}
+
+    def setup(self) -> None:
+        self.subscribe(MARKETS, ORDERS)
+
+    def handle(self, message: Any) -> Any:
+        if isinstance(message, MarketInfo):
+            self.markets[message.ticker] = message
+        elif isinstance(message, OrderUpdate) and message.status in (
+            "executed",
+            "canceled",
+            "rejected",
+        ):
+            self.done.set()
+        elif message == "markets":
+            return dict(self.markets)
+        return None
+
+
+def _tree(connection: ExchangeConnection, done: threading.Event) -> SupervisorSpec:
+    limits = RiskLimits(
+        max_orders_per_minute=1_000_000,
+        max_position_size=Decimal(100_000),
+        min_edge=Decimal("0.03"),
+    )
+    kelly = {
+        "initial_sigma": 0.6,
+        "cooldown_seconds": 0,
+        "vol_warmup": 1,
+        "bankroll": "1000000",
+        "max_contracts": 1_000_000,
+    }
+    return SupervisorSpec(
+        "root",
+        (
+            ChildSpec.of("recorder", Recorder, done),
+            SupervisorSpec(
+                "trading",
+                (
+                    ChildSpec.of("risk", RiskActor, limits, connection),
+                    ChildSpec.of("order", OrderActor, connection),
+                ),
+                strategy=Strategy.REST_FOR_ONE,
+            ),
+            SupervisorSpec(
+                "market-data",
+                (
+                    ChildSpec.of("spot", SpotFeed),
+                    ChildSpec.of("stream", MarketStream, connection),
+                    ChildSpec.of(
+                        "discovery",
+                        MarketDiscovery,
+                        connection,
+                        window_seconds=3600,
+                        poll_interval=30,
+                    ),
+                ),
+            ),
+            ChildSpec.of("strategy:kelly_volatility", StrategyActor, "kelly_volatility", kelly),
+        ),
+    )
+
+
+def _wait(predicate: Any, timeout: float, what: str) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        threading.Event().wait(0.05)  # set-up only: the timed path never waits like this
+    raise TimeoutError(f"benchmark set-up: {what} did not happen within {timeout} s")
+
+
+def _model(system: ActorSystem, ticker: str) -> tuple[float, str | None] | None:
+    """The strategy's model probability for ``ticker`` and the side it holds there, if any."""
+    metrics = system.ask("strategy:kelly_volatility", "describe")["metrics"]
+    model = (metrics.get("markets", {}).get(ticker) or {}).get("model_prob")
+    held = next((p["side"] for p in metrics.get("positions", []) if p["ticker"] == ticker), None)
+    return None if model is None else (float(model), held)
+
+
+def _edge_delta(
+    ticker: str, model: float, held: str | None, size: int, seq: int
+) -> OrderbookDeltaEvent:
+    """A bid priced so that one side's ask is 25¢ under the model: the side already held, else the favoured one."""
+    favoured_yes = held == "yes" if held else model >= 0.5
+    cheap_ask = Decimal(str(max(0.05, (model if favoured_yes else 1 - model) - 0.25))).quantize(
+        Decimal("0.01"), rounding=ROUND_FLOOR
+    )
+    bid_side = "no" if favoured_yes else "yes"
+    return OrderbookDeltaEvent(ticker, bid_side, 1 - cheap_ask, Decimal(size), 0, seq)
+
+
+def measure(events: int, updates: int) -> dict[str, float]:
+    logger.remove()
+    logger.add(sys.stderr, level="WARNING")
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        exchange_process(Path(tmp), "--window-seconds", "3600") as sim,
+    ):
+        writes = OrderWrites()
+        done = threading.Event()
+        signer = Signer.from_file(sim["KALSHI_API_KEY"], sim["KALSHI_PRIVATE_KEY_PATH"])
+        connection = TimedConnection(
+            sim["KALSHI_API_BASE"], sim["KALSHI_WS_URL"], signer, rate_limited=False, writes=writes
+        )
+        system = ActorSystem(seed=1)
+        system.start(_tree(connection, done))
+        try:
+            markets = _wait(
+                lambda: {t: m for t, m in system.ask("recorder", "markets").items() if m.tradeable},
+                30,
+                "a tradeable market",
+            )
+            ticker = next(iter(markets))
+            watcher = system.address(watcher_name(ticker))
+            _wait(lambda: _model(system, ticker) is not None, 30, "a model probability")
+            latencies = []
+            seq = 10**9
+            for _ in range(events):
+                model, held = _model(system, ticker) or (0.5, None)
+                seq += 1
+                delta = _edge_delta(ticker, model, held, 50, seq)
+                writes.expect()
+                done.clear()
+                started = time.perf_counter()
+                watcher.tell(delta)
+                if not writes.sent.wait(5):
+                    metrics = system.ask("strategy:kelly_volatility", "describe")["metrics"]
+                    raise TimeoutError(f"no order request followed an edge: {delta} {metrics}")
+                latencies.append((writes.at - started) * 1e6)
+                done.wait(5)
+                seq += 1
+                watcher.tell(
+                    OrderbookDeltaEvent(ticker, delta.side, delta.price, -delta.delta, 0, seq)
+                )
+                watcher.ask("book")  # barrier: the level is gone before the next sample
+                system.ask("strategy:kelly_volatility", "describe")  # barrier: it saw the order end
+            throughput = _throughput(system, watcher, ticker, updates)
+        finally:
+            system.shutdown()
+    return {
+        "events": events,
+        "p50_us": round(percentile(latencies, 50), 1),
+        "p99_us": round(percentile(latencies, 99), 1),
+        "updates_per_s": round(throughput),
+        "rss_mb": round(rss_mb(), 1),
+    }
+
+
+def _throughput(system: ActorSystem, watcher: Any, ticker: str, updates: int) -> float:
+    """Book deltas per second the watcher applies and publishes, with its subscribers attached."""
+    price = Decimal("0.02")  # deep in the book: changes depth, never the edge
+    events = [
+        OrderbookDeltaEvent(
+            ticker, "yes", price, Decimal(1 if i % 2 == 0 else -1), 0, 2 * 10**9 + i
+        )
+        for i in range(updates)
+    ]
+    watcher.tell(OrderbookDeltaEvent(ticker, "yes", price, Decimal(5), 0, 2 * 10**9 - 1))
+    watcher.ask("book")
+    started = time.perf_counter()
+    for event in events:
+        watcher.tell(event)
+    watcher.ask("book", timeout=120)  # every delta before this is applied and published
+    return updates / (time.perf_counter() - started)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--events", type=int, default=1000, help="edges to measure (default 1000)")
+    parser.add_argument(
+        "--updates", type=int, default=50_000, help="book deltas for the throughput run"
+    )
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    args = parser.parse_args(argv)
+    figures = measure(args.events, args.updates)
+    if args.json:
+        print(orjson.dumps(figures).decode())
+    else:
+        print(
+            f"tick -> order request: p50 {figures['p50_us']:.0f} us, p99 {figures['p99_us']:.0f} us ({args.events} edges)"
+        )
+        print(f"watcher throughput: {figures['updates_per_s']:,.0f} book updates/s")
+        print(f"peak RSS: {figures['rss_mb']:.0f} MB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
