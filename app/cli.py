@@ -33,8 +33,8 @@ def _port(text: str) -> int:
         port = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
-    if not 1 <= port <= 65535:
-        raise argparse.ArgumentTypeError(f"must be between 1 and 65535, got {port}")
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 65535, got {port}")
     return port
 
 
@@ -63,7 +63,7 @@ def bot_parser() -> argparse.ArgumentParser:
         help="address the dashboard and API listen on (default: 127.0.0.1)",
     )
     parser.add_argument(
-        "--port", type=_port, default=8000, help="port of the dashboard and API (default: 8000)"
+        "--port", type=_port, default=8000, help="port of the dashboard and API (default: 8000; 0 = any free port)"
     )
     parser.add_argument(
         "--duration",

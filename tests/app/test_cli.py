@@ -130,7 +130,7 @@ def test_bad_arguments_are_refused() -> None:
         [*RUN, "--port", "99999"], capture_output=True, text=True, timeout=60, check=False
     )
     assert result.returncode == 2
-    assert "--port: must be between 1 and 65535" in result.stderr
+    assert "--port: must be between 0 and 65535" in result.stderr
 
 
 def test_second_interrupt_forces_exit(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -160,3 +160,23 @@ def test_root_escalation_makes_the_process_exit_non_zero() -> None:
     code = supervise(ActorSystem(seed=1), spec, threading.Event(), duration=30)
     assert code == EXIT_ESCALATED
     assert journal.of("start") == ["never"] * 3  # first start + the two restarts it was allowed
+
+
+@pytest.mark.slow
+def test_a_sim_session_trades_and_prints_a_summary(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [*RUN, "--duration", "75", "--port", "0", "--seed", "3"],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        cwd=tmp_path,
+        env=_env(),
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    summary = dict(
+        line.strip().split(": ", 1) for line in result.stdout.splitlines() if line.startswith("  ")
+    )
+    assert int(summary["signals sent to risk"]) > 0
+    assert int(summary["fills"]) > 0, result.stdout
+    assert summary["P&L today"].startswith("$")
