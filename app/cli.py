@@ -63,7 +63,10 @@ def bot_parser() -> argparse.ArgumentParser:
         help="address the dashboard and API listen on (default: 127.0.0.1)",
     )
     parser.add_argument(
-        "--port", type=_port, default=8000, help="port of the dashboard and API (default: 8000; 0 = any free port)"
+        "--port",
+        type=_port,
+        default=8000,
+        help="port of the dashboard and API (default: 8000; 0 = any free port)",
     )
     parser.add_argument(
         "--duration",

@@ -140,10 +140,15 @@ class EventRouter:
         return [Outgoing(wire.envelope("trade_execution", data)), STATUS]
 
     def _settlement(self, settlement: Settlement) -> list[Outgoing]:
+        held = ", ".join(
+            f"{count} {side}"
+            for count, side in ((settlement.yes_contracts, "YES"), (settlement.no_contracts, "NO"))
+            if count
+        )
         alert = Alert(
             alert_type="settlement",
             message=f"{settlement.ticker} settled {settlement.result.upper()}: "
-            f"paid ${settlement.payout}",
+            f"held {held or 'nothing'}, paid ${settlement.payout:.2f}",
             level="info",
             timestamp=settlement.timestamp,
         )

@@ -6,11 +6,14 @@ event loop; one lock guards it and every read returns JSON-ready copies.
 
 from __future__ import annotations
 
-import contextlib
+import math
 import threading
 from collections import deque
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
+
+import orjson
 
 from hub.wire import book_data, fields_of, plain
 from messages.market_data import BookUpdate, MarketInfo, MarketLifecycle, SpotTick
@@ -32,6 +35,9 @@ class Series:
 
     def add(self, ts: float, value: float) -> None:
         points = self.points
+        if points and ts == points[-1][0]:
+            points[-1] = (ts, value)  # the same moment reported again (a periodic status)
+            return
         if points and ts < points[-1][0]:
             self._insert(ts, value)  # late (another source's clock): put it where it belongs
             return
@@ -69,9 +75,11 @@ class LiveState:
         self.spot_series = Series(1.0)
         self.mid_series: dict[str, Series] = {}
         self.model_series: dict[str, Series] = {}
+        self.signal_marks: dict[str, deque[list[Any]]] = {}  # ticker → [ts, model_prob, side]
         self.pnl_series = Series(5.0, maxlen=20_000)
         self.alerts: deque[dict[str, Any]] = deque(maxlen=50)
         self.actor_events: deque[dict[str, Any]] = deque(maxlen=100)
+        self.market_events: deque[dict[str, Any]] = deque(maxlen=50)  # lifecycle, connectivity
         self.connectivity: dict[str, dict[str, Any]] = {}  # exchange_state, feed_state
 
     # -- updates (hub actor thread) ----------------------------------------------------
@@ -85,13 +93,8 @@ class LiveState:
     def set_strategy(self, status: StrategyStatus) -> None:
         with self.lock:
             self.strategies[status.name] = status
-            metrics = dict(status.metrics)
-            ticker, prob = metrics.get("ticker"), metrics.get("model_prob")
-            if ticker and prob:
-                # A metric that is not a number is shown as text, not charted.
-                with contextlib.suppress(ValueError):
-                    series = self._series(self.model_series, ticker, 0.0)
-                    series.add(status.timestamp, float(prob))
+            for ticker, ts, prob in model_points(status):
+                self._series(self.model_series, ticker, 1.0).add(ts, prob)
             self.version += 1
 
     def set_market(self, info: MarketInfo) -> None:
@@ -105,11 +108,15 @@ class LiveState:
     def set_lifecycle(self, event: MarketLifecycle) -> None:
         with self.lock:
             self.lifecycle[event.ticker] = event
+            self.market_events.append({"kind": "lifecycle", **plain(event)})
             self.version += 1
 
     def set_connectivity(self, kind: str, data: dict[str, Any]) -> None:
         with self.lock:
+            previous = self.connectivity.get(kind)
             self.connectivity[kind] = data
+            if _changed(previous, data):  # worth telling: not the healthy start, not a repeat
+                self.market_events.append(orjson.loads(orjson.dumps(data, default=str)))
             self.version += 1
 
     def market_data(self) -> dict[str, Any]:
@@ -144,8 +151,14 @@ class LiveState:
 
     def add_signal(self, signal: Signal) -> None:
         with self.lock:
-            series = self._series(self.model_series, signal.ticker, 0.0)
-            series.add(signal.timestamp, float(signal.model_prob))
+            prob = float(signal.model_prob)
+            self._series(self.model_series, signal.ticker, 1.0).add(signal.timestamp, prob)
+            marks = self.signal_marks.get(signal.ticker)
+            if marks is None:
+                if len(self.signal_marks) >= 2 * MAX_MARKETS:
+                    del self.signal_marks[next(iter(self.signal_marks))]
+                marks = self.signal_marks[signal.ticker] = deque(maxlen=500)
+            marks.append([signal.timestamp, prob, signal.direction])
 
     def add_alert(self, alert: Alert) -> None:
         with self.lock:
@@ -165,7 +178,15 @@ class LiveState:
         return series
 
     def _forget(self, ticker: str) -> None:
-        for table in (self.markets, self.lifecycle, self.books, self.mid_series, self.model_series):
+        tables: tuple[dict[str, Any], ...] = (
+            self.markets,
+            self.lifecycle,
+            self.books,
+            self.mid_series,
+            self.model_series,
+            self.signal_marks,
+        )
+        for table in tables:
             table.pop(ticker, None)
 
     # -- reads (any thread) ----------------------------------------------------------------
@@ -223,8 +244,8 @@ class LiveState:
             {
                 "name": s.name,
                 "enabled": s.enabled,
-                "params": dict(s.params),
-                "metrics": dict(s.metrics),
+                "params": {k: decode_text(v) for k, v in s.params},
+                "metrics": {k: decode_text(v) for k, v in s.metrics},
                 "updated_at": s.timestamp,
             }
             for s in statuses
@@ -258,10 +279,12 @@ class LiveState:
         with self.lock:
             mid = self.mid_series.get(ticker) if ticker else None
             model = self.model_series.get(ticker) if ticker else None
+            marks = self.signal_marks.get(ticker, ()) if ticker else ()
             return {
                 "spot": self.spot_series.since(start),
                 "yes_mid": mid.since(start) if mid is not None else [],
                 "model": model.since(start) if model is not None else [],
+                "signals": [list(m) for m in marks if m[0] >= start],
                 "pnl": self.pnl_series.since(now - 86_400),
             }
 
@@ -273,6 +296,69 @@ class LiveState:
     def recent(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         with self.lock:
             return list(self.alerts), list(self.actor_events)
+
+    def recent_market_events(self) -> list[dict[str, Any]]:
+        with self.lock:
+            return list(self.market_events)
+
+
+def _changed(previous: dict[str, Any] | None, data: dict[str, Any]) -> bool:
+    if previous is None:
+        return not (data.get("connected", True) and data.get("trading_active", True))
+    return {k: v for k, v in previous.items() if k != "ts"} != {
+        k: v for k, v in data.items() if k != "ts"
+    }
+
+
+def decode_text(text: str) -> Any:
+    """A strategy parameter or metric as JSON: the actor sends every value as text.
+
+    Nested values (per-market figures, skip counts, positions) arrive as JSON
+    text and are decoded; ``null``/``true``/``false`` become JSON literals.
+    Scalars stay text, so Decimals keep their exact digits.
+    """
+    if text in ("null", "true", "false") or text[:1] in ("{", "["):
+        try:
+            return orjson.loads(text)
+        except orjson.JSONDecodeError:
+            return text
+    return text
+
+
+def model_points(status: StrategyStatus) -> Iterable[tuple[str, float, float]]:
+    """(ticker, ts, P(yes)) from a strategy's status.
+
+    ``kelly_volatility`` publishes ``markets``: ``{ticker: {"model_prob", "ts", ...}}``
+    (JSON text) with its latest evaluation per market; a flat ``ticker`` and
+    ``model_prob`` pair is understood too. Anything else is not charted.
+    """
+    metrics = dict(status.metrics)
+    found: list[tuple[str, float, float]] = []
+    markets = decode_text(metrics.get("markets", ""))
+    if isinstance(markets, dict):
+        for ticker, figures in markets.items():
+            if isinstance(figures, dict):
+                point = _point(
+                    ticker, figures.get("ts", status.timestamp), figures.get("model_prob")
+                )
+                if point is not None:
+                    found.append(point)
+    ticker = metrics.get("ticker")
+    if ticker:
+        point = _point(ticker, status.timestamp, metrics.get("model_prob"))
+        if point is not None:
+            found.append(point)
+    return found
+
+
+def _point(ticker: str, ts: Any, prob: Any) -> tuple[str, float, float] | None:
+    try:
+        when, value = float(ts), float(prob)
+    except (TypeError, ValueError):
+        return None  # a metric that is not a number is shown as text, not charted
+    if not (math.isfinite(when) and 0.0 <= value <= 1.0):
+        return None
+    return ticker, when, value
 
 
 def plain_book(book: BookUpdate | None) -> dict[str, Any] | None:

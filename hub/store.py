@@ -80,5 +80,6 @@ class HubStore:
             "charts": state.charts(now),
             "alerts": alerts,
             "actor_events": events,
+            "market_events": state.recent_market_events(),
             "server_time": now,
         }

@@ -13,12 +13,13 @@
     window: null,
     spot: null,
     book: null,
-    charts: { spot: [], yes_mid: [], model: [], pnl: [] },
+    charts: { spot: [], yes_mid: [], model: [], signals: [], pnl: [] },
     signals: [],
     trades: [],
     events: [],
     actors: null,
     rendered: {}, // last rendered content per section, to skip needless DOM work
+    open: new Set(), // <details> the user opened, kept open across re-renders
   };
 
   // -- small helpers ----------------------------------------------------------------------
@@ -47,18 +48,36 @@
     const text = "$" + Math.abs(n).toFixed(digits);
     return n < 0 ? "−" + text : text;
   }
-  function signed(v, digits = 2) {
-    const n = num(v);
-    if (!Number.isFinite(n)) return "—";
-    return (n > 0 ? "+" : n < 0 ? "−" : "") + Math.abs(n).toFixed(digits);
-  }
   function pct(v) {
     const n = num(v);
     return Number.isFinite(n) ? (n * 100).toFixed(1) + "%" : "—";
   }
-  function fixed(v, digits = 2) {
+  /* A price or index level: 2 to 4 decimals, as many as it has (74.81070833 → 74.8107, 188.25 → 188.25). */
+  function price(v) {
     const n = num(v);
-    return Number.isFinite(n) ? n.toFixed(digits) : "—";
+    if (!Number.isFinite(n)) return "—";
+    const text = n.toFixed(4).replace(/0{1,2}$/, "");
+    return text;
+  }
+  function signedPrice(v) {
+    const n = num(v);
+    if (!Number.isFinite(n)) return "—";
+    return (n > 0 ? "+" : n < 0 ? "−" : "") + price(Math.abs(n));
+  }
+  /* A metric value for humans: long fractions rounded, everything else as sent. */
+  function metric(v) {
+    if (v === null || v === undefined) return "—";
+    if (typeof v === "boolean") return v ? "yes" : "no";
+    const n = typeof v === "number" || (typeof v === "string" && /^-?\d+(\.\d+)?(e-?\d+)?$/i.test(v)) ? Number(v) : NaN;
+    if (Number.isFinite(n)) return Number.isInteger(n) ? String(n) : String(Number(n.toPrecision(4)));
+    if (typeof v === "object") return JSON.stringify(v);
+    return String(v);
+  }
+  /* A <details> whose open state survives the list being rebuilt. */
+  function details(key, cls, summary, ...children) {
+    const el = h("details", { class: cls, open: state.open.has(key) }, h("summary", { text: summary }), ...children);
+    el.addEventListener("toggle", () => (el.open ? state.open.add(key) : state.open.delete(key)));
+    return el;
   }
   function hms(ts) {
     if (!Number.isFinite(ts)) return "—";
@@ -210,9 +229,12 @@
       spot: d.charts.spot.map((p) => [p[0], p[1]]),
       yes_mid: d.charts.yes_mid.map((p) => [p[0], p[1]]),
       model: d.charts.model.map((p) => [p[0], p[1]]),
+      signals: (d.charts.signals || []).map((p) => [p[0], p[1]]),
       pnl: d.charts.pnl.map((p) => [p[0], p[1]]),
     };
-    const events = d.alerts.map(alertEvent).concat(d.actor_events.map(actorEvent));
+    const events = d.alerts
+      .map(alertEvent)
+      .concat(d.actor_events.map(actorEvent), (d.market_events || []).map(marketEvent).filter(Boolean));
     events.sort((a, b) => b.t - a.t);
     state.events = events.slice(0, MAX_EVENTS);
     renderWindow();
@@ -404,7 +426,23 @@
     chip.hidden = !warning;
     renderPositions(s.positions || []);
     renderStrategies(s.strategies || []);
+    modelFromStatus(s.strategies || []);
     if (s.market && (!state.window || state.window.ticker !== s.market.ticker)) refreshDashboard();
+  }
+
+  /* kelly_volatility reports its latest P(yes) per market every second: the model line. */
+  function modelFromStatus(strategies) {
+    const w = state.window;
+    if (!w) return;
+    let added = false;
+    for (const s of strategies) {
+      const markets = s.metrics && s.metrics.markets;
+      const m = markets && typeof markets === "object" ? markets[w.ticker] : null;
+      if (!m || !Number.isFinite(num(m.model_prob)) || !Number.isFinite(num(m.ts))) continue;
+      pushPoint(state.charts.model, [num(m.ts), num(m.model_prob)], 1);
+      added = true;
+    }
+    if (added) scheduleCharts();
   }
 
   function renderPositions(positions) {
@@ -423,7 +461,7 @@
           ticker(p.ticker),
           h("td", { class: "side-" + p.side, text: p.side.toUpperCase() }),
           h("td", { class: "num", text: p.contracts }),
-          h("td", { class: "num", text: money(p.average_price) }),
+          h("td", { class: "num", title: String(p.average_price), text: "$" + price(p.average_price) }),
           h("td", { class: "num opt", text: money(p.cost) }),
           h("td", { class: "num " + tone(p.unrealized_pnl), text: p.unrealized_pnl === null ? "—" : money(p.unrealized_pnl) })
         )
@@ -432,11 +470,48 @@
   }
 
   function kv(obj) {
-    return Object.entries(obj || {}).map(([k, v]) => h("span", {}, k + " ", h("b", { text: String(v) })));
+    return Object.entries(obj || {}).map(([k, v]) => h("span", {}, k + " ", h("b", { text: metric(v) })));
+  }
+
+  const LEAD = ["signals_sent", "signals", "suppressed", "pending", "sigma", "vol_samples", "entries", "exits", "realized_pnl", "fees", "evaluations"];
+
+  /* Scalars first (the usual ones in a fixed order), then the current market's figures, skips and positions. */
+  function strategyMetrics(s) {
+    const m = s.metrics || {};
+    const scalars = {};
+    const names = LEAD.filter((k) => k in m).concat(Object.keys(m).filter((k) => !LEAD.includes(k)));
+    for (const k of names) if (m[k] === null || typeof m[k] !== "object") scalars[k] = m[k];
+    const parts = [h("div", { class: "kv" }, kv(scalars))];
+    const w = state.window;
+    const markets = m.markets && typeof m.markets === "object" ? m.markets : null;
+    const here = markets && w ? markets[w.ticker] : null;
+    if (here && typeof here === "object") {
+      const shown = {};
+      for (const [k, v] of Object.entries(here)) {
+        if (k === "ts") continue;
+        shown[k === "model_prob" ? "P(yes)" : k] = k === "model_prob" ? pct(v) : v;
+      }
+      parts.push(h("div", { class: "kv market", title: w.ticker }, h("span", { class: "tag", text: "now" }), kv(shown)));
+    }
+    if (Array.isArray(m.positions) && m.positions.length) {
+      const held = m.positions.map((p) => `${p.contracts ?? "?"} ${String(p.side || "").toUpperCase()} ${String(p.ticker || "").replace(/^KXSOL15M-/, "")}`);
+      parts.push(h("div", { class: "kv" }, h("span", {}, "holding ", h("b", { text: held.join(", ") }))));
+    }
+    if (m.skips && typeof m.skips === "object" && Object.keys(m.skips).length) {
+      const skips = Object.entries(m.skips).sort((a, b) => b[1] - a[1]);
+      parts.push(details(`skips:${s.name}`, "more", "why it waited", h("div", { class: "kv" }, skips.map(([k, v]) => h("span", {}, k.replace(/_/g, " ") + " ", h("b", { text: String(v) }))))));
+    }
+    for (const [k, v] of Object.entries(m)) {
+      if (v !== null && typeof v === "object" && !["markets", "positions", "skips"].includes(k)) {
+        parts.push(h("div", { class: "kv" }, h("span", {}, k + " ", h("b", { text: JSON.stringify(v) }))));
+      }
+    }
+    return parts;
   }
 
   function renderStrategies(strategies) {
-    if (!changed("strategies", strategies)) return;
+    const view = strategies.map((s) => ({ s, ticker: state.window ? state.window.ticker : null }));
+    if (!changed("strategies", view)) return;
     const list = $("strategies");
     if (!strategies.length) {
       replace(list, [h("li", { class: "empty", text: "waiting for strategies…" })]);
@@ -458,8 +533,8 @@
           "li",
           { dataset: { strategy: s.name } },
           h("div", { class: "row" }, h("span", { class: "sname", text: s.name }), h("label", { class: "switch" }, input, h("span", { class: "track" }))),
-          h("div", { class: "kv" }, kv(s.params)),
-          Object.keys(s.metrics || {}).length ? h("div", { class: "kv" }, kv(s.metrics)) : null
+          Object.keys(s.metrics || {}).length ? strategyMetrics(s) : null,
+          Object.keys(s.params || {}).length ? details(`params:${s.name}`, "more", "parameters", h("div", { class: "kv" }, kv(s.params))) : null
         );
       })
     );
@@ -504,25 +579,38 @@
       } else if (!current || (d.open_time <= now && d.open_time > current.open_time)) {
         refreshDashboard();
       }
-    } else if (d.kind === "feed" || d.kind === "exchange") {
-      const text = d.kind === "feed"
-        ? (d.connected ? "market data reconnected" : "market data disconnected: " + d.reason)
-        : `exchange ${d.exchange_active ? "open" : "closed"}, trading ${d.trading_active ? "active" : "paused"}`;
-      addEvent({ t: d.ts, cls: d.connected || d.trading_active ? "info" : "warning", text });
-    } else if (d.kind === "lifecycle") {
-      addEvent({ t: d.ts, cls: "info", text: `${d.ticker} ${d.event_type}${d.result ? " → " + d.result.toUpperCase() : ""}` });
+    } else if (d.kind === "feed" || d.kind === "exchange" || d.kind === "lifecycle") {
+      const event = marketEvent(d);
+      if (event) addEvent(event);
     }
+  }
+
+  function marketEvent(d) {
+    if (d.kind === "feed") {
+      return { t: d.ts, cls: d.connected ? "info" : "warning", text: d.connected ? "market data " + d.reason : "market data disconnected: " + d.reason };
+    }
+    if (d.kind === "exchange") {
+      const ok = d.exchange_active && d.trading_active;
+      return { t: d.ts, cls: ok ? "info" : "warning", text: `exchange ${d.exchange_active ? "open" : "closed"}, trading ${d.trading_active ? "active" : "paused"}` };
+    }
+    if (d.kind === "lifecycle") {
+      const settled = d.result ? " → " + d.result.toUpperCase() : "";
+      const value = d.expiration_value !== null && d.expiration_value !== undefined ? ` (index average ${price(d.expiration_value)})` : "";
+      return { t: d.ts, cls: "info", text: `${d.ticker} ${d.event_type}${settled}${value}` };
+    }
+    return null;
   }
 
   function renderWindow() {
     const w = state.window;
     $("win-ticker").textContent = w ? w.ticker : "no market yet";
-    $("win-strike").textContent = w && w.floor_strike !== null ? fixed(w.floor_strike, 2) : "—";
+    $("win-strike").textContent = w && w.floor_strike !== null ? price(w.floor_strike) : "—";
+    $("win-strike").title = w && w.floor_strike !== null ? String(w.floor_strike) : "";
     const spot = state.spot ? num(state.spot.price) : NaN;
-    $("win-spot").textContent = Number.isFinite(spot) ? spot.toFixed(2) : "—";
+    $("win-spot").textContent = Number.isFinite(spot) ? price(spot) : "—";
     const diff = w && w.floor_strike !== null && Number.isFinite(spot) ? spot - num(w.floor_strike) : NaN;
     const diffEl = $("win-diff");
-    diffEl.textContent = Number.isFinite(diff) ? signed(diff, 2) : "—";
+    diffEl.textContent = Number.isFinite(diff) ? signedPrice(diff) : "—";
     diffEl.className = "value mono " + tone(diff);
     renderClock();
   }
@@ -552,16 +640,17 @@
     const strike = w && w.floor_strike !== null ? num(w.floor_strike) : NaN;
     Charts.lineChart($("chart-spot"), {
       series: [{ points: state.charts.spot, color: "#14f195", width: 2 }],
-      hlines: Number.isFinite(strike) ? [{ y: strike, color: "#ffb547", label: "strike " + strike.toFixed(2) }] : [],
+      hlines: Number.isFinite(strike) ? [{ y: strike, color: "#ffb547", label: "strike " + price(strike) }] : [],
       xMin,
       xMax,
-      yFormat: (v, digits) => v.toFixed(Math.max(2, digits)),
+      yFormat: (v, digits) => v.toFixed(Math.min(4, Math.max(2, digits))),
       empty: "waiting for the SOL index…",
     });
     Charts.lineChart($("chart-model"), {
       series: [
         { points: state.charts.yes_mid, color: "#5aa9ff", width: 2 },
-        { points: state.charts.model, color: "#9b7bff", width: 2, dots: true },
+        { points: state.charts.model, color: "#9b7bff", width: 2 },
+        { points: state.charts.signals, color: "#ffb547", dotsOnly: true },
       ],
       xMin,
       xMax,
@@ -588,7 +677,8 @@
   function addSignal(d) {
     state.signals = [Object.assign({ decision: null }, d)].concat(state.signals.filter((s) => s.signal_id !== d.signal_id)).slice(0, MAX_SIGNALS);
     if (state.window && d.ticker === state.window.ticker) {
-      pushPoint(state.charts.model, [d.timestamp, num(d.model_prob)], 0);
+      pushPoint(state.charts.model, [d.timestamp, num(d.model_prob)], 1);
+      pushPoint(state.charts.signals, [d.timestamp, num(d.model_prob)], 0);
       scheduleCharts();
     }
     renderSignals();
@@ -606,11 +696,16 @@
 
   function inputs(s) {
     const rows = INPUTS.filter((k) => s[k] !== null && s[k] !== undefined && s[k] !== "").flatMap((k) => {
-      let v = s[k];
-      if (typeof v === "number" && !Number.isInteger(v)) v = v.toFixed(k === "sigma" || k === "kelly_fraction" ? 4 : 1);
-      return [h("dt", { text: k }), h("dd", { text: String(v) })];
+      const v = s[k];
+      const n = num(v);
+      let text = String(v);
+      if (k === "spot" || k === "strike") text = price(v);
+      else if (k === "fee") text = money(v, 4);
+      else if (k === "seconds_left" || k === "effective_seconds") text = n.toFixed(1) + " s";
+      else if (k === "sigma" || k === "kelly_fraction" || k === "zscore") text = n.toFixed(4);
+      return [h("dt", { text: k }), h("dd", { title: String(v), text })];
     });
-    return h("details", { class: "inputs" }, h("summary", { text: "inputs" }), h("dl", {}, rows));
+    return details(`inputs:${s.signal_id}`, "inputs", "inputs", h("dl", {}, rows));
   }
 
   const renderSignals = throttle(() => {
