@@ -160,6 +160,12 @@ def test_a_window_traded_and_settled_matches_the_exchange_to_the_cent(bot: Bot) 
         if any(s.ticker == ticker for s in bot.log.of(Settlement)):
             break
     settlement = bot.log.wait_for(Settlement, lambda s: s.ticker == ticker)
+    for _ in range(60):  # the exchange pays at finalization, a little after the result is known
+        if bot.sim.call(
+            lambda ex: [r for r in ex.settlements(bot.sim.user_id) if r.ticker == ticker]
+        ):
+            break
+        bot.advance(5)
     quiesce(bot.system)
 
     end_balance = bot.sim.balance()
