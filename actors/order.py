@@ -34,6 +34,7 @@ from runtime.bus import BOOK, FILLS, MARKETS, ORDERS
 
 TERMINAL = frozenset({"executed", "canceled", "rejected", "failed"})
 FILL_LOOKBACK_SECONDS = 3600  # fills re-read from the exchange after a (re)start
+FILL_PAGES = 50  # at most this many pages of fills (200 each) per reconciliation
 
 
 @dataclass
@@ -45,6 +46,13 @@ class TrackedOrder:
     remaining: int = 0
     fees: Decimal = field(default_factory=lambda: Decimal(0))
     reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class _Unsettled:
+    """From a crashed incarnation to the next: orders it sent whose outcome it never learned."""
+
+    intents: tuple[OrderIntent, ...]
 
 
 def _count(value: Decimal) -> int:
@@ -100,6 +108,14 @@ class OrderActor(SupervisedActor):
     def teardown(self) -> None:
         if self.crashed is None:  # an orderly stop (shutdown): nothing may be left resting
             self._cancel_all("shutdown")
+        elif self.rest is not None:
+            # Crashed: orders of unknown outcome would otherwise be forgotten, and risk would
+            # keep their reservations for ever. Our address holds this for the next one.
+            unsettled = tuple(
+                o.intent for o in self.orders.values() if o.status in ("pending", "unknown")
+            )
+            if unsettled:
+                self.address.tell(_Unsettled(unsettled))
         if self.rest is not None:
             self.rest.close()
 
@@ -123,6 +139,8 @@ class OrderActor(SupervisedActor):
             return self._cancel_one(message.order_id)
         elif kind is CancelAllOrders:
             return self._cancel_all(message.reason)
+        elif kind is _Unsettled:
+            self._take_over(message.intents)
         elif message == "orders":
             return {coid: replace(order) for coid, order in self.orders.items()}
         elif message == "positions":
@@ -397,6 +415,29 @@ class OrderActor(SupervisedActor):
         if resting:
             logger.warning("adopted {} resting orders found at the exchange", len(resting))
 
+    def _fills_since(self, min_ts: int) -> list[WireFill]:
+        """Every fill since ``min_ts``, oldest first: all pages, not just the newest one."""
+        assert self.rest is not None
+        fills: list[WireFill] = []
+        cursor: str | None = None
+        for _ in range(FILL_PAGES):
+            page = self.rest.get_fills(min_ts=min_ts, limit=200, cursor=cursor)
+            fills.extend(page.items)
+            if page.cursor is None or page.cursor == cursor:
+                break
+            cursor = page.cursor
+        return sorted(fills, key=lambda f: f.ts_ms or 0)
+
+    def _take_over(self, intents: tuple[OrderIntent, ...]) -> None:
+        """Orders a crashed incarnation sent without learning their fate: look them up now."""
+        for intent in intents:
+            if intent.client_order_id not in self.orders:
+                self.orders[intent.client_order_id] = TrackedOrder(
+                    intent, status="unknown", remaining=intent.count
+                )
+        logger.warning("took over {} orders of unknown outcome", len(intents))
+        self._reconcile()
+
     def _reconcile(self) -> None:
         """Catch up with the exchange: orders whose outcome is unknown, resting orders, missed fills."""
         if self.rest is None:
@@ -410,8 +451,7 @@ class OrderActor(SupervisedActor):
                     self._apply(tracked, self._update(tracked, "failed", reason="not_at_exchange"))
                 else:
                     self._on_order(found)
-            page = self.rest.get_fills(min_ts=int(self.last_fill_ts) - 60, limit=200)
-            for wire in sorted(page.items, key=lambda f: f.ts_ms or 0):
+            for wire in self._fills_since(int(self.last_fill_ts) - 60):
                 self._on_wire_fill(wire)
             for tracked in [o for o in self.orders.values() if o.status == "resting"]:
                 self._refresh(tracked)

@@ -34,6 +34,7 @@ from runtime.bus import ALERTS, BOOK, FILLS, MARKETS, ORDERS, SIGNALS, SPOT, STA
 ORDER = "order"
 ZERO = Decimal(0)
 FILL_LOOKBACK_SECONDS = 3600  # the order actor re-reports fills this far back after a restart
+FILL_PAGES = 50  # pages of fills read when rebuilding (1000 each)
 
 
 class RiskActor(SupervisedActor):
@@ -82,9 +83,13 @@ class RiskActor(SupervisedActor):
             resting = rest.get_orders(status="resting").items
             # Fills already inside these positions; the order actor may report them again.
             since = int(self.clock.now()) - FILL_LOOKBACK_SECONDS
-            self.seen_fills.update(
-                f.trade_id for f in rest.get_fills(min_ts=since, limit=1000).items
-            )
+            cursor: str | None = None
+            for _ in range(FILL_PAGES):  # every page: a fill left out would be booked twice
+                page = rest.get_fills(min_ts=since, limit=1000, cursor=cursor)
+                self.seen_fills.update(f.trade_id for f in page.items)
+                if page.cursor is None or page.cursor == cursor:
+                    break
+                cursor = page.cursor
         except KalshiError as exc:
             raise RuntimeError(f"cannot rebuild risk state from the exchange: {exc}") from exc
         finally:
