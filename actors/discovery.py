@@ -101,6 +101,8 @@ class MarketDiscovery(SupervisedActor):
             self._on_lifecycle(message)
         elif message == "markets":
             return dict(self.markets)
+        elif message == "watched":
+            return sorted(self.watched)
         else:
             return super().handle(message)
         return None

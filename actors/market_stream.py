@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pykka
 from loguru import logger
 
 from app.connection import ExchangeConnection
@@ -27,7 +28,7 @@ from kalshi.ws_events import (
 )
 from messages.market_data import FeedState, ResyncBook, UnwatchMarket, WatchMarket
 from runtime.actor import ActorContext, SupervisedActor
-from runtime.address import Address
+from runtime.address import ActorUnavailable, Address
 from runtime.bus import MARKETS
 
 SPOT_INDEX = "SOLUSD_RTI"
@@ -72,6 +73,15 @@ class MarketStream(SupervisedActor):
             lambda: client.subscribe(["cfbenchmarks_value"], index_ids=[self.index_id], wait=False)
         )
         self._thread.submit(lambda: client.subscribe(channels, wait=False))
+        for ticker in self._watched_before():  # after a restart: the books of live markets again
+            self._watch(ticker)
+
+    def _watched_before(self) -> list[str]:
+        try:
+            tickers: list[str] = self.system.ask(DISCOVERY, "watched", timeout=5)
+        except (ActorUnavailable, pykka.Timeout):
+            return []  # a first start: discovery will ask for each market as it finds it
+        return tickers
 
     def teardown(self) -> None:
         if self._thread is not None and not self._thread.stop(timeout=5.0):

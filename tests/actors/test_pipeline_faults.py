@@ -387,12 +387,6 @@ def test_an_exchange_rejection_is_recorded_with_its_code_and_frees_the_exposure(
 # -- a known defect ----------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a restarted MarketStream forgets the tickers it streamed: nothing resubscribes "
-    "the books of live markets, so they go stale until a watcher restarts or a new market "
-    "opens (actors/market_stream.py)",
-)
 def test_books_resume_after_a_stream_crash() -> None:
     with running_pipeline(LIMITS) as p:
         crash(p.system, "stream")
