@@ -381,6 +381,25 @@ class Exchange:
     def drain_events(self) -> list[Event]:
         return self.outbox.drain()
 
+    def ticker_event(self, market: MarketState, t: float) -> TickerEvent:
+        """The ``ticker`` channel's view of one market now."""
+        top = self.top_of_book(market)
+        return TickerEvent(
+            ticker=market.ticker,
+            market_id=market.market_id,
+            last_price=market.last_price,
+            yes_bid=top.yes_bid,
+            yes_ask=top.yes_ask,
+            yes_bid_size=top.yes_bid_size,
+            yes_ask_size=top.yes_ask_size,
+            volume=market.volume,
+            open_interest=market.open_interest,
+            dollar_volume=int(market.dollar_volume),
+            dollar_open_interest=int(market.open_interest * market.last_price),
+            last_trade_size=market.last_trade_size,
+            ts=t,
+        )
+
     def _flush_tickers(self, t: float, markets: Iterable[MarketState] | None = None) -> None:
         if not self.outbox.enabled:
             return
@@ -400,20 +419,4 @@ class Exchange:
             if self._ticker_state.get(market.ticker) == state:
                 continue
             self._ticker_state[market.ticker] = state
-            self.outbox.emit(
-                TickerEvent(
-                    ticker=market.ticker,
-                    market_id=market.market_id,
-                    last_price=market.last_price,
-                    yes_bid=top.yes_bid,
-                    yes_ask=top.yes_ask,
-                    yes_bid_size=top.yes_bid_size,
-                    yes_ask_size=top.yes_ask_size,
-                    volume=market.volume,
-                    open_interest=market.open_interest,
-                    dollar_volume=int(market.dollar_volume),
-                    dollar_open_interest=int(market.open_interest * market.last_price),
-                    last_trade_size=market.last_trade_size,
-                    ts=t,
-                )
-            )
+            self.outbox.emit(self.ticker_event(market, t))

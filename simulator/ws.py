@@ -455,23 +455,7 @@ class WebSocketHub:
         conn.send(_with_id(message, command_id))
 
     def _send_ticker_now(self, conn: Connection, sub: Subscription, ticker: str) -> None:
-        market = self.exchange.markets[ticker]
-        top = self.exchange.top_of_book(market)
-        event = TickerEvent(
-            ticker=market.ticker,
-            market_id=market.market_id,
-            last_price=market.last_price,
-            yes_bid=top.yes_bid,
-            yes_ask=top.yes_ask,
-            yes_bid_size=top.yes_bid_size,
-            yes_ask_size=top.yes_ask_size,
-            volume=market.volume,
-            open_interest=market.open_interest,
-            dollar_volume=int(market.dollar_volume),
-            dollar_open_interest=int(market.open_interest * market.last_price),
-            last_trade_size=market.last_trade_size,
-            ts=self.exchange.now,
-        )
+        event = self.exchange.ticker_event(self.exchange.markets[ticker], self.exchange.now)
         conn.send({"type": "ticker", "sid": sub.sid, "msg": wire.ws_ticker_msg(event)})
 
     # --- fan-out ----------------------------------------------------------------------
