@@ -119,6 +119,7 @@ class EventRouter:
 
     def _decision(self, decision: RiskDecision) -> list[Outgoing]:
         self.store.history.record_decision(decision)
+        self.store.state.add_decision(decision)
         return [Outgoing(wire.envelope("risk_decision", wire.decision_data(decision)))]
 
     def _intent(self, intent: OrderIntent) -> list[Outgoing]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import orjson
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST
 
@@ -17,7 +18,7 @@ from hub.deps import DEPS, HubDeps
 from hub.errors import ApiError, json_response
 from hub.history import ACTIVE
 from hub.inputs import EmptyBody, StopBody, ident, read_body, signal_query, trade_query
-from hub.wire import plain
+from hub.wire import dumps, plain
 from messages.base import Message
 from messages.control import (
     CancelOrder,
@@ -46,6 +47,11 @@ def _reply(reply: Any) -> Any:
         return {"type": reply.type, **plain(reply)}
     if reply is None or isinstance(reply, str | int | float | bool):
         return reply
+    if isinstance(reply, dict | list | tuple):  # e.g. a strategy's description
+        try:
+            return orjson.loads(dumps(reply))
+        except TypeError:
+            return None
     return None
 
 

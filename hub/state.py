@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import threading
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
@@ -18,7 +18,7 @@ import orjson
 from hub.wire import book_data, fields_of, plain
 from messages.market_data import BookUpdate, MarketInfo, MarketLifecycle, SpotTick
 from messages.status import Alert, RiskStatus, StrategyStatus
-from messages.trading import Signal
+from messages.trading import RiskDecision, Signal
 
 Point = tuple[float, float]
 
@@ -75,7 +75,12 @@ class LiveState:
         self.spot_series = Series(1.0)
         self.mid_series: dict[str, Series] = {}
         self.model_series: dict[str, Series] = {}
-        self.signal_marks: dict[str, deque[list[Any]]] = {}  # ticker → [ts, model_prob, side]
+        # Approved signals as chart marks: ticker → [ts, model_prob, direction]. A decision may
+        # reach the hub before its signal (the strategy tells risk, then publishes), so both
+        # halves wait for each other here.
+        self.signal_marks: dict[str, deque[list[Any]]] = {}
+        self._unmatched_signals: OrderedDict[str, Signal] = OrderedDict()
+        self._unmatched_approvals: OrderedDict[str, bool] = OrderedDict()
         self.pnl_series = Series(5.0, maxlen=20_000)
         self.alerts: deque[dict[str, Any]] = deque(maxlen=50)
         self.actor_events: deque[dict[str, Any]] = deque(maxlen=100)
@@ -150,15 +155,32 @@ class LiveState:
                 self._series(self.mid_series, book.ticker, 1.0).add(book.ts, float(mid))
 
     def add_signal(self, signal: Signal) -> None:
+        # The model line comes from the strategies' status (``model_points``); signals of
+        # different strategies carry different models, so they are only marks.
         with self.lock:
-            prob = float(signal.model_prob)
-            self._series(self.model_series, signal.ticker, 1.0).add(signal.timestamp, prob)
-            marks = self.signal_marks.get(signal.ticker)
-            if marks is None:
-                if len(self.signal_marks) >= 2 * MAX_MARKETS:
-                    del self.signal_marks[next(iter(self.signal_marks))]
-                marks = self.signal_marks[signal.ticker] = deque(maxlen=500)
-            marks.append([signal.timestamp, prob, signal.direction])
+            if self._unmatched_approvals.pop(signal.signal_id, None) is not None:
+                self._mark(signal)
+            else:
+                _bounded_put(self._unmatched_signals, signal.signal_id, signal)
+
+    def add_decision(self, decision: RiskDecision) -> None:
+        with self.lock:
+            signal = self._unmatched_signals.pop(decision.signal_id, None)
+            approved = decision.approved and decision.quantity > 0
+            if not approved:
+                return
+            if signal is not None:
+                self._mark(signal)
+            else:
+                _bounded_put(self._unmatched_approvals, decision.signal_id, True)
+
+    def _mark(self, signal: Signal) -> None:
+        marks = self.signal_marks.get(signal.ticker)
+        if marks is None:
+            if len(self.signal_marks) >= 2 * MAX_MARKETS:
+                del self.signal_marks[next(iter(self.signal_marks))]
+            marks = self.signal_marks[signal.ticker] = deque(maxlen=500)
+        marks.append([signal.timestamp, float(signal.model_prob), signal.direction])
 
     def add_alert(self, alert: Alert) -> None:
         with self.lock:
@@ -300,6 +322,12 @@ class LiveState:
     def recent_market_events(self) -> list[dict[str, Any]]:
         with self.lock:
             return list(self.market_events)
+
+
+def _bounded_put(table: OrderedDict[str, Any], key: str, value: Any, limit: int = 1_000) -> None:
+    table[key] = value
+    while len(table) > limit:
+        table.popitem(last=False)
 
 
 def _changed(previous: dict[str, Any] | None, data: dict[str, Any]) -> bool:

@@ -664,7 +664,7 @@
     Charts.lineChart($("chart-pnl"), {
       series: [{ points: pnl, color: last < 0 ? "#ff5c7a" : "#14f195", width: 2, area: true }],
       xMax: Math.max(serverNow(), pnl.length ? pnl[pnl.length - 1][0] : 0),
-      minSpan: 1800,
+      minSpan: 600,
       zero: true,
       yFormat: (v, digits) => money(v, Math.min(digits, 2)),
       empty: "no P&L yet today",
@@ -674,22 +674,36 @@
 
   // -- signals ----------------------------------------------------------------------------------
 
+  /* Risk may decide before the strategy's signal reaches the hub: a decision waits for its signal. */
+  const earlyDecisions = new Map();
+
   function addSignal(d) {
-    state.signals = [Object.assign({ decision: null }, d)].concat(state.signals.filter((s) => s.signal_id !== d.signal_id)).slice(0, MAX_SIGNALS);
-    if (state.window && d.ticker === state.window.ticker) {
-      pushPoint(state.charts.model, [d.timestamp, num(d.model_prob)], 1);
-      pushPoint(state.charts.signals, [d.timestamp, num(d.model_prob)], 0);
-      scheduleCharts();
-    }
+    const decision = earlyDecisions.get(d.signal_id) || null;
+    earlyDecisions.delete(d.signal_id);
+    const signal = Object.assign({}, d, { decision });
+    state.signals = [signal].concat(state.signals.filter((s) => s.signal_id !== d.signal_id)).slice(0, MAX_SIGNALS);
+    if (decision) markApproved(signal);
     renderSignals();
   }
 
   function addDecision(d) {
     const signal = state.signals.find((s) => s.signal_id === d.signal_id);
-    if (signal) {
-      signal.decision = d;
-      renderSignals();
+    if (!signal) {
+      earlyDecisions.set(d.signal_id, d);
+      if (earlyDecisions.size > 200) earlyDecisions.delete(earlyDecisions.keys().next().value);
+      return;
     }
+    signal.decision = d;
+    markApproved(signal);
+    renderSignals();
+  }
+
+  /* The chart marks the signals risk approved (the ones that became orders). */
+  function markApproved(signal) {
+    const d = signal.decision;
+    if (!d || !d.approved || !(d.quantity > 0) || !state.window || signal.ticker !== state.window.ticker) return;
+    pushPoint(state.charts.signals, [signal.timestamp, num(signal.model_prob)], 0);
+    scheduleCharts();
   }
 
   const INPUTS = ["spot", "strike", "sigma", "seconds_left", "effective_seconds", "fee", "kelly_fraction", "zscore", "reason", "signal_id"];

@@ -7,6 +7,7 @@ the hub is tested through the bus and addresses exactly as in production.
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from dataclasses import dataclass, replace
@@ -171,16 +172,24 @@ class FakeStrategy(FakeActor):
         return super().handle(message)
 
     def _announce(self) -> None:
-        self.publish(
-            STATUS,
-            StrategyStatus(
-                name=self.strategy,
-                enabled=self.enabled,
-                params=(("min_edge", "0.03"), ("kelly_fraction", "0.25")),
-                metrics=(("signals", "3"), ("ticker", TICKER), ("model_prob", "0.62")),
-                timestamp=self.clock.now(),
-            ),
-        )
+        self.publish(STATUS, strategy_status(self.strategy, self.enabled, self.clock.now()))
+
+
+def strategy_status(name: str, enabled: bool, now: float, prob: float = 0.62) -> StrategyStatus:
+    """As ``StrategyActor`` publishes kelly_volatility's: every value as text, nested ones JSON."""
+    markets = {TICKER: {"model_prob": prob, "sigma": 0.82, "yes_edge": 0.041, "ts": now - 1}}
+    return StrategyStatus(
+        name=name,
+        enabled=enabled,
+        params=(("min_edge", "0.03"), ("kelly_fraction", "0.25"), ("initial_sigma", "null")),
+        metrics=(
+            ("signals", "3"),
+            ("sigma", "0.82"),
+            ("skips", '{"edge_below_minimum":12,"cooldown":2}'),
+            ("markets", json.dumps(markets, separators=(",", ":"))),
+        ),
+        timestamp=now,
+    )
 
 
 # -- sample events ----------------------------------------------------------------------------

@@ -15,8 +15,9 @@ from messages.control import (
     StartTrading,
     StopTrading,
 )
+from messages.market_data import ExchangeState, MarketLifecycle
 from messages.status import StrategyStatus
-from messages.trading import OrderIntent
+from messages.trading import OrderIntent, Settlement
 from runtime.bus import BOOK, FILLS, MARKETS, ORDERS, SIGNALS, SPOT, STATUS
 from tests.hub import fakes
 from tests.hub.conftest import STRATEGY, Harness, StartHub
@@ -72,7 +73,12 @@ async def test_health_and_status_follow_the_contract(hub: Harness) -> None:
     [strategy] = body["strategies"]
     assert strategy["name"] == STRATEGY
     assert strategy["enabled"] is True
-    assert strategy["params"] == {"min_edge": "0.03", "kelly_fraction": "0.25"}
+    assert strategy["params"] == {
+        "min_edge": "0.03",
+        "kelly_fraction": "0.25",
+        "initial_sigma": None,  # the actor's "null" text, decoded
+    }
+    assert strategy["metrics"]["skips"] == {"edge_below_minimum": 12, "cooldown": 2}
 
 
 async def test_stop_and_start_are_messages_to_the_risk_actor(hub: Harness) -> None:
@@ -349,6 +355,33 @@ async def test_dashboard_snapshot(hub: Harness) -> None:
     assert body["charts"]["spot"] == [[now - 2, 187.5], [now, 187.9]]
     assert body["charts"]["yes_mid"] == [[now, 0.595]]
     assert state["market"]["ticker"] == fakes.TICKER
+
+
+async def test_dashboard_model_line_signal_marks_and_market_events(hub: Harness) -> None:
+    now = hub.clock.now()
+    hub.publish(MARKETS, fakes.market(now))
+    hub.publish(STATUS, fakes.strategy_status(STRATEGY, True, now - 5, prob=0.55))
+    hub.publish(STATUS, fakes.strategy_status(STRATEGY, True, now, prob=0.62))
+    hub.publish(SIGNALS, fakes.decision(now, "sig-1", approved=True))  # risk can be first
+    hub.publish(SIGNALS, fakes.signal(now, "sig-1"))
+    hub.publish(SIGNALS, fakes.signal(now, "sig-2"))
+    hub.publish(SIGNALS, fakes.decision(now, "sig-2", approved=False))
+    hub.publish(MARKETS, ExchangeState(True, False, now))
+    hub.publish(MARKETS, MarketLifecycle(fakes.TICKER, "settled", now, "yes", fakes.D("187.61")))
+    hub.publish(FILLS, Settlement(fakes.TICKER, "yes", 10, 0, fakes.D("10"), now))
+    hub.settle()
+    async with aiohttp.ClientSession(hub.url) as session:
+        _, body = await get(session, "/api/dashboard")
+        _, signals = await get(session, "/api/signals")
+    charts = body["charts"]
+    assert charts["model"][-2:] == [[now - 6, 0.55], [now - 1, 0.62]]
+    assert charts["signals"] == [[now, 0.652, "yes"]]  # the approved one only
+    kinds = [(e["kind"], e.get("event_type")) for e in body["market_events"]]
+    assert kinds == [("exchange", None), ("lifecycle", "settled")]
+    [alert] = body["alerts"]
+    assert alert["message"] == f"{fakes.TICKER} settled YES: held 10 YES, paid $10.00"
+    joined = {s["signal_id"]: s["decision"]["approved"] for s in signals["signals"]}
+    assert joined == {"sig-1": True, "sig-2": False}
 
 
 async def test_controls_answer_503_when_the_target_is_not_running(start_hub: StartHub) -> None:

@@ -11,7 +11,8 @@ from hub.events import Outgoing
 from hub.fanout import Broadcaster
 from hub.feed import ClientFeed
 from hub.history import MemoryHistory, TradeQuery
-from hub.state import MAX_MARKETS, LiveState, Series
+from hub.state import MAX_MARKETS, LiveState, Series, decode_text, model_points
+from messages.status import StrategyStatus
 from tests.hub import fakes
 
 
@@ -97,3 +98,53 @@ async def test_the_bridge_resyncs_everyone_when_the_loop_falls_behind() -> None:
     assert feed.resyncs == 1
     task.cancel()
     broadcaster.stop()
+
+
+def test_series_reports_of_the_same_moment_replace_each_other() -> None:
+    series = Series(1.0)
+    for value in (0.1, 0.2, 0.3):
+        series.add(5.0, value)
+    assert list(series.points) == [(5.0, 0.3)]
+
+
+def test_the_model_line_comes_from_the_strategy_status_as_published() -> None:
+    """kelly_volatility's per-market figures arrive as JSON text inside the metrics."""
+    state = LiveState()
+    state.set_strategy(fakes.strategy_status("kelly_volatility", True, 100.0, prob=0.62))
+    state.set_strategy(fakes.strategy_status("kelly_volatility", True, 100.0, prob=0.63))
+    state.set_strategy(fakes.strategy_status("kelly_volatility", True, 103.0, prob=0.70))
+    assert list(state.model_series[fakes.TICKER].points) == [(99.0, 0.63), (102.0, 0.70)]
+
+    [listed] = state.strategy_list()
+    assert listed["metrics"]["signals"] == "3"  # scalars stay exact text
+    assert listed["metrics"]["skips"] == {"edge_below_minimum": 12, "cooldown": 2}
+    assert listed["metrics"]["markets"][fakes.TICKER]["model_prob"] == 0.70
+    assert listed["params"] == {"min_edge": "0.03", "kelly_fraction": "0.25", "initial_sigma": None}
+
+
+def test_model_points_ignore_what_is_not_a_probability() -> None:
+    status = StrategyStatus(
+        "mean_reversion",
+        True,
+        (),
+        (("markets", '{"T-1":{"zscore":1.2,"mean":0.5}}'), ("note", "{not json")),
+        1.0,
+    )
+    assert list(model_points(status)) == []
+    assert decode_text("{not json") == "{not json"
+    bad = StrategyStatus("x", True, (), (("markets", '{"T-1":{"model_prob":7,"ts":1}}'),), 1.0)
+    assert list(model_points(bad)) == []
+
+
+def test_approved_signals_are_marked_whichever_arrives_first() -> None:
+    state = LiveState()
+    now = 1_000.0
+    state.add_signal(fakes.signal(now, "a"))  # signal, then its approval
+    state.add_decision(fakes.decision(now, "a", approved=True))
+    state.add_decision(fakes.decision(now + 1, "b", approved=True))  # approval first
+    state.add_signal(fakes.signal(now + 1, "b"))
+    state.add_signal(fakes.signal(now + 2, "c"))  # rejected: no mark
+    state.add_decision(fakes.decision(now + 2, "c", approved=False))
+    marks = list(state.signal_marks[fakes.TICKER])
+    assert marks == [[now, 0.652, "yes"], [now + 1, 0.652, "yes"]]
+    assert state.model_series == {}  # signals of any strategy do not draw the model line
