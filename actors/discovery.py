@@ -26,7 +26,7 @@ from kalshi.ws_events import LifecycleEvent
 from messages.market_data import ExchangeState, MarketInfo, MarketLifecycle, UnwatchMarket
 from messages.system import Tick
 from runtime.actor import ActorContext, SupervisedActor
-from runtime.address import ActorUnavailable
+from runtime.address import ActorUnavailable, AddressState
 from runtime.bus import MARKETS
 from runtime.supervisor import ChildSpec, StartChild, StopChild
 from runtime.system import ActorSystem
@@ -54,6 +54,8 @@ def market_info(market: Market, series: Series | None) -> MarketInfo:
 
 def known_markets(system: ActorSystem, timeout: float = 5.0) -> dict[str, MarketInfo]:
     """The markets discovery tracks now, for an actor catching up after a (re)start."""
+    if system.address(DISCOVERY).state is not AddressState.RUNNING:
+        return {}  # not up yet (a first start): its MarketInfo messages will arrive on the bus
     try:
         markets: dict[str, MarketInfo] = system.ask(DISCOVERY, "markets", timeout=timeout)
     except (ActorUnavailable, pykka.Timeout):

@@ -33,6 +33,7 @@ from runtime.bus import ALERTS, BOOK, FILLS, MARKETS, ORDERS, SIGNALS, SPOT, STA
 
 ORDER = "order"
 ZERO = Decimal(0)
+PRICE_QUANTUM = Decimal("0.0001")  # average prices shown to 1/100 of a cent
 FILL_LOOKBACK_SECONDS = 3600  # the order actor re-reports fills this far back after a restart
 FILL_PAGES = 50  # pages of fills read when rebuilding (1000 each)
 
@@ -267,7 +268,7 @@ class RiskActor(SupervisedActor):
                     ticker=held.ticker,
                     side=held.side,
                     contracts=held.contracts,
-                    average_price=held.avg_price,
+                    average_price=held.avg_price.quantize(PRICE_QUANTUM),
                     cost=held.cost,
                     market_value=value,
                     unrealized_pnl=None if value is None else value - held.cost,

@@ -131,8 +131,8 @@ class StrategyActor(SupervisedActor):
             return
         for signal in signals:
             self.signals += 1
+            self.publish(SIGNALS, signal)  # first, so every subscriber sees it before its decision
             self._risk.tell(signal)
-            self.publish(SIGNALS, signal)
 
     def _toggle(self, enabled: bool) -> dict[str, Any]:
         if enabled != self.enabled:

@@ -48,7 +48,9 @@ class MeanReversionParams(StrategyParams):
     no_entry_seconds: float = Field(120.0, ge=0, description="no new entries this close to close")
     min_std: float = Field(0.005, gt=0, description="no z-score on a flatter mid ($)")
     max_spread: Decimal = Field(Decimal("0.10"), gt=0, le=1, description="widest book to enter")
-    min_edge: Decimal = Field(Decimal("0"), gt=-1, lt=1, description="entry edge vs the mean, $")
+    min_edge: Decimal = Field(
+        Decimal("0.03"), gt=-1, lt=1, description="entry edge vs the mean, $ (as risk's MIN_EDGE)"
+    )
     max_book_age_seconds: float = Field(10.0, gt=0, description="older book = stale")
     pending_timeout_seconds: float = Field(30.0, gt=0, description="how long a signal is in flight")
 
@@ -158,6 +160,10 @@ class MeanReversion(Strategy):
         return signals
 
     def on_decision(self, decision: RiskDecision) -> None:
+        if decision.reason == "no_position" and decision.strategy_name == self.name:
+            # Kalshi nets YES against NO across the account: another strategy's trade closed
+            # what we held, so there is nothing left to exit (and asking again is futile).
+            self.positions.forget(decision.ticker)
         state = self._tickers.get(decision.ticker)
         pending = state.pending if state is not None else None
         if pending is None or pending.signal_id != decision.signal_id:

@@ -80,6 +80,10 @@ class Positions:
             holding.contracts += count
             holding.cost += price * count
 
+    def forget(self, ticker: str) -> None:
+        """The account holds nothing here any more (another strategy's trades netted it away)."""
+        self.holdings.pop(ticker, None)
+
     def settle(self, settlement: Settlement) -> Decimal:
         """Close the market at its result; returns the P&L booked."""
         holding = self.holdings.pop(settlement.ticker, None)

@@ -8,7 +8,7 @@ import pytest
 from strategy_builders import CLOSE, OPEN, TICKER, fill, market, quote
 
 from kalshi.fees import taker_fee_per_contract
-from messages.trading import RiskDecision, Signal
+from messages.trading import Fill, RiskDecision, Signal
 from strategies import create_strategy
 from strategies.mean_reversion import MeanReversion
 
@@ -16,7 +16,7 @@ START = OPEN + 100.0
 
 
 def make(**params: object) -> MeanReversion:
-    defaults: dict[str, object] = {"window": 20, "min_periods": 10, "contracts": 3}
+    defaults: dict[str, object] = {"window": 20, "min_periods": 10, "contracts": 3, "min_edge": "0"}
     defaults.update(params)
     strategy = create_strategy("mean_reversion", **defaults)
     assert isinstance(strategy, MeanReversion)
@@ -157,3 +157,45 @@ def test_flat_mid_gives_no_zscore() -> None:
         strategy.on_book(quote(START + i, "0.50", "0.52"))
     assert strategy.on_book(quote(START + 30, "0.53", "0.55")) == []  # std 0 < min_std
     assert strategy.metrics()["markets"][TICKER]["zscore"] is None
+
+
+def test_a_no_position_rejection_forgets_a_position_netted_away_by_another_strategy() -> None:
+    strategy = make()
+    strategy.positions.apply_fill(
+        Fill(
+            "t1",
+            "o1",
+            "c1",
+            TICKER,
+            "yes",
+            "buy",
+            3,
+            D("0.40"),
+            D("0.02"),
+            True,
+            START,
+            strategy.name,
+        )
+    )
+    assert strategy.positions.held(TICKER, "yes") == 3
+    strategy.on_decision(RiskDecision("s1", strategy.name, TICKER, False, "no_position", 0, START))
+    assert strategy.positions.held(TICKER, "yes") == 0
+    other = RiskDecision("s2", "kelly_volatility", TICKER, False, "no_position", 0, START)
+    strategy.positions.apply_fill(
+        Fill(
+            "t2",
+            "o2",
+            "c2",
+            TICKER,
+            "yes",
+            "buy",
+            1,
+            D("0.40"),
+            D("0.01"),
+            True,
+            START,
+            strategy.name,
+        )
+    )
+    strategy.on_decision(other)  # another strategy's rejection says nothing about ours
+    assert strategy.positions.held(TICKER, "yes") == 1
