@@ -108,5 +108,9 @@ def _run_subcommand(name: str, argv: list[str]) -> int:
         from simulator.cli import main as exchange_sim
 
         return int(exchange_sim(argv))
+    if name == "backtest":
+        from backtest.cli import main as backtest
+
+        return backtest(argv)
     print(f"run.py {name}: not yet available in this version of sol15", file=sys.stderr)
     return 2

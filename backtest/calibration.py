@@ -1,0 +1,338 @@
+"""Is the model calibrated? Its probabilities at fixed times before close, scored against outcomes.
+
+For every market, at 14, 10, 5, 2 and 1 minutes before close (the first index
+print at or after each moment, at most ``max_lateness`` seconds late), three
+forecasts of "settles YES" are taken:
+
+* **model** — ``strategies.pricing.digital_probability`` with the EWMA volatility
+  of ``strategies.volatility`` fed every print, exactly as ``kelly_volatility``
+  does (same parameters, same filters on prints, same known final-minute prints);
+* **naive** — ``strategies.pricing.naive_probability``: spot vs strike at close,
+  no averaging adjustment, same σ;
+* **market** — the YES mid of the latest book not flagged stale (the real book
+  in a recording, the simulated makers' for history). A book that has not
+  changed is still the market: leaving out old books would leave out the
+  quiet, near-certain markets and make the market look worse than it is.
+
+Brier score ``mean((p − y)²)`` and log-loss ``−mean(y ln p + (1 − y) ln(1 − p))``
+(p clipped to ``[1e-6, 1 − 1e-6]`` so one confident miss is costly but finite).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from messages.market_data import BookUpdate, MarketInfo, SpotTick
+from strategies.kelly_volatility import KellyVolatilityParams
+from strategies.pricing import digital_probability, naive_probability
+from strategies.volatility import EwmaVolatility
+
+BUCKETS = (14, 10, 5, 2, 1)  # minutes before close
+SOURCES = ("model", "naive", "market")
+LOG_LOSS_EPS = 1e-6
+# KALSHI.md: Brier of the real KXSOL15M mid vs outcome, 945 windows, May–Aug 2026.
+REAL_MARKET_BRIER = {14: 0.229, 10: 0.183, 5: 0.106, 2: 0.046, 1: 0.022}
+
+
+def brier(probs: Sequence[float], outcomes: Sequence[int]) -> float:
+    if not probs:
+        return math.nan
+    return math.fsum((p - y) ** 2 for p, y in zip(probs, outcomes, strict=True)) / len(probs)
+
+
+def log_loss(probs: Sequence[float], outcomes: Sequence[int], eps: float = LOG_LOSS_EPS) -> float:
+    if not probs:
+        return math.nan
+    total = 0.0
+    for p, y in zip(probs, outcomes, strict=True):
+        q = min(max(p, eps), 1.0 - eps)
+        total -= math.log(q) if y else math.log(1.0 - q)
+    return total / len(probs)
+
+
+@dataclass(frozen=True, slots=True)
+class ReliabilityBin:
+    lo: float
+    hi: float
+    count: int
+    mean_prob: float
+    frequency: float
+
+
+def reliability(
+    probs: Sequence[float], outcomes: Sequence[int], bins: int = 10
+) -> list[ReliabilityBin]:
+    """Equal-width bins of forecast probability: mean forecast vs observed YES frequency."""
+    sums = [0.0] * bins
+    hits = [0] * bins
+    counts = [0] * bins
+    for p, y in zip(probs, outcomes, strict=True):
+        i = min(int(p * bins), bins - 1)
+        sums[i] += p
+        hits[i] += y
+        counts[i] += 1
+    return [
+        ReliabilityBin(
+            i / bins,
+            (i + 1) / bins,
+            counts[i],
+            sums[i] / counts[i] if counts[i] else math.nan,
+            hits[i] / counts[i] if counts[i] else math.nan,
+        )
+        for i in range(bins)
+    ]
+
+
+@dataclass(slots=True)
+class Snapshot:
+    """The three forecasts at one moment before close."""
+
+    minutes: int
+    ts: float
+    seconds_left: float
+    spot: float
+    sigma: float
+    model: float
+    naive: float
+    market: float | None
+
+
+@dataclass(slots=True)
+class WindowForecasts:
+    ticker: str
+    open_time: float
+    close_time: float
+    strike: Decimal
+    result: str | None = None
+    settlement: Decimal | None = None
+    snapshots: dict[int, Snapshot] = field(default_factory=dict)
+    missing: dict[int, str] = field(default_factory=dict)  # minutes → why there is no snapshot
+    pending: list[tuple[float, int]] = field(default_factory=list)  # (time, minutes), soonest last
+
+    @property
+    def outcome(self) -> int | None:
+        return None if self.result is None else int(self.result == "yes")
+
+
+def vol_for(params: KellyVolatilityParams) -> EwmaVolatility:
+    """The volatility estimator ``kelly_volatility`` builds from these parameters."""
+    return EwmaVolatility(
+        half_life_seconds=params.half_life_seconds,
+        warmup=params.vol_warmup,
+        initial_sigma=params.initial_sigma,
+        floor_sigma=params.sigma_floor,
+        max_gap_seconds=params.max_vol_gap_seconds,
+    )
+
+
+class CalibrationCollector:
+    """Fed the same market data as the strategies; keeps the forecasts of every market."""
+
+    def __init__(
+        self,
+        params: KellyVolatilityParams | None = None,
+        *,
+        buckets: Sequence[int] = BUCKETS,
+        max_lateness: float = 5.0,
+        max_book_age: float | None = None,
+    ) -> None:
+        self.params = params or KellyVolatilityParams.model_validate({})
+        self.vol = vol_for(self.params)
+        self.window = self.params.settlement_window_seconds
+        self.buckets = tuple(sorted(buckets, reverse=True))
+        self.max_lateness = max_lateness
+        self.max_book_age = max_book_age
+        self.windows: dict[str, WindowForecasts] = {}
+        self._active: list[WindowForecasts] = []
+        self._next_due = math.inf
+        self._books: dict[str, BookUpdate] = {}
+        self._prints: deque[tuple[int, float]] = deque(maxlen=self.window + 16)
+        self._last_ts = -math.inf
+
+    # --- inputs (the strategy's filters) ------------------------------------------------
+
+    def on_market(self, info: MarketInfo) -> None:
+        if info.ticker in self.windows or info.floor_strike is None:
+            return
+        if info.status not in ("active", "open"):
+            return
+        record = WindowForecasts(info.ticker, info.open_time, info.close_time, info.floor_strike)
+        record.pending = sorted(
+            ((info.close_time - 60.0 * m, m) for m in self.buckets), reverse=True
+        )
+        self.windows[info.ticker] = record
+        self._active.append(record)
+        self._next_due = min(self._next_due, record.pending[-1][0])
+
+    def on_book(self, book: BookUpdate) -> None:
+        self._books[book.ticker] = book
+
+    def on_spot(self, tick: SpotTick) -> None:
+        if self.params.index and tick.index != self.params.index:
+            return
+        if tick.stale:
+            return
+        self.on_price(float(tick.price), tick.ts)
+
+    def on_price(self, price: float, ts: float) -> None:
+        """A print already known to be valid for the strategy (fast path of :meth:`on_spot`)."""
+        if not price > 0.0 or ts < self._last_ts:
+            return
+        self._last_ts = ts
+        self.vol.update(price, ts)
+        second = round(ts)
+        prints = self._prints
+        if prints and prints[-1][0] == second:
+            prints[-1] = (second, price)
+        else:
+            prints.append((second, price))
+        if ts >= self._next_due:
+            self._take(price, ts)
+
+    def on_settled(self, ticker: str, result: str | None, value: Decimal | None) -> None:
+        record = self.windows.get(ticker)
+        if record is not None and result in ("yes", "no"):
+            record.result = result
+            record.settlement = value
+
+    # --- snapshots ----------------------------------------------------------------------
+
+    def _known(self, close: float) -> list[float]:
+        start = close - self.window
+        return [p for s, p in self._prints if start < s <= close]
+
+    def _take(self, price: float, ts: float) -> None:
+        sigma = self.vol.sigma
+        for record in self._active:
+            due = record.pending
+            while due and due[-1][0] <= ts:
+                moment, minutes = due.pop()
+                if ts - moment > self.max_lateness:
+                    record.missing[minutes] = "no index print in time"
+                elif sigma is None:
+                    record.missing[minutes] = "volatility warming up"
+                else:
+                    record.snapshots[minutes] = self._snapshot(record, minutes, price, ts, sigma)
+        self._active = [r for r in self._active if r.pending]
+        self._next_due = min((r.pending[-1][0] for r in self._active), default=math.inf)
+
+    def _snapshot(
+        self, record: WindowForecasts, minutes: int, spot: float, ts: float, sigma: float
+    ) -> Snapshot:
+        left = record.close_time - ts
+        strike = float(record.strike)
+        known = self._known(record.close_time) if left < self.window else ()
+        model = digital_probability(spot, strike, sigma, left, known, window=float(self.window))
+        naive = naive_probability(spot, strike, sigma, left)
+        book = self._books.get(record.ticker)
+        market = None
+        age_ok = self.max_book_age is None or (
+            book is not None and ts - book.ts <= self.max_book_age
+        )
+        if book is not None and not book.stale and age_ok:
+            mid = book.yes_mid
+            market = None if mid is None else float(mid)
+        return Snapshot(minutes, ts, left, spot, sigma, model.prob, naive, market)
+
+    # --- results ------------------------------------------------------------------------
+
+    def scored(self) -> list[WindowForecasts]:
+        """Windows with an outcome, in the order they opened."""
+        return [r for r in self.windows.values() if r.outcome is not None]
+
+
+@dataclass(frozen=True, slots=True)
+class Score:
+    count: int
+    brier: float
+    log_loss: float
+
+
+def _series(
+    records: Iterable[WindowForecasts], minutes: int, source: str
+) -> tuple[list[float], list[int]]:
+    probs: list[float] = []
+    outcomes: list[int] = []
+    for record in records:
+        outcome = record.outcome
+        snap = record.snapshots.get(minutes)
+        if outcome is None or snap is None:
+            continue
+        value = getattr(snap, source)
+        if value is None:
+            continue
+        probs.append(float(value))
+        outcomes.append(outcome)
+    return probs, outcomes
+
+
+def score_table(
+    records: Sequence[WindowForecasts], buckets: Sequence[int] = BUCKETS
+) -> dict[int, dict[str, Score]]:
+    """Brier and log-loss per minutes-left bucket and per forecast source."""
+    table: dict[int, dict[str, Score]] = {}
+    for minutes in buckets:
+        row: dict[str, Score] = {}
+        for source in SOURCES:
+            probs, outcomes = _series(records, minutes, source)
+            row[source] = Score(len(probs), brier(probs, outcomes), log_loss(probs, outcomes))
+        table[minutes] = row
+    return table
+
+
+def reliability_table(
+    records: Sequence[WindowForecasts], buckets: Sequence[int] = BUCKETS, bins: int = 10
+) -> dict[int, dict[str, list[ReliabilityBin]]]:
+    return {
+        minutes: {
+            source: reliability(*_series(records, minutes, source), bins=bins) for source in SOURCES
+        }
+        for minutes in buckets
+    }
+
+
+def summary(records: Sequence[WindowForecasts]) -> dict[str, Any]:
+    """JSON-ready calibration: scores and reliability bins per bucket, the real market for reference."""
+    scores = score_table(records)
+    bins = reliability_table(records)
+    return {
+        "windows_scored": len(records),
+        "log_loss_clip": LOG_LOSS_EPS,
+        "buckets": {
+            str(minutes): {
+                source: {
+                    "n": score.count,
+                    "brier": _finite(score.brier),
+                    "log_loss": _finite(score.log_loss),
+                }
+                for source, score in row.items()
+            }
+            | {"real_kalshi_mid_brier_2026": REAL_MARKET_BRIER.get(minutes)}
+            for minutes, row in scores.items()
+        },
+        "reliability": {
+            str(minutes): {
+                source: [
+                    {
+                        "lo": b.lo,
+                        "hi": b.hi,
+                        "n": b.count,
+                        "mean_prob": _finite(b.mean_prob),
+                        "frequency": _finite(b.frequency),
+                    }
+                    for b in row
+                ]
+                for source, row in per_source.items()
+            }
+            for minutes, per_source in bins.items()
+        },
+    }
+
+
+def _finite(value: float) -> float | None:
+    return None if math.isnan(value) else value

@@ -1,0 +1,278 @@
+"""``python run.py backtest``: replay history or recordings through the live strategies and risk rules.
+
+Exit codes: 0 done, 2 bad input (a message names the file, line or parameter).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from backtest.calibration import BUCKETS, SOURCES
+from backtest.errors import BacktestInputError
+from backtest.grid import ranked, ranking_rows, run_grid
+from backtest.params import DEFAULT_STRATEGY, build_configs, valid_keys
+from backtest.progress import ProgressBar
+from backtest.runner import BacktestResult, run_backtest, source_kind
+
+EXIT_OK = 0
+EXIT_BAD_INPUT = 2
+
+EPILOG = """\
+data:
+  1-minute OHLCV CSV (timestamp,open,high,low,close,volume; UTC open times) is expanded to
+  1-second index prints by a seeded Brownian bridge and quoted by the simulator's market
+  makers; recordings (data/recordings/*.jsonl.gz, written by the bot's recorder in paper or
+  live mode) are replayed exactly. Give one kind per run.
+
+parameters (--param KEY=VALUE, or KEY=V1,V2,... for a grid; a bare KEY goes to every
+selected strategy that has it; kelly_volatility.bankroll defaults to risk.bankroll, as in
+the bot):
+  {keys}
+
+examples:
+  run.py backtest --data SOLUSDT_1m.csv --report out/
+  run.py backtest --data a.csv b.csv --from 2025-03-01 --to 2025-03-07 --param min_edge=0.03,0.05 \\
+      --param market.lag_seconds=0,5 --workers 4
+  run.py backtest --data data/recordings/2026-11-25.jsonl.gz --strategy kelly_volatility
+"""
+
+
+def parse_date(text: str, *, end: bool) -> int:
+    """``YYYY-MM-DD`` (a whole UTC day: ``--to`` includes it) or an ISO time (UTC if naive)."""
+    value = text.strip()
+    try:
+        if len(value) == 10:
+            day = datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=UTC)
+            return int((day + timedelta(days=1 if end else 0)).timestamp())
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        flag = "--to" if end else "--from"
+        raise BacktestInputError(
+            f"{flag} {text!r}: expected a date (2025-03-01) or a UTC time (2025-03-01T12:00)"
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp())
+
+
+def build_parser(strategies: Sequence[str] = (DEFAULT_STRATEGY,)) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="run.py backtest",
+        description="Backtest the live strategies and risk rules on real SOL history or on the "
+        "bot's own recordings; report P&L, drawdown, trades, fees and model calibration.",
+        epilog=EPILOG.format(keys=valid_keys(strategies, sep="\n  ")),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--data",
+        nargs="+",
+        required=True,
+        metavar="FILE",
+        type=Path,
+        help="CSV history or recordings",
+    )
+    parser.add_argument(
+        "--strategy",
+        action="extend",
+        nargs="+",
+        metavar="NAME",
+        help=f"strategies to run together (default: {DEFAULT_STRATEGY})",
+    )
+    parser.add_argument("--from", dest="start", metavar="DATE", help="first day (UTC) to trade")
+    parser.add_argument(
+        "--to", dest="end", metavar="DATE", help="last day (UTC) to trade, included"
+    )
+    parser.add_argument(
+        "--param", action="append", default=[], metavar="KEY=VALUE", help="see below; repeatable"
+    )
+    parser.add_argument(
+        "--seed", type=int, default=0, help="seed of the bridge and the market model"
+    )
+    parser.add_argument(
+        "--report", type=Path, metavar="DIR", help="write HTML, PNG, JSON and CSV here"
+    )
+    parser.add_argument(
+        "--workers", type=int, default=1, metavar="N", help="parallel processes for a grid"
+    )
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+    return parser
+
+
+def _strategy_names(argv: Sequence[str]) -> list[str]:
+    """The strategies named on the command line, for the help text's parameter list."""
+    names: list[str] = []
+    for i, arg in enumerate(argv):
+        if arg == "--strategy":
+            for value in argv[i + 1 :]:
+                if value.startswith("-"):
+                    break
+                names.extend(v for v in value.split(",") if v)
+    from strategies.base import available_strategies
+
+    known = available_strategies()
+    return [n for n in names if n in known] or [DEFAULT_STRATEGY]
+
+
+def main(argv: list[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(_strategy_names(args_list))
+    try:
+        args = parser.parse_args(args_list)
+    except SystemExit as exc:  # argparse printed the usage and the problem
+        return int(exc.code) if isinstance(exc.code, int) else EXIT_BAD_INPUT
+    try:
+        return _run(args)
+    except BacktestInputError as exc:
+        print(f"run.py backtest: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+
+def _run(args: argparse.Namespace) -> int:
+    if args.workers < 1:
+        raise BacktestInputError(f"--workers must be at least 1, got {args.workers}")
+    names = [n for value in (args.strategy or [DEFAULT_STRATEGY]) for n in value.split(",") if n]
+    start = parse_date(args.start, end=False) if args.start else None
+    end = parse_date(args.end, end=True) if args.end else None
+    if start is not None and end is not None and end <= start:
+        raise BacktestInputError(f"--to {args.end} is not after --from {args.start}")
+    for path in args.data:
+        if not path.is_file():
+            raise BacktestInputError("cannot read: no such file", path=path)
+    source_kind(args.data)
+    configs = build_configs(names, args.param, args.seed)
+    if len(configs) == 1:
+        result = _single(configs[0], args.data, start, end)
+        results = [result]
+    else:
+        bar = ProgressBar(f"grid of {len(configs)} runs")
+        bar.set_range(0, len(configs))
+        bar.delay = 0.0
+        try:
+            results = run_grid(
+                configs, args.data, start=start, end=end, workers=args.workers, on_done=bar
+            )
+        finally:
+            bar.close()
+    best = ranked(results)[0]
+    if args.report is not None:
+        from backtest.report import write_report
+
+        page = write_report(best, args.report)
+        if len(results) > 1:
+            _write_grid(args.report, results)
+        print(f"report: {page}", file=sys.stderr)
+    if args.json:
+        payload: Any = best.summary() if len(results) == 1 else ranking_rows(results)
+        print(orjson.dumps(payload, default=str).decode())
+    elif len(results) == 1:
+        print(render_text(best))
+    else:
+        print(render_grid(results))
+    return EXIT_OK
+
+
+def _single(config: Any, paths: list[Path], start: int | None, end: int | None) -> BacktestResult:
+    bar = ProgressBar("backtest")
+    try:
+        return run_backtest(
+            config, paths, start=start, end=end, progress=bar, on_range=bar.set_range
+        )
+    finally:
+        bar.close()
+
+
+def _write_grid(directory: Path, results: Sequence[BacktestResult]) -> None:
+    rows = ranking_rows(results)
+    (directory / "grid.json").write_bytes(
+        orjson.dumps(rows, option=orjson.OPT_INDENT_2, default=str)
+    )
+    import csv
+
+    with (directory / "grid.csv").open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def _f(value: Any, digits: int = 4) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    return f"{value:.{digits}f}" if isinstance(value, float) else str(value)
+
+
+def render_text(result: BacktestResult) -> str:
+    s = result.summary()
+    first = datetime.fromtimestamp(result.first_ts or 0, tz=UTC).strftime("%Y-%m-%d %H:%M")
+    last = datetime.fromtimestamp(result.last_ts or 0, tz=UTC).strftime("%Y-%m-%d %H:%M")
+    lines = [
+        f"backtest {result.kind}: {first} → {last} UTC, {s['windows_listed']} markets listed "
+        f"({s['market_days']} days of markets), {s['windows_skipped']} skipped (gaps, warm-up)",
+        f"  P&L after fees   ${Decimal(s['pnl']):.2f} on ${Decimal(s['bankroll']):.0f} "
+        f"({s['return']:.2%}); fees ${Decimal(s['fees']):.2f}",
+        f"  trading          {s['orders']} orders, {s['fills']} fills, {s['contracts']} contracts "
+        f"in {s['markets_traded']} markets; win rate {_f(s['win_rate'], 3)}",
+        f"  edge/contract    expected {_f(s['edge_expected_per_contract'])}, "
+        f"realized {_f(s['edge_realized_per_contract'])}",
+        f"  risk             max drawdown ${Decimal(s['max_drawdown']):.2f} "
+        f"({s['max_drawdown_pct']:.2%}); Sharpe {_f(s['sharpe_daily_annualized'], 2)} "
+        f"(daily, ×√365); halts {s['halts']}",
+        "  decisions        " + ", ".join(f"{k} {v}" for k, v in sorted(s["decisions"].items())),
+    ]
+    for name, f in s["strategies"].items():
+        lines.append(
+            f"  {name:<16} P&L ${Decimal(f['pnl']):.2f}, {f['markets_traded']} markets, "
+            f"win rate {_f(f['win_rate'], 3)}, fees ${Decimal(f['fees']):.2f}"
+        )
+    lines.append("")
+    lines.append("calibration (Brier / log-loss; lower is better)")
+    lines.append(
+        "  min left    n   " + "  ".join(f"{src:>15}" for src in SOURCES) + "   real mid Brier"
+    )
+    from backtest.calibration import REAL_MARKET_BRIER
+
+    for minutes in BUCKETS:
+        row = s["calibration"][str(minutes)]
+        cells = [f"{_f(row[src]['brier'])} / {_f(row[src]['log_loss'])}" for src in SOURCES]
+        if row["market"]["n"] != row["model"]["n"]:
+            cells[-1] += f" (n={row['market']['n']})"
+        lines.append(
+            f"  {minutes:>8} {row['model']['n']:>5}   "
+            + "  ".join(f"{c:>15}" for c in cells)
+            + f"   {_f(REAL_MARKET_BRIER.get(minutes), 3):>14}"
+        )
+    from backtest.report import sharpness_warning
+
+    warning = sharpness_warning({"buckets": s["calibration"], "kind": s["kind"]})
+    if warning:
+        lines.append(f"  note: {warning}")
+    lines.append(
+        f"  ({s['market_events']} market events in {s['seconds']:.1f} s"
+        + (f", {s['events_per_s']:,.0f}/s)" if s["events_per_s"] else ")")
+    )
+    return "\n".join(lines)
+
+
+def render_grid(results: Sequence[BacktestResult]) -> str:
+    rows = ranking_rows(results)
+    width = max(len(str(r["params"])) for r in rows)
+    header = (
+        f"{'rank':>4}  {'params':<{width}}  {'P&L $':>10}  {'return':>8}  {'fills':>6}  "
+        f"{'win':>6}  {'max DD $':>9}  {'Sharpe':>7}  {'fees $':>8}"
+    )
+    lines = [header, "-" * len(header)]
+    for r in rows:
+        lines.append(
+            f"{r['rank']:>4}  {r['params']:<{width}}  {Decimal(r['pnl']):>10.2f}  "
+            f"{r['return']:>8.2%}  {r['fills']:>6}  {_f(r['win_rate'], 3):>6}  "
+            f"{Decimal(r['max_drawdown']):>9.2f}  {_f(r['sharpe'], 2):>7}  {Decimal(r['fees']):>8.2f}"
+        )
+    return "\n".join(lines)

@@ -1,0 +1,262 @@
+"""History as the bot would have seen it: index prints, market listings and books, second by second.
+
+Each second, in the simulated exchange's order: the index print; market
+lifecycle (at a close the old market closes — its book empties — and the next
+opens with its strike; two seconds later the closed one is determined and
+settled); the market makers' requote; the actors' once-a-second timers.
+Only complete windows inside ``[trade_start, trade_end]`` are listed; prints
+flow from ``warmup`` seconds before the first, so the volatility estimate is
+warm when trading starts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from backtest.bridge import expand, variance_ratio
+from backtest.errors import BacktestInputError
+from backtest.history import BAR_SECONDS, Bars, Gap, load_bars
+from backtest.market import MarketModel, WindowBook
+from backtest.session import Session
+from backtest.windows import PRICE_EXPONENT, SkippedWindow, Window, find_windows
+from kalshi.units import PriceLevels
+from messages.market_data import BookUpdate, MarketInfo, MarketLifecycle, SpotTick
+from messages.trading import Fill
+from simulator.config import ExchangeConfig
+
+DETERMINATION_DELAY = ExchangeConfig().determination_delay_seconds
+LONG_GAP = 900  # seconds; the EWMA volatility re-anchors after a longer silence
+_SCALE = 10**-PRICE_EXPONENT
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+Progress = Callable[[float], None]
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryData:
+    """Prints of the stretch to replay, and the windows in it."""
+
+    bars: Bars
+    ts: IntArray
+    q: IntArray  # prints in 1e-4 dollars
+    price: FloatArray
+    windows: list[Window]
+    skipped: list[SkippedWindow]
+    gaps: tuple[Gap, ...]
+    variance_ratio: float
+    trade_start: int
+    trade_end: int
+
+
+def prepare_history(
+    paths: Sequence[Path],
+    *,
+    seed: int,
+    start: int | None,
+    end: int | None,
+    warmup: int,
+    lead: int,
+) -> HistoryData:
+    """Load, cut to ``[start − warmup, end]``, expand to 1-second prints, list the windows."""
+    bars = load_bars(paths)
+    ratio = variance_ratio(bars)  # of everything loaded: a bar's prints do not depend on --from
+    first = int(bars.ts[0])
+    data_end = int(bars.ts[-1]) + BAR_SECONDS
+    trade_start = start if start is not None else first + warmup
+    trade_end = end if end is not None else data_end
+    if trade_end <= trade_start:
+        raise BacktestInputError(
+            f"nothing to replay: the range {_iso(trade_start)} to {_iso(trade_end)} is empty"
+        )
+    part = bars.between(trade_start - warmup - lead - BAR_SECONDS, trade_end + BAR_SECONDS)
+    if len(part) == 0:
+        raise BacktestInputError(
+            f"no bars between {_iso(trade_start)} and {_iso(trade_end)} "
+            f"(the data covers {_iso(first)} to {_iso(data_end)})"
+        )
+    prints = expand(part, seed, ratio)
+    q = np.rint(prints.price * _SCALE).astype(np.int64)
+    windows, skipped = find_windows(prints.ts, q, start=trade_start, end=trade_end, lead=lead)
+    windows, cold = _warm_only(windows, prints.ts, warmup)
+    skipped = sorted([*skipped, *cold], key=lambda w: w.open_ts)
+    if not windows:
+        raise BacktestInputError(
+            f"no complete 15-minute window between {_iso(trade_start)} and {_iso(trade_end)} "
+            f"(the data covers {_iso(first)} to {_iso(data_end)}; a window needs its "
+            f"{lead} s before the open and every print to its close)"
+        )
+    return HistoryData(
+        part,
+        prints.ts,
+        q,
+        q / _SCALE,
+        windows,
+        skipped,
+        part.gaps,
+        ratio,
+        trade_start,
+        trade_end,
+    )
+
+
+def _warm_only(
+    windows: list[Window], ts: IntArray, warmup: int
+) -> tuple[list[Window], list[SkippedWindow]]:
+    """Windows opening within ``warmup`` s after a gap longer than ``LONG_GAP`` are not traded.
+
+    As at the start of the data: the volatility estimate has nothing recent to go on.
+    """
+    steps = np.diff(ts)
+    resumes = ts[1:][steps > LONG_GAP]
+    if resumes.size == 0 or warmup <= 0:
+        return windows, []
+    keep: list[Window] = []
+    cold: list[SkippedWindow] = []
+    for window in windows:
+        i = int(np.searchsorted(resumes, window.open_ts, side="right"))
+        if i and window.open_ts - int(resumes[i - 1]) < warmup:
+            cold.append(SkippedWindow(window.ticker, window.open_ts, "warming up after a gap"))
+        else:
+            keep.append(window)
+    return keep, cold
+
+
+def _iso(ts: int) -> str:
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(ts, tz=UTC).strftime("%Y-%m-%d %H:%M")
+
+
+def market_info(
+    window: Window, status: str, fee_multiplier: Decimal, levels: PriceLevels
+) -> MarketInfo:
+    determined = status == "determined"
+    return MarketInfo(
+        ticker=window.ticker,
+        event_ticker=window.event_ticker,
+        status=status,
+        open_time=float(window.open_ts),
+        close_time=float(window.close_ts),
+        floor_strike=window.strike,
+        fee_type="quadratic",
+        fee_multiplier=fee_multiplier,
+        tick_ranges=tuple((r.start, r.end, r.step) for r in levels.ranges),
+        result=window.result if determined else None,
+        expiration_value=window.settlement if determined else None,
+    )
+
+
+class HistoryFeed:
+    """Drives a :class:`Session` through prepared history with the market model's books."""
+
+    def __init__(
+        self,
+        data: HistoryData,
+        model: MarketModel,
+        session: Session,
+        *,
+        index: str = "SOLUSD_RTI",
+        progress: Progress | None = None,
+    ) -> None:
+        self.data = data
+        self.model = model
+        self.session = session
+        self.index = index
+        self.progress = progress
+        self.levels = model.grid.levels
+        self.fee_multiplier = model.params.fee_multiplier
+        self.books: dict[str, WindowBook] = {}
+        session.impact = self._impact
+
+    def _impact(self, ticker: str, fills: list[Fill], now: float) -> BookUpdate | None:
+        book = self.books.get(ticker)
+        if book is None:
+            return None
+        changed = False
+        for fill in fills:
+            changed = book.consume(fill.side, fill.price, fill.count, fill.action) or changed
+        return book.snapshot(now) if changed else None
+
+    def _schedule(self) -> list[tuple[int, int, Window]]:
+        """(time, order, window): 0 close, 1 determine, 2 open — the exchange's order in a second."""
+        events = []
+        for window in self.data.windows:
+            events.append((window.open_ts, 2, window))
+            events.append((window.close_ts, 0, window))
+            events.append((window.close_ts + DETERMINATION_DELAY, 1, window))
+        events.sort(key=lambda e: (e[0], e[1]))
+        return events
+
+    def _event(self, kind: int, window: Window, now: float) -> None:
+        session = self.session
+        if kind == 2:
+            session.market_info(
+                market_info(window, "active", self.fee_multiplier, self.levels), now
+            )
+            self.books[window.ticker] = self.model.book(window, self.data.price)
+        elif kind == 0:
+            session.market_info(
+                market_info(window, "closed", self.fee_multiplier, self.levels), now
+            )
+            book = self.books.get(window.ticker)
+            if book is not None:
+                session.book_update(book.close(now), now)
+        else:
+            info = market_info(window, "determined", self.fee_multiplier, self.levels)
+            session.market_info(info, now)
+            session.lifecycle(
+                MarketLifecycle(window.ticker, "settled", now, window.result, window.settlement),
+                now,
+            )
+            self.books.pop(window.ticker, None)
+
+    def run(self) -> None:
+        session = self.session
+        ts = self.data.ts.tolist()
+        q = self.data.q.tolist()
+        events = self._schedule()
+        n_events = len(events)
+        e = 0
+        next_event = events[0][0] if events else None
+        live: WindowBook | None = None
+        live_open = live_close = 0
+        index = self.index
+        progress = self.progress
+        spot_tick = session.spot_tick
+        book_update = session.book_update
+        timer = session.timer
+        decimal = Decimal
+        scale = PRICE_EXPONENT
+        for k, (t, price) in enumerate(zip(ts, q, strict=True)):
+            now = float(t)
+            spot_tick(SpotTick(index, decimal(price).scaleb(scale), now), now)
+            if next_event is not None and t >= next_event:
+                while e < n_events and events[e][0] <= t:
+                    _, kind, window = events[e]
+                    e += 1
+                    self._event(kind, window, float(events[e - 1][0]))
+                    if kind == 2:
+                        live = self.books[window.ticker]
+                        live_open, live_close = window.open_ts, window.close_ts
+                next_event = events[e][0] if e < n_events else None
+            if live is not None and live_open <= t < live_close:
+                update = live.requote(t - live_open, now)
+                if update is not None:
+                    book_update(update, now)
+            timer(now)
+            if progress is not None and not k & 0xFFF:
+                progress(now)
+        last = float(ts[-1]) if ts else 0.0
+        while e < n_events:  # settlements after the last print
+            at, kind, window = events[e]
+            e += 1
+            self._event(kind, window, float(at))
+            last = float(at)
+        session.finish(last)

@@ -1,0 +1,380 @@
+"""The live trading pipeline, run synchronously on a simulated clock.
+
+It wires the real objects the way the actors do, in one thread:
+
+* ``actors/strategy.py`` — every strategy gets market data, its own decisions,
+  order updates and fills, and every settlement;
+* ``actors/risk.py`` — each signal is judged by ``risk.engine.RiskEngine`` with a
+  ``MarketState`` built from the latest market info, book and index print, and
+  an approved one becomes an ``OrderIntent`` (IOC, exposure reserved); books
+  re-mark positions; the UTC day rolls at midnight;
+* ``actors/order.py`` in paper mode — ``execution.paper.PaperBroker`` walks the
+  book with Kalshi's taker fee, positions are netted, and a market that settles
+  with a position produces a ``Settlement``.
+
+Time is each message's own. An approved order reaches the book
+``latency_seconds`` after the decision: before any later market event, after
+everything at the same instant. Deviations from the actors, all deliberate:
+client order ids are ``bt-N`` (reproducible) instead of UUIDs; the broker sees
+every book (the OrderActor only forwards books while orders rest, so its paper
+fills never get their consumed depth back); and strategies also get a
+zero-position ``Settlement`` for markets they never traded, so their
+per-market state is dropped (live strategies keep it until restart).
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from backtest.calibration import CalibrationCollector
+from backtest.ledger import Ledger
+from backtest.params import ExecParams, RiskParams
+from execution.paper import PaperBroker
+from execution.positions import settlement_payout, signed_change
+from messages.market_data import BookUpdate, ExchangeState, MarketInfo, MarketLifecycle, SpotTick
+from messages.trading import Fill, OrderIntent, OrderUpdate, RiskDecision, Settlement, Signal
+from risk.engine import MarketState, RiskEngine, TradingState
+from strategies.base import Strategy
+
+TERMINAL = frozenset({"executed", "canceled", "rejected", "failed"})
+DAY = 86_400.0
+
+# Called with the ticker and fills of one order: the market's new book, if our fills changed it.
+Impact = Callable[[str, list[Fill], float], BookUpdate | None]
+
+
+@dataclass(slots=True)
+class _Order:
+    intent: OrderIntent
+    status: str = "pending"
+    filled: int = 0
+    remaining: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class EquityPoint:
+    """Account equity (cash + positions at mid) after a settlement; ``fees`` paid so far."""
+
+    ts: float
+    equity: Decimal
+    fees: Decimal
+
+
+@dataclass(slots=True)
+class Counters:
+    market_events: int = 0  # index prints and book updates processed
+    signals: Counter[str] = field(default_factory=Counter)
+    decisions: Counter[str] = field(default_factory=Counter)  # reason → count
+    orders: int = 0
+    fills: int = 0
+    halts: int = 0
+    breaker_resets: int = 0
+
+
+class Session:
+    """Feed it market messages in time order; it trades them as the bot would."""
+
+    def __init__(
+        self,
+        strategies: Sequence[Strategy],
+        risk: RiskParams,
+        execution: ExecParams,
+        *,
+        fee_multiplier: Decimal = Decimal(1),
+        calibration: CalibrationCollector | None = None,
+        impact: Impact | None = None,
+        keep_signals: bool = True,
+    ) -> None:
+        names = [s.name for s in strategies]
+        if len(set(names)) != len(names):
+            raise ValueError(f"each strategy may run once, got {names}")
+        self.strategies = list(strategies)
+        self.by_name = {s.name: s for s in strategies}
+        self.timed = [s for s in strategies if type(s).on_timer is not Strategy.on_timer]
+        self.risk = risk
+        self.execution = execution
+        self.engine = RiskEngine(risk.limits, risk.bankroll)
+        self.broker = PaperBroker(fee_multiplier)
+        self.calibration = calibration
+        self.impact = impact
+        self.keep_signals = keep_signals
+        self.signals: list[Signal] = []
+        self.fees = Decimal(0)
+        self.ledger = Ledger()
+        self.counters = Counters()
+        self.equity: list[EquityPoint] = []
+        self.markets: dict[str, MarketInfo] = {}
+        self.books: dict[str, BookUpdate] = {}
+        self.spot: SpotTick | None = None
+        self.exchange = ExchangeState(True, True, 0.0)
+        self.positions: dict[str, int] = {}  # signed, as the OrderActor nets them
+        self.orders: dict[str, _Order] = {}
+        self.now = 0.0
+        self._signal_of: dict[str, Signal] = {}  # client order id → its signal
+        self._queue: list[tuple[float, int, OrderIntent]] = []
+        self._seq = itertools.count()
+        self._order_ids = itertools.count(1)
+        self._next_day = -1.0
+
+    # --- market events (public: each runs what became due, then the event) ----------------
+
+    def spot_tick(self, tick: SpotTick, now: float | None = None) -> None:
+        at = tick.ts if now is None else now
+        queue = self._queue
+        if queue and queue[0][0] < at:
+            self._drain(at, inclusive=False)
+        self.now = at
+        self.counters.market_events += 1
+        self.spot = tick
+        if self.calibration is not None:
+            self.calibration.on_spot(tick)
+        for strategy in self.strategies:
+            signals = strategy.on_spot(tick)
+            if signals:
+                self._decide(signals, at)
+        if queue:
+            self._drain(at)
+
+    def book_update(self, book: BookUpdate, now: float | None = None) -> None:
+        at = book.ts if now is None else now
+        queue = self._queue
+        if queue and queue[0][0] < at:
+            self._drain(at, inclusive=False)
+        self.now = at
+        self._book(book, at)
+        if queue:
+            self._drain(at)
+
+    def market_info(self, info: MarketInfo, now: float) -> None:
+        self._before(now)
+        self.markets[info.ticker] = info
+        if self.calibration is not None:
+            self.calibration.on_market(info)
+        for strategy in self.strategies:
+            strategy.on_market(info)
+        self._drain(now)
+
+    def lifecycle(self, event: MarketLifecycle, now: float) -> None:
+        self._before(now)
+        for strategy in self.strategies:
+            strategy.on_lifecycle(event)
+        if event.event_type == "settled":
+            if self.calibration is not None:
+                self.calibration.on_settled(event.ticker, event.result, event.expiration_value)
+            self.books.pop(event.ticker, None)
+            if event.result in ("yes", "no"):
+                self._settle(event.ticker, event.result, now)
+        self._drain(now)
+
+    def exchange_state(self, state: ExchangeState, now: float) -> None:
+        self._before(now)
+        self.exchange = state
+
+    def timer(self, now: float) -> None:
+        """The once-a-second ticks of the actors: strategy timers, the risk day, close-watch."""
+        if not (self.timed or self.broker.resting or self._queue) and now < self._next_day:
+            self.now = now
+            return
+        self._before(now)
+        if now >= self._next_day:
+            self._roll_day(now)
+        for strategy in self.timed:
+            signals = strategy.on_timer(now)
+            if signals:
+                self._decide(signals, now)
+        if self.broker.resting:
+            self._close_watch(now)
+        self._drain(now)
+
+    def finish(self, now: float) -> None:
+        """End of data: orders still in flight reach the book, the last equity is recorded."""
+        self._drain(max([now, *(due for due, _, _ in self._queue)]), inclusive=True)
+        self.now = max(self.now, now)
+        self._mark_equity(self.now)
+
+    # --- internals --------------------------------------------------------------------------
+
+    def _before(self, now: float) -> None:
+        if self._queue and self._queue[0][0] < now:
+            self._drain(now, inclusive=False)
+        self.now = now
+
+    def _book(self, book: BookUpdate, now: float) -> None:
+        self.counters.market_events += 1
+        self.books[book.ticker] = book
+        engine = self.engine
+        if book.ticker in engine.book.positions:
+            engine.update_mark(book.ticker, book.yes_bid, book.yes_ask, now)
+            self._after_engine(now)
+        broker = self.broker
+        if broker.resting or broker.consumed:
+            for update, fills in broker.on_book(book, now):  # resting orders trade first
+                self._order_result(update, fills, now)
+        if self.calibration is not None:
+            self.calibration.on_book(book)
+        for strategy in self.strategies:
+            signals = strategy.on_book(book)
+            if signals:
+                self._decide(signals, now)
+
+    def _decide(self, signals: list[Signal], now: float) -> None:
+        """RiskActor._decide, for each signal in turn."""
+        exchange = self.exchange
+        for signal in signals:
+            self.counters.signals[signal.strategy_name] += 1
+            if self.keep_signals:
+                self.signals.append(signal)
+            info = self.markets.get(signal.ticker)
+            market = (
+                MarketState.from_messages(
+                    info,
+                    self.books.get(signal.ticker),
+                    self.spot,
+                    exchange_active=exchange.exchange_active,
+                    trading_active=exchange.trading_active,
+                )
+                if info is not None
+                else None
+            )
+            client_order_id = f"bt-{next(self._order_ids)}"
+            decision = self.engine.evaluate(signal, now, market, order_id=client_order_id)
+            self.counters.decisions[decision.reason] += 1
+            if decision.approved:
+                intent = OrderIntent(
+                    client_order_id=client_order_id,
+                    signal_id=signal.signal_id,
+                    strategy_name=signal.strategy_name,
+                    ticker=signal.ticker,
+                    side=signal.direction,
+                    action=signal.action,
+                    count=decision.quantity,
+                    price=signal.market_price,
+                    time_in_force=self.execution.time_in_force,
+                    reduce_only=signal.action == "sell",
+                    created_at=now,
+                )
+                self._signal_of[client_order_id] = signal
+                heapq.heappush(
+                    self._queue, (now + self.execution.latency_seconds, next(self._seq), intent)
+                )
+            self._deliver_decision(decision)
+
+    def _deliver_decision(self, decision: RiskDecision) -> None:
+        strategy = self.by_name.get(decision.strategy_name)
+        if strategy is not None:
+            strategy.on_decision(decision)
+
+    def _drain(self, now: float, inclusive: bool = True) -> None:
+        """Send every order due before ``now`` (or at it), each at its own time."""
+        queue = self._queue
+        while queue and (queue[0][0] < now or (inclusive and queue[0][0] <= now)):
+            due, _, intent = heapq.heappop(queue)
+            self._place(intent, due)
+
+    def _place(self, intent: OrderIntent, now: float) -> None:
+        """OrderActor._place in paper mode."""
+        self.counters.orders += 1
+        self.orders[intent.client_order_id] = _Order(intent, remaining=intent.count)
+        update, fills = self.broker.submit(intent, self.books.get(intent.ticker), now)
+        self._order_result(update, fills, now)
+
+    def _order_result(self, update: OrderUpdate, fills: list[Fill], now: float) -> None:
+        order = self.orders.get(update.client_order_id)
+        if order is not None:
+            self._apply(order, update)
+        for fill in fills:
+            self._fill(fill, now)
+        if fills and self.impact is not None:
+            book = self.impact(fills[0].ticker, fills, now)
+            if book is not None:
+                self._book(book, now)
+
+    def _apply(self, order: _Order, update: OrderUpdate) -> None:
+        """OrderActor._apply: publish a state change once."""
+        if (order.status, order.filled, order.remaining) == (
+            update.status,
+            update.filled,
+            update.remaining,
+        ):
+            return
+        if order.status in TERMINAL and update.status not in TERMINAL:
+            return
+        order.status, order.filled, order.remaining = update.status, update.filled, update.remaining
+        self.engine.on_order_update(update)
+        self._after_engine(update.timestamp)
+        strategy = self.by_name.get(update.strategy_name)
+        if strategy is not None:
+            strategy.on_order_update(update)
+        if update.status in TERMINAL:
+            del self.orders[update.client_order_id]
+
+    def _fill(self, fill: Fill, now: float) -> None:
+        self.counters.fills += 1
+        self.fees += fill.fee
+        change = signed_change(fill.side, fill.action, fill.count)
+        self.positions[fill.ticker] = self.positions.get(fill.ticker, 0) + change
+        self.engine.on_fill(fill, now)
+        self._after_engine(now)
+        strategy = self.by_name.get(fill.strategy_name)
+        if strategy is not None:
+            strategy.on_fill(fill)
+        signal = self._signal_of.get(fill.client_order_id or "")
+        self.ledger.on_fill(fill, signal)
+
+    def _settle(self, ticker: str, result: str, now: float) -> None:
+        """OrderActor._on_lifecycle: a settled market with a position pays out."""
+        position = self.positions.pop(ticker, 0)
+        payout = settlement_payout(position, result)
+        settlement = Settlement(ticker, result, max(position, 0), max(-position, 0), payout, now)
+        if position != 0:
+            self.engine.on_settlement(settlement, now)
+            self._after_engine(now)
+        for strategy in self.strategies:
+            strategy.on_settlement(settlement)
+        self.ledger.on_settlement(settlement)
+        for key in [k for k, v in self._signal_of.items() if v.ticker == ticker]:
+            del self._signal_of[key]
+        if position != 0:
+            self._mark_equity(now)
+
+    def _after_engine(self, now: float) -> None:
+        """RiskActor._after_engine: a halt cancels every resting order."""
+        for alert in self.engine.drain_alerts():
+            if alert.kind == "circuit_breaker":
+                self.counters.halts += 1
+            if self.engine.state is TradingState.HALTED:
+                self._cancel_all(now)
+
+    def _cancel_all(self, now: float) -> None:
+        for coid in list(self.broker.resting):
+            update = self.broker.cancel(coid, now)
+            if update is not None:
+                order = self.orders.get(coid)
+                if order is not None:
+                    self._apply(order, update)
+
+    def _close_watch(self, now: float) -> None:
+        for coid, resting in list(self.broker.resting.items()):
+            info = self.markets.get(resting.intent.ticker)
+            if info is not None and info.close_time - now <= self.execution.cancel_before_close:
+                update = self.broker.cancel(coid, now)
+                order = self.orders.get(coid)
+                if update is not None and order is not None:
+                    self._apply(order, update)
+
+    def _roll_day(self, now: float) -> None:
+        if self._next_day >= 0:
+            self.engine.start_new_day(now)
+            if self.risk.reset_breaker_daily and self.engine.circuit_breaker_triggered:
+                self.engine.reset_circuit_breaker(now)
+                self.engine.drain_alerts()
+                self.counters.breaker_resets += 1
+        self._next_day = (now // DAY + 1) * DAY
+
+    def _mark_equity(self, now: float) -> None:
+        self.equity.append(EquityPoint(now, self.engine.equity, self.fees))

@@ -1,0 +1,214 @@
+"""The report's figures on a dataset small enough to compute by hand.
+
+Two markets, a flat index at $100.10 and fixed books; a scripted strategy buys
+10 YES at $0.40 in A and 5 NO at $0.30 in B; both settle YES.
+
+* fees: ceil(0.07 × 10 × 0.40 × 0.60 = 0.168) = $0.17 and ceil(0.07 × 5 × 0.30 × 0.70 = 0.0735) = $0.08
+* P&L: A 10 × (1 − 0.40) − 0.17 = 5.83; B −5 × 0.30 − 0.08 = −1.58; total 4.25; win rate 1/2
+* expected at entry: (0.6 − 0.40) × 10 − 0.17 = 1.83 and (0.5 − 0.30) × 5 − 0.08 = 0.92
+* equity (cash + positions at mid) after each settlement: 1005.70 (B open, marked −0.13), 1004.25
+* calibration: flat prints → σ = the 0.05 floor, so P(YES) is the closed form below.
+"""
+
+from __future__ import annotations
+
+import math
+from decimal import Decimal as D
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pytest
+
+from backtest import calibration as calib
+from backtest.params import build_configs
+from backtest.report import write_report
+from backtest.runner import run_backtest
+from messages.market_data import BookUpdate, MarketLifecycle, SpotTick
+from messages.trading import Signal
+from strategies.base import STRATEGIES, Strategy, register
+from tests.backtest.backtest_builders import START, write_recording
+from tests.strategies.strategy_builders import book, market
+
+YEAR = 365 * 86_400
+SIGMA = 0.05  # kelly_volatility's sigma_floor: a flat index has no variance of its own
+SPOT = 100.10
+A, B = "KXSOL15M-25MAR030015-15", "KXSOL15M-25MAR030030-30"
+
+
+if "test_scripted" not in STRATEGIES:
+
+    @register
+    class Scripted(Strategy):
+        """Buys once per market, on its first book, what ``plan`` says."""
+
+        name = "test_scripted"
+        plan: ClassVar[dict[str, tuple[str, int, D]]] = {
+            A: ("yes", 10, D("0.6")),
+            B: ("no", 5, D("0.5")),
+        }
+
+        def __init__(self, **kw: Any) -> None:
+            super().__init__(**kw)
+            self.done: set[str] = set()
+
+        def on_spot(self, tick: SpotTick) -> list[Signal]:
+            return []
+
+        def on_book(self, update: BookUpdate) -> list[Signal]:
+            if update.ticker in self.done or update.ticker not in self.plan:
+                return []
+            self.done.add(update.ticker)
+            side, count, prob = self.plan[update.ticker]
+            ask = update.yes_ask if side == "yes" else update.no_ask
+            assert ask is not None
+            return [
+                Signal(
+                    signal_id=self.next_signal_id(update.ticker, update.ts),
+                    strategy_name=self.name,
+                    ticker=update.ticker,
+                    direction=side,
+                    edge=D("0.2"),
+                    model_prob=prob,
+                    market_price=ask,
+                    quantity=count,
+                    timestamp=update.ts,
+                )
+            ]
+
+
+def session_messages() -> list[tuple[float, Any]]:
+    messages: list[tuple[float, Any]] = []
+    books = {
+        A: (START, START + 900, D("100.00"), [("0.38", 50)], [("0.40", 10)]),  # mid 0.39
+        B: (START + 900, START + 1800, D("100.20"), [("0.70", 5)], [("0.72", 50)]),  # mid 0.71
+    }
+    events: dict[int, list[Any]] = {}
+    for ticker, (open_, close, strike, bids, asks) in books.items():
+        info = market(ticker, strike=strike, open_time=float(open_), close_time=float(close))
+        events.setdefault(open_, []).append(info)
+        for t in range(open_ + 1, close, 5):
+            events.setdefault(t, []).append(book(float(t), bids, asks, ticker=ticker))
+        events.setdefault(close + 2, []).append(
+            MarketLifecycle(ticker, "settled", float(close + 2), "yes", D("100.1"))
+        )
+    for t in range(START - 60, START + 1803):
+        messages.append((float(t), SpotTick("SOLUSD_RTI", D("100.10"), float(t))))
+        messages.extend((float(t), m) for m in events.get(t, []))
+    return messages
+
+
+def model_prob(strike: float, left: float) -> float:
+    """P(60-s average ≥ K): lognormal, variance-equivalent horizon left − 60 + 60·61·121/(6·60²)."""
+    horizon = left - 60 + 60 * 61 * 121 / (6 * 3600)
+    v = SIGMA**2 * horizon / YEAR
+    return 0.5 * math.erfc(-((math.log(SPOT / strike) - v / 2) / math.sqrt(v)) / math.sqrt(2))
+
+
+def naive_prob(strike: float, left: float) -> float:
+    v = SIGMA**2 * left / YEAR
+    return 0.5 * math.erfc(-((math.log(SPOT / strike) - v / 2) / math.sqrt(v)) / math.sqrt(2))
+
+
+@pytest.fixture(scope="module")
+def result(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    paths = write_recording(tmp_path_factory.mktemp("rec"), session_messages())
+    config = build_configs(["test_scripted"], ["exec.latency_seconds=0"], seed=0)[0]
+    return run_backtest(config, paths)
+
+
+def test_trades_fees_pnl_and_win_rate(result: Any) -> None:
+    s = result.summary()
+    assert [(t.ticker, t.side, t.count, t.price, t.fee) for t in result.trades] == [
+        (A, "yes", 10, D("0.40"), D("0.17")),
+        (B, "no", 5, D("0.30"), D("0.08")),
+    ]
+    assert D(s["fees"]) == D("0.25")
+    assert D(s["pnl"]) == D("4.25")
+    assert {m.ticker: m.pnl for m in result.markets} == {A: D("5.83"), B: D("-1.58")}
+    assert s["win_rate"] == 0.5
+    assert (s["orders"], s["fills"], s["contracts"]) == (2, 2, 15)
+    assert s["edge_expected_per_contract"] == pytest.approx(2.75 / 15)
+    assert s["edge_realized_per_contract"] == pytest.approx(4.25 / 15)
+    # A settles 2 s after B opened: B's NO is marked at 1 − mid = 0.29, 5 × 0.29 − 1.58 = −0.13
+    assert [p.equity for p in result.equity] == [D("1005.70"), D("1004.25"), D("1004.25")]
+    assert D(s["max_drawdown"]) == D("1.45")
+    assert s["max_drawdown_pct"] == pytest.approx(1.45 / 1005.70)
+
+
+def test_brier_and_log_loss_by_minutes_left(result: Any) -> None:
+    table = result.summary()["calibration"]
+    for minutes in calib.BUCKETS:
+        left = 60.0 * minutes
+        forecasts = {
+            "model": [model_prob(100.00, left), model_prob(100.20, left)],
+            "naive": [naive_prob(100.00, left), naive_prob(100.20, left)],
+            "market": [0.39, 0.71],
+        }
+        for source, (pa, pb) in forecasts.items():
+            entry = table[str(minutes)][source]
+            assert entry["n"] == 2
+            assert entry["brier"] == pytest.approx(((pa - 1) ** 2 + (pb - 1) ** 2) / 2, abs=1e-12)
+            clip = [min(max(p, 1e-6), 1 - 1e-6) for p in (pa, pb)]
+            assert entry["log_loss"] == pytest.approx(
+                -(math.log(clip[0]) + math.log(clip[1])) / 2, abs=1e-9
+            )
+
+
+def test_scores_by_hand() -> None:
+    probs, outcomes = [0.8, 0.3, 0.6], [1, 0, 0]
+    assert calib.brier(probs, outcomes) == pytest.approx((0.04 + 0.09 + 0.36) / 3)
+    assert calib.log_loss(probs, outcomes) == pytest.approx(
+        -(math.log(0.8) + math.log(0.7) + math.log(0.4)) / 3
+    )
+    assert calib.log_loss([0.0], [1]) == pytest.approx(-math.log(1e-6))  # clipped, finite
+    bins = calib.reliability(probs, outcomes, bins=2)
+    assert [(b.count, b.mean_prob, b.frequency) for b in bins] == [
+        (1, 0.3, 0.0),
+        (2, pytest.approx(0.7), 0.5),
+    ]
+
+
+def test_the_report_files_carry_the_same_figures(result: Any, tmp_path: Path) -> None:
+    import orjson
+
+    page = write_report(result, tmp_path)
+    assert page.read_text().count("<table>") >= 5
+    for name in ("equity.png", "reliability.png", "brier.png", "outcomes.png"):
+        assert (tmp_path / name).stat().st_size > 1000
+    summary = orjson.loads((tmp_path / "summary.json").read_bytes())
+    assert summary["summary"]["pnl"] == "4.25"
+    assert summary["calibration"]["buckets"]["5"]["market"]["n"] == 2
+    trades = (tmp_path / "trades.csv").read_text().splitlines()
+    assert len(trades) == 3 and ",yes,buy,10,0.40,0.17," in trades[1]
+    windows = (tmp_path / "windows.csv").read_text().splitlines()
+    assert len(windows) == 3 and windows[1].startswith(f"{A},")
+
+
+def test_daily_pnl_and_sharpe_by_hand() -> None:
+    from backtest.metrics import daily_pnl, sharpe
+    from backtest.session import EquityPoint
+
+    day = 86_400
+    curve = [
+        EquityPoint(0.5 * day, D("101"), D(0)),
+        EquityPoint(1.5 * day, D("100"), D(0)),
+        EquityPoint(4.5 * day, D("102"), D(0)),  # days 2 and 3 had no markets (a data hole)
+    ]
+    assert daily_pnl(D("100"), curve, 0.0, 4.9 * day) == [D(1), D(-1), D(0), D(0), D(2)]
+    trading = daily_pnl(D("100"), curve, 0.0, 4.9 * day, trading_days={0, 1, 4})
+    assert trading == [D(1), D(-1), D(2)]
+    # mean 2/3, sample sd √(7/3): Sharpe = (2/3)/√(7/3)·√365
+    assert sharpe(trading) == pytest.approx((2 / 3) / math.sqrt(7 / 3) * math.sqrt(365))
+    assert sharpe([D(1)]) is None
+
+
+def test_a_softer_simulated_market_is_flagged() -> None:
+    from backtest.report import sharpness_warning
+
+    buckets = {
+        str(m): {"market": {"brier": calib.REAL_MARKET_BRIER[m] + (0.01 if m <= 2 else -0.01)}}
+        for m in calib.BUCKETS
+    }
+    warning = sharpness_warning({"buckets": buckets, "kind": "history"})
+    assert "less sharp than the real Kalshi mid at 2 min (0.056 vs 0.046), 1 min" in warning
+    assert sharpness_warning({"buckets": buckets, "kind": "recording"}) == ""
