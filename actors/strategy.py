@@ -8,6 +8,7 @@ strategy keeps learning (its volatility estimate stays warm) but sends nothing.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import orjson
@@ -90,6 +91,12 @@ class StrategyActor(SupervisedActor):
             self.strategy.on_market(message)
         elif kind is MarketLifecycle:
             self.strategy.on_lifecycle(message)
+            if message.event_type == "settled" and message.result in ("yes", "no"):
+                # Every strategy hears each market end, traded or not, so it can drop the
+                # market's state (the OrderActor reports a Settlement only for held positions).
+                self.strategy.on_settlement(
+                    Settlement(message.ticker, message.result, 0, 0, Decimal(0), message.ts)
+                )
         elif kind is RiskDecision:
             if message.strategy_name == self.strategy_name:
                 self.strategy.on_decision(message)
