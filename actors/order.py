@@ -6,6 +6,15 @@ from three places — the create/cancel answers, the ``user_orders`` and ``fill`
 streams, and a periodic REST reconciliation — and fills are booked once by
 ``trade_id`` whichever arrives first. In paper mode the same actor fills
 intents against the live book instead of sending them.
+
+With a ledger (``database``), each intent is written to it — synchronously,
+through :class:`storage.intents.IntentLog` — before the order is sent; if that
+write fails the order is not sent (it ends ``failed``, reason
+``ledger_unavailable``) and new trading halts until the ledger writes again. On
+start it reconciles the ledger with the exchange: intents the exchange never
+received end ``failed``; resting orders the ledger does not know are adopted
+and reported as an alert; fills older than the usual look-back but newer than
+the ledger's last one are handed to the ledger.
 """
 
 from __future__ import annotations
@@ -17,6 +26,7 @@ from typing import Any
 from loguru import logger
 
 from actors.discovery import known_markets
+from actors.ledger import LEDGER, LedgerHealth
 from app.connection import ExchangeConnection
 from execution.paper import PaperBroker
 from execution.positions import settlement_payout, signed_change
@@ -27,10 +37,15 @@ from kalshi.rest import KalshiRestClient, OrderOutcomeUnknown
 from kalshi.ws_events import FillEvent, OrderUpdateEvent
 from messages.control import CancelAllOrders, CancelOrder
 from messages.market_data import BookUpdate, MarketInfo, MarketLifecycle
+from messages.status import Alert
 from messages.system import Tick
 from messages.trading import Fill, OrderIntent, OrderUpdate, Settlement
 from runtime.actor import ActorContext, SupervisedActor
-from runtime.bus import BOOK, FILLS, MARKETS, ORDERS
+from runtime.bus import ALERTS, BOOK, FILLS, MARKETS, ORDERS
+from storage import recovery
+from storage.database import Database
+from storage.errors import LedgerUnavailable
+from storage.intents import IntentLog
 
 TERMINAL = frozenset({"executed", "canceled", "rejected", "failed"})
 FILL_LOOKBACK_SECONDS = 3600  # fills re-read from the exchange after a (re)start
@@ -68,6 +83,7 @@ class OrderActor(SupervisedActor):
         cancel_before_close: float = 10.0,
         reconcile_interval: float = 5.0,
         presign_interval: float = 0.5,
+        database: Database | None = None,
     ) -> None:
         super().__init__(context)
         if connection is None and not paper:
@@ -88,19 +104,31 @@ class OrderActor(SupervisedActor):
         self.books: dict[str, BookUpdate] = {}
         self.last_fill_ts = 0.0
         self.sent = 0
+        self.database = database
+        self.intents: IntentLog | None = None
+        self._durable = True  # the last intent write succeeded (alerts only on a change)
 
     # -- lifecycle -------------------------------------------------------------------
 
     def setup(self) -> None:
         self.subscribe(MARKETS)
         self.close_times.update({t: m.close_time for t, m in known_markets(self.system).items()})
+        if self.database is not None:
+            self.intents = IntentLog(self.database)
+            try:
+                self.intents.connect()
+            except LedgerUnavailable as exc:  # the first intent will try again
+                logger.warning("order: {}", exc)
         if self.paper is not None:
             self.subscribe(BOOK)
+            self._drop_lost_paper_orders()
         elif self.connection is not None:
             self.rest = self.connection.rest(presign_orders=True)
-            self.last_fill_ts = self.clock.now() - FILL_LOOKBACK_SECONDS
-            self._adopt_resting()
+            lookback = self.last_fill_ts = self.clock.now() - FILL_LOOKBACK_SECONDS
+            ledger_readable = self._load_open_orders()
+            self._adopt_resting(alert=ledger_readable)
             self._reconcile()
+            self._hand_old_fills_to_ledger(lookback)
             self.every(self.presign_interval, "presign")
             self.every(self.reconcile_interval, "reconcile")
         self.every(1.0, "close-watch")
@@ -118,6 +146,8 @@ class OrderActor(SupervisedActor):
                 self.address.tell(_Unsettled(unsettled))
         if self.rest is not None:
             self.rest.close()
+        if self.intents is not None:
+            self.intents.close()
 
     def handle(self, message: Any) -> Any:
         kind = type(message)
@@ -159,6 +189,8 @@ class OrderActor(SupervisedActor):
             logger.warning("order {} already placed; ignoring the repeat", intent.client_order_id)
             return
         tracked = self.orders[intent.client_order_id] = TrackedOrder(intent, remaining=intent.count)
+        if self.intents is not None and not self._write_ahead(tracked):
+            return
         self.sent += 1
         if self.paper is not None:
             update, fills = self.paper.submit(
@@ -195,6 +227,33 @@ class OrderActor(SupervisedActor):
             logger.warning("order {} rejected: {}", intent.client_order_id, exc)
             return
         self._on_order(order)
+
+    def _write_ahead(self, tracked: TrackedOrder) -> bool:
+        """Make the intent durable; False (the order ends ``failed``, unsent) when that fails."""
+        assert self.intents is not None
+        intent = tracked.intent
+        try:
+            self.intents.record(intent, self.clock.now())
+        except LedgerUnavailable as exc:
+            self._apply(tracked, self._update(tracked, "failed", reason="ledger_unavailable"))
+            logger.error("order {} not sent: {}", intent.client_order_id, exc)
+            if self._durable:
+                self._durable = False
+                now = self.clock.now()
+                self.publish(LEDGER, LedgerHealth(False, "order", str(exc), now))
+                self.publish(
+                    ALERTS,
+                    Alert(
+                        "ledger_unavailable",
+                        f"order {intent.client_order_id} was not sent: its intent could not be "
+                        "written to the ledger; new trading is halted until the database returns",
+                        "critical",
+                        now,
+                    ),
+                )
+            return False
+        self._durable = True
+        return True
 
     def _on_order(self, order: Order) -> None:
         coid = order.client_order_id
@@ -269,9 +328,19 @@ class OrderActor(SupervisedActor):
     def _on_wire_fill(self, wire: WireFill) -> None:
         if wire.trade_id in self.trade_ids:
             return
+        fill = self._fill_of(wire)
+        tracked = self.orders.get(fill.client_order_id) if fill.client_order_id else None
+        if tracked is not None and tracked.status == "failed":
+            # Marked failed as never received, yet it traded: the exchange is the truth.
+            tracked.order_id = wire.order_id
+            self.by_exchange_id[wire.order_id] = tracked.intent.client_order_id
+            self._refresh(tracked)
+        self._book_fill(fill)
+
+    def _fill_of(self, wire: WireFill) -> Fill:
         coid = wire.client_order_id or self.by_exchange_id.get(wire.order_id)
         tracked = self.orders.get(coid) if coid else None
-        fill = Fill(
+        return Fill(
             trade_id=wire.trade_id,
             order_id=wire.order_id,
             client_order_id=coid,
@@ -285,7 +354,6 @@ class OrderActor(SupervisedActor):
             timestamp=(wire.ts_ms / 1000) if wire.ts_ms else self.clock.now(),
             strategy_name=tracked.intent.strategy_name if tracked else "",
         )
-        self._book_fill(fill)
 
     def _book_fill(self, fill: Fill) -> None:
         if fill.trade_id in self.trade_ids:
@@ -382,29 +450,47 @@ class OrderActor(SupervisedActor):
                 if close is not None and close - now <= self.cancel_before_close:
                     self._cancel(tracked, "market closing")
 
-    def _adopt_resting(self) -> None:
-        """Track orders resting at the exchange that this incarnation did not place (after a restart)."""
+    def _adopt_resting(self, alert: bool = False) -> None:
+        """Track orders resting at the exchange that this incarnation did not place (after a restart).
+
+        With a ledger, each is recorded there; those the ledger did not know at all are
+        reported (``alert``: only when the ledger could be read, or every order would be).
+        """
         assert self.rest is not None
         try:
             resting = self.rest.get_orders(status="resting").items
         except KalshiError as exc:
             raise RuntimeError(f"cannot read resting orders from the exchange: {exc}") from exc
-        for order in resting:
+        new = [o for o in resting if (o.client_order_id or o.order_id) not in self.orders]
+        known: dict[str, recovery.LedgerOrder] = {}
+        if self.database is not None and new:
+            try:
+                known = recovery.orders_by_id(
+                    self.database, [o.client_order_id or o.order_id for o in new]
+                )
+            except LedgerUnavailable as exc:
+                logger.warning("order: {}", exc)
+                alert = False
+        unknown: list[str] = []
+        for order in new:
             coid = order.client_order_id or order.order_id
-            if coid in self.orders:
-                continue
-            intent = OrderIntent(
-                client_order_id=coid,
-                signal_id="",
-                strategy_name="",
-                ticker=order.ticker,
-                side=order.side,
-                action=order.action,
-                count=_count(order.remaining_count + order.fill_count),
-                price=order.yes_price if order.side == "yes" else order.no_price,
-                time_in_force="good_till_canceled",
+            row = known.get(coid)
+            intent = (
+                row.intent()
+                if row is not None
+                else OrderIntent(
+                    client_order_id=coid,
+                    signal_id="",
+                    strategy_name="",
+                    ticker=order.ticker,
+                    side=order.side,
+                    action=order.action,
+                    count=_count(order.remaining_count + order.fill_count),
+                    price=order.yes_price if order.side == "yes" else order.no_price,
+                    time_in_force="good_till_canceled",
+                )
             )
-            self.orders[coid] = TrackedOrder(
+            tracked = self.orders[coid] = TrackedOrder(
                 intent,
                 order.order_id,
                 "resting",
@@ -412,16 +498,98 @@ class OrderActor(SupervisedActor):
                 _count(order.remaining_count),
             )
             self.by_exchange_id[order.order_id] = coid
-        if resting:
-            logger.warning("adopted {} resting orders found at the exchange", len(resting))
+            if self.database is not None:  # the ledger learns its state from this update
+                reason = "" if row is not None else "adopted"
+                self.publish(ORDERS, self._update(tracked, "resting", reason=reason))
+                if row is None:
+                    unknown.append(coid)
+        if new:
+            logger.warning("adopted {} resting orders found at the exchange", len(new))
+        if unknown and alert:
+            shown = ", ".join(unknown[:5]) + (", …" if len(unknown) > 5 else "")
+            self.publish(
+                ALERTS,
+                Alert(
+                    "order_adopted",
+                    f"{len(unknown)} resting orders at the exchange were unknown to the ledger "
+                    f"and have been adopted: {shown}",
+                    "warning",
+                    self.clock.now(),
+                ),
+            )
 
-    def _fills_since(self, min_ts: int) -> list[WireFill]:
+    def _load_open_orders(self) -> bool:
+        """Orders the ledger holds as open: checked with the exchange by the next reconciliation
+        (an intent whose order never reached it ends ``failed``). False if it cannot be read."""
+        if self.database is None:
+            return False
+        try:
+            rows = recovery.open_orders(self.database, now=self.clock.now())
+        except LedgerUnavailable as exc:
+            logger.error("order: {}", exc)
+            self.publish(LEDGER, LedgerHealth(False, "order", str(exc), self.clock.now()))
+            return False
+        for row in rows:
+            coid = row.client_order_id
+            if not row.in_orders:  # its bus copy died with the process: give it to the ledger
+                self.system.tell(LEDGER, row.intent())
+            if coid in self.orders:
+                continue
+            resting = row.status == "resting" and row.order_id is not None
+            self.orders[coid] = TrackedOrder(
+                row.intent(),
+                row.order_id,
+                "resting" if resting else "unknown",
+                row.filled,
+                row.remaining,
+            )
+            if row.order_id is not None:
+                self.by_exchange_id[row.order_id] = coid
+        if rows:
+            logger.info("order: {} orders open in the ledger; checking them", len(rows))
+        return True
+
+    def _hand_old_fills_to_ledger(self, lookback: float) -> None:
+        """Fills between the ledger's last one and the usual look-back (after a long downtime):
+        the ledger needs them; risk and the strategies do not (their markets have settled)."""
+        if self.database is None or self.rest is None:
+            return
+        try:
+            newest = recovery.last_fill_ts(self.database)
+        except LedgerUnavailable:
+            return
+        if newest is None or newest >= lookback:
+            return
+        try:
+            old = self._fills_since(int(newest) - 60, max_ts=int(lookback) + 1)
+        except KalshiError as exc:
+            logger.warning("order: older fills not read: {}", exc)
+            return
+        for wire in old:
+            self.system.tell(LEDGER, self._fill_of(wire))
+        if old:
+            logger.info("order: handed {} older fills to the ledger", len(old))
+
+    def _drop_lost_paper_orders(self) -> None:
+        """Paper orders live in memory: those still open in the ledger died with the process."""
+        if self.database is None:
+            return
+        try:
+            rows = recovery.open_orders(self.database, now=self.clock.now())
+        except LedgerUnavailable as exc:
+            logger.warning("order: {}", exc)
+            return
+        for row in rows:
+            tracked = TrackedOrder(row.intent(), row.order_id, row.status, row.filled)
+            self.publish(ORDERS, self._update(tracked, "canceled", reason="lost_on_restart"))
+
+    def _fills_since(self, min_ts: int, max_ts: int | None = None) -> list[WireFill]:
         """Every fill since ``min_ts``, oldest first: all pages, not just the newest one."""
         assert self.rest is not None
         fills: list[WireFill] = []
         cursor: str | None = None
         for _ in range(FILL_PAGES):
-            page = self.rest.get_fills(min_ts=min_ts, limit=200, cursor=cursor)
+            page = self.rest.get_fills(min_ts=min_ts, max_ts=max_ts, limit=200, cursor=cursor)
             fills.extend(page.items)
             if page.cursor is None or page.cursor == cursor:
                 break

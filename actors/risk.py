@@ -4,12 +4,17 @@ It wraps :class:`risk.engine.RiskEngine`. Because the actor handles one message
 at a time, two strategies that signal at the same instant are decided in turn,
 and the exposure reserved for the first counts against the second. On start
 (and after a restart) it rebuilds positions, cash and resting orders from the
-exchange before it approves anything.
+exchange before it approves anything, and — with a ledger — what only the ledger
+remembers: the equity the day started from (so the daily P&L and the daily-loss
+limit carry on), the circuit breaker and any halt. It saves that state back to
+the ledger on every change that matters, and approves nothing while the ledger
+cannot write (no order may leave without a durable intent).
 """
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -17,25 +22,30 @@ from typing import Any
 from loguru import logger
 
 from actors.discovery import known_markets
+from actors.ledger import LEDGER, LedgerHealth, LoadedRisk, LoadRiskState, SaveRiskState
 from app.connection import ExchangeConnection
 from kalshi.errors import KalshiError
 from messages.control import CancelAllOrders, ResetCircuitBreaker, StartTrading, StopTrading
 from messages.market_data import BookUpdate, ExchangeState, MarketInfo, MarketLifecycle, SpotTick
 from messages.status import Alert, Position, RiskStatus
 from messages.system import Tick
-from messages.trading import Fill, OrderIntent, OrderUpdate, Settlement, Signal
+from messages.trading import Fill, OrderIntent, OrderUpdate, RiskDecision, Settlement, Signal
 from risk.engine import MarketState, RiskEngine, RiskState, TradingState
 from risk.exposure import Position as HeldPosition
 from risk.exposure import Reservation
 from risk.limits import RiskLimits
 from runtime.actor import ActorContext, SupervisedActor
+from runtime.address import ActorUnavailable
 from runtime.bus import ALERTS, BOOK, FILLS, MARKETS, ORDERS, SIGNALS, SPOT, STATUS
+from storage.risk_state import PAPER_ACCOUNT, SavedRisk, account_of, merge
 
 ORDER = "order"
 ZERO = Decimal(0)
+ZERO_CENTS = Decimal("0.01")
 PRICE_QUANTUM = Decimal("0.0001")  # average prices shown to 1/100 of a cent
 FILL_LOOKBACK_SECONDS = 3600  # the order actor re-reports fills this far back after a restart
 FILL_PAGES = 50  # pages of fills read when rebuilding (1000 each)
+LEDGER_UNAVAILABLE = "ledger_unavailable"  # the rejection reason (and halt reason) meanwhile
 
 
 class RiskActor(SupervisedActor):
@@ -47,8 +57,18 @@ class RiskActor(SupervisedActor):
         bankroll: Decimal = Decimal(1000),
         status_interval: float = 1.0,
         taker_time_in_force: str = "immediate_or_cancel",
+        ledger: str | None = None,
     ) -> None:
         super().__init__(context)
+        self.ledger = ledger  # the LedgerActor's address (None: no persistence)
+        self.account = (
+            account_of(connection.api_base, connection.signer.key_id if connection.signer else None)
+            if connection is not None
+            else PAPER_ACCOUNT
+        )
+        self.ledger_down = ""  # why the ledger cannot take new trades ("" = it can)
+        self._restored = ledger is None
+        self._saved_key: tuple[Any, ...] | None = None
         self.limits = limits
         self.connection = connection
         self.bankroll = bankroll
@@ -69,10 +89,18 @@ class RiskActor(SupervisedActor):
         if self.connection is not None:
             self._rebuild_from_exchange()
         self.day = self._day(self.clock.now())
+        if self.ledger is not None:
+            self._restore_from_ledger()
+            self.subscribe(LEDGER)
         self.subscribe(SPOT, BOOK, MARKETS, ORDERS, FILLS)
         self.markets.update(known_markets(self.system))
         self.every(self.status_interval, "status")
         self._publish_status()
+
+    def teardown(self) -> None:
+        # Fills and marks since the last status tick: handed over for the next incarnation.
+        if self.ledger is not None and self._restored:
+            self._persist()
 
     def _rebuild_from_exchange(self) -> None:
         """Cash, positions and resting orders as the exchange has them (crash-safe state)."""
@@ -130,6 +158,85 @@ class RiskActor(SupervisedActor):
             len(reservations),
         )
 
+    # -- the ledger: what the exchange cannot tell us ---------------------------------------
+
+    def _restore_from_ledger(self) -> None:
+        """Take the day's starting equity, the breaker and any halt from the ledger."""
+        assert self.ledger is not None
+        try:
+            loaded: LoadedRisk = self.system.ask(
+                self.ledger, LoadRiskState(self.account), timeout=10
+            )
+        except Exception as exc:  # the ledger is restarting or stuck
+            logger.error("risk: cannot load its state from the ledger: {}", exc)
+            loaded = LoadedRisk(None, False)
+        if not loaded.known:
+            self._restored = False
+            self.ledger_down = LEDGER_UNAVAILABLE
+            logger.error("risk: no new trading until the ledger can be read")
+            return
+        self._restored = True
+        saved = loaded.saved
+        if saved is not None:
+            current = self.engine.export_state()
+            if self.connection is None:  # paper: the ledger is the only record of the account
+                current = replace(saved.state, reservations=[])
+            keep_stop = self.context.incarnation > 1  # a new process starts trading afresh
+            self.engine.restore(merge(current, saved, self.day, keep_stop=keep_stop))
+            logger.info(
+                "risk restored from the ledger: day P&L ${} (day started at ${}), trading {}{}",
+                self.engine.daily_pnl.quantize(ZERO_CENTS),
+                self.engine.day_start_equity,
+                self.engine.state.value,
+                f" ({self.engine.halt_reason})" if self.engine.halt_reason else "",
+            )
+        self._persist(urgent=True)
+
+    def _state_key(self) -> tuple[Any, ...]:
+        """What must be on disk before anything else happens when it changes."""
+        engine = self.engine
+        return (
+            engine.state,
+            engine.circuit_breaker_triggered,
+            engine.halt_reason,
+            engine.breaker_reference,
+            engine.day_start_equity,
+            self.day,
+        )
+
+    def _persist(self, urgent: bool = False) -> None:
+        """Hand the engine's state to the ledger; ``urgent`` waits until it is written."""
+        if self.ledger is None or not self._restored:
+            return
+        saved = SavedRisk(self.day, self.engine.export_state(), self.clock.now())
+        save = SaveRiskState(self.account, saved, urgent)
+        self._saved_key = self._state_key()
+        if not urgent:
+            self.system.tell(self.ledger, save)
+            return
+        try:
+            self.system.ask(self.ledger, save, timeout=5)
+        except ActorUnavailable:
+            self.system.tell(self.ledger, save)  # held for the ledger's next incarnation
+        except Exception as exc:
+            logger.warning("risk: the ledger did not confirm the saved state: {}", exc)
+
+    def _persist_if_changed(self) -> None:
+        if self._state_key() != self._saved_key:
+            self._persist(urgent=True)
+
+    def _on_ledger_health(self, health: LedgerHealth) -> None:
+        if health.ok:
+            if self.ledger_down:
+                logger.info("risk: the ledger is back; new trading allowed again")
+            self.ledger_down = ""
+            if not self._restored:
+                self._restore_from_ledger()
+        elif not self.ledger_down:
+            logger.error("risk: the ledger cannot write ({}): no new trading", health.reason)
+            self.ledger_down = LEDGER_UNAVAILABLE
+        self._after_engine(force=True)
+
     # -- messages --------------------------------------------------------------------------
 
     def handle(self, message: Any) -> Any:
@@ -154,6 +261,8 @@ class RiskActor(SupervisedActor):
             pnl = self.engine.on_settlement(message, self.clock.now())
             logger.info("settlement {} {}: P&L ${}", message.ticker, message.result, pnl)
             self._after_engine()
+        elif kind is LedgerHealth:
+            self._on_ledger_health(message)
         elif kind is MarketInfo:
             self.markets[message.ticker] = message
         elif kind is MarketLifecycle:
@@ -191,6 +300,20 @@ class RiskActor(SupervisedActor):
 
     def _decide(self, signal: Signal) -> None:
         now = self.clock.now()
+        if self.ledger_down:
+            self.publish(
+                SIGNALS,
+                RiskDecision(
+                    signal.signal_id,
+                    signal.strategy_name,
+                    signal.ticker,
+                    False,
+                    LEDGER_UNAVAILABLE,
+                    0,
+                    now,
+                ),
+            )
+            return
         info = self.markets.get(signal.ticker)
         market = (
             MarketState.from_messages(
@@ -232,6 +355,8 @@ class RiskActor(SupervisedActor):
             self.publish(ALERTS, Alert(alert.kind, alert.message, alert.level, alert.ts))
             if self.engine.state is TradingState.HALTED:
                 self.system.tell(ORDER, CancelAllOrders(alert.message))
+        if self.ledger is not None:
+            self._persist_if_changed()
         if force:
             self._publish_status()
 
@@ -245,6 +370,11 @@ class RiskActor(SupervisedActor):
             self._dirty = True
         if self._dirty:
             self._publish_status()
+            if self.ledger is not None:
+                if self._state_key() != self._saved_key:
+                    self._persist(urgent=True)
+                else:
+                    self._persist()
 
     @staticmethod
     def _day(now: float) -> str:
@@ -275,8 +405,11 @@ class RiskActor(SupervisedActor):
                     realized_pnl=ZERO,
                 )
             )
+        trading_state, halt_reason = engine.state.value, engine.halt_reason
+        if self.ledger_down and engine.state is TradingState.RUNNING:
+            trading_state, halt_reason = TradingState.HALTED.value, self.ledger_down
         return RiskStatus(
-            trading_state=engine.state.value,
+            trading_state=trading_state,
             daily_pnl=engine.daily_pnl,
             realized_pnl=book.realized_pnl,
             unrealized_pnl=book.unrealized_pnl(),
@@ -287,7 +420,7 @@ class RiskActor(SupervisedActor):
             bankroll=engine.equity,
             starting_bankroll=engine.day_start_equity,
             circuit_breaker_triggered=engine.circuit_breaker_triggered,
-            halt_reason=engine.halt_reason,
+            halt_reason=halt_reason,
             positions=tuple(positions),
             timestamp=self.clock.now(),
         )

@@ -15,6 +15,7 @@ from loguru import logger
 
 from actors.discovery import MarketDiscovery
 from actors.health_monitor import HealthMonitor
+from actors.ledger import LEDGER, LedgerActor
 from actors.market_stream import MarketStream
 from actors.order import OrderActor
 from actors.risk import RiskActor
@@ -35,6 +36,7 @@ from runtime.log import setup_logging
 from runtime.restart_policy import Strategy
 from runtime.supervisor import ChildSpec, SupervisorSpec
 from runtime.system import ActorSystem
+from storage import Database, LedgerError, open_database, prepare
 
 EXIT_OK = 0
 EXIT_ESCALATED = 1
@@ -49,21 +51,31 @@ def build_tree(
     hub: HubConfig,
     store: HubStore,
     chaos: float | None = None,
+    database: Database | None = None,
 ) -> SupervisorSpec:
-    """The supervision tree: hub, trading (rest_for_one), market data, strategies, health."""
+    """The supervision tree: hub, trading (rest_for_one), market data, strategies, health.
+
+    With a ``database`` the trading subtree is ledger → risk → order: a restarted ledger
+    also restarts the actors whose state it holds.
+    """
     paper = mode is Mode.PAPER
     window = settings.sim_window_seconds if mode is Mode.SIM else 900
+    ledger: tuple[ChildSpec, ...] = ()
+    if database is not None:
+        ledger = (ChildSpec.of(LEDGER, LedgerActor, database, shutdown_timeout=15.0),)
     trading = SupervisorSpec(
         "trading",
         (
+            *ledger,
             ChildSpec.of(
                 "risk",
                 RiskActor,
                 RiskLimits.from_settings(settings),
                 None if paper else connection,
                 settings.paper_bankroll,
+                ledger=LEDGER if database is not None else None,
             ),
-            ChildSpec.of("order", OrderActor, connection, paper=paper),
+            ChildSpec.of("order", OrderActor, connection, paper=paper, database=database),
         ),
         strategy=Strategy.REST_FOR_ONE,
         max_restarts=10,
@@ -79,6 +91,10 @@ def build_tree(
         max_restarts=20,
         within=60.0,
     )
+    overrides = settings.strategy_overrides
+    defaults: dict[str, dict[str, Any]] = {
+        "kelly_volatility": {"bankroll": str(settings.paper_bankroll)}
+    }
     strategies = SupervisorSpec(
         "strategies",
         tuple(
@@ -86,10 +102,8 @@ def build_tree(
                 strategy_address(name),
                 StrategyActor,
                 name,
-                {"bankroll": str(settings.paper_bankroll)},
+                {**defaults.get(name, {}), **overrides.get(name, {})} or None,
             )
-            if name == "kelly_volatility"
-            else ChildSpec.of(strategy_address(name), StrategyActor, name)
             for name in settings.strategy_names
         ),
         max_restarts=10,
@@ -154,12 +168,32 @@ def run_bot(args: argparse.Namespace) -> int:
     _Signals(stop).install()
     logger.info("sol15 starting in {} mode", mode.value)
     try:
+        database = open_ledger(settings.database_url)
+    except LedgerError as exc:
+        return _fail(f"refusing to start: {exc}")
+    try:
         with exchange_for(mode, settings, args.seed) as connection:
-            spec = build_tree(settings, mode, connection, hub, HubStore(), args.chaos)
+            spec = build_tree(
+                settings, mode, connection, hub, HubStore(), args.chaos, database=database
+            )
             logger.info("dashboard and API: http://{}:{}", args.host, args.port)
             return supervise(ActorSystem(seed=args.seed), spec, stop, args.duration, _summary)
     except KeyFileError as exc:
         return _fail(f"config error: KALSHI_PRIVATE_KEY_PATH: {exc}")
+    finally:
+        database.dispose()
+
+
+def open_ledger(url: str) -> Database:
+    """The ledger, created or migrated; raises ``LedgerError`` (unreachable, foreign, too new)."""
+    database = open_database(url)
+    try:
+        version = prepare(database)
+    except LedgerError:
+        database.dispose()
+        raise
+    logger.info("ledger: {} (schema version {})", database.safe_url, version)
+    return database
 
 
 def supervise(

@@ -112,5 +112,9 @@ def _run_subcommand(name: str, argv: list[str]) -> int:
         from backtest.cli import main as backtest
 
         return backtest(argv)
+    if name == "export":
+        from storage.export import main as export
+
+        return export(argv)
     print(f"run.py {name}: not yet available in this version of sol15", file=sys.stderr)
     return 2

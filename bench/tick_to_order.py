@@ -8,7 +8,10 @@ on the side the model favours), and measures the time until the OrderActor's
 HTTP request for it starts being written to the socket. Then it removes the
 level, waits for the IOC order to finish, and goes again.
 
-    python bench/tick_to_order.py [--events 1000] [--updates 50000] [--json]
+    python bench/tick_to_order.py [--events 1000] [--updates 50000] [--ledger URL] [--json]
+
+``--ledger URL`` adds the LedgerActor and the order actor's write-ahead handle (every
+intent committed to that database before its request is sent), as the bot runs.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ import orjson
 from loguru import logger
 
 from actors.discovery import MarketDiscovery
+from actors.ledger import LEDGER, LedgerActor
 from actors.market_stream import MarketStream, watcher_name
 from actors.order import OrderActor
 from actors.risk import RiskActor
@@ -49,6 +53,7 @@ from runtime.bus import MARKETS, ORDERS
 from runtime.restart_policy import Strategy
 from runtime.supervisor import ChildSpec, SupervisorSpec
 from runtime.system import ActorSystem
+from storage import Database, open_database, prepare
 
 ORDERS_PATH = "/portfolio/orders"
 
@@ -119,7 +124,9 @@ class Recorder(SupervisedActor):
         return None
 
 
-def _tree(connection: ExchangeConnection, done: threading.Event) -> SupervisorSpec:
+def _tree(
+    connection: ExchangeConnection, done: threading.Event, database: Database | None = None
+) -> SupervisorSpec:
     limits = RiskLimits(
         max_orders_per_minute=1_000_000,
         max_position_size=Decimal(100_000),
@@ -139,8 +146,15 @@ def _tree(connection: ExchangeConnection, done: threading.Event) -> SupervisorSp
             SupervisorSpec(
                 "trading",
                 (
-                    ChildSpec.of("risk", RiskActor, limits, connection),
-                    ChildSpec.of("order", OrderActor, connection),
+                    *(() if database is None else (ChildSpec.of(LEDGER, LedgerActor, database),)),
+                    ChildSpec.of(
+                        "risk",
+                        RiskActor,
+                        limits,
+                        connection,
+                        ledger=None if database is None else LEDGER,
+                    ),
+                    ChildSpec.of("order", OrderActor, connection, database=database),
                 ),
                 strategy=Strategy.REST_FOR_ONE,
             ),
@@ -193,9 +207,13 @@ def _edge_delta(
     return OrderbookDeltaEvent(ticker, bid_side, 1 - cheap_ask, Decimal(size), 0, seq)
 
 
-def measure(events: int, updates: int) -> dict[str, float]:
+def measure(events: int, updates: int, ledger: str | None = None) -> dict[str, Any]:
     logger.remove()
     logger.add(sys.stderr, level="WARNING")
+    database = None
+    if ledger is not None:
+        database = open_database(ledger)
+        prepare(database)
     with (
         tempfile.TemporaryDirectory() as tmp,
         exchange_process(Path(tmp), "--window-seconds", "3600") as sim,
@@ -207,7 +225,7 @@ def measure(events: int, updates: int) -> dict[str, float]:
             sim["KALSHI_API_BASE"], sim["KALSHI_WS_URL"], signer, rate_limited=False, writes=writes
         )
         system = ActorSystem(seed=1)
-        system.start(_tree(connection, done))
+        system.start(_tree(connection, done, database))
         try:
             markets = _wait(
                 lambda: {t: m for t, m in system.ask("recorder", "markets").items() if m.tradeable},
@@ -241,7 +259,10 @@ def measure(events: int, updates: int) -> dict[str, float]:
             throughput = _throughput(system, watcher, ticker, updates)
         finally:
             system.shutdown()
+            if database is not None:
+                database.dispose()
     return {
+        "ledger": None if database is None else database.safe_url,
         "events": events,
         "p50_us": round(percentile(latencies, 50), 1),
         "p99_us": round(percentile(latencies, 99), 1),
@@ -276,14 +297,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--updates", type=int, default=50_000, help="book deltas for the throughput run"
     )
+    parser.add_argument(
+        "--ledger",
+        metavar="URL",
+        help="attach the ledger and the write-ahead handle, writing to this database",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args(argv)
-    figures = measure(args.events, args.updates)
+    figures = measure(args.events, args.updates, args.ledger)
     if args.json:
         print(orjson.dumps(figures).decode())
     else:
+        ledger = f", ledger {figures['ledger']}" if figures["ledger"] else ""
         print(
-            f"tick -> order request: p50 {figures['p50_us']:.0f} us, p99 {figures['p99_us']:.0f} us ({args.events} edges)"
+            f"tick -> order request: p50 {figures['p50_us']:.0f} us, p99 {figures['p99_us']:.0f} us ({args.events} edges{ledger})"
         )
         print(f"watcher throughput: {figures['updates_per_s']:,.0f} book updates/s")
         print(f"peak RSS: {figures['rss_mb']:.0f} MB")

@@ -73,6 +73,8 @@ class Settings(BaseSettings):
 
     # trading
     strategies: str = "kelly_volatility,mean_reversion"  # enabled strategies, comma-separated
+    # per-strategy parameter overrides as JSON, e.g. {"kelly_volatility": {"min_edge": 0.05}}
+    strategy_params: str = ""
     paper_bankroll: Decimal = Field(Decimal("1000"), gt=0)  # dollars the paper account starts with
     sim_window_seconds: int = Field(300, ge=60)  # market length of the built-in exchange
 
@@ -110,6 +112,17 @@ class Settings(BaseSettings):
             )
         return value
 
+    @field_validator("strategy_params")
+    @classmethod
+    def _strategy_params(cls, value: str) -> str:
+        parse_strategy_params(value)
+        return value
+
+    @property
+    def strategy_overrides(self) -> dict[str, dict[str, Any]]:
+        """``STRATEGY_PARAMS`` as strategy name → parameters (validated at start-up)."""
+        return parse_strategy_params(self.strategy_params)
+
     @model_validator(mode="after")
     def _credentials_come_in_pairs(self) -> Settings:
         if self.kalshi_api_key is not None and self.kalshi_private_key_path is None:
@@ -143,6 +156,28 @@ class Settings(BaseSettings):
     @property
     def cors_origin_list(self) -> list[str]:
         return [origin.strip() for origin in self.cors_origins.split(",") if origin.strip()]
+
+
+def parse_strategy_params(text: str) -> dict[str, dict[str, Any]]:
+    """Parse and validate ``STRATEGY_PARAMS``: each strategy must exist and accept its values."""
+    if not text.strip():
+        return {}
+    import orjson
+
+    from strategies.base import StrategyConfigError, create_strategy
+
+    try:
+        value = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        raise ValueError('must be a JSON object such as {"kelly_volatility": {...}}') from None
+    if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
+        raise ValueError("must map each strategy name to an object of its parameters")
+    for name, params in value.items():
+        try:
+            create_strategy(name, **params)
+        except StrategyConfigError as exc:
+            raise ValueError(str(exc)) from None
+    return value
 
 
 _BOUNDS = {
@@ -180,6 +215,10 @@ def _describe(error: dict[str, Any]) -> str:
     if name in SECRET_SETTINGS:
         return f"{name}: {problem}"
     value = error.get("input")
+    if name == "DATABASE_URL" and isinstance(value, str):
+        from storage.database import redact
+
+        value = redact(value)
     shown = value if isinstance(value, str) else repr(value)
     return f"{name}: {problem}, got {shown}"
 

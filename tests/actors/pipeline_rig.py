@@ -8,6 +8,7 @@ timeout; everything in process is awaited with ``quiesce``/``settle``. No sleeps
 from __future__ import annotations
 
 import itertools
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -17,6 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 from actors.discovery import MarketDiscovery
+from actors.ledger import LEDGER, LedgerActor
 from actors.market_stream import MarketStream
 from actors.order import OrderActor
 from actors.risk import RiskActor
@@ -35,13 +37,14 @@ from runtime.restart_policy import Backoff, Strategy
 from runtime.supervisor import ChildSpec, SupervisorSpec
 from runtime.system import ActorSystem
 from simulator.testing import SimHandle, running_exchange
+from storage import Database, open_database, prepare
 from tests.actors.probe import Probe, ProbeLog
 
 # Restarts happen at once on the simulated clock: ``settle`` never moves time.
 NO_BACKOFF = Backoff(initial=0.0, maximum=0.0, jitter=0.0)
 SIGNAL_SOURCE = "signaller"
 PROBE = "probe"
-EVERY_TOPIC = (BOOK, SPOT, MARKETS, SIGNALS, ORDERS, FILLS, ALERTS, SYSTEM)
+EVERY_TOPIC = (BOOK, SPOT, MARKETS, SIGNALS, ORDERS, FILLS, ALERTS, SYSTEM, LEDGER)
 
 
 class WaitLog(ProbeLog):
@@ -147,6 +150,7 @@ class Pipeline:
     log: WaitLog
     connection: ExchangeConnection
     limits: RiskLimits
+    database: Database | None = None
     ticker: str = ""
 
     # time and barriers ------------------------------------------------------------------
@@ -280,23 +284,52 @@ def running_pipeline(
     window_seconds: int = 120,
     starting_balance: Decimal | None = None,
     reconcile_interval: float = 5.0,
+    ledger: bool = True,
+    database: Database | None = None,
+    make_connection: Callable[[SimHandle, Signer], ExchangeConnection] | None = None,
 ) -> Iterator[Pipeline]:
-    """The trading subtree (risk → order, ``rest_for_one``), the market-data actors, a
-    deterministic signal source and a probe, against a fresh simulated exchange."""
-    with running_exchange(
-        seed=seed, window_seconds=window_seconds, starting_balance=starting_balance
-    ) as sim:
+    """The trading subtree (ledger → risk → order, ``rest_for_one``), the market-data actors, a
+    deterministic signal source and a probe, against a fresh simulated exchange.
+
+    The ledger writes to ``database`` (prepared), or to a fresh SQLite file; ``ledger=False``
+    runs the trading actors without one."""
+    with (
+        running_exchange(
+            seed=seed, window_seconds=window_seconds, starting_balance=starting_balance
+        ) as sim,
+        tempfile.TemporaryDirectory(prefix="ledger-") as scratch,
+    ):
+        if ledger and database is None:
+            database = open_database(f"sqlite:///{scratch}/ledger.db")
+            prepare(database)
+        if not ledger:
+            database = None
         clock = SimClock(start=sim.now())
         system = ActorSystem(clock=clock, seed=1)
         signer = Signer.from_file(sim.key_id, sim.private_key_path)
-        connection = ExchangeConnection(sim.api_base, sim.ws_url, signer, rate_limited=False)
+        if make_connection is not None:
+            connection = make_connection(sim, signer)
+        else:
+            connection = ExchangeConnection(sim.api_base, sim.ws_url, signer, rate_limited=False)
         log = WaitLog()
+        ledger_child = () if database is None else (ChildSpec.of(LEDGER, LedgerActor, database),)
         trading = SupervisorSpec(
             "trading",
             (
-                ChildSpec.of("risk", RiskActor, limits, connection),
+                *ledger_child,
                 ChildSpec.of(
-                    "order", OrderActor, connection, reconcile_interval=reconcile_interval
+                    "risk",
+                    RiskActor,
+                    limits,
+                    connection,
+                    ledger=None if database is None else LEDGER,
+                ),
+                ChildSpec.of(
+                    "order",
+                    OrderActor,
+                    connection,
+                    reconcile_interval=reconcile_interval,
+                    database=database,
                 ),
             ),
             strategy=Strategy.REST_FOR_ONE,
@@ -334,7 +367,7 @@ def running_pipeline(
             backoff=NO_BACKOFF,
         )
         system.start(root)
-        pipeline = Pipeline(sim, system, clock, log, connection, limits)
+        pipeline = Pipeline(sim, system, clock, log, connection, limits, database)
         try:
             pipeline.ticker = sim.current_ticker()
             log.wait_for(MarketInfo, lambda m: m.ticker == pipeline.ticker)
@@ -342,3 +375,5 @@ def running_pipeline(
             yield pipeline
         finally:
             system.shutdown()
+            if database is not None:
+                database.dispose()

@@ -384,7 +384,7 @@ def test_an_exchange_rejection_is_recorded_with_its_code_and_frees_the_exposure(
         check_books(p)
 
 
-# -- a known defect ----------------------------------------------------------------------
+# -- a stream crash, and a halt across a restart of risk ------------------------------------
 
 
 def test_books_resume_after_a_stream_crash() -> None:
@@ -394,14 +394,8 @@ def test_books_resume_after_a_stream_crash() -> None:
         p.fresh_market_data(timeout=3.0)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a restarted RiskActor rebuilds positions and cash from the exchange but starts "
-    "'running' with a fresh day: a circuit-breaker halt (and the day's P&L that the "
-    "daily-loss limit counts) is lost with the crashed incarnation; it needs the ledger "
-    "(actors/risk.py)",
-)
 def test_a_halt_survives_a_restart_of_risk() -> None:
+    """The restarted RiskActor takes the halt (and the day's P&L) back from the ledger."""
     touchy = RiskLimits(
         max_position_size=D(6),
         max_daily_loss=D(100),

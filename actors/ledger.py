@@ -1,0 +1,349 @@
+"""LedgerActor: the durable journal and current-state tables, written in batches off the hot path.
+
+It listens to the trading topics and turns every signal, risk decision, order
+intent, order update, fill, settlement, P&L mark (``RiskStatus``, throttled),
+alert and actor crash/restart into ledger rows (``storage.journal``), buffering
+them and writing each batch in one transaction every ``flush_interval`` (or when
+``batch_size`` are waiting). Its mailbox is lazy (``_LazyInbox``): events sent to it
+never wake its thread, so recording an order never competes with placing it. It also keeps the risk engine's state for the
+RiskActor: saved on every change that matters, loaded on (re)start.
+
+When the database fails, nothing is dropped: events stay buffered and the
+write is retried with backoff; the actor publishes ``LedgerHealth(ok=False)``
+(the RiskActor stops approving, so no order goes out without a durable intent)
+and an alert, then ``LedgerHealth(ok=True)`` and another alert once a write
+succeeds again. A crashed incarnation hands what it could not write to the next.
+
+Wiring: first child of the ``trading`` supervisor (``rest_for_one``: ledger →
+risk → order), ``ChildSpec.of("ledger", LedgerActor, database)``; give the
+RiskActor ``ledger="ledger"`` and the OrderActor the same ``database``.
+"""
+
+from __future__ import annotations
+
+import math
+import queue
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from loguru import logger
+
+from messages.base import Message, message
+from messages.status import Alert, RiskStatus
+from messages.system import Tick
+from runtime.actor import ActorContext, SupervisedActor
+from runtime.bus import ALERTS, FILLS, ORDERS, SIGNALS, STATUS, SYSTEM
+from storage.database import Database
+from storage.errors import LedgerUnavailable
+from storage.journal import (
+    Entry,
+    daily_row,
+    encode,
+    journal_row,
+    positions_rows,
+    risk_row,
+    status_mark,
+)
+from storage.migrate import reason_of
+from storage.recovery import load_risk
+from storage.risk_state import SavedRisk
+from storage.writer import LedgerWriter
+
+LEDGER = "ledger"  # the actor's address and the bus topic of LedgerHealth
+
+
+@message("ledger_health")
+class LedgerHealth(Message):
+    """Whether the ledger can write. ``source``: ``ledger`` (journal) or ``order`` (write-ahead)."""
+
+    ok: bool
+    source: str
+    reason: str
+    timestamp: float
+
+
+@dataclass(frozen=True, slots=True)
+class SaveRiskState:
+    """Keep the risk engine's state; ``urgent``: write it (and everything before it) now."""
+
+    account: str  # ``storage.risk_state.account_of``
+    saved: SavedRisk
+    urgent: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class LoadRiskState:
+    """Ask for the latest saved risk state of ``account`` (answered with :class:`LoadedRisk`)."""
+
+    account: str
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedRisk:
+    saved: SavedRisk | None
+    known: bool  # False: the database could not be read, so ``None`` means "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class Flush:
+    """Write everything buffered now; answers True when it was written."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Carry:
+    """From a crashed incarnation to the next: what it could not write."""
+
+    entries: tuple[Entry, ...]
+    risk: dict[str, Entry]
+
+
+class _LazyInbox(queue.Queue[Any]):
+    """The ledger's mailbox: sending to it never wakes the ledger's thread.
+
+    One thread runs Python at a time, and events reach the ledger at the worst moment:
+    in the same burst as the order they describe (signal, decision, intent, updates,
+    fills). Woken by each, the ledger would take the interpreter from the order's own
+    path. So a ``tell`` here only queues the message; the ledger looks for mail every
+    :data:`POLL` seconds, and releases the interpreter between messages. An ``ask``
+    (a ping, a flush, the risk state) still wakes it at once. The ledger loses nothing:
+    it writes in batches anyway.
+    """
+
+    POLL = 0.05
+
+    def put(self, item: Any, block: bool = True, timeout: float | None = None) -> None:
+        with self.mutex:
+            self._put(item)
+            self.unfinished_tasks += 1
+            if getattr(item, "reply_to", None) is not None:  # an ask: answer promptly
+                self.not_empty.notify()
+
+    def get(self, block: bool = True, timeout: float | None = None) -> Any:
+        if not block or timeout is not None:
+            return super().get(block, timeout)
+        while True:
+            try:
+                item = super().get(timeout=self.POLL)
+            except queue.Empty:
+                continue
+            time.sleep(0)  # a thread waiting for the interpreter goes first
+            return item
+
+
+class LedgerActor(SupervisedActor):
+    @staticmethod
+    def _create_actor_inbox() -> Any:
+        return _LazyInbox()
+
+    def __init__(
+        self,
+        context: ActorContext,
+        database: Database,
+        flush_interval: float = 0.2,
+        batch_size: int = 500,
+        chunk_size: int = 1000,
+        mark_interval: float = 10.0,
+        retry_initial: float = 0.5,
+        retry_max: float = 10.0,
+        max_buffer: int = 1_000_000,
+    ) -> None:
+        super().__init__(context)
+        self.database = database
+        self.flush_interval = flush_interval
+        self.batch_size = batch_size
+        self.chunk_size = chunk_size
+        self.mark_interval = mark_interval
+        self.retry_initial = retry_initial
+        self.retry_max = retry_max
+        self.max_buffer = max_buffer
+        self.writer = LedgerWriter(database)
+        self._buffer: list[Entry] = []
+        self._risk_entries: dict[str, Entry] = {}  # by account, waiting for the next write
+        self.saved_risk: dict[str, SavedRisk | None] = {}  # by account, as last saved or loaded
+        self.healthy = True
+        self._retry_delay = retry_initial
+        self._retry_at = -math.inf
+        self._last_mark = -math.inf
+        self._mark_key: tuple[Any, ...] | None = None
+        self._positions_key: tuple[Any, ...] | None = None
+        self.written = 0
+        self.duplicates = 0
+        self.failures = 0
+        self.dropped = 0
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def setup(self) -> None:
+        self.subscribe(SIGNALS, ORDERS, FILLS, STATUS, SYSTEM, ALERTS, LEDGER)
+        self.every(self.flush_interval, "flush")
+
+    def teardown(self) -> None:
+        pending = len(self._buffer) + len(self._risk_entries)
+        if self.flush():
+            return
+        if self.crashed is not None:  # the next incarnation writes them
+            self.address.tell(_Carry(tuple(self._buffer), dict(self._risk_entries)))
+        else:
+            logger.error("ledger: {} events could not be written before stopping", pending)
+
+    # -- messages ------------------------------------------------------------------------------
+
+    def handle(self, message: Any) -> Any:
+        kind = type(message)
+        if kind is RiskStatus:
+            self._on_status(message)
+        elif kind is Tick:
+            if message.timer == "flush":
+                self._on_tick()
+        elif kind is SaveRiskState:
+            return self._save_risk(message)
+        elif kind is LoadRiskState:
+            return self._load_risk(message.account)
+        elif kind is Flush:
+            return self.flush()
+        elif kind is LedgerHealth:
+            self._on_health(message)
+        elif kind is _Carry:
+            self._buffer[:0] = list(message.entries)
+            self._risk_entries = {**message.risk, **self._risk_entries}
+        elif message == "stats":
+            return self.stats()
+        else:
+            entry = encode(message, self.clock.now())
+            if entry is None:
+                return super().handle(message)
+            self._add(entry)
+        return None
+
+    def stats(self) -> dict[str, Any]:
+        return {
+            "written": self.written,
+            "buffered": len(self._buffer),
+            "duplicates": self.duplicates,
+            "healthy": self.healthy,
+            "failures": self.failures,
+            "dropped": self.dropped,
+        }
+
+    # -- buffering and writing --------------------------------------------------------------------
+
+    def _add(self, entry: Entry) -> None:
+        self._buffer.append(entry)
+        if len(self._buffer) > self.max_buffer:
+            del self._buffer[0]
+            self.dropped += 1
+            if self.dropped == 1:
+                logger.critical(
+                    "ledger: buffer full ({}): dropping the oldest events", self.max_buffer
+                )
+        if self.healthy and len(self._buffer) >= self.batch_size:
+            self.flush()
+
+    def _on_tick(self) -> None:
+        if not (self._buffer or self._risk_entries):
+            return
+        if self.healthy or self.clock.now() >= self._retry_at:
+            self.flush()
+
+    def flush(self) -> bool:
+        """Write everything buffered, oldest first, ``chunk_size`` events per transaction;
+        False when a write fails (what is not written stays buffered)."""
+        total = len(self._buffer) + len(self._risk_entries)
+        if not total:
+            return True
+        while self._buffer or self._risk_entries:
+            chunk = self._buffer[: self.chunk_size]
+            last = len(chunk) == len(self._buffer)
+            if last:
+                chunk = [*chunk, *self._risk_entries.values()]
+            try:
+                written = self.writer.write(chunk)
+            except (sa.exc.SQLAlchemyError, LedgerUnavailable) as exc:
+                self._write_failed(exc)
+                return False
+            del self._buffer[: self.chunk_size]
+            if last:
+                self._risk_entries.clear()
+            self.written += written.journal_rows
+            self.duplicates += written.duplicates
+            if not last:
+                time.sleep(0)  # let a waiting thread (an order's write-ahead) have its turn
+        if not self.healthy:
+            self._recovered(total)
+        return True
+
+    def _write_failed(self, exc: Exception) -> None:
+        self.failures += 1
+        now = self.clock.now()
+        self._retry_at = now + self._retry_delay
+        self._retry_delay = min(self._retry_delay * 2, self.retry_max)
+        if not self.healthy:
+            return
+        self.healthy = False
+        reason = reason_of(exc)
+        text = (
+            f"the ledger cannot write to {self.database.safe_url}: {reason}; new trading is "
+            f"halted and {len(self._buffer)} events are held until it returns"
+        )
+        logger.error("ledger: {}", text)
+        self.publish(LEDGER, LedgerHealth(False, LEDGER, reason, now))
+        self.publish(ALERTS, Alert("ledger_unavailable", text, "critical", now))
+
+    def _recovered(self, count: int) -> None:
+        self.healthy = True
+        self._retry_delay = self.retry_initial
+        self._retry_at = -math.inf
+        now = self.clock.now()
+        text = f"the ledger is writing again ({count} held events saved); trading may resume"
+        logger.info("ledger: {}", text)
+        self.publish(LEDGER, LedgerHealth(True, LEDGER, "", now))
+        self.publish(ALERTS, Alert("ledger_recovered", text, "info", now))
+
+    def _on_health(self, health: LedgerHealth) -> None:
+        """Journal it; a write-ahead failure makes us unhealthy until our next write succeeds."""
+        now = self.clock.now()
+        self._add(Entry(journal_row(health, health.timestamp, health.source, None, now)))
+        if health.source != LEDGER and not health.ok and self.healthy:
+            self.healthy = False  # the next successful flush announces the recovery
+            self._retry_at = -math.inf
+
+    # -- P&L marks and the risk state ------------------------------------------------------------
+
+    def _on_status(self, status: RiskStatus) -> None:
+        now = self.clock.now()
+        self._add(daily_row(status))
+        positions = tuple(
+            (p.ticker, p.side, p.contracts, p.cost, p.market_value) for p in status.positions
+        )
+        if positions != self._positions_key:
+            self._positions_key = positions
+            self._add(positions_rows(status))
+        key = (status.trading_state, status.circuit_breaker_triggered, status.halt_reason)
+        if key != self._mark_key or now - self._last_mark >= self.mark_interval:
+            self._mark_key = key
+            self._last_mark = now
+            self._add(status_mark(status, now))
+
+    def _save_risk(self, save: SaveRiskState) -> bool:
+        self.saved_risk[save.account] = save.saved
+        self._risk_entries[save.account] = risk_row(save.account, save.saved)
+        if save.urgent:
+            return self.flush()
+        return True
+
+    def _load_risk(self, account: str) -> LoadedRisk:
+        """The latest state we hold (newer than the database's while writes are pending)."""
+        if account in self.saved_risk:
+            return LoadedRisk(self.saved_risk[account], True)
+        try:
+            saved = load_risk(self.database, account)
+        except LedgerUnavailable as exc:
+            logger.error("ledger: {}", exc)
+            return LoadedRisk(None, False)
+        except ValueError as exc:  # another format: start as if there were none
+            logger.error("ledger: the saved risk state cannot be read ({}); ignoring it", exc)
+            saved = None
+        self.saved_risk[account] = saved
+        return LoadedRisk(saved, True)

@@ -1,0 +1,23 @@
+"""The durable ledger: an append-only journal plus current-state tables, on SQLAlchemy 2 Core.
+
+One code path serves SQLite (the default, WAL mode) and PostgreSQL. The
+``LedgerActor`` (``actors/ledger.py``) batches journal writes off the hot path;
+the ``OrderActor`` makes each intent durable through :class:`storage.intents.IntentLog`
+before the order leaves the process (on SQLite into a write-ahead file of its own,
+``sol15-intents.db`` beside ``sol15.db``); restarts read their state back from here.
+"""
+
+from storage.database import Database, open_database, redact
+from storage.errors import ForeignDatabase, LedgerError, LedgerUnavailable, SchemaTooNew
+from storage.migrate import prepare
+
+__all__ = [
+    "Database",
+    "ForeignDatabase",
+    "LedgerError",
+    "LedgerUnavailable",
+    "SchemaTooNew",
+    "open_database",
+    "prepare",
+    "redact",
+]

@@ -1,0 +1,235 @@
+"""``LedgerHistory``: the hub's :class:`hub.history.HistoryReader`, read from the ledger.
+
+Answers ``/api/trades``, ``/api/trades/active``, ``/api/positions`` and
+``/api/signals`` with the same dict shapes as the bus-fed ``MemoryHistory``, but
+from the database: the whole history, not the last few thousand events, and it
+survives restarts. Readers run on the hub's executor threads; each call takes a
+pooled connection (WAL: readers never wait for the ledger's writes).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from decimal import Decimal
+from typing import Any
+
+import orjson
+import sqlalchemy as sa
+
+from hub.history import ACTIVE, STATUS_ALIASES, OrderCounts, SignalQuery, TradeQuery
+from storage.database import Database
+from storage.schema import fills, orders, positions, signals
+from storage.writer import TERMINAL
+
+_AVG = Decimal("0.0001")
+_MAX_LIMIT = 10_000
+
+
+def _fill_dict(row: Any) -> dict[str, Any]:
+    """A fill as ``hub.wire.plain(Fill)`` gives it."""
+    return {
+        "trade_id": row.trade_id,
+        "order_id": row.order_id,
+        "client_order_id": row.client_order_id,
+        "ticker": row.ticker,
+        "side": row.side,
+        "action": row.action,
+        "count": row.count,
+        "price": row.price,
+        "fee": row.fee,
+        "is_taker": bool(row.is_taker),
+        "timestamp": row.ts,
+        "strategy_name": row.strategy_name,
+    }
+
+
+def _order_dict(row: Any, order_fills: list[dict[str, Any]]) -> dict[str, Any]:
+    """An order as ``MemoryHistory`` shows it (``trade_id`` is the client order id)."""
+    booked = sum(int(f["count"]) for f in order_fills)
+    filled = max(int(row.filled), booked)
+    quantity = max(int(row.quantity or 0), int(row.filled) + int(row.remaining))
+    remaining = 0 if row.status in TERMINAL else max(0, min(int(row.remaining), quantity - filled))
+    avg = None
+    fill_fees = "0"
+    updated = float(row.updated_at)
+    if order_fills:
+        cost = sum((Decimal(f["price"]) * int(f["count"]) for f in order_fills), Decimal(0))
+        avg = str((cost / booked).quantize(_AVG)) if booked else None
+        fill_fees = str(sum((Decimal(f["fee"]) for f in order_fills), Decimal(0)))
+        updated = max([updated, *(float(f["timestamp"]) for f in order_fills)])
+    created = float(row.created_at) if row.origin == "intent" else None
+    strategy = row.strategy_name or next(
+        (f["strategy_name"] for f in order_fills if f["strategy_name"]), ""
+    )
+    return {
+        "trade_id": row.client_order_id,
+        "client_order_id": row.client_order_id,
+        "order_id": row.order_id,
+        "signal_id": row.signal_id,
+        "ticker": row.ticker or "",
+        "side": row.side or "",
+        "action": row.action or "",
+        "quantity": quantity,
+        "filled": filled,
+        "remaining": remaining,
+        "price": row.price,
+        "avg_fill_price": avg,
+        "fee": row.fees,
+        "fill_fees": fill_fees,
+        "status": row.status or "pending",
+        "strategy_name": strategy,
+        "reason": row.reason,
+        "created_at": created,
+        "updated_at": updated,
+        "timestamp": float(row.created_at),
+        "fills": order_fills,
+    }
+
+
+def _payload(text: str | None) -> dict[str, Any] | None:
+    if text is None:
+        return None
+    body: dict[str, Any] = orjson.loads(text)
+    body.pop("type", None)
+    return body
+
+
+def _limit(value: int) -> int:
+    return max(0, min(int(value), _MAX_LIMIT))
+
+
+class LedgerHistory:
+    """Implements ``hub.history.HistoryReader`` (plus ``counts``) over the ledger."""
+
+    def __init__(self, database: Database, active_limit: int = 5_000) -> None:
+        self.database = database
+        self.active_limit = active_limit
+
+    # -- orders ------------------------------------------------------------------------------
+
+    def trades(self, query: TradeQuery, offset: int = 0) -> list[dict[str, Any]]:
+        """Newest first; ``offset`` skips that many matches (pagination)."""
+        stmt = sa.select(orders)
+        if query.ticker is not None:
+            stmt = stmt.where(orders.c.ticker == query.ticker)
+        if query.strategy is not None:
+            stmt = stmt.where(orders.c.strategy_name == query.strategy)
+        if query.status:
+            wanted = STATUS_ALIASES.get(query.status)
+            if wanted is None:
+                return []
+            stmt = stmt.where(orders.c.status.in_(sorted(wanted)))
+        if query.since is not None:
+            stmt = stmt.where(orders.c.created_at >= query.since)
+        stmt = (
+            stmt.order_by(orders.c.created_at.desc(), orders.c.client_order_id.desc())
+            .limit(_limit(query.limit))
+            .offset(max(0, offset))
+        )
+        with self.database.engine.connect() as conn:
+            rows = conn.execute(stmt).all()
+            by_order = self._fills_of(conn, rows)
+        return [_order_dict(r, by_order.get(r.client_order_id, [])) for r in rows]
+
+    def active_orders(self) -> list[dict[str, Any]]:
+        return self.trades(TradeQuery(status="active", limit=self.active_limit))
+
+    def find_order(self, order_id: str) -> dict[str, Any] | None:
+        """An order by ``client_order_id`` or exchange ``order_id``."""
+        stmt = sa.select(orders).where(
+            sa.or_(orders.c.client_order_id == order_id, orders.c.order_id == order_id)
+        )
+        with self.database.engine.connect() as conn:
+            row = conn.execute(stmt.limit(1)).first()
+            if row is None:
+                return None
+            by_order = self._fills_of(conn, [row])
+        return _order_dict(row, by_order.get(row.client_order_id, []))
+
+    def counts(self) -> OrderCounts:
+        stmt = sa.select(orders.c.status, sa.func.count()).group_by(orders.c.status)
+        with self.database.engine.connect() as conn:
+            by_status = {status: int(n) for status, n in conn.execute(stmt)}
+        return OrderCounts(
+            active=sum(by_status.get(s, 0) for s in ACTIVE),
+            filled=by_status.get("executed", 0),
+            cancelled=by_status.get("canceled", 0),
+            rejected=by_status.get("rejected", 0) + by_status.get("failed", 0),
+            total=sum(by_status.values()),
+        )
+
+    @staticmethod
+    def _fills_of(conn: sa.Connection, rows: Any) -> dict[str, list[dict[str, Any]]]:
+        """Each order's fills (by client order id, or by exchange id for fills without one)."""
+        found: defaultdict[str, list[dict[str, Any]]] = defaultdict(list)
+        coids = [r.client_order_id for r in rows]
+        by_exchange_id = {r.order_id: r.client_order_id for r in rows if r.order_id}
+        if not coids:
+            return found
+        stmt = (
+            sa.select(fills)
+            .where(
+                sa.or_(
+                    fills.c.client_order_id.in_(coids),
+                    fills.c.order_id.in_(sorted(by_exchange_id)),
+                )
+            )
+            .order_by(fills.c.ts, fills.c.trade_id)
+        )
+        for fill in conn.execute(stmt):
+            key = fill.client_order_id or by_exchange_id.get(fill.order_id)
+            if key is not None:
+                found[key].append(_fill_dict(fill))
+        return found
+
+    # -- positions and signals ------------------------------------------------------------------
+
+    def positions(self) -> list[dict[str, Any]]:
+        stmt = sa.select(positions).order_by(positions.c.rank, positions.c.ticker)
+        with self.database.engine.connect() as conn:
+            rows = conn.execute(stmt).all()
+        return [
+            {
+                "ticker": r.ticker,
+                "side": r.side,
+                "contracts": r.contracts,
+                "average_price": r.average_price,
+                "cost": r.cost,
+                "market_value": r.market_value,
+                "unrealized_pnl": r.unrealized_pnl,
+                "realized_pnl": r.realized_pnl,
+            }
+            for r in rows
+        ]
+
+    def signals(self, query: SignalQuery, offset: int = 0) -> list[dict[str, Any]]:
+        """Newest first, each with its risk decision (None while undecided)."""
+        stmt = sa.select(signals.c.payload, signals.c.decision_payload).where(
+            signals.c.payload.is_not(None)
+        )
+        if query.ticker is not None:
+            stmt = stmt.where(signals.c.ticker == query.ticker)
+        if query.strategy is not None:
+            stmt = stmt.where(signals.c.strategy_name == query.strategy)
+        if query.since is not None:
+            stmt = stmt.where(signals.c.ts >= query.since)
+        if query.status == "pending":
+            stmt = stmt.where(signals.c.approved.is_(None))
+        elif query.status in ("approved", "rejected"):
+            stmt = stmt.where(signals.c.approved == (query.status == "approved"))
+        elif query.status is not None:
+            return []
+        stmt = (
+            stmt.order_by(signals.c.ts.desc(), signals.c.signal_id.desc())
+            .limit(_limit(query.limit))
+            .offset(max(0, offset))
+        )
+        with self.database.engine.connect() as conn:
+            rows = conn.execute(stmt).all()
+        found = []
+        for payload, decision in rows:
+            entry = _payload(payload)
+            assert entry is not None
+            entry["decision"] = _payload(decision)
+            found.append(entry)
+        return found

@@ -1,0 +1,333 @@
+"""From bus messages to ledger writes: one journal row plus the state-table rows it changes.
+
+Encoding happens when the ledger actor receives a message (a few microseconds,
+spread over time); the writer later applies whole batches in one transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Table
+
+from messages.base import Message, to_json
+from messages.status import Alert, RiskStatus
+from messages.system import ActorCrashed, ActorRestarted, ActorStopped, Escalated
+from messages.trading import Fill, OrderIntent, OrderUpdate, RiskDecision, Settlement, Signal
+from risk.engine import TradingState
+from storage import schema
+from storage.risk_state import SavedRisk, utc_day
+
+Row = dict[str, Any]
+
+# State-table operations, in the order a batch applies them.
+SIGNAL = "signal"
+DECISION = "decision"
+INTENT = "intent"
+UPDATE = "update"
+FILL = "fill"
+SETTLEMENT = "settlement"
+POSITIONS = "positions"
+DAILY = "daily"
+RISK = "risk"
+OPERATIONS = (SIGNAL, DECISION, INTENT, UPDATE, FILL, SETTLEMENT, POSITIONS, DAILY, RISK)
+
+
+JOURNAL_COLUMNS = ("ts", "recorded_at", "kind", "ref", "ticker", "payload")
+PAYLOAD = JOURNAL_COLUMNS.index("payload")
+JournalRow = tuple[float, float, str, str | None, str | None, str]  # in JOURNAL_COLUMNS order
+
+
+def _in_table_order(table: Table, names: set[str] | None = None) -> tuple[str, ...]:
+    return tuple(c.name for c in table.columns if names is None or c.name in names)
+
+
+# The keys of each operation's rows, in the order of its statement's parameters.
+ROW_KEYS: dict[str, tuple[str, ...]] = {
+    SIGNAL: _in_table_order(
+        schema.signals,
+        {
+            "signal_id",
+            "strategy_name",
+            "ticker",
+            "direction",
+            "action",
+            "edge",
+            "model_prob",
+            "market_price",
+            "quantity",
+            "ts",
+            "payload",
+        },
+    ),
+    DECISION: _in_table_order(
+        schema.signals,
+        {
+            "signal_id",
+            "strategy_name",
+            "ticker",
+            "approved",
+            "decision_reason",
+            "decision_quantity",
+            "decided_at",
+            "decision_payload",
+        },
+    ),
+    INTENT: _in_table_order(schema.orders),
+    UPDATE: _in_table_order(schema.orders),
+    FILL: _in_table_order(schema.fills),
+    SETTLEMENT: _in_table_order(schema.settlements),
+    POSITIONS: _in_table_order(schema.positions),
+    DAILY: _in_table_order(schema.daily_pnl),
+    RISK: _in_table_order(schema.risk_state),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """What one message writes: a journal row and/or one state-table operation.
+
+    ``values`` is ``row`` as the statement's parameter tuple, made when the message
+    arrives, so writing a batch is little more than handing tuples to the driver.
+    """
+
+    journal: JournalRow | None
+    op: str | None = None
+    row: Row | None = None
+    values: Any = None  # a tuple; for POSITIONS a list of tuples
+
+
+def make(journal: JournalRow | None, op: str, row: Row) -> Entry:
+    keys = ROW_KEYS[op]
+    if op == POSITIONS:
+        values: Any = [tuple(r[k] for k in keys) for r in row["rows"]]
+    else:
+        values = tuple(row[k] for k in keys)
+    return Entry(journal, op, row, values)
+
+
+def journal_row(
+    message: Message, ts: float, ref: str | None, ticker: str | None, now: float
+) -> JournalRow:
+    """A plain tuple: the writer hands a batch of them straight to the driver."""
+    return (ts, now, message.type, ref, ticker, to_json(message).decode())
+
+
+def _signal(m: Signal, now: float) -> Entry:
+    journal = journal_row(m, m.timestamp, m.signal_id, m.ticker, now)
+    row = {
+        "signal_id": m.signal_id,
+        "strategy_name": m.strategy_name,
+        "ticker": m.ticker,
+        "direction": m.direction,
+        "action": m.action,
+        "edge": str(m.edge),
+        "model_prob": str(m.model_prob),
+        "market_price": str(m.market_price),
+        "quantity": m.quantity,
+        "ts": m.timestamp,
+        "payload": journal[PAYLOAD],
+    }
+    return make(journal, SIGNAL, row)
+
+
+def _decision(m: RiskDecision, now: float) -> Entry:
+    journal = journal_row(m, m.timestamp, m.signal_id, m.ticker, now)
+    row = {
+        "signal_id": m.signal_id,
+        "strategy_name": m.strategy_name,
+        "ticker": m.ticker,
+        "approved": m.approved,
+        "decision_reason": m.reason,
+        "decision_quantity": m.quantity,
+        "decided_at": m.timestamp,
+        "decision_payload": journal[PAYLOAD],
+    }
+    return make(journal, DECISION, row)
+
+
+def intent_row(m: OrderIntent, now: float) -> Row:
+    """The ``orders`` row of a new intent (also what the write-ahead handle inserts)."""
+    return {
+        "client_order_id": m.client_order_id,
+        "order_id": None,
+        "signal_id": m.signal_id,
+        "strategy_name": m.strategy_name,
+        "ticker": m.ticker,
+        "side": m.side,
+        "action": m.action,
+        "quantity": m.count,
+        "price": str(m.price),
+        "time_in_force": m.time_in_force,
+        "reduce_only": m.reduce_only,
+        "status": "pending",
+        "filled": 0,
+        "remaining": m.count,
+        "fees": "0",
+        "reason": "",
+        "origin": "intent",
+        "created_at": m.created_at or now,
+        # its creation time, not ours: every update of the order is newer than this
+        "updated_at": m.created_at or now,
+    }
+
+
+def _intent(m: OrderIntent, now: float) -> Entry:
+    journal = journal_row(m, m.created_at or now, m.client_order_id, m.ticker, now)
+    return make(journal, INTENT, intent_row(m, now))
+
+
+def _update(m: OrderUpdate, now: float) -> Entry:
+    journal = journal_row(m, m.timestamp, m.client_order_id, m.ticker, now)
+    row = {
+        "client_order_id": m.client_order_id,
+        "order_id": m.order_id,
+        "signal_id": None,
+        "strategy_name": m.strategy_name,
+        "ticker": m.ticker,
+        "side": m.side,
+        "action": m.action,
+        "quantity": m.filled + m.remaining,
+        "price": str(m.price),
+        "time_in_force": None,
+        "reduce_only": None,
+        "status": m.status,
+        "filled": m.filled,
+        "remaining": m.remaining,
+        "fees": str(m.fees),
+        "reason": m.reason,
+        "origin": "adopted" if m.reason == "adopted" else "update",
+        "created_at": m.timestamp,
+        "updated_at": m.timestamp,
+    }
+    return make(journal, UPDATE, row)
+
+
+def _fill(m: Fill, now: float) -> Entry:
+    journal = journal_row(m, m.timestamp, m.trade_id, m.ticker, now)
+    row = {
+        "trade_id": m.trade_id,
+        "order_id": m.order_id,
+        "client_order_id": m.client_order_id,
+        "ticker": m.ticker,
+        "side": m.side,
+        "action": m.action,
+        "count": m.count,
+        "price": str(m.price),
+        "fee": str(m.fee),
+        "is_taker": m.is_taker,
+        "ts": m.timestamp,
+        "strategy_name": m.strategy_name,
+    }
+    return make(journal, FILL, row)
+
+
+def _settlement(m: Settlement, now: float) -> Entry:
+    journal = journal_row(m, m.timestamp, m.ticker, m.ticker, now)
+    row = {
+        "ticker": m.ticker,
+        "result": m.result,
+        "yes_contracts": m.yes_contracts,
+        "no_contracts": m.no_contracts,
+        "payout": str(m.payout),
+        "ts": m.timestamp,
+    }
+    return make(journal, SETTLEMENT, row)
+
+
+def _crashed(m: ActorCrashed, now: float) -> Entry:
+    return Entry(journal_row(m, m.at, m.name, None, now))
+
+
+def _restarted(m: ActorRestarted, now: float) -> Entry:
+    return Entry(journal_row(m, m.at, m.name, None, now))
+
+
+def _stopped(m: ActorStopped, now: float) -> Entry:
+    return Entry(journal_row(m, m.at, m.name, None, now))
+
+
+def _escalated(m: Escalated, now: float) -> Entry:
+    return Entry(journal_row(m, m.at, m.name, None, now))
+
+
+def _alert(m: Alert, now: float) -> Entry:
+    return Entry(journal_row(m, m.timestamp, m.alert_type, None, now))
+
+
+ENCODERS: dict[type, Callable[[Any, float], Entry]] = {
+    Signal: _signal,
+    RiskDecision: _decision,
+    OrderIntent: _intent,
+    OrderUpdate: _update,
+    Fill: _fill,
+    Settlement: _settlement,
+    ActorCrashed: _crashed,
+    ActorRestarted: _restarted,
+    ActorStopped: _stopped,
+    Escalated: _escalated,
+    Alert: _alert,
+}
+
+
+def encode(message: object, now: float) -> Entry | None:
+    """The writes for ``message``; None for a message the ledger does not keep."""
+    encoder = ENCODERS.get(type(message))
+    return None if encoder is None else encoder(message, now)
+
+
+# -- the P&L mark (RiskStatus) and the risk engine's state ----------------------------------
+
+
+def status_mark(m: RiskStatus, now: float) -> Entry:
+    """A P&L mark for the journal (the actor decides how often)."""
+    return Entry(journal_row(m, m.timestamp, m.trading_state, None, now))
+
+
+def daily_row(m: RiskStatus) -> Entry:
+    row = {
+        "day": utc_day(m.timestamp),
+        "day_start_equity": str(m.starting_bankroll),
+        "daily_pnl": str(m.daily_pnl),
+        "realized_pnl": str(m.realized_pnl),
+        "fees": str(m.fees_paid),
+        "trading_state": m.trading_state,
+        "circuit_breaker_triggered": m.circuit_breaker_triggered,
+        "updated_at": m.timestamp,
+    }
+    return make(None, DAILY, row)
+
+
+def positions_rows(m: RiskStatus) -> Entry:
+    rows = [
+        {
+            "ticker": p.ticker,
+            "rank": rank,
+            "side": p.side,
+            "contracts": p.contracts,
+            "average_price": str(p.average_price),
+            "cost": str(p.cost),
+            "market_value": None if p.market_value is None else str(p.market_value),
+            "unrealized_pnl": None if p.unrealized_pnl is None else str(p.unrealized_pnl),
+            "realized_pnl": str(p.realized_pnl),
+            "updated_at": m.timestamp,
+        }
+        for rank, p in enumerate(m.positions)
+    ]
+    return make(None, POSITIONS, {"rows": rows})
+
+
+def risk_row(account: str, saved: SavedRisk) -> Entry:
+    state = saved.state
+    row = {
+        "account": account,
+        "day": saved.day,
+        "trading_state": TradingState(state.trading_state).value,
+        "circuit_breaker_triggered": state.circuit_breaker_triggered,
+        "halt_reason": state.halt_reason,
+        "state": saved.to_json(),
+        "updated_at": saved.saved_at,
+    }
+    return make(None, RISK, row)

@@ -1,0 +1,210 @@
+"""Create or migrate the ledger's schema on start, and refuse any database that is not ours.
+
+The version lives in ``schema_version``. An empty database gets the current
+schema; an older one is migrated step by step; a newer one (written by a later
+sol15) stops start-up, as does a database holding tables that are not a sol15
+ledger, or a file that is not a database at all: those are never written to.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from storage.database import Database
+from storage.errors import ForeignDatabase, LedgerUnavailable, SchemaTooNew
+from storage.schema import (
+    APP,
+    LEDGER_TABLES,
+    SCHEMA_VERSION,
+    WAL_TABLES,
+    metadata,
+    schema_version,
+    wal_metadata,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    version: int  # the version this step brings the schema to
+    description: str
+    apply: Callable[[Connection], None]
+
+
+def _create_v1(conn: Connection) -> None:
+    metadata.create_all(conn, checkfirst=True)
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(
+        1,
+        "journal, signals, intents, orders, fills, settlements, positions, daily P&L, risk state",
+        _create_v1,
+    ),
+)
+
+
+def reason_of(exc: BaseException) -> str:
+    """The driver's own message, first line only (never the URL)."""
+    inner = getattr(exc, "orig", None) or exc
+    text = str(inner).strip().splitlines()
+    return text[0] if text else type(inner).__name__
+
+
+def _connect(db: Database, engine: sa.Engine | None = None) -> Connection:
+    try:
+        return (engine or db.engine).connect()
+    except sa.exc.OperationalError as exc:
+        raise LedgerUnavailable(
+            f"cannot reach the database at DATABASE_URL {db.safe_url}: {reason_of(exc)}"
+        ) from None
+    except sa.exc.DBAPIError as exc:
+        raise ForeignDatabase(
+            f"DATABASE_URL {db.safe_url} is not a usable database (corrupt, or not "
+            f"SQLite): {reason_of(exc)}; refusing to use it as the ledger"
+        ) from None
+
+
+def _foreign(db: Database, what: str) -> ForeignDatabase:
+    return ForeignDatabase(
+        f"DATABASE_URL {db.safe_url} {what}: it is not a sol15 ledger; refusing to use it "
+        "(point DATABASE_URL at a new file or an empty database)"
+    )
+
+
+_ALL = {**metadata.tables, **wal_metadata.tables}
+
+
+def _ours(conn: Connection, names: set[str], allowed: frozenset[str]) -> bool:
+    """Every table present is one of ours with (at least) our columns: an interrupted creation."""
+    inspector = sa.inspect(conn)
+    for name in names:
+        if name not in allowed:
+            return False
+        columns = {c["name"] for c in inspector.get_columns(name)}
+        if not set(_ALL[name].columns.keys()) <= columns:
+            return False
+    return True
+
+
+def _allowed(db: Database) -> frozenset[str]:
+    """Our tables in the main database (PostgreSQL keeps the write-ahead log there too)."""
+    return LEDGER_TABLES | WAL_TABLES if db.wal_engine is db.engine else LEDGER_TABLES
+
+
+def _installed(db: Database, conn: Connection) -> int | None:
+    """The schema version in the database; None for an empty one."""
+    names = set(sa.inspect(conn).get_table_names())
+    if "schema_version" not in names:
+        if names and not _ours(conn, names, _allowed(db)):
+            shown = ", ".join(sorted(names)[:5]) + (", …" if len(names) > 5 else "")
+            raise _foreign(db, f"already has tables ({shown})")
+        return None
+    try:
+        rows = conn.execute(sa.select(schema_version.c.version, schema_version.c.app)).all()
+    except sa.exc.DBAPIError:
+        raise _foreign(db, "has a schema_version table of another shape") from None
+    if not rows:
+        return None
+    if any(app != APP for _, app in rows):
+        raise _foreign(db, "has a schema_version table written by another application")
+    return max(int(version) for version, _ in rows)
+
+
+def _check_complete(db: Database, conn: Connection) -> None:
+    missing = LEDGER_TABLES - set(sa.inspect(conn).get_table_names())
+    if missing:
+        raise ForeignDatabase(
+            f"DATABASE_URL {db.safe_url}: the ledger is incomplete (missing "
+            f"{', '.join(sorted(missing))}); refusing to use it"
+        )
+
+
+def _too_new(db: Database, version: int) -> SchemaTooNew:
+    return SchemaTooNew(
+        f"DATABASE_URL {db.safe_url}: the ledger's schema is version {version}, newer than "
+        f"this sol15 understands ({SCHEMA_VERSION}); upgrade sol15 (the ledger is left as is)"
+    )
+
+
+def check(db: Database) -> int:
+    """Read-only: the ledger's schema version, or an error if it is not a usable sol15 ledger."""
+    with _connect(db) as conn:
+        try:
+            version = _installed(db, conn)
+            if version is None:
+                raise ForeignDatabase(f"DATABASE_URL {db.safe_url} holds no sol15 ledger")
+            if version > SCHEMA_VERSION:
+                raise _too_new(db, version)
+            _check_complete(db, conn)
+        except sa.exc.OperationalError as exc:
+            raise LedgerUnavailable(f"cannot read {db.safe_url}: {reason_of(exc)}") from None
+        except sa.exc.DBAPIError as exc:
+            raise _foreign(db, f"cannot be read ({reason_of(exc)})") from None
+        return version
+
+
+def prepare(db: Database) -> int:
+    """Connect, refuse what is not ours, create or migrate the schema; returns its version."""
+    with _connect(db) as conn:
+        try:
+            version = _installed(db, conn)
+            conn.rollback()
+        except sa.exc.OperationalError as exc:
+            raise LedgerUnavailable(f"cannot read {db.safe_url}: {reason_of(exc)}") from None
+        except sa.exc.DBAPIError as exc:
+            raise _foreign(db, f"cannot be read ({reason_of(exc)})") from None
+        if version is not None and version > SCHEMA_VERSION:
+            raise _too_new(db, version)
+        current = version or 0
+        try:
+            for step in MIGRATIONS:
+                if step.version <= current:
+                    continue
+                with conn.begin():
+                    step.apply(conn)
+                    conn.execute(
+                        schema_version.insert().values(
+                            version=step.version,
+                            app=APP,
+                            applied_at=time.time(),
+                            description=step.description,
+                        )
+                    )
+                current = step.version
+            _check_complete(db, conn)
+        except sa.exc.OperationalError as exc:
+            raise LedgerUnavailable(
+                f"cannot create the ledger at {db.safe_url}: {reason_of(exc)}"
+            ) from None
+    _prepare_wal(db)
+    return current
+
+
+def _prepare_wal(db: Database) -> None:
+    """The write-ahead ``intents`` table: in the ledger (PostgreSQL) or in its own SQLite file,
+    which must hold nothing else."""
+    where = db.safe_url if db.wal_path is None else str(db.wal_path)
+    with _connect(db, db.wal_engine) as conn:
+        try:
+            names = set(sa.inspect(conn).get_table_names())
+            if db.wal_engine is not db.engine and names and not _ours(conn, names, WAL_TABLES):
+                raise ForeignDatabase(
+                    f"DATABASE_URL {db.safe_url}: {where} holds tables that are not sol15's "
+                    "write-ahead log; refusing to use it"
+                )
+            conn.rollback()
+            with conn.begin():
+                wal_metadata.create_all(conn, checkfirst=True)
+        except sa.exc.OperationalError as exc:
+            raise LedgerUnavailable(
+                f"cannot create the write-ahead log at {where}: {reason_of(exc)}"
+            ) from None
+        except sa.exc.DBAPIError as exc:
+            raise ForeignDatabase(
+                f"DATABASE_URL {db.safe_url}: {where} cannot be read ({reason_of(exc)})"
+            ) from None

@@ -1,0 +1,197 @@
+"""The ledger's tables (SQLAlchemy Core), version :data:`SCHEMA_VERSION`.
+
+``journal`` is the append-only record of every event, in arrival order; the
+other tables hold the current state that restarts, the dashboard and exports
+read. Money is stored as exact decimal text (as the messages carry it), times as
+Unix seconds, so SQLite and PostgreSQL hold identical values.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Double,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+APP = "sol15"
+SCHEMA_VERSION = 1
+
+ID = String(200)  # exchange and client ids, tickers
+SHORT = String(40)
+MONEY = String(40)  # Decimal as text: exact on every backend
+
+metadata = MetaData()
+
+schema_version = Table(
+    "schema_version",
+    metadata,
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("app", SHORT, nullable=False),
+    Column("applied_at", Double, nullable=False),
+    Column("description", Text, nullable=False),
+)
+
+journal = Table(
+    "journal",
+    metadata,
+    Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("ts", Double, nullable=False),  # when it happened (the message's own time)
+    Column("recorded_at", Double, nullable=False),  # when the ledger received it
+    Column("kind", SHORT, nullable=False),  # the message's wire type
+    Column("ref", ID),  # signal_id, client_order_id, trade_id, ticker or actor name
+    Column("ticker", ID),
+    Column("payload", Text, nullable=False),  # the whole message as JSON
+    Index("ix_journal_kind_ts", "kind", "ts"),
+    Index("ix_journal_ref", "ref"),
+    Index("ix_journal_ts", "ts"),
+)
+
+signals = Table(
+    "signals",
+    metadata,
+    Column("signal_id", ID, primary_key=True),
+    Column("strategy_name", ID),
+    Column("ticker", ID),
+    Column("direction", SHORT),
+    Column("action", SHORT),
+    Column("edge", MONEY),
+    Column("model_prob", MONEY),
+    Column("market_price", MONEY),
+    Column("quantity", Integer),
+    Column("ts", Double),  # None until the signal itself arrives (its decision may come first)
+    Column("payload", Text),
+    Column("approved", Boolean),  # None: no decision yet
+    Column("decision_reason", SHORT),
+    Column("decision_quantity", Integer),
+    Column("decided_at", Double),
+    Column("decision_payload", Text),
+    Index("ix_signals_ts", "ts"),
+    Index("ix_signals_ticker_ts", "ticker", "ts"),
+)
+
+orders = Table(
+    "orders",
+    metadata,
+    Column("client_order_id", ID, primary_key=True),
+    Column("order_id", ID, unique=True),
+    Column("signal_id", ID),
+    Column("strategy_name", ID),
+    Column("ticker", ID),
+    Column("side", SHORT),
+    Column("action", SHORT),
+    Column("quantity", Integer),
+    Column("price", MONEY),
+    Column("time_in_force", SHORT),
+    Column("reduce_only", Boolean),
+    Column("status", SHORT, nullable=False),  # pending | resting | executed | canceled | ...
+    Column("filled", Integer, nullable=False),
+    Column("remaining", Integer, nullable=False),
+    Column("fees", MONEY, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("origin", SHORT, nullable=False),  # intent | update | adopted
+    Column("created_at", Double, nullable=False),
+    Column("updated_at", Double, nullable=False),
+    Index("ix_orders_created_at", "created_at"),
+    Index("ix_orders_status", "status"),
+    Index("ix_orders_ticker_created_at", "ticker", "created_at"),
+)
+
+fills = Table(
+    "fills",
+    metadata,
+    Column("trade_id", ID, primary_key=True),  # the exchange's fill id: booked once
+    Column("order_id", ID),
+    Column("client_order_id", ID),
+    Column("ticker", ID, nullable=False),
+    Column("side", SHORT, nullable=False),
+    Column("action", SHORT, nullable=False),
+    Column("count", Integer, nullable=False),
+    Column("price", MONEY, nullable=False),
+    Column("fee", MONEY, nullable=False),
+    Column("is_taker", Boolean, nullable=False),
+    Column("ts", Double, nullable=False),
+    Column("strategy_name", ID, nullable=False),
+    Index("ix_fills_ts", "ts"),
+    Index("ix_fills_client_order_id", "client_order_id"),
+)
+
+settlements = Table(
+    "settlements",
+    metadata,
+    Column("ticker", ID, primary_key=True),
+    Column("result", SHORT, nullable=False),
+    Column("yes_contracts", Integer, nullable=False),
+    Column("no_contracts", Integer, nullable=False),
+    Column("payout", MONEY, nullable=False),
+    Column("ts", Double, nullable=False),
+    Index("ix_settlements_ts", "ts"),
+)
+
+positions = Table(
+    "positions",
+    metadata,
+    Column("ticker", ID, primary_key=True),
+    Column("rank", Integer, nullable=False),  # the order the risk engine lists them in
+    Column("side", SHORT, nullable=False),
+    Column("contracts", Integer, nullable=False),
+    Column("average_price", MONEY, nullable=False),
+    Column("cost", MONEY, nullable=False),
+    Column("market_value", MONEY),
+    Column("unrealized_pnl", MONEY),
+    Column("realized_pnl", MONEY, nullable=False),
+    Column("updated_at", Double, nullable=False),
+)
+
+daily_pnl = Table(
+    "daily_pnl",
+    metadata,
+    Column("day", String(10), primary_key=True),  # UTC date, YYYY-MM-DD
+    Column("day_start_equity", MONEY, nullable=False),
+    Column("daily_pnl", MONEY, nullable=False),
+    Column("realized_pnl", MONEY, nullable=False),
+    Column("fees", MONEY, nullable=False),
+    Column("trading_state", SHORT, nullable=False),
+    Column("circuit_breaker_triggered", Boolean, nullable=False),
+    Column("updated_at", Double, nullable=False),
+)
+
+risk_state = Table(
+    "risk_state",
+    metadata,
+    # whose state: a hash of the exchange and API key (a fresh simulator is a fresh account)
+    Column("account", String(64), primary_key=True),
+    Column("day", String(10), nullable=False),
+    Column("trading_state", SHORT, nullable=False),
+    Column("circuit_breaker_triggered", Boolean, nullable=False),
+    Column("halt_reason", Text, nullable=False),
+    Column("state", Text, nullable=False),  # RiskEngine.export_state() as JSON
+    Column("updated_at", Double, nullable=False),
+)
+
+LEDGER_TABLES = frozenset(metadata.tables)
+
+# The write-ahead log: one narrow row per intent, committed before its order is sent. Its own
+# metadata because on SQLite it lives in its own file (``sol15-intents.db`` beside
+# ``sol15.db``): SQLite has one writer per file, and an order must never wait behind the
+# journal's batch writes. On PostgreSQL (row locks) it is one more table of the ledger.
+# The ledger actor copies every intent into ``orders`` from the bus; recovery reads both.
+wal_metadata = MetaData()
+
+intents = Table(
+    "intents",
+    wal_metadata,
+    Column("client_order_id", ID, primary_key=True),
+    Column("created_at", Double, nullable=False),
+    Column("payload", Text, nullable=False),  # the OrderIntent as JSON
+    Index("ix_intents_created_at", "created_at"),
+)
+
+WAL_TABLES = frozenset(wal_metadata.tables)

@@ -1,0 +1,267 @@
+"""Applying a batch of ledger entries in one transaction (all of it, or none of it).
+
+Duplicates are dropped here: a fill is booked once per ``trade_id`` and a
+settlement once per market, whether the repeat is in this batch or already in
+the database (a restarted order actor re-reports recent fills). Order updates
+never move an order back: not from a final state to an open one, and not to an
+older update than the one recorded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Dialect
+
+from storage.database import Database
+from storage.journal import (
+    DAILY,
+    DECISION,
+    FILL,
+    INTENT,
+    JOURNAL_COLUMNS,
+    OPERATIONS,
+    POSITIONS,
+    RISK,
+    ROW_KEYS,
+    SETTLEMENT,
+    SIGNAL,
+    UPDATE,
+    Entry,
+    JournalRow,
+    Row,
+)
+from storage.schema import (
+    daily_pnl,
+    fills,
+    orders,
+    positions,
+    risk_state,
+    settlements,
+    signals,
+)
+from storage.upsert import insert_ignore, upsert
+
+TERMINAL = ("executed", "canceled", "rejected", "failed")
+_CHUNK = 500  # ids per IN (...) query
+
+_SIGNAL_COLUMNS = (
+    "strategy_name",
+    "ticker",
+    "direction",
+    "action",
+    "edge",
+    "model_prob",
+    "market_price",
+    "quantity",
+    "ts",
+    "payload",
+)
+_DECISION_COLUMNS = (
+    "approved",
+    "decision_reason",
+    "decision_quantity",
+    "decided_at",
+    "decision_payload",
+)
+_INTENT_COLUMNS = (
+    "signal_id",
+    "strategy_name",
+    "ticker",
+    "side",
+    "action",
+    "quantity",
+    "price",
+    "time_in_force",
+    "reduce_only",
+    "created_at",
+    "origin",
+)
+_UPDATE_COLUMNS = ("status", "filled", "remaining", "fees", "reason", "updated_at")
+_DAILY_COLUMNS = tuple(c.name for c in daily_pnl.columns if c.name != "day")
+_RISK_COLUMNS = tuple(c.name for c in risk_state.columns if c.name != "account")
+
+
+@dataclass(frozen=True, slots=True)
+class Written:
+    entries: int
+    journal_rows: int
+    duplicates: int
+
+
+def _is_terminal(column: Any) -> Any:
+    # Literal constants: an expanding IN (...) parameter cannot be used with executemany.
+    return sa.or_(*(column == sa.literal_column(f"'{status}'") for status in TERMINAL))
+
+
+def _no_regression(excluded: Any) -> Any:
+    """An update applies unless it would reopen a finished order or is older than the last."""
+    reopen = sa.and_(_is_terminal(orders.c.status), sa.not_(_is_terminal(excluded.status)))
+    return sa.and_(sa.not_(reopen), excluded.updated_at >= orders.c.updated_at)
+
+
+Compiled = tuple[str, tuple[str, ...]]  # SQL with positional markers; row keys in marker order
+
+
+def _positional(database: Database) -> Dialect:
+    """The dialect to compile for, with positional parameters (rows become plain tuples)."""
+    if database.dialect == "sqlite":
+        return database.engine.dialect  # qmark
+    from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
+
+    dialect: Dialect = PGDialect_psycopg(paramstyle="format")  # type: ignore[no-untyped-call]
+    return dialect
+
+
+@dataclass(slots=True)
+class _Plan:
+    statements: list[tuple[str, list[tuple[Any, ...]] | None]]
+    written: Written
+
+
+class LedgerWriter:
+    """Compiles its statements once; a batch is then a few ``executemany`` calls of tuples,
+    so the database is locked only for as long as the driver needs to write the rows."""
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+        d = database.dialect
+        mark = "?" if d == "sqlite" else "%s"
+        self._journal_sql = (
+            f"INSERT INTO journal ({', '.join(JOURNAL_COLUMNS)}) "
+            f"VALUES ({', '.join([mark] * len(JOURNAL_COLUMNS))})"
+        )
+        statements: dict[str, Any] = {
+            SIGNAL: upsert(d, signals, ["signal_id"], _SIGNAL_COLUMNS),
+            DECISION: upsert(d, signals, ["signal_id"], _DECISION_COLUMNS),
+            INTENT: upsert(d, orders, ["client_order_id"], _INTENT_COLUMNS),
+            UPDATE: upsert(
+                d,
+                orders,
+                ["client_order_id"],
+                _UPDATE_COLUMNS,
+                custom={"order_id": lambda ex: sa.func.coalesce(ex.order_id, orders.c.order_id)},
+                where=_no_regression,
+            ),
+            FILL: insert_ignore(d, fills, ["trade_id"]),
+            SETTLEMENT: insert_ignore(d, settlements, ["ticker"]),
+            POSITIONS: positions.insert(),
+            DAILY: upsert(d, daily_pnl, ["day"], _DAILY_COLUMNS),
+            RISK: upsert(d, risk_state, ["account"], _RISK_COLUMNS),
+        }
+        dialect = _positional(database)
+        self._compiled: dict[str, str] = {}
+        for op, stmt in statements.items():
+            compiled = stmt.compile(dialect=dialect, column_keys=list(ROW_KEYS[op]))
+            if tuple(compiled.positiontup or ()) != ROW_KEYS[op]:  # encode() builds the tuples
+                raise AssertionError(f"{op}: parameters {compiled.positiontup} != {ROW_KEYS[op]}")
+            self._compiled[op] = str(compiled)
+        self._clear_positions = str(positions.delete().compile(dialect=dialect))
+
+    def write(self, entries: Sequence[Entry]) -> Written:
+        """Write ``entries`` in one transaction; raises ``sqlalchemy.exc.SQLAlchemyError``."""
+        with self.database.engine.connect() as conn:
+            plan = self._plan(conn, entries)
+            conn.rollback()  # end the reads: the writes below are one short transaction
+            with conn.begin():
+                for sql, rows in plan.statements:
+                    conn.exec_driver_sql(sql, rows)
+        return plan.written
+
+    def _plan(self, conn: Connection, entries: Sequence[Entry]) -> _Plan:
+        """Drop duplicates and turn every row into a tuple, before the database is locked."""
+        seen_fills = _existing(conn, fills.c.trade_id, _keys(entries, FILL, "trade_id"))
+        seen_settled = _existing(conn, settlements.c.ticker, _keys(entries, SETTLEMENT, "ticker"))
+        journal_rows: list[JournalRow] = []
+        by_op: dict[str, list[Entry]] = {op: [] for op in OPERATIONS}
+        duplicates = 0
+        for entry in entries:
+            if entry.op in (FILL, SETTLEMENT):
+                assert entry.row is not None
+                seen = seen_fills if entry.op == FILL else seen_settled
+                key = entry.row["trade_id" if entry.op == FILL else "ticker"]
+                if key in seen:
+                    duplicates += 1
+                    continue
+                seen.add(key)
+            if entry.journal is not None:
+                journal_rows.append(entry.journal)
+            if entry.op is not None and entry.row is not None:
+                by_op[entry.op].append(entry)
+        statements: list[tuple[str, list[tuple[Any, ...]] | None]] = []
+        if journal_rows:
+            statements.append((self._journal_sql, journal_rows))
+        for op in OPERATIONS:
+            chosen = by_op[op]
+            if not chosen:
+                continue
+            if op == POSITIONS:  # the latest full set replaces the table
+                statements.append((self._clear_positions, None))
+                if chosen[-1].values:
+                    statements.append((self._compiled[op], chosen[-1].values))
+                continue
+            statements.append((self._compiled[op], _collapse(op, chosen)))
+        return _Plan(statements, Written(len(entries), len(journal_rows), duplicates))
+
+
+_UNIQUE = {
+    SIGNAL: "signal_id",
+    DECISION: "signal_id",
+    INTENT: "client_order_id",
+    FILL: "trade_id",
+    SETTLEMENT: "ticker",
+    DAILY: "day",
+    RISK: "account",
+}
+
+
+def _collapse(op: str, entries: list[Entry]) -> list[tuple[Any, ...]]:
+    """The parameter tuples one statement applies: one per key (PostgreSQL will not touch a
+    row twice in one statement); the last one wins, except for order updates (folded)."""
+    if op == UPDATE:
+        return fold_updates(entries)
+    key = _UNIQUE[op]
+    latest: dict[Any, tuple[Any, ...]] = {}
+    for entry in entries:
+        assert entry.row is not None
+        latest[entry.row[key]] = entry.values
+    return list(latest.values())
+
+
+def fold_updates(entries: list[Entry]) -> list[tuple[Any, ...]]:
+    """One row per order, as applying the updates one by one would leave it."""
+    folded: dict[str, Row] = {}
+    for entry in entries:
+        row = entry.row
+        assert row is not None
+        key = row["client_order_id"]
+        current = folded.get(key)
+        if current is None:
+            folded[key] = row
+            continue
+        reopen = current["status"] in TERMINAL and row["status"] not in TERMINAL
+        if reopen or row["updated_at"] < current["updated_at"]:
+            continue
+        merged = dict(row)
+        if merged["order_id"] is None:
+            merged["order_id"] = current["order_id"]
+        merged["created_at"] = current["created_at"]
+        folded[key] = merged
+    keys = ROW_KEYS[UPDATE]
+    return [tuple(row[k] for k in keys) for row in folded.values()]
+
+
+def _keys(entries: Iterable[Entry], op: str, key: str) -> list[str]:
+    return [e.row[key] for e in entries if e.op == op and e.row is not None]
+
+
+def _existing(conn: Connection, column: sa.Column[Any], keys: list[str]) -> set[str]:
+    found: set[str] = set()
+    unique = sorted(set(keys))
+    for start in range(0, len(unique), _CHUNK):
+        chunk = unique[start : start + _CHUNK]
+        found.update(conn.execute(sa.select(column).where(column.in_(chunk))).scalars())
+    return found

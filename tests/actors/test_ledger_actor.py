@@ -1,0 +1,225 @@
+"""The LedgerActor on its own (SimClock, SQLite and PostgreSQL): batching, throttled P&L marks,
+the risk state, and a database that fails while running — nothing lost, nothing doubled."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal as D
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from actors.ledger import (
+    LEDGER,
+    Flush,
+    LedgerActor,
+    LedgerHealth,
+    LoadedRisk,
+    LoadRiskState,
+    SaveRiskState,
+)
+from messages.status import Alert, Position, RiskStatus
+from messages.trading import Fill, Signal
+from risk.engine import RiskState, TradingState
+from runtime.bus import ALERTS, FILLS, SIGNALS, STATUS
+from runtime.clock import SimClock
+from runtime.faults import crash
+from runtime.quiescence import quiesce, settle
+from runtime.restart_policy import Backoff
+from runtime.supervisor import ChildSpec, SupervisorSpec
+from runtime.system import ActorSystem
+from storage import Database
+from storage.risk_state import SavedRisk
+from storage.schema import fills, journal, positions, risk_state
+from tests.actors.probe import Probe, ProbeLog
+from tests.storage.backends import BACKENDS, Backend, make_backend
+
+NO_BACKOFF = Backoff(initial=0.0, maximum=0.0, jitter=0.0)
+FLUSH = 0.2
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
+    with make_backend(request.param, tmp_path) as made:
+        yield made
+
+
+@dataclass
+class Rig:
+    system: ActorSystem
+    clock: SimClock
+    db: Database
+    backend: Backend
+    log: ProbeLog
+
+    def publish(self, topic: str, *messages: object) -> None:
+        for message in messages:
+            self.system.bus.publish(topic, message)
+        quiesce(self.system)
+
+    def tick(self, seconds: float = FLUSH) -> None:
+        """Let the flush timer fire."""
+        self.clock.advance(seconds)
+        quiesce(self.system)
+
+    def ask(self, message: object) -> Any:
+        return self.system.ask(LEDGER, message, timeout=10)
+
+    def count(self, table: sa.Table, *where: Any) -> int:
+        with self.db.engine.connect() as conn:
+            stmt = sa.select(sa.func.count()).select_from(table).where(*where)
+            return int(conn.execute(stmt).scalar_one())
+
+    def kinds(self) -> list[str]:
+        with self.db.engine.connect() as conn:
+            return list(conn.execute(sa.select(journal.c.kind).order_by(journal.c.seq)).scalars())
+
+
+@pytest.fixture
+def rig(backend: Backend, system: ActorSystem, clock: SimClock) -> Iterator[Rig]:
+    db = backend.prepared(timeout=0.2)
+    log = ProbeLog()
+    system.start(
+        SupervisorSpec(
+            "root",
+            (
+                ChildSpec.of("probe", Probe, (ALERTS, LEDGER), log),
+                ChildSpec.of(
+                    LEDGER, LedgerActor, db, flush_interval=FLUSH, batch_size=50, mark_interval=10.0
+                ),
+            ),
+            max_restarts=10,
+            backoff=NO_BACKOFF,
+        )
+    )
+    yield Rig(system, clock, db, backend, log)
+    system.shutdown(timeout=10)
+    db.dispose()
+
+
+T0 = 1_000.0
+
+
+def signal(n: int) -> Signal:
+    return Signal(f"s{n}", "kelly", "KX-1", "yes", D("0.05"), D("0.6"), D("0.5"), 1, T0 + n)
+
+
+def fill(n: int) -> Fill:
+    return Fill(f"t{n}", "o1", "c1", "KX-1", "yes", "buy", 1, D("0.5"), D("0.02"), True, T0 + n)
+
+
+def status(ts: float, state: str = "running", contracts: int = 1) -> RiskStatus:
+    held = (Position("KX-1", "yes", contracts, D("0.5"), D("0.5") * contracts, None, None, D(0)),)
+    return RiskStatus(
+        state, D(0), D(0), D(0), D(0), D(0), D(0), 1, D(1000), D(1000), False, "", held, ts
+    )
+
+
+def test_events_are_written_in_batches_by_the_flush_timer(rig: Rig) -> None:
+    rig.publish(SIGNALS, signal(1), signal(2))
+    assert rig.kinds() == []  # buffered: the hot path never waits for the disk
+    rig.tick()
+    assert rig.kinds() == ["trading_signal", "trading_signal"]
+
+
+def test_a_full_batch_is_written_without_waiting_for_the_timer(rig: Rig) -> None:
+    rig.publish(FILLS, *(fill(n) for n in range(50)))
+    assert rig.count(fills) == 50
+
+
+def test_a_repeated_fill_is_kept_once(rig: Rig) -> None:
+    rig.publish(FILLS, fill(1), fill(2), fill(1))
+    rig.tick()
+    rig.publish(FILLS, fill(2))
+    assert rig.ask(Flush()) is True
+    assert rig.count(fills) == 2
+    assert rig.kinds() == ["fill", "fill"]
+    assert rig.ask("stats")["duplicates"] == 2
+
+
+def test_pnl_marks_are_throttled_but_state_changes_are_kept(rig: Rig) -> None:
+    rig.publish(STATUS, *(status(T0 + n) for n in range(5)))  # same state, within 10 s
+    rig.publish(STATUS, status(T0 + 5, state="halted"))  # a change: kept at once
+    rig.tick(10.0)
+    rig.publish(STATUS, status(T0 + 16, state="halted", contracts=3))  # 10 s later: kept
+    rig.tick()
+    assert rig.kinds() == ["risk_status"] * 3
+    with rig.db.engine.connect() as conn:
+        assert conn.execute(sa.select(positions.c.contracts)).scalars().all() == [3]
+
+
+def _saved(halted: bool) -> SavedRisk:
+    state = RiskState(cash=D("990"), day_start_equity=D("1000"))
+    if halted:
+        state.trading_state = TradingState.HALTED
+        state.circuit_breaker_triggered = True
+        state.halt_reason = "circuit_breaker"
+    return SavedRisk("2026-05-28", state, T0)
+
+
+def test_the_risk_state_is_answered_from_memory_and_urgent_saves_are_on_disk(rig: Rig) -> None:
+    assert rig.ask(LoadRiskState("acct")) == LoadedRisk(None, True)
+    rig.system.tell(LEDGER, SaveRiskState("acct", _saved(False)))
+    loaded = rig.ask(LoadRiskState("acct"))
+    assert loaded.known and loaded.saved == _saved(False)  # newer than the disk
+    assert rig.count(risk_state) == 0
+    assert rig.ask(SaveRiskState("acct", _saved(True), urgent=True)) is True
+    assert rig.count(risk_state, risk_state.c.circuit_breaker_triggered.is_(True)) == 1
+    crash(rig.system, LEDGER)  # a new incarnation reads it back from the database
+    settle(rig.system, rig.clock)
+    assert rig.ask(LoadRiskState("acct")).saved == _saved(True)
+
+
+def test_an_outage_halts_trading_buffers_everything_and_recovers(rig: Rig) -> None:
+    with rig.backend.outage():
+        rig.publish(SIGNALS, signal(1))
+        rig.publish(FILLS, fill(1))
+        assert rig.ask(Flush()) is False
+        health = rig.log.wait_for(LedgerHealth)
+        assert (health.ok, health.source) == (False, LEDGER)
+        alert = rig.log.wait_for(Alert, lambda a: a.alert_type == "ledger_unavailable")
+        assert alert.level == "critical" and "new trading is halted" in alert.message
+        rig.publish(SIGNALS, signal(2))
+        assert rig.ask("stats")["buffered"] >= 3
+        assert rig.ask(Flush()) is False  # still down: one alert, not one per attempt
+        assert len(rig.log.of(LedgerHealth)) == 1
+    rig.tick(1.0)  # the retry is due: the database is back
+    back = rig.log.wait_for(LedgerHealth, lambda h: h.ok)
+    assert back.source == LEDGER
+    rig.log.wait_for(Alert, lambda a: a.alert_type == "ledger_recovered")
+    rig.tick()
+    kinds = rig.kinds()
+    assert kinds.count("trading_signal") == 2 and kinds.count("fill") == 1
+    assert kinds.count("alert") == 2  # the outage and the recovery are journaled too
+    assert rig.ask("stats")["buffered"] == 0
+
+
+def test_a_crash_during_an_outage_hands_the_held_events_to_the_next_incarnation(rig: Rig) -> None:
+    with rig.backend.outage():
+        rig.publish(SIGNALS, signal(1), signal(2))
+        rig.publish(FILLS, fill(1))
+        assert rig.ask(Flush()) is False
+        crash(rig.system, LEDGER)
+        settle(rig.system, rig.clock)
+        assert rig.ask("stats")["buffered"] >= 3
+    assert rig.ask(Flush()) is True
+    kinds = rig.kinds()
+    assert kinds.count("trading_signal") == 2 and kinds.count("fill") == 1
+    assert "actor_crashed" not in kinds or kinds.count("actor_crashed") == 1
+
+
+def test_a_write_ahead_failure_is_journaled_and_its_recovery_announced(rig: Rig) -> None:
+    rig.publish(LEDGER, LedgerHealth(False, "order", "intent c1 could not be made durable", T0))
+    rig.tick()
+    back = rig.log.wait_for(LedgerHealth, lambda h: h.ok)
+    assert back.source == LEDGER
+    assert rig.kinds()[0] == "ledger_health"
+
+
+def test_an_orderly_stop_writes_what_is_buffered(rig: Rig) -> None:
+    rig.publish(SIGNALS, signal(1))
+    rig.system.shutdown(timeout=10)
+    assert rig.kinds() == ["trading_signal"]
