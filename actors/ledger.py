@@ -112,6 +112,12 @@ class _LazyInbox(queue.Queue[Any]):
     """
 
     POLL = 0.05
+    YIELD = 0.00005  # off the interpreter between messages (0 would not reliably hand it over)
+
+    @classmethod
+    def pause(cls) -> None:
+        """Let a thread waiting for the interpreter have it."""
+        time.sleep(cls.YIELD)
 
     def put(self, item: Any, block: bool = True, timeout: float | None = None) -> None:
         with self.mutex:
@@ -128,7 +134,7 @@ class _LazyInbox(queue.Queue[Any]):
                 item = super().get(timeout=self.POLL)
             except queue.Empty:
                 continue
-            time.sleep(0)  # a thread waiting for the interpreter goes first
+            self.pause()  # a thread waiting for the interpreter goes first
             return item
 
 
@@ -141,7 +147,7 @@ class LedgerActor(SupervisedActor):
         self,
         context: ActorContext,
         database: Database,
-        flush_interval: float = 0.2,
+        flush_interval: float = 0.1,
         batch_size: int = 500,
         chunk_size: int = 1000,
         mark_interval: float = 10.0,
@@ -158,7 +164,7 @@ class LedgerActor(SupervisedActor):
         self.retry_initial = retry_initial
         self.retry_max = retry_max
         self.max_buffer = max_buffer
-        self.writer = LedgerWriter(database)
+        self.writer = LedgerWriter(database, pause=_LazyInbox.pause)
         self._buffer: list[Entry] = []
         self._risk_entries: dict[str, Entry] = {}  # by account, waiting for the next write
         self.saved_risk: dict[str, SavedRisk | None] = {}  # by account, as last saved or loaded
@@ -269,7 +275,7 @@ class LedgerActor(SupervisedActor):
             self.written += written.journal_rows
             self.duplicates += written.duplicates
             if not last:
-                time.sleep(0)  # let a waiting thread (an order's write-ahead) have its turn
+                _LazyInbox.pause()
         if not self.healthy:
             self._recovered(total)
         return True

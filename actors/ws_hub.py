@@ -29,6 +29,7 @@ from hub.metrics import HubMetrics
 from hub.security import SecurityPolicy
 from hub.server import HubServer
 from hub.store import HubStore
+from messages.system import Tick
 from runtime.actor import ActorContext, SupervisedActor
 from runtime.bus import ALERTS, BOOK, FILLS, MARKETS, ORDERS, SIGNALS, SPOT, STATUS, SYSTEM
 
@@ -83,6 +84,8 @@ class WebSocketHub(SupervisedActor):
             self.port = server.start(self.config.host, 0, self.config.start_timeout)
         self.server = server
         self.store.port = self.port
+        self.store.refresh_counts()
+        self.every(self.config.counts_interval, "counts")
         logger.info(
             "hub: dashboard and API at {} (controls {})",
             self.endpoint().url,
@@ -92,6 +95,10 @@ class WebSocketHub(SupervisedActor):
     def handle(self, message: Any) -> Any:
         if type(message) is GetEndpoint:
             return self.endpoint()
+        if type(message) is Tick:
+            if message.timer == "counts":
+                self.store.refresh_counts()
+            return None
         if not self.router.handles(message):
             return None  # other system chatter (health reports): nothing to show
         items = self.router.apply(message)

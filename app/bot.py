@@ -37,6 +37,7 @@ from runtime.restart_policy import Strategy
 from runtime.supervisor import ChildSpec, SupervisorSpec
 from runtime.system import ActorSystem
 from storage import Database, LedgerError, open_database, prepare
+from storage.history import LedgerHistory
 
 EXIT_OK = 0
 EXIT_ESCALATED = 1
@@ -173,9 +174,9 @@ def run_bot(args: argparse.Namespace) -> int:
         return _fail(f"refusing to start: {exc}")
     try:
         with exchange_for(mode, settings, args.seed) as connection:
-            spec = build_tree(
-                settings, mode, connection, hub, HubStore(), args.chaos, database=database
-            )
+            # The API's history endpoints and the status's order counts read the ledger.
+            store = HubStore(hub.history_limit, reader=LedgerHistory(database))
+            spec = build_tree(settings, mode, connection, hub, store, args.chaos, database=database)
             logger.info("dashboard and API: http://{}:{}", args.host, args.port)
             return supervise(ActorSystem(seed=args.seed), spec, stop, args.duration, _summary)
     except KeyFileError as exc:

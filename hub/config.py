@@ -44,6 +44,7 @@ class HubConfig:
     ws_max_message: int = 64 * 1024
     max_pending: int = 50_000  # events waiting for the loop before every client is resynced
     history_limit: int = 5_000  # trades/orders and signals kept in memory
+    counts_interval: float = 1.0  # seconds between re-reads of the ledger's order counts
     web_dir: Path = WEB_DIR
     start_timeout: float = 10.0
 

@@ -32,6 +32,10 @@ STATUS_ALIASES: dict[str, frozenset[str]] = {
 SIGNAL_STATUSES = frozenset({"approved", "rejected", "pending"})
 
 
+class HistoryUnavailable(Exception):
+    """The history cannot be read right now (its database is down): the API answers 503."""
+
+
 @dataclass(frozen=True, slots=True)
 class TradeQuery:
     ticker: str | None = None
@@ -39,6 +43,7 @@ class TradeQuery:
     status: str | None = None  # a key of STATUS_ALIASES
     since: float | None = None  # Unix seconds; orders created at or after
     limit: int = 100
+    offset: int = 0  # skip this many matches, newest first (pagination)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +53,7 @@ class SignalQuery:
     status: str | None = None  # approved | rejected | pending (no decision yet)
     since: float | None = None
     limit: int = 100
+    offset: int = 0
 
 
 class HistoryReader(Protocol):
@@ -206,7 +212,7 @@ class MemoryHistory:
                 and (wanted is None or r["status"] in wanted)
                 and (query.since is None or (r["created_at"] or r["timestamp"]) >= query.since)
             ]
-        return found[: query.limit]
+        return found[query.offset : query.offset + query.limit]
 
     def active_orders(self) -> list[dict[str, Any]]:
         return self.trades(TradeQuery(status="active", limit=self.limit))
@@ -231,7 +237,7 @@ class MemoryHistory:
                 and (query.since is None or s["timestamp"] >= query.since)
                 and (query.status is None or _signal_status(s) == query.status)
             ]
-        return found[: query.limit]
+        return found[query.offset : query.offset + query.limit]
 
     def counts(self) -> OrderCounts:
         with self._lock:

@@ -89,6 +89,18 @@ def _limit(text: str | None) -> int:
     return limit
 
 
+def _offset(text: str | None) -> int:
+    if text is None:
+        return 0
+    try:
+        offset = int(text)
+    except ValueError:
+        raise ApiError(400, "invalid_parameter", "offset must be a whole number") from None
+    if offset < 0:
+        raise ApiError(400, "invalid_parameter", "offset must not be negative")
+    return offset
+
+
 def _since(text: str | None) -> float | None:
     """Unix seconds, or an ISO 8601 time with a zone."""
     if text is None:
@@ -110,7 +122,7 @@ def _since(text: str | None) -> float | None:
     return value
 
 
-_QUERY_KEYS = frozenset({"ticker", "strategy", "status", "since", "limit"})
+_QUERY_KEYS = frozenset({"ticker", "strategy", "status", "since", "limit", "offset"})
 
 
 def trade_query(query: MultiMapping[str]) -> TradeQuery:
@@ -125,6 +137,7 @@ def trade_query(query: MultiMapping[str]) -> TradeQuery:
         status=status,
         since=_since(values.get("since")),
         limit=_limit(values.get("limit")),
+        offset=_offset(values.get("offset")),
     )
 
 
@@ -140,6 +153,7 @@ def signal_query(query: MultiMapping[str]) -> SignalQuery:
         status=status,
         since=_since(values.get("since")),
         limit=_limit(values.get("limit")),
+        offset=_offset(values.get("offset")),
     )
 
 

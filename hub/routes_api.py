@@ -8,6 +8,7 @@ trading actors through the ``ControlGateway``.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -16,7 +17,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 
 from hub.deps import DEPS, HubDeps
 from hub.errors import ApiError, json_response
-from hub.history import ACTIVE
+from hub.history import ACTIVE, HistoryUnavailable
 from hub.inputs import EmptyBody, StopBody, ident, read_body, signal_query, trade_query
 from hub.wire import dumps, plain
 from messages.base import Message
@@ -58,6 +59,14 @@ def _reply(reply: Any) -> Any:
 # -- reads ----------------------------------------------------------------------------------
 
 
+async def _read(deps: HubDeps, reader: Callable[..., Any], *args: Any) -> Any:
+    """A history read, off the loop; a history that cannot be read is a 503, not a 500."""
+    try:
+        return await deps.control.off_loop(reader, *args)
+    except HistoryUnavailable as exc:
+        raise ApiError(503, "history_unavailable", f"the history cannot be read: {exc}") from None
+
+
 async def health(request: web.Request) -> web.Response:
     deps = _deps(request)
     return json_response(
@@ -80,27 +89,27 @@ async def status(request: web.Request) -> web.Response:
 async def trades(request: web.Request) -> web.Response:
     deps = _deps(request)
     query = trade_query(request.query)
-    found = await deps.control.off_loop(deps.store.reader.trades, query)
+    found = await _read(deps, deps.store.reader.trades, query)
     return json_response({"trades": found, "count": len(found)})
 
 
 async def active_trades(request: web.Request) -> web.Response:
     deps = _deps(request)
     trade_query(request.query)  # no parameters here, but unknown ones are still refused
-    found = await deps.control.off_loop(deps.store.reader.active_orders)
+    found = await _read(deps, deps.store.reader.active_orders)
     return json_response({"trades": found, "count": len(found)})
 
 
 async def positions(request: web.Request) -> web.Response:
     deps = _deps(request)
-    found = await deps.control.off_loop(deps.store.reader.positions)
+    found = await _read(deps, deps.store.reader.positions)
     return json_response({"positions": found, "count": len(found)})
 
 
 async def signals(request: web.Request) -> web.Response:
     deps = _deps(request)
     query = signal_query(request.query)
-    found = await deps.control.off_loop(deps.store.reader.signals, query)
+    found = await _read(deps, deps.store.reader.signals, query)
     return json_response({"signals": found, "count": len(found)})
 
 
@@ -172,7 +181,7 @@ async def cancel(request: web.Request) -> web.Response:
     deps = _deps(request)
     order_id = ident(request.match_info["id"], "order id")
     await read_body(request, EmptyBody)
-    order = await deps.control.off_loop(deps.store.reader.find_order, order_id)
+    order = await _read(deps, deps.store.reader.find_order, order_id)
     if order is None:
         raise ApiError(404, "unknown_order", f"no order {order_id!r}")
     if order["status"] not in ACTIVE:

@@ -1,27 +1,38 @@
 """What the hub knows, kept apart from the actor so it can outlive a hub restart.
 
-A ``HubStore`` passed to the hub's constructor survives a crash of the hub (it
-stands in for the ledger until that lands): trades, signals and the last status
-are still there when clients reconnect, and a hub started on port 0 comes back
-on the same port.
+A ``HubStore`` passed to the hub's constructor survives a crash of the hub: the
+live state and the last status are still there when clients reconnect, and a hub
+started on port 0 comes back on the same port. The history endpoints read from
+``reader``: the ledger (``storage.history.LedgerHistory``) when the bot has one, else
+the bounded in-memory history fed from the bus.
 """
 
 from __future__ import annotations
 
 import threading
-from typing import Any
+from typing import Any, Protocol
 
-from hub.history import HistoryReader, MemoryHistory
+from loguru import logger
+
+from hub.history import HistoryReader, MemoryHistory, OrderCounts
 from hub.state import LiveState
 from hub.wire import envelope
 
 
+class CountingReader(HistoryReader, Protocol):
+    """A reader that also counts every order it holds (the ledger: all sessions, not just this one)."""
+
+    def counts(self) -> OrderCounts: ...
+
+
 class HubStore:
-    def __init__(self, history_limit: int = 5_000, reader: HistoryReader | None = None) -> None:
+    def __init__(self, history_limit: int = 5_000, reader: CountingReader | None = None) -> None:
         self.state = LiveState()
         self.history = MemoryHistory(history_limit)
-        # Where the REST history endpoints read; the ledger-backed reader plugs in here.
         self.reader: HistoryReader = reader if reader is not None else self.history
+        self._counting = reader
+        self._counts: OrderCounts | None = None  # the reader's, as last refreshed
+        self._counts_failing = False
         self.port: int | None = None  # the port the last incarnation bound (reused on restart)
         self._frame_lock = threading.Lock()
         self._frame: tuple[tuple[int, int, int], bytes] | None = None
@@ -31,7 +42,7 @@ class HubStore:
         """``/api/status`` and ``status_update.data`` (▶ REST API contract)."""
         state = self.state
         trading_state = state.trading_state()
-        counts = self.history.counts()
+        counts = self.order_counts()
         window = state.current_market(now)
         return {
             "running": trading_state == "running",
@@ -57,6 +68,27 @@ class HubStore:
             },
             "server_time": now,
         }
+
+    def order_counts(self) -> OrderCounts:
+        """The status's order counts: the ledger's (refreshed by the hub), else this session's."""
+        counts = self._counts
+        return counts if counts is not None else self.history.counts()
+
+    def refresh_counts(self) -> None:
+        """Re-read the reader's counts (it may block: never on the server's loop)."""
+        if self._counting is None:
+            return
+        try:
+            counts = self._counting.counts()
+        except Exception as exc:  # the ledger is down: keep showing the last counts
+            if not self._counts_failing:
+                logger.warning("hub: cannot read order counts from the ledger: {}", exc)
+            self._counts_failing = True
+            return
+        self._counts_failing = False
+        if counts != self._counts:
+            self._counts = counts
+            self.order_version += 1
 
     def status_frame(self, mode: str, now: float) -> bytes:
         """The encoded ``status_update``, rebuilt when something it shows changed (or each second)."""

@@ -143,6 +143,8 @@ def _sqlite_engine(url: URL, timeout: float, path: Path) -> Engine:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        # Small, frequent checkpoints: each is a short burst of work, not a long one.
+        cursor.execute("PRAGMA wal_autocheckpoint=200")
         cursor.close()
 
     return engine

@@ -9,15 +9,25 @@ pooled connection (WAL: readers never wait for the ledger's writes).
 
 from __future__ import annotations
 
+import contextlib
 from collections import defaultdict
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
 import orjson
 import sqlalchemy as sa
 
-from hub.history import ACTIVE, STATUS_ALIASES, OrderCounts, SignalQuery, TradeQuery
+from hub.history import (
+    ACTIVE,
+    STATUS_ALIASES,
+    HistoryUnavailable,
+    OrderCounts,
+    SignalQuery,
+    TradeQuery,
+)
 from storage.database import Database
+from storage.migrate import reason_of
 from storage.schema import fills, orders, positions, signals
 from storage.writer import TERMINAL
 
@@ -105,10 +115,19 @@ class LedgerHistory:
         self.database = database
         self.active_limit = active_limit
 
+    @contextlib.contextmanager
+    def _connect(self) -> Iterator[sa.Connection]:
+        """A pooled connection; a database error becomes ``HistoryUnavailable`` (a 503)."""
+        try:
+            with self.database.engine.connect() as conn:
+                yield conn
+        except sa.exc.SQLAlchemyError as exc:
+            raise HistoryUnavailable(reason_of(exc)) from None
+
     # -- orders ------------------------------------------------------------------------------
 
-    def trades(self, query: TradeQuery, offset: int = 0) -> list[dict[str, Any]]:
-        """Newest first; ``offset`` skips that many matches (pagination)."""
+    def trades(self, query: TradeQuery) -> list[dict[str, Any]]:
+        """Newest first; ``query.offset`` skips that many matches (pagination)."""
         stmt = sa.select(orders)
         if query.ticker is not None:
             stmt = stmt.where(orders.c.ticker == query.ticker)
@@ -124,9 +143,9 @@ class LedgerHistory:
         stmt = (
             stmt.order_by(orders.c.created_at.desc(), orders.c.client_order_id.desc())
             .limit(_limit(query.limit))
-            .offset(max(0, offset))
+            .offset(max(0, query.offset))
         )
-        with self.database.engine.connect() as conn:
+        with self._connect() as conn:
             rows = conn.execute(stmt).all()
             by_order = self._fills_of(conn, rows)
         return [_order_dict(r, by_order.get(r.client_order_id, [])) for r in rows]
@@ -139,7 +158,7 @@ class LedgerHistory:
         stmt = sa.select(orders).where(
             sa.or_(orders.c.client_order_id == order_id, orders.c.order_id == order_id)
         )
-        with self.database.engine.connect() as conn:
+        with self._connect() as conn:
             row = conn.execute(stmt.limit(1)).first()
             if row is None:
                 return None
@@ -148,7 +167,7 @@ class LedgerHistory:
 
     def counts(self) -> OrderCounts:
         stmt = sa.select(orders.c.status, sa.func.count()).group_by(orders.c.status)
-        with self.database.engine.connect() as conn:
+        with self._connect() as conn:
             by_status = {status: int(n) for status, n in conn.execute(stmt)}
         return OrderCounts(
             active=sum(by_status.get(s, 0) for s in ACTIVE),
@@ -186,7 +205,7 @@ class LedgerHistory:
 
     def positions(self) -> list[dict[str, Any]]:
         stmt = sa.select(positions).order_by(positions.c.rank, positions.c.ticker)
-        with self.database.engine.connect() as conn:
+        with self._connect() as conn:
             rows = conn.execute(stmt).all()
         return [
             {
@@ -202,7 +221,7 @@ class LedgerHistory:
             for r in rows
         ]
 
-    def signals(self, query: SignalQuery, offset: int = 0) -> list[dict[str, Any]]:
+    def signals(self, query: SignalQuery) -> list[dict[str, Any]]:
         """Newest first, each with its risk decision (None while undecided)."""
         stmt = sa.select(signals.c.payload, signals.c.decision_payload).where(
             signals.c.payload.is_not(None)
@@ -222,9 +241,9 @@ class LedgerHistory:
         stmt = (
             stmt.order_by(signals.c.ts.desc(), signals.c.signal_id.desc())
             .limit(_limit(query.limit))
-            .offset(max(0, offset))
+            .offset(max(0, query.offset))
         )
-        with self.database.engine.connect() as conn:
+        with self._connect() as conn:
             rows = conn.execute(stmt).all()
         found = []
         for payload, decision in rows:

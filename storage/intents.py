@@ -20,12 +20,19 @@ from messages.trading import OrderIntent
 from storage.database import Database
 from storage.errors import LedgerUnavailable
 from storage.migrate import reason_of
+from storage.recovery import WAL_WINDOW
 
 _SQL = {
     "sqlite": "INSERT INTO intents (client_order_id, created_at, payload) VALUES (?, ?, ?) "
     "ON CONFLICT (client_order_id) DO NOTHING",
     "postgresql": "INSERT INTO intents (client_order_id, created_at, payload) VALUES (%s, %s, %s) "
     "ON CONFLICT (client_order_id) DO NOTHING",
+}
+
+
+_PRUNE = {
+    "sqlite": "DELETE FROM intents WHERE created_at < ?",
+    "postgresql": "DELETE FROM intents WHERE created_at < %s",
 }
 
 
@@ -55,7 +62,7 @@ class IntentLog:
         raw: Any = fairy.driver_connection
         try:
             if self.database.dialect == "sqlite":
-                # A checkpoint fsyncs: leave them to the ledger actor's commits.
+                # A checkpoint fsyncs: never on an order's path (``maintain`` does them).
                 raw.execute("PRAGMA wal_autocheckpoint=0")
                 raw.isolation_level = None  # autocommit: each INSERT is its own transaction
             else:
@@ -78,6 +85,18 @@ class IntentLog:
                 f"intent {intent.client_order_id} could not be made durable: {reason_of(exc)}"
             ) from None
         self.written += 1
+
+    def maintain(self, now: float) -> None:
+        """Off the hot path (a timer): fold the log's WAL back into its file, which this
+        connection never does on its own, and forget intents past the recovery window."""
+        if self._cursor is None:
+            return
+        try:
+            self._cursor.execute(_PRUNE[self.database.dialect], (now - WAL_WINDOW,))
+            if self.database.dialect == "sqlite":
+                self._cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        except self._errors:
+            self.close()  # the next intent reconnects (and reports, if it must)
 
     def close(self) -> None:
         """Drop the connection (it is in autocommit mode: never handed back to the pool)."""

@@ -51,7 +51,6 @@ journal = Table(
     Column("payload", Text, nullable=False),  # the whole message as JSON
     Index("ix_journal_kind_ts", "kind", "ts"),
     Index("ix_journal_ref", "ref"),
-    Index("ix_journal_ts", "ts"),
 )
 
 signals = Table(

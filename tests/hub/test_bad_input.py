@@ -60,6 +60,8 @@ async def test_controls_without_arguments_refuse_unknown_fields(hub: Harness) ->
         "status=lost",
         "ticker=%3Cscript%3E",
         "limit=1&limit=2",
+        "offset=-1",
+        "offset=two",
     ],
 )
 async def test_bad_query_parameters(hub: Harness, query: str) -> None:

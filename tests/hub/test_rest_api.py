@@ -144,6 +144,7 @@ async def test_trades_history_and_filters(hub: Harness) -> None:
         assert await ids("status=filled") == ["c-2"]
         assert await ids("status=cancelled") == ["c-3"]
         assert await ids(f"ticker={fakes.TICKER}&limit=2") == ["c-3", "c-2"]
+        assert await ids(f"ticker={fakes.TICKER}&limit=2&offset=2") == ["c-1"]
         assert await ids("ticker=KXSOL15M-OTHER") == []
         assert await ids(f"strategy={STRATEGY}&since={now - 25}") == ["c-3", "c-2"]
         assert await ids("strategy=mean_reversion") == []
@@ -273,6 +274,7 @@ async def test_signals_with_their_inputs_and_decisions(hub: Harness) -> None:
         assert await ids("status=rejected") == ["sig-2"]
         assert await ids("status=pending") == ["sig-3"]
         assert await ids(f"strategy={STRATEGY}&limit=1") == ["sig-2"]
+        assert await ids(f"strategy={STRATEGY}&limit=1&offset=1") == ["sig-1"]
         assert await ids(f"since={now - 1.5}") == ["sig-3", "sig-2"]
 
 

@@ -117,3 +117,19 @@ def test_a_write_ahead_takes_well_under_a_millisecond_on_sqlite(sqlite_backend: 
     finally:
         log.close()
         database.dispose()
+
+
+def test_maintenance_forgets_intents_past_the_recovery_window(database: Database) -> None:
+    from dataclasses import replace
+
+    from storage.recovery import WAL_WINDOW
+
+    log = IntentLog(database)
+    try:
+        log.record(replace(intent("old"), created_at=T0 - WAL_WINDOW - 1), T0)
+        log.record(intent("new"), T0)
+        log.maintain(T0)
+        assert list(orders_by_id(database, ["old", "new"])) == ["new"]
+        log.record(intent("after"), T0)  # the handle still works after its maintenance
+    finally:
+        log.close()
