@@ -4,9 +4,12 @@ It listens to the trading topics and turns every signal, risk decision, order
 intent, order update, fill, settlement, P&L mark (``RiskStatus``, throttled),
 alert and actor crash/restart into ledger rows (``storage.journal``), buffering
 them and writing each batch in one transaction every ``flush_interval`` (or when
-``batch_size`` are waiting). Its mailbox is lazy (``_LazyInbox``): events sent to it
-never wake its thread, so recording an order never competes with placing it. It also keeps the risk engine's state for the
-RiskActor: saved on every change that matters, loaded on (re)start.
+``batch_size`` are waiting). Recording an order must never compete with placing it
+(one thread runs Python at a time), so: its mailbox (``_LazyInbox``) sets events aside
+without waking its thread, and the batches are encoded and written by a child
+process at idle CPU priority (``storage.writer_process``); this thread only hands
+them over. It also keeps the risk engine's state for the RiskActor: saved on every
+change that matters, loaded on (re)start.
 
 When the database fails, nothing is dropped: events stay buffered and the
 write is retried with backoff; the actor publishes ``LedgerHealth(ok=False)``
@@ -21,9 +24,11 @@ RiskActor ``ledger="ledger"`` and the OrderActor the same ``database``.
 
 from __future__ import annotations
 
+import collections
 import math
 import queue
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,9 +43,11 @@ from runtime.bus import ALERTS, FILLS, ORDERS, SIGNALS, STATUS, SYSTEM
 from storage.database import Database
 from storage.errors import LedgerUnavailable
 from storage.journal import (
+    ENCODERS,
     Entry,
+    Item,
+    Pending,
     daily_row,
-    encode,
     journal_row,
     positions_rows,
     risk_row,
@@ -50,6 +57,7 @@ from storage.migrate import reason_of
 from storage.recovery import load_risk
 from storage.risk_state import SavedRisk
 from storage.writer import LedgerWriter
+from storage.writer_process import ProcessWriter
 
 LEDGER = "ledger"  # the actor's address and the bus topic of LedgerHealth
 
@@ -95,8 +103,20 @@ class Flush:
 class _Carry:
     """From a crashed incarnation to the next: what it could not write."""
 
-    entries: tuple[Entry, ...]
+    entries: tuple[Item, ...]
     risk: dict[str, Entry]
+
+
+class _Collect:
+    """Sent by the mailbox itself when a full batch waits: collect and write it."""
+
+
+class _Wake:
+    """The envelope of a ``_Collect`` (what pykka's loop takes from a mailbox)."""
+
+    __slots__ = ()
+    message = _Collect()
+    reply_to = None
 
 
 class _LazyInbox(queue.Queue[Any]):
@@ -105,14 +125,22 @@ class _LazyInbox(queue.Queue[Any]):
     One thread runs Python at a time, and events reach the ledger at the worst moment:
     in the same burst as the order they describe (signal, decision, intent, updates,
     fills). Woken by each, the ledger would take the interpreter from the order's own
-    path. So a ``tell`` here only queues the message; the ledger looks for mail every
-    :data:`POLL` seconds, and releases the interpreter between messages. An ``ask``
-    (a ping, a flush, the risk state) still wakes it at once. The ledger loses nothing:
-    it writes in batches anyway.
+    path. So events the ledger only records (the types in ``storage.journal.ENCODERS``,
+    told, not asked) skip the actor's loop: ``put`` sets them aside with the time they
+    arrived, and the ledger collects them all at its next timer tick or message. Other
+    messages are queued as usual but do not wake the thread either: it looks for mail
+    every :data:`POLL` seconds. An ``ask`` (a ping, a flush, the risk state) still wakes
+    it at once.
     """
 
     POLL = 0.05
     YIELD = 0.00005  # off the interpreter between messages (0 would not reliably hand it over)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.aside: collections.deque[Pending] = collections.deque()
+        self.now: Callable[[], float] = time.time  # the actor sets its clock's
+        self.wake_at = 0  # this many set aside wake the thread (a full batch); 0: never
 
     @classmethod
     def pause(cls) -> None:
@@ -120,11 +148,27 @@ class _LazyInbox(queue.Queue[Any]):
         time.sleep(cls.YIELD)
 
     def put(self, item: Any, block: bool = True, timeout: float | None = None) -> None:
+        reply_to = getattr(item, "reply_to", None)
+        if reply_to is None and type(getattr(item, "message", None)) in ENCODERS:
+            self.aside.append((item.message, self.now()))  # deque.append: atomic, no lock
+            if len(self.aside) == self.wake_at:
+                with self.mutex:
+                    self._put(_Wake())
+                    self.unfinished_tasks += 1
+                    self.not_empty.notify()
+            return
         with self.mutex:
             self._put(item)
             self.unfinished_tasks += 1
-            if getattr(item, "reply_to", None) is not None:  # an ask: answer promptly
+            if reply_to is not None:  # an ask: answer promptly
                 self.not_empty.notify()
+
+    def take_aside(self) -> list[Pending]:
+        """Everything set aside so far, oldest first."""
+        aside, taken = self.aside, []
+        while aside:
+            taken.append(aside.popleft())
+        return taken
 
     def get(self, block: bool = True, timeout: float | None = None) -> Any:
         if not block or timeout is not None:
@@ -154,6 +198,7 @@ class LedgerActor(SupervisedActor):
         retry_initial: float = 0.5,
         retry_max: float = 10.0,
         max_buffer: int = 1_000_000,
+        out_of_process: bool = True,
     ) -> None:
         super().__init__(context)
         self.database = database
@@ -164,8 +209,13 @@ class LedgerActor(SupervisedActor):
         self.retry_initial = retry_initial
         self.retry_max = retry_max
         self.max_buffer = max_buffer
-        self.writer = LedgerWriter(database, pause=_LazyInbox.pause)
-        self._buffer: list[Entry] = []
+        # Out of process (the default): the bot's threads never wait for the ledger's CPU.
+        self.writer: LedgerWriter | ProcessWriter = (
+            ProcessWriter(database)
+            if out_of_process
+            else LedgerWriter(database, pause=_LazyInbox.pause)
+        )
+        self._buffer: list[Item] = []
         self._risk_entries: dict[str, Entry] = {}  # by account, waiting for the next write
         self.saved_risk: dict[str, SavedRisk | None] = {}  # by account, as last saved or loaded
         self.healthy = True
@@ -182,21 +232,42 @@ class LedgerActor(SupervisedActor):
     # -- lifecycle -------------------------------------------------------------------------
 
     def setup(self) -> None:
+        inbox = self._inbox()
+        inbox.now = self.clock.now
+        inbox.wake_at = self.batch_size
+        if isinstance(self.writer, ProcessWriter):
+            self.writer.start()
         self.subscribe(SIGNALS, ORDERS, FILLS, STATUS, SYSTEM, ALERTS, LEDGER)
         self.every(self.flush_interval, "flush")
 
     def teardown(self) -> None:
-        pending = len(self._buffer) + len(self._risk_entries)
-        if self.flush():
-            return
-        if self.crashed is not None:  # the next incarnation writes them
-            self.address.tell(_Carry(tuple(self._buffer), dict(self._risk_entries)))
-        else:
-            logger.error("ledger: {} events could not be written before stopping", pending)
+        try:
+            if self.flush():
+                return
+            pending = len(self._buffer) + len(self._risk_entries)
+            if self.crashed is not None:  # the next incarnation writes them
+                self.address.tell(_Carry(tuple(self._buffer), dict(self._risk_entries)))
+            else:
+                logger.error("ledger: {} events could not be written before stopping", pending)
+        finally:
+            if isinstance(self.writer, ProcessWriter):
+                self.writer.close()
+
+    def _inbox(self) -> _LazyInbox:
+        inbox = self.actor_inbox
+        assert isinstance(inbox, _LazyInbox)
+        return inbox
+
+    def _collect(self) -> None:
+        """Take in the events set aside by the mailbox (encoded when written)."""
+        for pending in self._inbox().take_aside():
+            self._add(pending)
 
     # -- messages ------------------------------------------------------------------------------
 
     def handle(self, message: Any) -> Any:
+        if self._inbox().aside:
+            self._collect()  # in order: what was set aside arrived before this message
         kind = type(message)
         if kind is RiskStatus:
             self._on_status(message)
@@ -216,11 +287,12 @@ class LedgerActor(SupervisedActor):
             self._risk_entries = {**message.risk, **self._risk_entries}
         elif message == "stats":
             return self.stats()
+        elif kind is _Collect:
+            pass  # collected above: a full batch is written by ``_add``
+        elif kind in ENCODERS:  # asked, or queued before the mailbox was ours
+            self._add((message, self.clock.now()))
         else:
-            entry = encode(message, self.clock.now())
-            if entry is None:
-                return super().handle(message)
-            self._add(entry)
+            return super().handle(message)
         return None
 
     def stats(self) -> dict[str, Any]:
@@ -235,7 +307,7 @@ class LedgerActor(SupervisedActor):
 
     # -- buffering and writing --------------------------------------------------------------------
 
-    def _add(self, entry: Entry) -> None:
+    def _add(self, entry: Item) -> None:
         self._buffer.append(entry)
         if len(self._buffer) > self.max_buffer:
             del self._buffer[0]
@@ -256,6 +328,7 @@ class LedgerActor(SupervisedActor):
     def flush(self) -> bool:
         """Write everything buffered, oldest first, ``chunk_size`` events per transaction;
         False when a write fails (what is not written stays buffered)."""
+        self._collect()
         total = len(self._buffer) + len(self._risk_entries)
         if not total:
             return True

@@ -56,6 +56,9 @@ from runtime.system import ActorSystem
 from storage import Database, open_database, prepare
 
 ORDERS_PATH = "/portfolio/orders"
+# One market a day: the model stays near even odds, where an edge can be opened on either
+# side, except in the last minutes before 00:00 UTC.
+WINDOW_SECONDS = 86_400
 
 
 class OrderWrites:
@@ -167,7 +170,7 @@ def _tree(
                         "discovery",
                         MarketDiscovery,
                         connection,
-                        window_seconds=3600,
+                        window_seconds=WINDOW_SECONDS,
                         poll_interval=30,
                     ),
                 ),
@@ -207,7 +210,9 @@ def _edge_delta(
     return OrderbookDeltaEvent(ticker, bid_side, 1 - cheap_ask, Decimal(size), 0, seq)
 
 
-def measure(events: int, updates: int, ledger: str | None = None) -> dict[str, Any]:
+def measure(
+    events: int, updates: int, ledger: str | None = None, pace: float = 0.0
+) -> dict[str, Any]:
     logger.remove()
     logger.add(sys.stderr, level="WARNING")
     database = None
@@ -216,7 +221,7 @@ def measure(events: int, updates: int, ledger: str | None = None) -> dict[str, A
         prepare(database)
     with (
         tempfile.TemporaryDirectory() as tmp,
-        exchange_process(Path(tmp), "--window-seconds", "3600") as sim,
+        exchange_process(Path(tmp), "--window-seconds", str(WINDOW_SECONDS)) as sim,
     ):
         writes = OrderWrites()
         done = threading.Event()
@@ -236,6 +241,7 @@ def measure(events: int, updates: int, ledger: str | None = None) -> dict[str, A
             watcher = system.address(watcher_name(ticker))
             _wait(lambda: _model(system, ticker) is not None, 30, "a model probability")
             latencies = []
+            pause = threading.Event()  # never set: a wait on it is a plain pause
             seq = 10**9
             for _ in range(events):
                 model, held = _model(system, ticker) or (0.5, None)
@@ -256,7 +262,9 @@ def measure(events: int, updates: int, ledger: str | None = None) -> dict[str, A
                 )
                 watcher.ask("book")  # barrier: the level is gone before the next sample
                 system.ask("strategy:kelly_volatility", "describe")  # barrier: it saw the order end
-            throughput = _throughput(system, watcher, ticker, updates)
+                if pace:
+                    pause.wait(pace)  # untimed: the next edge comes this much later
+            throughput = _throughput(system, watcher, ticker, updates) if updates else 0.0
         finally:
             system.shutdown()
             if database is not None:
@@ -268,6 +276,7 @@ def measure(events: int, updates: int, ledger: str | None = None) -> dict[str, A
         "p99_us": round(percentile(latencies, 99), 1),
         "updates_per_s": round(throughput),
         "rss_mb": round(rss_mb(), 1),
+        "latencies_us": latencies,
     }
 
 
@@ -306,7 +315,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     figures = measure(args.events, args.updates, args.ledger)
     if args.json:
-        print(orjson.dumps(figures).decode())
+        print(orjson.dumps({k: v for k, v in figures.items() if k != "latencies_us"}).decode())
     else:
         ledger = f", ledger {figures['ledger']}" if figures["ledger"] else ""
         print(

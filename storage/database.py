@@ -45,6 +45,7 @@ class Database:
     # Where the write-ahead ``intents`` table lives: the same engine on PostgreSQL; on SQLite
     # a file of its own beside the ledger, so an order never waits behind a journal write.
     wal_engine: Engine
+    schema: str | None = None  # PostgreSQL: the schema every table lives in (search_path)
 
     @property
     def dialect(self) -> str:
@@ -196,4 +197,4 @@ def open_database(
         wal_engine = _sqlite_engine(parsed, timeout, wal_path_of(path))
     else:
         engine = wal_engine = _postgres_engine(parsed, timeout, connect_timeout, schema)
-    return Database(engine, parsed, timeout, wal_engine)
+    return Database(engine, parsed, timeout, wal_engine, schema)

@@ -6,7 +6,7 @@ spread over time); the writer later applies whole batches in one transaction.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -276,6 +276,20 @@ def encode(message: object, now: float) -> Entry | None:
     """The writes for ``message``; None for a message the ledger does not keep."""
     encoder = ENCODERS.get(type(message))
     return None if encoder is None else encoder(message, now)
+
+
+Pending = tuple[Any, float]  # a message the ledger keeps, not encoded yet, and when it arrived
+Item = Entry | Pending
+
+
+def entries_of(items: Sequence[Item]) -> list[Entry]:
+    """The writes for ``items``: entries as they are, pending messages encoded now."""
+    found: list[Entry] = []
+    for item in items:
+        entry = item if isinstance(item, Entry) else encode(*item)
+        if entry is not None:
+            found.append(entry)
+    return found
 
 
 # -- the P&L mark (RiskStatus) and the risk engine's state ----------------------------------

@@ -31,8 +31,10 @@ from storage.journal import (
     SIGNAL,
     UPDATE,
     Entry,
+    Item,
     JournalRow,
     Row,
+    entries_of,
 )
 from storage.schema import (
     daily_pnl,
@@ -171,8 +173,10 @@ class LedgerWriter:
             self._compiled[op] = str(compiled)
         self._clear_positions = str(positions.delete().compile(dialect=dialect))
 
-    def write(self, entries: Sequence[Entry]) -> Written:
-        """Write ``entries`` in one transaction; raises ``sqlalchemy.exc.SQLAlchemyError``."""
+    def write(self, items: Sequence[Item]) -> Written:
+        """Write ``items`` (entries, or messages still to encode) in one transaction;
+        raises ``sqlalchemy.exc.SQLAlchemyError``."""
+        entries = entries_of(items)
         with self.database.engine.connect() as conn:
             plan = self._plan(conn, entries)
             conn.rollback()  # end the reads: the writes below are one short transaction

@@ -1,0 +1,103 @@
+"""The ledger's writer process: batches written out of the bot's process, nothing lost when
+the child dies or the database fails, the child at idle priority and free of secrets."""
+
+from __future__ import annotations
+
+import os
+import signal as signals
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from storage import Database
+from storage.errors import LedgerUnavailable
+from storage.journal import encode
+from storage.schema import fills, journal, orders
+from storage.writer import Written
+from storage.writer_process import ProcessWriter
+from tests.storage.backends import Backend
+from tests.storage.test_storage_writer import T0, fill, intent, signal
+
+
+@pytest.fixture
+def writer(database: Database) -> Iterator[ProcessWriter]:
+    made = ProcessWriter(database, reply_timeout=30)
+    yield made
+    made.close()
+
+
+def _count(db: Database, table: sa.Table) -> int:
+    with db.engine.connect() as conn:
+        return int(conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one())
+
+
+def _child(writer: ProcessWriter) -> int:
+    process = writer._process
+    assert process is not None, "no writer process is running"
+    return int(process.pid)
+
+
+def test_raw_messages_and_ready_entries_are_written_by_the_child(
+    writer: ProcessWriter, database: Database
+) -> None:
+    ready = encode(fill("t-1"), T0 + 5)
+    assert ready is not None
+    written = writer.write([(signal(), T0 + 1), (intent("c1"), T0 + 2), ready])
+    assert written == Written(entries=3, journal_rows=3, duplicates=0)
+    assert _child(writer) != os.getpid()
+    assert (_count(database, journal), _count(database, orders), _count(database, fills)) == (
+        3,
+        1,
+        1,
+    )
+
+
+def test_a_killed_child_fails_one_write_and_the_next_one_writes_it_once(
+    writer: ProcessWriter, database: Database
+) -> None:
+    writer.write([(fill("t-1"), T0)])
+    first = _child(writer)
+    os.kill(first, signals.SIGKILL)
+    batch = [(fill("t-2"), T0), (fill("t-3"), T0)]
+    with pytest.raises(LedgerUnavailable, match="writer process stopped"):
+        writer.write(batch)
+    written = writer.write(batch)  # the caller kept the batch and gives it again
+    assert written.entries == 2
+    assert _child(writer) != first
+    assert writer.started == 2
+    assert _count(database, fills) == 3
+
+
+def test_a_database_failure_is_reported_and_the_child_carries_on(
+    backend: Backend, writer: ProcessWriter, database: Database
+) -> None:
+    writer.write([(fill("t-1"), T0)])
+    child = _child(writer)
+    with backend.outage(), pytest.raises(LedgerUnavailable):
+        writer.write([(fill("t-2"), T0)])
+    assert writer.write([(fill("t-2"), T0)]).entries == 1
+    assert _child(writer) == child  # the same child: a failed write is not a dead child
+    assert _count(database, fills) == 2
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
+def test_the_child_runs_at_idle_priority_and_its_command_line_holds_no_url(
+    writer: ProcessWriter, database: Database
+) -> None:
+    writer.write([(fill("t-1"), T0)])
+    pid = _child(writer)
+    assert os.sched_getscheduler(pid) == os.SCHED_IDLE
+    command = Path(f"/proc/{pid}/cmdline").read_bytes().decode()
+    assert "storage.writer_process" in command
+    assert database.url.render_as_string(hide_password=False) not in command
+    assert "://" not in command
+
+
+def test_the_child_exits_when_its_parent_is_gone(writer: ProcessWriter) -> None:
+    writer.write([(fill("t-1"), T0)])
+    process = writer._process
+    assert process is not None and writer._conn is not None
+    writer._conn.close()  # what a SIGKILLed parent leaves: the socket's end, no goodbye
+    assert process.wait(timeout=10) == 0
