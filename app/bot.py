@@ -8,6 +8,7 @@ import signal
 import sys
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from types import FrameType
 from typing import Any
 
@@ -15,7 +16,7 @@ from loguru import logger
 
 from actors.discovery import MarketDiscovery
 from actors.health_monitor import HealthMonitor
-from actors.ledger import LEDGER, LedgerActor
+from actors.ledger import LEDGER, Flush, LedgerActor
 from actors.market_stream import MarketStream
 from actors.order import OrderActor
 from actors.risk import RiskActor
@@ -169,25 +170,35 @@ def run_bot(args: argparse.Namespace) -> int:
     _Signals(stop).install()
     logger.info("sol15 starting in {} mode", mode.value)
     try:
-        database = open_ledger(settings.database_url)
+        database = open_ledger(settings.database_url, settings.data_dir)
     except LedgerError as exc:
         return _fail(f"refusing to start: {exc}")
     try:
         with exchange_for(mode, settings, args.seed) as connection:
+            system = ActorSystem(seed=args.seed)
             # The API's history endpoints and the status's order counts read the ledger.
-            store = HubStore(hub.history_limit, reader=LedgerHistory(database))
+            history = LedgerHistory(
+                database, flush=lambda: system.ask(LEDGER, Flush(), timeout=hub.ask_timeout)
+            )
+            store = HubStore(hub.history_limit, reader=history)
             spec = build_tree(settings, mode, connection, hub, store, args.chaos, database=database)
             logger.info("dashboard and API: http://{}:{}", args.host, args.port)
-            return supervise(ActorSystem(seed=args.seed), spec, stop, args.duration, _summary)
+            return supervise(system, spec, stop, args.duration, _summary)
     except KeyFileError as exc:
         return _fail(f"config error: KALSHI_PRIVATE_KEY_PATH: {exc}")
     finally:
         database.dispose()
 
 
-def open_ledger(url: str) -> Database:
-    """The ledger, created or migrated; raises ``LedgerError`` (unreachable, foreign, too new)."""
-    database = open_database(url)
+def open_ledger(url: str, data_dir: Path | None = None) -> Database:
+    """The ledger, created or migrated; raises ``LedgerError`` (unreachable, foreign, too new).
+
+    The write-ahead log of intents is a local file: beside a SQLite ledger, or in
+    ``data_dir`` with PostgreSQL.
+    """
+    server = not url.startswith("sqlite")
+    intents = data_dir / "sol15-intents.log" if server and data_dir is not None else None
+    database = open_database(url, intents_path=intents)
     try:
         version = prepare(database)
     except LedgerError:

@@ -3,8 +3,8 @@
 One code path serves SQLite (the default, WAL mode) and PostgreSQL. The
 ``LedgerActor`` (``actors/ledger.py``) batches journal writes off the hot path;
 the ``OrderActor`` makes each intent durable through :class:`storage.intents.IntentLog`
-before the order leaves the process (on SQLite into a write-ahead file of its own,
-``sol15-intents.db`` beside ``sol15.db``); restarts read their state back from here.
+before the order leaves the process (a memory-mapped write-ahead log,
+``sol15-intents.log`` beside ``sol15.db``); restarts read their state back from here.
 """
 
 from storage.database import Database, open_database, redact

@@ -42,9 +42,9 @@ class Database:
     engine: Engine
     url: URL
     timeout: float  # seconds a statement waits for a lock before the write counts as failed
-    # Where the write-ahead ``intents`` table lives: the same engine on PostgreSQL; on SQLite
-    # a file of its own beside the ledger, so an order never waits behind a journal write.
-    wal_engine: Engine
+    # The write-ahead log of order intents (``storage.intent_file``): a local file, beside
+    # the SQLite ledger or in DATA_DIR with PostgreSQL, so writing it costs no round trip.
+    intents_path: Path
     schema: str | None = None  # PostgreSQL: the schema every table lives in (search_path)
 
     @property
@@ -62,16 +62,8 @@ class Database:
             return None
         return Path(self.url.database)
 
-    @property
-    def wal_path(self) -> Path | None:
-        """SQLite: the write-ahead file (``sol15-intents.db`` beside ``sol15.db``)."""
-        path = self.sqlite_path
-        return None if path is None else wal_path_of(path)
-
     def dispose(self) -> None:
         self.engine.dispose()
-        if self.wal_engine is not self.engine:
-            self.wal_engine.dispose()
 
     def __repr__(self) -> str:
         return f"Database({self.safe_url!r})"
@@ -96,8 +88,12 @@ def _parse(url: str) -> URL:
     return parsed
 
 
+DEFAULT_INTENTS = Path("data") / "sol15-intents.log"  # with PostgreSQL, unless told (DATA_DIR)
+
+
 def wal_path_of(path: Path) -> Path:
-    return path.with_name(f"{path.stem}-intents{path.suffix}")
+    """The write-ahead log beside a SQLite ledger: ``sol15-intents.log`` for ``sol15.db``."""
+    return path.with_name(f"{path.stem}-intents.log")
 
 
 def _check_sqlite_file(path: Path, shown: str) -> None:
@@ -182,6 +178,7 @@ def open_database(
     schema: str | None = None,
     timeout: float = 2.0,
     connect_timeout: float = 5.0,
+    intents_path: Path | None = None,
 ) -> Database:
     """An engine for ``url`` (no connection is made yet: :func:`storage.migrate.prepare` does).
 
@@ -194,7 +191,8 @@ def open_database(
             raise UnsupportedDatabase("a schema can only be chosen on PostgreSQL")
         path = _sqlite_path(parsed)
         engine = _sqlite_engine(parsed, timeout, path)
-        wal_engine = _sqlite_engine(parsed, timeout, wal_path_of(path))
+        intents = intents_path or wal_path_of(path)
     else:
-        engine = wal_engine = _postgres_engine(parsed, timeout, connect_timeout, schema)
-    return Database(engine, parsed, timeout, wal_engine, schema)
+        engine = _postgres_engine(parsed, timeout, connect_timeout, schema)
+        intents = intents_path or DEFAULT_INTENTS
+    return Database(engine, parsed, timeout, intents, schema)

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import contextlib
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import Any
 
 import orjson
 import sqlalchemy as sa
+from loguru import logger
 
 from hub.history import (
     ACTIVE,
@@ -111,13 +112,27 @@ def _limit(value: int) -> int:
 class LedgerHistory:
     """Implements ``hub.history.HistoryReader`` (plus ``counts``) over the ledger."""
 
-    def __init__(self, database: Database, active_limit: int = 5_000) -> None:
+    def __init__(
+        self,
+        database: Database,
+        active_limit: int = 5_000,
+        flush: Callable[[], object] | None = None,
+    ) -> None:
         self.database = database
         self.active_limit = active_limit
+        # Asks the ledger to write what it holds before a read, so an order the dashboard has
+        # just heard about (its event reached the hub and the ledger together) is read back
+        # in its latest state, not as of the ledger's previous batch.
+        self.flush = flush
 
     @contextlib.contextmanager
     def _connect(self) -> Iterator[sa.Connection]:
         """A pooled connection; a database error becomes ``HistoryUnavailable`` (a 503)."""
+        if self.flush is not None:
+            try:
+                self.flush()
+            except Exception as exc:  # the ledger is restarting: read what is written
+                logger.debug("history: the ledger did not flush before a read: {}", exc)
         try:
             with self.database.engine.connect() as conn:
                 yield conn

@@ -17,14 +17,13 @@ from sqlalchemy.engine import Connection
 
 from storage.database import Database
 from storage.errors import ForeignDatabase, LedgerUnavailable, SchemaTooNew
+from storage.intent_file import check_intent_file
 from storage.schema import (
     APP,
     LEDGER_TABLES,
     SCHEMA_VERSION,
-    WAL_TABLES,
     metadata,
     schema_version,
-    wal_metadata,
 )
 
 
@@ -76,7 +75,7 @@ def _foreign(db: Database, what: str) -> ForeignDatabase:
     )
 
 
-_ALL = {**metadata.tables, **wal_metadata.tables}
+_ALL = dict(metadata.tables)
 
 
 def _ours(conn: Connection, names: set[str], allowed: frozenset[str]) -> bool:
@@ -92,8 +91,8 @@ def _ours(conn: Connection, names: set[str], allowed: frozenset[str]) -> bool:
 
 
 def _allowed(db: Database) -> frozenset[str]:
-    """Our tables in the main database (PostgreSQL keeps the write-ahead log there too)."""
-    return LEDGER_TABLES | WAL_TABLES if db.wal_engine is db.engine else LEDGER_TABLES
+    """Our tables."""
+    return LEDGER_TABLES
 
 
 def _installed(db: Database, conn: Connection) -> int | None:
@@ -181,30 +180,5 @@ def prepare(db: Database) -> int:
             raise LedgerUnavailable(
                 f"cannot create the ledger at {db.safe_url}: {reason_of(exc)}"
             ) from None
-    _prepare_wal(db)
+    check_intent_file(db.intents_path)  # the write-ahead log: ours, or not there yet
     return current
-
-
-def _prepare_wal(db: Database) -> None:
-    """The write-ahead ``intents`` table: in the ledger (PostgreSQL) or in its own SQLite file,
-    which must hold nothing else."""
-    where = db.safe_url if db.wal_path is None else str(db.wal_path)
-    with _connect(db, db.wal_engine) as conn:
-        try:
-            names = set(sa.inspect(conn).get_table_names())
-            if db.wal_engine is not db.engine and names and not _ours(conn, names, WAL_TABLES):
-                raise ForeignDatabase(
-                    f"DATABASE_URL {db.safe_url}: {where} holds tables that are not sol15's "
-                    "write-ahead log; refusing to use it"
-                )
-            conn.rollback()
-            with conn.begin():
-                wal_metadata.create_all(conn, checkfirst=True)
-        except sa.exc.OperationalError as exc:
-            raise LedgerUnavailable(
-                f"cannot create the write-ahead log at {where}: {reason_of(exc)}"
-            ) from None
-        except sa.exc.DBAPIError as exc:
-            raise ForeignDatabase(
-                f"DATABASE_URL {db.safe_url}: {where} cannot be read ({reason_of(exc)})"
-            ) from None

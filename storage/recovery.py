@@ -14,9 +14,10 @@ import sqlalchemy as sa
 from messages.trading import OrderIntent
 from storage.database import Database
 from storage.errors import LedgerUnavailable
+from storage.intent_file import read_intent_records
 from storage.migrate import reason_of
 from storage.risk_state import SavedRisk
-from storage.schema import fills, intents, orders, risk_state
+from storage.schema import fills, orders, risk_state
 from storage.writer import TERMINAL
 
 T = TypeVar("T")
@@ -81,7 +82,7 @@ def _order(row: Any) -> LedgerOrder:
     )
 
 
-def _from_intent(payload: str) -> LedgerOrder:
+def _from_intent(payload: str | bytes) -> LedgerOrder:
     """An intent only the write-ahead log holds, as a pending order."""
     body = orjson.loads(payload)
     return LedgerOrder(
@@ -112,18 +113,16 @@ def _read(db: Database, what: str, query: Callable[[sa.Connection], T]) -> T:
         raise LedgerUnavailable(f"cannot read {what} from the ledger: {reason_of(exc)}") from None
 
 
-def _wal(db: Database, where: Any) -> list[LedgerOrder]:
-    """Intents in the write-ahead log matching ``where`` (a condition on ``intents``)."""
-    stmt = (
-        sa.select(intents.c.payload)
-        .where(where)
-        .order_by(intents.c.created_at, intents.c.client_order_id)
-    )
-    try:
-        with db.wal_engine.connect() as conn:
-            return [_from_intent(payload) for payload in conn.execute(stmt).scalars()]
-    except sa.exc.SQLAlchemyError as exc:
-        raise LedgerUnavailable(f"cannot read the write-ahead log: {reason_of(exc)}") from None
+def _wal(db: Database) -> list[LedgerOrder]:
+    """The write-ahead log's intents, oldest first, each once."""
+    found: dict[str, LedgerOrder] = {}
+    for payload in read_intent_records(db.intents_path):
+        try:
+            order = _from_intent(payload)
+        except (ValueError, KeyError, ArithmeticError):  # not one of ours: skip, never crash
+            continue
+        found.setdefault(order.client_order_id, order)
+    return sorted(found.values(), key=lambda o: (o.created_at, o.client_order_id))
 
 
 def _in_orders(conn: sa.Connection, client_order_ids: list[str]) -> set[str]:
@@ -140,7 +139,7 @@ def open_orders(db: Database, now: float | None = None) -> list[LedgerOrder]:
     intents of the last :data:`WAL_WINDOW` seconds before ``now`` that ``orders`` lacks (their
     bus copy died with the process)."""
     since = (time.time() if now is None else now) - WAL_WINDOW
-    unlogged = _wal(db, intents.c.created_at >= since)
+    unlogged = [o for o in _wal(db) if o.created_at >= since]
 
     def query(conn: sa.Connection) -> list[LedgerOrder]:
         stmt = (
@@ -170,10 +169,9 @@ def orders_by_id(db: Database, client_order_ids: Iterable[str]) -> dict[str, Led
     if not wanted:
         return {}
     found = _read(db, "orders", query)
-    missing = [coid for coid in wanted if coid not in found]
-    for start in range(0, len(missing), _CHUNK):
-        chunk = missing[start : start + _CHUNK]
-        found.update((o.client_order_id, o) for o in _wal(db, intents.c.client_order_id.in_(chunk)))
+    missing = {coid for coid in wanted if coid not in found}
+    if missing:
+        found.update((o.client_order_id, o) for o in _wal(db) if o.client_order_id in missing)
     return found
 
 

@@ -176,21 +176,3 @@ risk_state = Table(
 )
 
 LEDGER_TABLES = frozenset(metadata.tables)
-
-# The write-ahead log: one narrow row per intent, committed before its order is sent. Its own
-# metadata because on SQLite it lives in its own file (``sol15-intents.db`` beside
-# ``sol15.db``): SQLite has one writer per file, and an order must never wait behind the
-# journal's batch writes. On PostgreSQL (row locks) it is one more table of the ledger.
-# The ledger actor copies every intent into ``orders`` from the bus; recovery reads both.
-wal_metadata = MetaData()
-
-intents = Table(
-    "intents",
-    wal_metadata,
-    Column("client_order_id", ID, primary_key=True),
-    Column("created_at", Double, nullable=False),
-    Column("payload", Text, nullable=False),  # the OrderIntent as JSON
-    Index("ix_intents_created_at", "created_at"),
-)
-
-WAL_TABLES = frozenset(wal_metadata.tables)

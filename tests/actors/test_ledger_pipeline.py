@@ -159,15 +159,16 @@ def test_every_order_request_leaves_after_its_intent_is_committed(
         observer.dispose()
 
 
-def test_a_database_outage_sends_no_order_halts_trading_and_recovers(
+def test_a_database_outage_halts_trading_and_loses_nothing(
     backend: Backend, database: Database
 ) -> None:
     with running_pipeline(LIMITS, database=database) as p:
         with backend.outage():
             [first] = p.fire(Fire(p.ticker, quantity=1))
-            assert p.decision_for(first).approved  # nobody knew yet
-            failed = p.log.wait_for(OrderUpdate, lambda u: u.status == "failed")
-            assert failed.reason == "ledger_unavailable"
+            # Its intent went to the write-ahead log (a local file): the order could go.
+            assert p.decision_for(first).approved
+            p.wait_fills_published()
+            p.advance(0.2)  # the ledger's next batch cannot be written
             p.log.wait_for(LedgerHealth, lambda h: not h.ok)
             alert = p.log.wait_for(Alert, lambda a: a.alert_type == "ledger_unavailable")
             assert alert.level == "critical"
@@ -177,10 +178,6 @@ def test_a_database_outage_sends_no_order_halts_trading_and_recovers(
             assert (decision.approved, decision.reason) == (False, "ledger_unavailable")
             status = p.risk_status()
             assert (status.trading_state, status.halt_reason) == ("halted", "ledger_unavailable")
-            assert status.reserved == 0  # the unsent order holds nothing
-            assert not [
-                o for o in p.exchange_orders() if o.client_order_id == failed.client_order_id
-            ]
         p.advance(1)  # the ledger's retry: the database is back
         p.log.wait_for(LedgerHealth, lambda h: h.ok)
         p.quiesce()
@@ -190,15 +187,41 @@ def test_a_database_outage_sends_no_order_halts_trading_and_recovers(
         assert p.decision_for(third).approved
         p.wait_fills_published()
         check_books(p)
-        assert_ledger_matches_exchange(p)
-        row = {r.client_order_id: r for r in ledger_rows(database, orders)}[failed.client_order_id]
-        assert (row.status, row.reason) == ("failed", "ledger_unavailable")
+        assert_ledger_matches_exchange(p)  # the first order, held through the outage, is there
         decided = {r.signal_id: r.decision_reason for r in ledger_rows(database, signals)}
         assert decided == {
             first.signal_id: "approved",
             second.signal_id: "ledger_unavailable",
             third.signal_id: "approved",
         }
+
+
+def test_a_write_ahead_log_that_cannot_be_written_sends_no_order(database: Database) -> None:
+    database.intents_path.parent.mkdir(parents=True, exist_ok=True)
+    database.intents_path.mkdir()  # the log's place is taken: no intent can be made durable
+    with running_pipeline(LIMITS, database=database) as p:
+        [first] = p.fire(Fire(p.ticker, quantity=1))
+        failed = p.log.wait_for(OrderUpdate, lambda u: u.status == "failed")
+        assert failed.reason == "ledger_unavailable"
+        health = p.log.wait_for(LedgerHealth, lambda h: not h.ok)
+        assert health.source == "order"
+        p.quiesce()
+        [second] = p.fire(Fire(p.ticker, quantity=1))
+        assert p.decision_for(second).reason == "ledger_unavailable"
+        assert p.risk_status().reserved == 0  # the unsent order holds nothing
+        assert not p.exchange_orders()
+        database.intents_path.rmdir()  # the place is free again
+        p.advance(1)  # the ledger's next write announces it can record again
+        p.log.wait_for(LedgerHealth, lambda h: h.ok)
+        p.quiesce()
+        p.fresh_market_data()
+        [third] = p.fire(Fire(p.ticker, quantity=1))
+        assert p.decision_for(third).approved
+        p.wait_fills_published()
+        assert_ledger_matches_exchange(p)
+        row = {r.client_order_id: r for r in ledger_rows(database, orders)}[failed.client_order_id]
+        assert (row.status, row.reason) == ("failed", "ledger_unavailable")
+        assert first.signal_id != third.signal_id
 
 
 # -- recovery ----------------------------------------------------------------------------------

@@ -22,8 +22,10 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
+import orjson
 
 from storage.database import wal_path_of
+from storage.intent_file import read_intent_records
 
 ROOT = Path(__file__).resolve().parents[2]
 PASS_THROUGH = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "TZ")
@@ -177,7 +179,7 @@ class LedgerFile:
     def intents(self) -> set[str]:
         """Client order ids in the write-ahead log."""
         return {
-            coid for (coid,) in self._query(self.wal_path, "SELECT client_order_id FROM intents")
+            orjson.loads(record)["client_order_id"] for record in read_intent_records(self.wal_path)
         }
 
     def unsettled(self) -> set[str]:

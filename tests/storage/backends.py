@@ -5,7 +5,8 @@ Test modules import the fixtures (``from tests.storage.backends import backend, 
 so the same tests run on both. The PostgreSQL variant is skipped, with the reason, only
 when the server cannot be reached. ``Backend.outage()`` makes the database refuse writes
 the way a real one does when another session holds its locks (a long migration, a
-vacuum): writes wait ``timeout`` and fail, and work again once the locks go.
+vacuum): writes wait ``timeout`` and fail, and work again once the locks go. (The
+write-ahead log of intents is a local file, not the database: an outage leaves it be.)
 """
 
 from __future__ import annotations
@@ -23,8 +24,7 @@ import psycopg
 import pytest
 
 from storage import Database, open_database, prepare
-from storage.database import wal_path_of
-from storage.schema import LEDGER_TABLES, WAL_TABLES
+from storage.schema import LEDGER_TABLES
 
 PG_ADMIN = os.environ.get("SOL15_TEST_PG", "host=127.0.0.1 port=5432 dbname=test user=postgres")
 PG_URL = os.environ.get("SOL15_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -52,15 +52,18 @@ class Backend:
     url: str
     schema: str | None = None
     path: Path | None = None
+    intents: Path | None = None  # the write-ahead log (None: beside the SQLite file)
 
     @property
     def tables(self) -> frozenset[str]:
-        """The ledger's tables in its main database."""
-        return LEDGER_TABLES if self.name == "sqlite" else LEDGER_TABLES | WAL_TABLES
+        """The ledger's tables."""
+        return LEDGER_TABLES
 
-    def open(self, timeout: float = 0.3) -> Database:
+    def open(self, timeout: float = 0.3, intents_path: Path | None = None) -> Database:
         """A new engine on this backend (writes give up after ``timeout`` seconds)."""
-        return open_database(self.url, schema=self.schema, timeout=timeout)
+        return open_database(
+            self.url, schema=self.schema, timeout=timeout, intents_path=intents_path or self.intents
+        )
 
     def prepared(self, timeout: float = 0.3) -> Database:
         db = self.open(timeout)
@@ -72,17 +75,13 @@ class Backend:
         """Another session holds every ledger table locked: writes time out until it ends."""
         if self.name == "sqlite":
             assert self.path is not None
-            holders = []
-            for path in (self.path, wal_path_of(self.path)):  # the ledger and its write-ahead log
-                holder = sqlite3.connect(path, isolation_level=None, timeout=5)
-                holder.execute("BEGIN EXCLUSIVE")
-                holders.append(holder)
+            holder = sqlite3.connect(self.path, isolation_level=None, timeout=5)
+            holder.execute("BEGIN EXCLUSIVE")
             try:
                 yield
             finally:
-                for holder in holders:
-                    holder.execute("ROLLBACK")
-                    holder.close()
+                holder.execute("ROLLBACK")
+                holder.close()
             return
         tables = ", ".join(f"{self.schema}.{name}" for name in sorted(self.tables))
         with psycopg.connect(PG_ADMIN, connect_timeout=5) as holder:
@@ -117,7 +116,7 @@ def make_backend(name: str, directory: Path) -> Iterator[Backend]:
     with admin() as conn:
         conn.execute(f"CREATE SCHEMA {schema}")
     try:
-        yield Backend(name, PG_URL, schema=schema)
+        yield Backend(name, PG_URL, schema=schema, intents=directory / "intents.log")
     finally:
         with admin() as conn:
             conn.execute(

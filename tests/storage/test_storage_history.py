@@ -11,7 +11,9 @@ import pytest
 from hub.history import HistoryReader, MemoryHistory, SignalQuery, TradeQuery
 from storage import Database
 from storage.history import LedgerHistory
-from tests.storage.sample_history import T0, memory_history, write_to_ledger
+from storage.journal import encode
+from storage.writer import LedgerWriter
+from tests.storage.sample_history import EVENTS, T0, memory_history, write_to_ledger
 
 
 @pytest.fixture
@@ -83,3 +85,20 @@ def test_an_unknown_status_finds_nothing(readers: tuple[HistoryReader, LedgerHis
     _, ledger = readers
     assert ledger.trades(TradeQuery(status="bogus")) == []
     assert ledger.signals(SignalQuery(status="bogus")) == []
+
+
+def test_a_read_first_asks_the_ledger_to_write_what_it_holds(database: Database) -> None:
+    held = [e for e in (encode(m, T0 + 10) for m in EVENTS) if e is not None]
+    calls: list[int] = []
+
+    def flush() -> None:  # what the ledger actor does when asked: write its batch
+        calls.append(len(calls))
+        if len(calls) == 1:
+            LedgerWriter(database).write(held)
+        else:
+            raise TimeoutError("the ledger is restarting")
+
+    ledger = LedgerHistory(database, flush=flush)
+    assert [t["client_order_id"] for t in ledger.trades(TradeQuery())] == ["c6", "c5", "c3", "c1"]
+    assert len(ledger.signals(SignalQuery())) == 4  # a failed flush: the read goes on
+    assert calls == [0, 1]
