@@ -191,7 +191,7 @@ class LedgerActor(SupervisedActor):
         self,
         context: ActorContext,
         database: Database,
-        flush_interval: float = 0.1,
+        flush_interval: float = 1.0,
         batch_size: int = 500,
         chunk_size: int = 1000,
         mark_interval: float = 10.0,

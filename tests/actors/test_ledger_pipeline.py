@@ -168,7 +168,7 @@ def test_a_database_outage_halts_trading_and_loses_nothing(
             # Its intent went to the write-ahead log (a local file): the order could go.
             assert p.decision_for(first).approved
             p.wait_fills_published()
-            p.advance(0.2)  # the ledger's next batch cannot be written
+            p.advance(1)  # the ledger's next batch cannot be written
             p.log.wait_for(LedgerHealth, lambda h: not h.ok)
             alert = p.log.wait_for(Alert, lambda a: a.alert_type == "ledger_unavailable")
             assert alert.level == "critical"
