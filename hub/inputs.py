@@ -77,28 +77,23 @@ def _single(query: MultiMapping[str], allowed: frozenset[str]) -> dict[str, str]
     return values
 
 
-def _limit(text: str | None) -> int:
-    if text is None:
-        return 100
+def _whole_number(text: str, name: str, low: int, high: int | None = None) -> int:
     try:
-        limit = int(text)
+        value = int(text)
     except ValueError:
-        raise ApiError(400, "invalid_parameter", "limit must be a whole number") from None
-    if not 1 <= limit <= MAX_LIMIT:
-        raise ApiError(400, "invalid_parameter", f"limit must be between 1 and {MAX_LIMIT}")
-    return limit
+        raise ApiError(400, "invalid_parameter", f"{name} must be a whole number") from None
+    if value < low or (high is not None and value > high):
+        allowed = f"between {low} and {high}" if high is not None else f"at least {low}"
+        raise ApiError(400, "invalid_parameter", f"{name} must be {allowed}")
+    return value
+
+
+def _limit(text: str | None) -> int:
+    return 100 if text is None else _whole_number(text, "limit", 1, MAX_LIMIT)
 
 
 def _offset(text: str | None) -> int:
-    if text is None:
-        return 0
-    try:
-        offset = int(text)
-    except ValueError:
-        raise ApiError(400, "invalid_parameter", "offset must be a whole number") from None
-    if offset < 0:
-        raise ApiError(400, "invalid_parameter", "offset must not be negative")
-    return offset
+    return 0 if text is None else _whole_number(text, "offset", 0)
 
 
 def _since(text: str | None) -> float | None:
