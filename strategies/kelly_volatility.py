@@ -297,20 +297,19 @@ class KellyVolatility(Strategy):
             self._spot_f, market.strike_f, sigma, seconds_left, known, window=float(self._window)
         )
         q_yes = Decimal(f"{price.prob:.6f}")
-        yes_levels = tuple((ONE - bid, size) for bid, size in book.no_bids)
-        no_levels = tuple((ONE - bid, size) for bid, size in book.yes_bids)
         last = _Last(now, price.prob, sigma, seconds_left, price.effective_seconds, None, None)
         self._last[ticker] = last
 
         signals: list[Signal] = []
-        for side, q, levels in (("yes", q_yes, yes_levels), ("no", ONE - q_yes, no_levels)):
+        # A side's asks are the other side's bids: YES at 1 − (NO bid), NO at 1 − (YES bid).
+        for side, q, bids in (("yes", q_yes, book.no_bids), ("no", ONE - q_yes, book.yes_bids)):
             signal = self._consider(
                 market=market,
                 ticker=ticker,
                 side=side,
                 q=q,
                 q_yes=q_yes,
-                levels=levels,
+                bids=bids,
                 now=now,
                 sigma=sigma,
                 price=price,
@@ -328,17 +327,17 @@ class KellyVolatility(Strategy):
         side: str,
         q: Decimal,
         q_yes: Decimal,
-        levels: tuple[Level, ...],
+        bids: tuple[Level, ...],
         now: float,
         sigma: float,
         price: DigitalPrice,
         last: _Last,
     ) -> Signal | None:
         p = self.p
-        if not levels:
+        if not bids:
             self._skip("no_depth")
             return None
-        best = levels[0][0]
+        best = ONE - bids[0][0]
         fee_best = taker_fee_per_contract(best, market.fee_multiplier)
         best_edge = q - best - fee_best
         if side == "yes":
@@ -355,6 +354,8 @@ class KellyVolatility(Strategy):
             self._skip("holding_opposite")
             return None
         held = self.positions.held(ticker, side) + self._pending_quantity(ticker, side, now)
+        # The asks, best first: built only for an edge worth sizing (most evaluations stop above).
+        levels = tuple((ONE - bid, size) for bid, size in bids)
         plan = plan_buy(
             levels,
             q,
