@@ -42,6 +42,7 @@ from runtime.actor import ActorContext, SupervisedActor
 from runtime.bus import ALERTS, FILLS, ORDERS, SIGNALS, STATUS, SYSTEM
 from storage.database import Database
 from storage.errors import LedgerUnavailable
+from storage.intent_file import sync_intent_file
 from storage.journal import (
     ENCODERS,
     Entry,
@@ -60,6 +61,7 @@ from storage.writer import LedgerWriter
 from storage.writer_process import ProcessWriter
 
 LEDGER = "ledger"  # the actor's address and the bus topic of LedgerHealth
+SLICE = 64  # events handled (or pickled for the writer) between two pauses
 
 
 @message("ledger_health")
@@ -199,6 +201,7 @@ class LedgerActor(SupervisedActor):
         retry_max: float = 10.0,
         max_buffer: int = 1_000_000,
         out_of_process: bool = True,
+        sync_interval: float = 5.0,
     ) -> None:
         super().__init__(context)
         self.database = database
@@ -209,9 +212,11 @@ class LedgerActor(SupervisedActor):
         self.retry_initial = retry_initial
         self.retry_max = retry_max
         self.max_buffer = max_buffer
+        self.sync_interval = sync_interval  # seconds between fsyncs of the write-ahead log
+        self._last_sync = -math.inf
         # Out of process (the default): the bot's threads never wait for the ledger's CPU.
         self.writer: LedgerWriter | ProcessWriter = (
-            ProcessWriter(database)
+            ProcessWriter(database, pause=_LazyInbox.pause)
             if out_of_process
             else LedgerWriter(database, pause=_LazyInbox.pause)
         )
@@ -259,9 +264,13 @@ class LedgerActor(SupervisedActor):
         return inbox
 
     def _collect(self) -> None:
-        """Take in the events set aside by the mailbox (encoded when written)."""
-        for pending in self._inbox().take_aside():
+        """Take in the events set aside by the mailbox (encoded when written), letting other
+        threads have the interpreter every :data:`SLICE` events: a second's worth of them
+        would otherwise hold it for a millisecond."""
+        for n, pending in enumerate(self._inbox().take_aside(), 1):
             self._add(pending)
+            if n % SLICE == 0:
+                _LazyInbox.pause()
 
     # -- messages ------------------------------------------------------------------------------
 
@@ -320,6 +329,13 @@ class LedgerActor(SupervisedActor):
             self.flush()
 
     def _on_tick(self) -> None:
+        now = self.clock.now()
+        if now - self._last_sync >= self.sync_interval:
+            self._last_sync = now
+            try:
+                sync_intent_file(self.database.intents_path)
+            except OSError as exc:
+                logger.warning("ledger: cannot flush the write-ahead log to disk: {}", exc)
         if not (self._buffer or self._risk_entries):
             return
         if self.healthy or self.clock.now() >= self._retry_at:

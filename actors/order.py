@@ -443,8 +443,6 @@ class OrderActor(SupervisedActor):
             self.rest.refresh_presigned()
         elif timer == "reconcile":
             self._reconcile()
-            if self.intents is not None:
-                self.intents.maintain(self.clock.now())
         elif timer == "close-watch":
             now = self.clock.now()
             for tracked in self._resting():

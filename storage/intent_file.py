@@ -7,8 +7,8 @@ waits for whichever thread took the lock — about 0.15 ms in the running bot. C
 record into a mapped page never lets go of the lock and makes no system call. The page
 belongs to the kernel's page cache the moment it is written, so the intent survives
 the process being killed (SIGKILL, a crash, an OOM kill); like SQLite in WAL mode with
-``synchronous=NORMAL``, it is flushed to the disk (``msync``) off the hot path, every few
-seconds, not at every write.
+``synchronous=NORMAL``, it is flushed to the disk (``fsync``) off the hot path, every few
+seconds (:func:`sync_intent_file`, by the ledger actor), not at every write.
 
 Layout: a 16-byte header (:data:`MAGIC`), then records ``<u32 length><u32 crc32><JSON>``;
 a zero length ends the log. A record the process died while writing fails its
@@ -89,6 +89,20 @@ def read_intent_records(path: Path) -> list[bytes]:
     return found
 
 
+def sync_intent_file(path: Path) -> None:
+    """Write the log's dirty pages to the disk. ``fsync`` (not ``mmap.flush``, which holds
+    the interpreter lock while the device works) on a descriptor of its own, so any thread
+    can do it — never the order's: it waits for the disk."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 class IntentFile:
     """The appending end of the log; one writer (one OrderActor incarnation) at a time."""
 
@@ -166,11 +180,6 @@ class IntentFile:
                 f"cannot rotate the write-ahead log {self.path}: {exc}"
             ) from None
         self.open()
-
-    def sync(self) -> None:
-        """Write the dirty pages to the disk (off the hot path: it waits for the device)."""
-        if self._map is not None:
-            self._map.flush()
 
     def close(self) -> None:
         mapped, self._map = self._map, None

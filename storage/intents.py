@@ -3,7 +3,8 @@
 The OrderActor calls :meth:`IntentLog.record` right before it sends an order: the
 intent, as JSON, copied into the memory-mapped write-ahead log
 (:mod:`storage.intent_file`, beside the SQLite ledger or in ``DATA_DIR`` with
-PostgreSQL) — a few microseconds, no system call, the interpreter lock kept. If it
+PostgreSQL) — a few microseconds, no system call, the interpreter lock kept. The
+ledger actor flushes the log's pages to the disk every few seconds (``sync_intent_file``). If it
 raises :class:`~storage.errors.LedgerUnavailable` the order must not be sent; the
 next call reopens the log. The ledger actor copies every intent into ``orders`` from
 the bus; recovery (:mod:`storage.recovery`) reads the log for those it never got.
@@ -46,13 +47,6 @@ class IntentLog:
                 f"intent {intent.client_order_id} could not be made durable: {exc}"
             ) from None
         self.written += 1
-
-    def maintain(self, now: float) -> None:
-        """Off the hot path (a timer): flush the log's pages to the disk."""
-        try:
-            self.file.sync()
-        except (OSError, ValueError):
-            self.close()  # the next intent reopens it (and reports, if it must)
 
     def close(self) -> None:
         self.file.close()

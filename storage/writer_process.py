@@ -24,7 +24,7 @@ import socket
 import subprocess
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -37,7 +37,8 @@ from storage.journal import Item
 from storage.migrate import reason_of
 from storage.writer import LedgerWriter, Written
 
-_OK, _FAILED, _BROKEN = "ok", "failed", "broken"
+_OK, _FAILED, _BROKEN = "ok", "failed", "broken"  # the child's answers
+_PART, _WRITE = "part", "write"  # the parent's messages: a slice of a batch; write the batch
 _ROOT = str(Path(__file__).resolve().parents[1])  # the project: where ``storage`` is found
 
 
@@ -51,20 +52,26 @@ def _serve(conn: Connection) -> None:
         return
     database = open_database(url, schema=schema, timeout=timeout)
     writer = LedgerWriter(database)
+    batch: list[Item] = []
     try:
         while True:
             try:
-                items = conn.recv()
+                message = conn.recv()
             except (EOFError, OSError):
                 return
-            if items is None:
+            if message is None:
                 return
+            kind, items = message
+            if kind == _PART:
+                batch.extend(items)
+                continue
             try:
-                reply: tuple[str, Any] = (_OK, writer.write(items))
+                reply: tuple[str, Any] = (_OK, writer.write(batch))
             except (sa.exc.SQLAlchemyError, LedgerUnavailable) as exc:
                 reply = (_FAILED, reason_of(exc))
             except Exception:
                 reply = (_BROKEN, traceback.format_exc())
+            batch = []
             try:
                 conn.send(reply)
             except (BrokenPipeError, OSError):
@@ -76,9 +83,20 @@ def _serve(conn: Connection) -> None:
 class ProcessWriter:
     """Writes batches through a child process; one caller thread at a time."""
 
-    def __init__(self, database: Database, reply_timeout: float = 120.0) -> None:
+    def __init__(
+        self,
+        database: Database,
+        reply_timeout: float = 120.0,
+        *,
+        slice_items: int = 64,
+        pause: Callable[[], None] | None = None,
+    ) -> None:
         self.database = database
         self.reply_timeout = reply_timeout
+        # A batch goes over in slices, ``pause`` between them: pickling holds the interpreter
+        # lock, and a whole second's batch would hold it for milliseconds.
+        self.slice_items = slice_items
+        self.pause = pause
         self._process: subprocess.Popen[bytes] | None = None
         self._conn: Connection | None = None
         self.started = 0  # children started (more than one: some died)
@@ -116,7 +134,11 @@ class ProcessWriter:
         conn = self._conn
         assert conn is not None
         try:
-            conn.send(list(items))
+            for start in range(0, len(items), self.slice_items):
+                if start and self.pause is not None:
+                    self.pause()
+                conn.send((_PART, list(items[start : start + self.slice_items])))
+            conn.send((_WRITE, None))
             if not conn.poll(self.reply_timeout):
                 raise LedgerUnavailable(
                     f"no answer from the ledger writer in {self.reply_timeout:g} s"
