@@ -236,11 +236,14 @@ def test_the_sim_bot_on_its_dashboard(browser: Any, tmp_path: Path) -> None:
         # The bot trades: a signal with the risk decision joined to it, and a filled order.
         approved = page.locator("#signals tr[data-signal] .pill.approved").first
         expect(approved).to_be_visible(timeout=TRADE_TIMEOUT)
+        # A fill opens a position; it shows until it is sold or settles (which can be soon).
+        expect(page.locator("#positions tr:not(.empty)").first).to_be_attached(
+            timeout=TRADE_TIMEOUT
+        )
         expect(page.locator('#orders tr[data-status="executed"]').first).to_be_visible(
             timeout=TRADE_TIMEOUT
         )
         expect(page.locator("#kpi-orders")).not_to_have_text(re.compile(r"^\d+ · 0 · "))
-        expect(page.locator("#positions tr:not(.empty)").first).to_be_attached()
         assert page.locator('#orders tr[data-status="executed"] [data-cancel]').count() == 0
 
         with httpx.Client(base_url=bot.url, timeout=10) as http:
