@@ -57,7 +57,6 @@ from storage.journal import (
 from storage.migrate import reason_of
 from storage.recovery import load_risk
 from storage.risk_state import SavedRisk
-from storage.writer import LedgerWriter
 from storage.writer_process import ProcessWriter
 
 LEDGER = "ledger"  # the actor's address and the bus topic of LedgerHealth
@@ -200,7 +199,6 @@ class LedgerActor(SupervisedActor):
         retry_initial: float = 0.5,
         retry_max: float = 10.0,
         max_buffer: int = 1_000_000,
-        out_of_process: bool = True,
         sync_interval: float = 5.0,
     ) -> None:
         super().__init__(context)
@@ -214,12 +212,8 @@ class LedgerActor(SupervisedActor):
         self.max_buffer = max_buffer
         self.sync_interval = sync_interval  # seconds between fsyncs of the write-ahead log
         self._last_sync = -math.inf
-        # Out of process (the default): the bot's threads never wait for the ledger's CPU.
-        self.writer: LedgerWriter | ProcessWriter = (
-            ProcessWriter(database, pause=_LazyInbox.pause)
-            if out_of_process
-            else LedgerWriter(database, pause=_LazyInbox.pause)
-        )
+        # Encoded and written in a process of its own: never on the bot's interpreter lock.
+        self.writer = ProcessWriter(database, pause=_LazyInbox.pause)
         self._buffer: list[Item] = []
         self._risk_entries: dict[str, Entry] = {}  # by account, waiting for the next write
         self.saved_risk: dict[str, SavedRisk | None] = {}  # by account, as last saved or loaded
@@ -240,8 +234,7 @@ class LedgerActor(SupervisedActor):
         inbox = self._inbox()
         inbox.now = self.clock.now
         inbox.wake_at = self.batch_size
-        if isinstance(self.writer, ProcessWriter):
-            self.writer.start()
+        self.writer.start()
         self.subscribe(SIGNALS, ORDERS, FILLS, STATUS, SYSTEM, ALERTS, LEDGER)
         self.every(self.flush_interval, "flush")
 
@@ -255,8 +248,7 @@ class LedgerActor(SupervisedActor):
             else:
                 logger.error("ledger: {} events could not be written before stopping", pending)
         finally:
-            if isinstance(self.writer, ProcessWriter):
-                self.writer.close()
+            self.writer.close()
 
     def _inbox(self) -> _LazyInbox:
         inbox = self.actor_inbox

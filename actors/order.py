@@ -28,6 +28,7 @@ from loguru import logger
 from actors.discovery import known_markets
 from actors.ledger import LEDGER, LedgerHealth
 from app.connection import ExchangeConnection
+from execution.order_state import TERMINAL, is_news
 from execution.paper import PaperBroker
 from execution.positions import settlement_payout, signed_change
 from kalshi.errors import KalshiError, NotFound
@@ -47,7 +48,6 @@ from storage.database import Database
 from storage.errors import LedgerUnavailable
 from storage.intents import IntentLog
 
-TERMINAL = frozenset({"executed", "canceled", "rejected", "failed"})
 FILL_LOOKBACK_SECONDS = 3600  # fills re-read from the exchange after a (re)start
 FILL_PAGES = 50  # at most this many pages of fills (200 each) per reconciliation
 
@@ -305,14 +305,8 @@ class OrderActor(SupervisedActor):
 
     def _apply(self, tracked: TrackedOrder, update: OrderUpdate) -> None:
         """Record and publish a state change, once per real change."""
-        if (tracked.status, tracked.filled, tracked.remaining) == (
-            update.status,
-            update.filled,
-            update.remaining,
-        ):
+        if not is_news(tracked.status, tracked.filled, tracked.remaining, update):
             return
-        if tracked.status in TERMINAL and update.status not in TERMINAL:
-            return  # late news about an order that is already done
         tracked.status, tracked.filled, tracked.remaining = (
             update.status,
             update.filled,

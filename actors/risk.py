@@ -34,6 +34,7 @@ from risk.engine import MarketState, RiskEngine, RiskState, TradingState
 from risk.exposure import Position as HeldPosition
 from risk.exposure import Reservation
 from risk.limits import RiskLimits
+from risk.orders import intent_for
 from runtime.actor import ActorContext, SupervisedActor
 from runtime.address import ActorUnavailable
 from runtime.bus import ALERTS, BOOK, FILLS, MARKETS, ORDERS, SIGNALS, SPOT, STATUS
@@ -329,19 +330,7 @@ class RiskActor(SupervisedActor):
         client_order_id = str(uuid.uuid4())
         decision = self.engine.evaluate(signal, now, market, order_id=client_order_id)
         if decision.approved:
-            intent = OrderIntent(
-                client_order_id=client_order_id,
-                signal_id=signal.signal_id,
-                strategy_name=signal.strategy_name,
-                ticker=signal.ticker,
-                side=signal.direction,
-                action=signal.action,
-                count=decision.quantity,
-                price=signal.market_price,
-                time_in_force=self.taker_time_in_force,
-                reduce_only=signal.action == "sell",
-                created_at=now,
-            )
+            intent = intent_for(signal, decision, client_order_id, self.taker_time_in_force, now)
             self.system.tell(ORDER, intent)
             self.publish(ORDERS, intent)
         self.publish(SIGNALS, decision)

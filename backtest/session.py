@@ -34,14 +34,15 @@ from decimal import Decimal
 from backtest.calibration import CalibrationCollector
 from backtest.ledger import Ledger
 from backtest.params import ExecParams, RiskParams
+from execution.order_state import TERMINAL, is_news
 from execution.paper import PaperBroker
 from execution.positions import settlement_payout, signed_change
 from messages.market_data import BookUpdate, ExchangeState, MarketInfo, MarketLifecycle, SpotTick
 from messages.trading import Fill, OrderIntent, OrderUpdate, RiskDecision, Settlement, Signal
 from risk.engine import MarketState, RiskEngine, TradingState
+from risk.orders import intent_for
 from strategies.base import Strategy
 
-TERMINAL = frozenset({"executed", "canceled", "rejected", "failed"})
 DAY = 86_400.0
 
 # Called with the ticker and fills of one order: the market's new book, if our fills changed it.
@@ -245,18 +246,8 @@ class Session:
             decision = self.engine.evaluate(signal, now, market, order_id=client_order_id)
             self.counters.decisions[decision.reason] += 1
             if decision.approved:
-                intent = OrderIntent(
-                    client_order_id=client_order_id,
-                    signal_id=signal.signal_id,
-                    strategy_name=signal.strategy_name,
-                    ticker=signal.ticker,
-                    side=signal.direction,
-                    action=signal.action,
-                    count=decision.quantity,
-                    price=signal.market_price,
-                    time_in_force=self.execution.time_in_force,
-                    reduce_only=signal.action == "sell",
-                    created_at=now,
+                intent = intent_for(
+                    signal, decision, client_order_id, self.execution.time_in_force, now
                 )
                 self._signal_of[client_order_id] = signal
                 heapq.heappush(
@@ -296,13 +287,7 @@ class Session:
 
     def _apply(self, order: _Order, update: OrderUpdate) -> None:
         """OrderActor._apply: publish a state change once."""
-        if (order.status, order.filled, order.remaining) == (
-            update.status,
-            update.filled,
-            update.remaining,
-        ):
-            return
-        if order.status in TERMINAL and update.status not in TERMINAL:
+        if not is_news(order.status, order.filled, order.remaining, update):
             return
         order.status, order.filled, order.remaining = update.status, update.filled, update.remaining
         self.engine.on_order_update(update)

@@ -9,7 +9,7 @@ older update than the one recorded.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -128,18 +128,8 @@ class LedgerWriter:
     """Compiles its statements once; a batch is then a few ``executemany`` calls of tuples,
     so the database is locked only for as long as the driver needs to write the rows."""
 
-    def __init__(
-        self,
-        database: Database,
-        *,
-        slice_rows: int = 16,
-        pause: Callable[[], None] | None = None,
-    ) -> None:
+    def __init__(self, database: Database) -> None:
         self.database = database
-        self.slice_rows = slice_rows
-        # Between slices of a long ``executemany``: the driver releases and retakes the
-        # interpreter for every row, so fast that a waiting thread might never get it.
-        self.pause = pause
         d = database.dialect
         mark = "?" if d == "sqlite" else "%s"
         self._journal_sql = (
@@ -182,13 +172,7 @@ class LedgerWriter:
             conn.rollback()  # end the reads: the writes below are one short transaction
             with conn.begin():
                 for sql, rows in plan.statements:
-                    if rows is None or self.pause is None or len(rows) <= self.slice_rows:
-                        conn.exec_driver_sql(sql, rows)
-                        continue
-                    for start in range(0, len(rows), self.slice_rows):
-                        if start:
-                            self.pause()
-                        conn.exec_driver_sql(sql, rows[start : start + self.slice_rows])
+                    conn.exec_driver_sql(sql, rows)
         return plan.written
 
     def _plan(self, conn: Connection, entries: Sequence[Entry]) -> _Plan:
@@ -198,9 +182,7 @@ class LedgerWriter:
         journal_rows: list[JournalRow] = []
         by_op: dict[str, list[Entry]] = {op: [] for op in OPERATIONS}
         duplicates = 0
-        for n, entry in enumerate(entries):
-            if self.pause is not None and n and n % (2 * self.slice_rows) == 0:
-                self.pause()
+        for entry in entries:
             if entry.op in (FILL, SETTLEMENT):
                 assert entry.row is not None
                 seen = seen_fills if entry.op == FILL else seen_settled
