@@ -234,9 +234,13 @@ class HistoryFeed:
         timer = session.timer
         decimal = Decimal
         scale = PRICE_EXPONENT
+        prices: dict[int, Decimal] = {}  # prints repeat: one Decimal per distinct price
         for k, (t, price) in enumerate(zip(ts, q, strict=True)):
             now = float(t)
-            spot_tick(SpotTick(index, decimal(price).scaleb(scale), now), now)
+            exact = prices.get(price)
+            if exact is None:
+                exact = prices[price] = decimal(price).scaleb(scale)
+            spot_tick(SpotTick(index, exact, now), now)
             if next_event is not None and t >= next_event:
                 while e < n_events and events[e][0] <= t:
                     _, kind, window = events[e]

@@ -250,6 +250,9 @@ class WindowBook:
     damaged: bool = False  # a level lost depth to our fills since the last requote
     _best: list[int] = field(default_factory=list)
     _deep: list[int] = field(default_factory=list)
+    # Each side's published levels, kept until that side changes (None: to be rebuilt).
+    _yes_bids: tuple[Level, ...] | None = None
+    _no_bids: tuple[Level, ...] | None = None
 
     def _draw(self, best: bool) -> int:
         pool = self._best if best else self._deep
@@ -266,13 +269,18 @@ class WindowBook:
         """``MakerDesk._sync`` for one side: keep, replace or add each target level."""
         new: dict[int, _Level] = {}
         changed = damaged = False
-        pair = self.model.pair
+        model = self.model
+        pairs = model.pairs
         best = True
         for micro in keys:
             level = old.get(micro)
             if level is None or (refresh and level[_REMAINING] * 2 < level[_INITIAL]):
-                size = self._draw(best)
-                level = [size, size, pair(micro, size)]
+                # _draw and pair, inlined for their common case (this loop runs for every
+                # level of every requote): a size from the pool, a pair already made.
+                pool = self._best if best else self._deep
+                size = pool.pop() if pool else self._draw(best)
+                made = pairs.get((micro, size))
+                level = [size, size, made if made is not None else model.pair(micro, size)]
                 changed = True
             elif level[_REMAINING] * 2 < level[_INITIAL]:
                 damaged = True
@@ -281,19 +289,31 @@ class WindowBook:
         return new, changed, damaged
 
     def requote(self, second: int, now: float) -> BookUpdate | None:
-        """The desk's step at ``open + second``; the new book if anything changed."""
+        """The desk's step at ``open + second``; the new book if anything changed.
+
+        A side whose ladder keys stayed the same while no level was damaged has
+        nothing to replace (no half-empty level, no new key), so it is left as it
+        is: when only one side of the top moves, only that side is re-synced.
+        """
         top = (self.bids[second], self.asks[second])
         moved = top != self.top
-        if not moved and not self.damaged:
+        damaged = self.damaged
+        if not moved and not damaged:
             return None
         refresh = moved or self.refresh_draw[second] < self.model.calibration.requote_probability
+        before = self.ladder
         if moved:
             self.ladder = self.model.ladder(top)
             self.top = top
         ladder = self.ladder
         assert ladder is not None
-        self.yes, yes_changed, yes_damaged = self._side(self.yes, ladder.yes, refresh)
-        self.no, no_changed, no_damaged = self._side(self.no, ladder.no, refresh)
+        yes_changed = yes_damaged = no_changed = no_damaged = False
+        if damaged or before is None or ladder.yes != before.yes:
+            self.yes, yes_changed, yes_damaged = self._side(self.yes, ladder.yes, refresh)
+            self._yes_bids = None
+        if damaged or before is None or ladder.no != before.no:
+            self.no, no_changed, no_damaged = self._side(self.no, ladder.no, refresh)
+            self._no_bids = None
         self.damaged = yes_damaged or no_damaged
         if moved or yes_changed or no_changed:
             return self.snapshot(now)
@@ -317,19 +337,20 @@ class WindowBook:
             level[_REMAINING] = remaining
             level[_PAIR] = self.model.pair(micro, remaining)
         self.damaged = True
+        self._yes_bids = self._no_bids = None
         return True
 
     def snapshot(self, now: float) -> BookUpdate:
         """The book as the MarketWatcher publishes it: best first, asks from opposite bids."""
         self.seq += 1
-        ladder = self.ladder
-        yes_levels, no_levels = self.yes, self.no
-        if ladder is None:
-            yes_bids: tuple[Level, ...] = ()
-            no_bids: tuple[Level, ...] = ()
-        else:
-            yes_bids = tuple([yes_levels[m][_PAIR] for m in ladder.yes if m in yes_levels])
-            no_bids = tuple([no_levels[m][_PAIR] for m in ladder.no if m in no_levels])
+        # The side dicts are kept in ladder order (``_side`` builds them best first,
+        # ``consume`` only deletes or updates in place), so their values are the book.
+        yes_bids = self._yes_bids
+        if yes_bids is None:
+            yes_bids = self._yes_bids = tuple([level[_PAIR] for level in self.yes.values()])
+        no_bids = self._no_bids
+        if no_bids is None:
+            no_bids = self._no_bids = tuple([level[_PAIR] for level in self.no.values()])
         yes_bid = yes_bids[0][0] if yes_bids else None
         no_bid = no_bids[0][0] if no_bids else None
         return BookUpdate(
@@ -348,6 +369,7 @@ class WindowBook:
         """The exchange cancels every resting order at close: an empty book."""
         self.yes = {}
         self.no = {}
+        self._yes_bids = self._no_bids = None
         self.damaged = False
         return self.snapshot(now)
 
@@ -368,7 +390,7 @@ class MarketModel:
         self.units = variance_units_table(WINDOW_SECONDS + params.lag_seconds + 1)
         self.spread_micro = self._spread_table()
         self._ladders: dict[tuple[int, int], Ladder] = {}
-        self._pairs: dict[tuple[int, int], Level] = {}
+        self.pairs: dict[tuple[int, int], Level] = {}  # (price, size) levels, shared by books
 
     def _spread_table(self) -> IntArray:
         """Spread (1e-6 units) by seconds left, from the calibration's schedule."""
@@ -382,9 +404,9 @@ class MarketModel:
     def pair(self, micro: int, size: int) -> Level:
         """The ``(price, size)`` level a book lists, shared between books."""
         key = (micro, size)
-        found = self._pairs.get(key)
+        found = self.pairs.get(key)
         if found is None:
-            found = self._pairs[key] = (self.grid.decimal[micro], Decimal(size))
+            found = self.pairs[key] = (self.grid.decimal[micro], Decimal(size))
         return found
 
     def ladder(self, top: tuple[int, int]) -> Ladder:

@@ -386,24 +386,39 @@ class RiskEngine:
     @property
     def drawdown(self) -> Decimal:
         """Fractional loss from the breaker's reference (the day's starting equity)."""
-        if self.breaker_reference <= ZERO:
+        return self._drawdown_at(self.book.equity())
+
+    def _drawdown_at(self, equity: Decimal) -> Decimal:
+        reference = self.breaker_reference
+        if reference <= ZERO:
             return ZERO
-        return max((self.breaker_reference - self.book.equity()) / self.breaker_reference, ZERO)
+        return max((reference - equity) / reference, ZERO)
 
     def _check_loss(self, now: float) -> None:
-        if not self.circuit_breaker_triggered and self.drawdown >= self.limits.circuit_breaker_pct:
+        """Trip the breaker or raise the daily-loss alert; runs on every re-mark, so the equity
+        (a sum over positions) is computed once here rather than by each property."""
+        equity = self.book.equity()
+        reference = self.breaker_reference
+        # drawdown ≥ pct without a division: max(ref − equity, 0) ≥ pct · ref (ref > 0)
+        if (
+            not self.circuit_breaker_triggered
+            and reference > ZERO
+            and max(reference - equity, ZERO) >= self.limits.circuit_breaker_pct * reference
+        ):
+            drawdown = self._drawdown_at(equity)
             self.circuit_breaker_triggered = True
             self.state = TradingState.HALTED
             self.halt_reason = "circuit_breaker"
             message = (
-                f"circuit breaker: drawdown {self.drawdown:.2%} ≥ "
+                f"circuit breaker: drawdown {drawdown:.2%} ≥ "
                 f"{self.limits.circuit_breaker_pct:.2%}; trading halted until reset"
             )
             logger.warning("risk: {}", message)
             self._alerts.append(RiskAlert("circuit_breaker", message, "critical", now))
-        loss_hit = self.daily_pnl <= -self.limits.max_daily_loss
+        daily_pnl = equity - self.day_start_equity
+        loss_hit = daily_pnl <= -self.limits.max_daily_loss
         if loss_hit and not self._loss_alerted:
-            message = f"daily loss limit reached ({self.daily_pnl:.2f}); no new entries today"
+            message = f"daily loss limit reached ({daily_pnl:.2f}); no new entries today"
             logger.warning("risk: {}", message)
             self._alerts.append(RiskAlert("daily_loss_limit", message, "warning", now))
         self._loss_alerted = loss_hit

@@ -148,7 +148,18 @@ class ExposureBook:
         return sum((self.mark_value(p) - p.cost for p in self.positions.values()), ZERO)
 
     def equity(self) -> Decimal:
-        return self.cash + sum((self.mark_value(p) for p in self.positions.values()), ZERO)
+        """Cash plus every position at its mark (``mark_value``, inlined: runs on every re-mark)."""
+        total = self.cash
+        marks = self.marks
+        for position in self.positions.values():
+            yes_mark = marks.get(position.ticker)
+            if yes_mark is None:
+                total += position.cost
+            elif position.side == "yes":
+                total += yes_mark * position.contracts
+            else:
+                total += (ONE - yes_mark) * position.contracts
+        return total
 
     # --- reservations ---------------------------------------------------------------
 

@@ -23,19 +23,19 @@ import math
 from collections import Counter, deque
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from loguru import logger
 from pydantic import Field
 
-from kalshi.fees import taker_fee_per_contract
+from kalshi.fees import TAKER_RATE, taker_fee_per_contract
 from kalshi.units import ONE, PriceLevels, PriceRange
 from messages.market_data import BookUpdate, Level, MarketInfo, MarketLifecycle, SpotTick
 from messages.trading import Fill, OrderUpdate, RiskDecision, Settlement, Signal
 from strategies.base import Strategy, StrategyParams, register
 from strategies.positions import Positions, opposite
 from strategies.pricing import DigitalPrice, digital_probability
-from strategies.sizing import plan_buy
+from strategies.sizing import kelly_contracts, kelly_contracts_bound, plan_buy
 from strategies.volatility import EwmaVolatility
 
 _CLOSED_EVENTS = frozenset({"closed", "deactivated", "determined", "settled", "finalized"})
@@ -71,6 +71,7 @@ class _Market:
     strike: Decimal | None
     strike_f: float
     fee_multiplier: Decimal
+    fee_rate_f: float  # multiplier × taker rate, for the float edge bound
     price_levels: PriceLevels
 
 
@@ -82,15 +83,61 @@ class _Pending:
     ts: float
 
 
-@dataclass(slots=True)
-class _Last:
+class _Book(NamedTuple):
+    """A book with its best asks as floats, for the edge bound (made once per book change)."""
+
+    update: BookUpdate
+    yes_ask: float | None  # 1 − best NO bid
+    no_ask: float | None  # 1 − best YES bid
+
+    @classmethod
+    def of(cls, update: BookUpdate) -> _Book:
+        no, yes = update.no_bids, update.yes_bids
+        return cls(
+            update,
+            1.0 - float(no[0][0]) if no else None,
+            1.0 - float(yes[0][0]) if yes else None,
+        )
+
+
+class _Last(NamedTuple):
+    """A market's latest evaluation: what metrics() shows, and the model price that a
+    book change at the same moment (same spot, σ and market) reuses instead of re-pricing.
+
+    Stored as a plain tuple of these fields (made on every evaluation); metrics()
+    makes the named view.
+    """
+
     ts: float
-    model_prob: float
+    price: DigitalPrice
     sigma: float
-    seconds_left: float
-    effective_seconds: float
-    yes_edge: Decimal | None
-    no_edge: Decimal | None
+    spot_ts: float
+    market: _Market
+    book: BookUpdate
+
+    def edge(self, side: str) -> Decimal | None:
+        """The exact edge of the best ask on ``side``, as the evaluation computes it."""
+        bids = self.book.no_bids if side == "yes" else self.book.yes_bids
+        if not bids:
+            return None
+        q_yes = _model_decimal(self.price.prob)
+        return _best_edge(q_yes if side == "yes" else ONE - q_yes, bids, self.market)
+
+
+def _model_decimal(prob: float) -> Decimal:
+    """The model's probability as the Decimal the edge maths uses (6 decimals)."""
+    return Decimal(f"{prob:.6f}")
+
+
+# q is rounded to 6 decimals (±5e-7) and float edges err by ~1e-16: a float edge this far
+# from ``min_edge`` is on the same side of it as the exact edge.
+_BOUND_MARGIN = 1e-6
+
+
+def _best_edge(q: Decimal, bids: tuple[Level, ...], market: _Market) -> Decimal:
+    """The exact edge of the best ask (1 − the best opposite bid): q − ask − fee."""
+    ask = ONE - bids[0][0]
+    return q - ask - taker_fee_per_contract(ask, market.fee_multiplier)
 
 
 @dataclass(slots=True)
@@ -117,6 +164,7 @@ class KellyVolatility(Strategy):
         p: KellyVolatilityParams = self._params  # type: ignore[assignment]
         self.p = p
         self._window = p.settlement_window_seconds
+        self._window_f = float(self._window)
         self.vol = EwmaVolatility(
             half_life_seconds=p.half_life_seconds,
             warmup=p.vol_warmup,
@@ -126,7 +174,11 @@ class KellyVolatility(Strategy):
         )
         self.positions = Positions()
         self._markets: dict[str, _Market] = {}
-        self._books: dict[str, BookUpdate] = {}
+        self._books: dict[str, _Book] = {}
+        self._edge_below = float(p.min_edge) - _BOUND_MARGIN
+        self._edge_above = float(p.min_edge) + _BOUND_MARGIN
+        self._bankroll_f = float(p.bankroll)
+        self._kelly_fraction_f = float(p.kelly_fraction)
         self._spot: Decimal | None = None
         self._spot_f = 0.0
         self._spot_ts = -math.inf
@@ -135,7 +187,7 @@ class KellyVolatility(Strategy):
         self._cooldown: dict[tuple[str, str], float] = {}
         self._pending: dict[str, _Pending] = {}
         self._logged_untradeable: set[str] = set()
-        self._last: dict[str, _Last] = {}
+        self._last: dict[str, tuple[Any, ...]] = {}  # _Last's fields, by ticker
         self.stats = _Stats()
 
     # --- inputs ---------------------------------------------------------------------
@@ -155,12 +207,14 @@ class KellyVolatility(Strategy):
                 )
         else:
             self._logged_untradeable.discard(info.ticker)
+        fee_multiplier = info.fee_multiplier if info.fee_multiplier is not None else ONE
         self._markets[info.ticker] = _Market(
             info=info,
             tradeable=tradeable,
             strike=strike,
             strike_f=float(strike) if strike is not None else math.nan,
-            fee_multiplier=info.fee_multiplier if info.fee_multiplier is not None else ONE,
+            fee_multiplier=fee_multiplier,
+            fee_rate_f=float(fee_multiplier * TAKER_RATE),
             price_levels=_price_levels(info),
         )
 
@@ -195,7 +249,7 @@ class KellyVolatility(Strategy):
         return signals
 
     def on_book(self, book: BookUpdate) -> list[Signal]:
-        self._books[book.ticker] = book
+        self._books[book.ticker] = _Book.of(book)
         return self._evaluate(book.ticker, book.ts)
 
     def on_decision(self, decision: RiskDecision) -> None:
@@ -283,8 +337,11 @@ class KellyVolatility(Strategy):
         seconds_left = info.close_time - now
         if seconds_left <= p.no_entry_seconds:
             return self._skip("no_entry_window")
-        book = self._books.get(ticker)
-        if book is None or book.stale or now - book.ts > p.max_book_age_seconds:
+        entry = self._books.get(ticker)
+        if entry is None:
+            return self._skip("stale_book")
+        book = entry.update
+        if book.stale or now - book.ts > p.max_book_age_seconds:
             return self._skip("stale_book")
         if self._spot is None or self._spot_stale or now - self._spot_ts > p.max_spot_age_seconds:
             return self._skip("stale_spot")
@@ -292,68 +349,119 @@ class KellyVolatility(Strategy):
         if sigma is None:
             return self._skip("vol_warmup")
 
-        known = self._known_prints(info.close_time) if seconds_left < self._window else ()
-        price = digital_probability(
-            self._spot_f, market.strike_f, sigma, seconds_left, known, window=float(self._window)
-        )
-        q_yes = Decimal(f"{price.prob:.6f}")
-        last = _Last(now, price.prob, sigma, seconds_left, price.effective_seconds, None, None)
-        self._last[ticker] = last
-
-        signals: list[Signal] = []
-        # A side's asks are the other side's bids: YES at 1 − (NO bid), NO at 1 − (YES bid).
-        for side, q, bids in (("yes", q_yes, book.no_bids), ("no", ONE - q_yes, book.yes_bids)):
-            signal = self._consider(
-                market=market,
-                ticker=ticker,
-                side=side,
-                q=q,
-                q_yes=q_yes,
-                bids=bids,
-                now=now,
-                sigma=sigma,
-                price=price,
-                last=last,
+        spot_ts = self._spot_ts
+        last = self._last.get(ticker)
+        if (
+            last is not None
+            and last[0] == now
+            and last[3] == spot_ts
+            and last[4] is market
+            and last[2] == sigma
+        ):
+            price = last[1]  # a book change right after the print: the model price stands
+        else:
+            known = self._known_prints(info.close_time) if seconds_left < self._window else ()
+            price = digital_probability(
+                self._spot_f, market.strike_f, sigma, seconds_left, known, window=self._window_f
             )
+        self._last[ticker] = (now, price, sigma, spot_ts, market, book)
+        return self._trade_sides(market, ticker, entry, price, sigma, now)
+
+    def _trade_sides(
+        self,
+        market: _Market,
+        ticker: str,
+        entry: _Book,
+        price: DigitalPrice,
+        sigma: float,
+        now: float,
+    ) -> list[Signal]:
+        """The signals for either side of one market's book at the model price."""
+        p = self.p
+        prob = price.prob
+        book = entry.update
+
+        # A side's asks are the other side's bids: YES at 1 − (NO bid), NO at 1 − (YES bid).
+        # The best ask's edge in floats is within _BOUND_MARGIN of the exact one: below the
+        # band there is no signal, above it the edge holds; only inside it is the exact
+        # Decimal edge needed. Most evaluations stop here before any Decimal is made.
+        rate = market.fee_rate_f
+        skips = self.stats.skips
+        yes_ask, no_ask = entry.yes_ask, entry.no_ask
+        if yes_ask is not None and no_ask is not None:  # the common case, first: no edge at all
+            below = self._edge_below
+            if (
+                prob - yes_ask - rate * yes_ask * (1.0 - yes_ask) < below
+                and 1.0 - prob - no_ask - rate * no_ask * (1.0 - no_ask) < below
+            ):
+                skips["edge_below_minimum"] += 2
+                return []
+        signals: list[Signal] = []
+        q_yes: Decimal | None = None
+        for side, q_f, ask, bids in (
+            ("yes", prob, yes_ask, book.no_bids),
+            ("no", 1.0 - prob, no_ask, book.yes_bids),
+        ):
+            if ask is None:
+                skips["no_depth"] += 1
+                continue
+            cost_f = ask + rate * ask * (1.0 - ask)
+            edge_f = q_f - cost_f
+            if edge_f < self._edge_below:
+                skips["edge_below_minimum"] += 1
+                continue
+            if q_yes is None:
+                q_yes = _model_decimal(prob)
+            q = q_yes if side == "yes" else ONE - q_yes
+            if edge_f < self._edge_above and _best_edge(q, bids, market) < p.min_edge:
+                skips["edge_below_minimum"] += 1
+                continue
+            if now - self._cooldown.get((ticker, side), -math.inf) < p.cooldown_seconds:
+                skips["cooldown"] += 1
+                continue
+            if self.positions.held(ticker, opposite(side)) > 0:
+                skips["holding_opposite"] += 1
+                continue
+            held = self.positions.held(ticker, side) + self._pending_quantity(ticker, side, now)
+            if held >= p.max_contracts or held > kelly_contracts_bound(
+                q_f, cost_f, self._bankroll_f, self._kelly_fraction_f
+            ):
+                skips["at_target"] += 1
+                continue
+            signal = self._size(market, ticker, side, q, q_yes, bids, held, now, sigma, price)
             if signal is not None:
                 signals.append(signal)
         return signals
 
-    def _consider(
+    def _size(
         self,
-        *,
         market: _Market,
         ticker: str,
         side: str,
         q: Decimal,
         q_yes: Decimal,
         bids: tuple[Level, ...],
+        held: int,
         now: float,
         sigma: float,
         price: DigitalPrice,
-        last: _Last,
     ) -> Signal | None:
+        """The signal for a side whose best ask has edge: Kelly-sized over the ask depth,
+        counting the ``held`` contracts (and those on their way) against the target."""
         p = self.p
-        if not bids:
-            self._skip("no_depth")
-            return None
         best = ONE - bids[0][0]
         fee_best = taker_fee_per_contract(best, market.fee_multiplier)
-        best_edge = q - best - fee_best
-        if side == "yes":
-            last.yes_edge = best_edge
-        else:
-            last.no_edge = best_edge
-        if best_edge < p.min_edge:
-            self._skip("edge_below_minimum")
+        best_target = kelly_contracts(
+            q,
+            best,
+            fee_best,
+            p.bankroll,
+            multiplier=p.kelly_fraction,
+            max_contracts=p.max_contracts,
+        )
+        if held >= best_target:  # plan_buy would stop at its first level
+            self._skip("at_target")
             return None
-        if now - self._cooldown.get((ticker, side), -math.inf) < p.cooldown_seconds:
-            self._skip("cooldown")
-            return None
-        if self.positions.held(ticker, opposite(side)) > 0:
-            self._skip("holding_opposite")
-            return None
-        held = self.positions.held(ticker, side) + self._pending_quantity(ticker, side, now)
         # The asks, best first: built only for an edge worth sizing (most evaluations stop above).
         levels = tuple((ONE - bid, size) for bid, size in bids)
         plan = plan_buy(
@@ -392,7 +500,7 @@ class KellyVolatility(Strategy):
             spot=self._spot,
             strike=market.strike,
             sigma=sigma,
-            seconds_left=last.seconds_left,
+            seconds_left=market.info.close_time - now,
             effective_seconds=price.effective_seconds,
             fee=plan.fee,
             kelly_fraction=float(plan.kelly_fraction),
@@ -417,14 +525,18 @@ class KellyVolatility(Strategy):
             "pending": sum(p.quantity for p in self._pending.values()),
             "markets": {
                 ticker: {
-                    "model_prob": last.model_prob,
+                    "model_prob": last.price.prob,
                     "sigma": last.sigma,
-                    "seconds_left": last.seconds_left,
-                    "effective_seconds": last.effective_seconds,
-                    "yes_edge": None if last.yes_edge is None else float(last.yes_edge),
-                    "no_edge": None if last.no_edge is None else float(last.no_edge),
+                    "seconds_left": last.market.info.close_time - last.ts,
+                    "effective_seconds": last.price.effective_seconds,
+                    "yes_edge": _float_or_none(last.edge("yes")),
+                    "no_edge": _float_or_none(last.edge("no")),
                     "ts": last.ts,
                 }
-                for ticker, last in self._last.items()
+                for ticker, last in ((t, _Last._make(v)) for t, v in self._last.items())
             },
         }
+
+
+def _float_or_none(value: Decimal | None) -> float | None:
+    return None if value is None else float(value)

@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 SECONDS_PER_YEAR = 365.0 * 86_400.0
 SETTLEMENT_WINDOW_SECONDS = 60.0
@@ -65,8 +65,7 @@ def window_horizon(window: float = SETTLEMENT_WINDOW_SECONDS, prints: int = 60) 
     return window * (prints + 1) * (2 * prints + 1) / (6.0 * prints * prints)
 
 
-@dataclass(frozen=True, slots=True)
-class DigitalPrice:
+class DigitalPrice(NamedTuple):
     """The model's answer, with what is needed to reproduce it.
 
     ``prob = Φ((ln(spot/effective_strike) − v/2)/√v)``, ``v = σ²·effective_seconds/year``.
@@ -122,24 +121,25 @@ def digital_probability(
     last ``n − m`` are kept). Prints the caller missed are taken at ``spot``.
     ``prints`` defaults to one a second.
     """
-    _check(spot, strike, sigma, seconds_left)
+    # One chained test on the hot path (NaN fails every comparison); _check names what is bad.
+    finite = -math.inf < strike < math.inf and not math.isnan(seconds_left)
+    if not (finite and 0.0 < spot < math.inf and 0.0 <= sigma < math.inf):
+        _check(spot, strike, sigma, seconds_left)
     n = prints if prints is not None else round(window)
     if n <= 0 or window <= 0.0:
         raise ValueError("window and prints must be positive")
     spacing = window / n
 
-    if seconds_left >= window:
-        remaining = n
-        first = seconds_left - window + spacing
-        known_sum = 0.0
-        known_count = 0
-    else:
-        remaining = 0 if seconds_left <= 0.0 else min(n, math.ceil(seconds_left / spacing - _EPS))
-        first = seconds_left - (remaining - 1) * spacing
-        known_count = n - remaining
-        used = known_prints[len(known_prints) - known_count :] if known_count else ()
-        known_sum = math.fsum(used) + (known_count - len(used)) * spot
+    if seconds_left >= window:  # before the final minute: all n prints to come
+        horizon = seconds_left - window + spacing * (n + 1) * (2 * n + 1) / (6.0 * n)
+        prob = lognormal_digital(spot, strike, sigma, horizon)
+        return DigitalPrice(prob, horizon, strike, 0, n)
 
+    remaining = 0 if seconds_left <= 0.0 else min(n, math.ceil(seconds_left / spacing - _EPS))
+    first = seconds_left - (remaining - 1) * spacing
+    known_count = n - remaining
+    used = known_prints[len(known_prints) - known_count :] if known_count else ()
+    known_sum = math.fsum(used) + (known_count - len(used)) * spot
     if remaining == 0:
         settled = known_sum >= n * strike
         return DigitalPrice(1.0 if settled else 0.0, 0.0, strike, known_count, 0)

@@ -24,6 +24,7 @@ a float rounding just below an integer would lose a contract.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_FLOOR, Decimal
@@ -71,6 +72,22 @@ def kelly_contracts(
     if depth is not None:
         count = min(count, depth)
     return max(count, 0)
+
+
+def kelly_contracts_bound(q: float, cost: float, bankroll: float, multiplier: float) -> float:
+    """An upper bound, in floats, on :func:`kelly_contracts` for the same inputs.
+
+    For a cheap "already at target" test before any ``Decimal`` is made: ``q``
+    may differ from the Decimal probability by up to 1e-6 (it is rounded to six
+    places) and ``cost`` from price + fee by float error; the bound allows for
+    both, so ``held > bound`` proves ``held >= kelly_contracts(...)``. The
+    contracts ``B·m·(q − c)/((1 − c)·c)`` rise with ``q`` and fall with ``c``.
+    """
+    if not 1e-9 < cost < 1.0:
+        return math.inf  # no useful bound: decide exactly
+    c = cost - 1e-12
+    contracts = multiplier * bankroll * (q + 2e-6 - c) / ((1.0 - c) * c)
+    return contracts + abs(contracts) * 1e-9 + 1e-9
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,6 +34,7 @@ class EwmaVolatility:
         "_lambda",
         "_last_price",
         "_last_ts",
+        "_sigma",
         "_sum_dt",
         "_sum_sq",
         "count",
@@ -72,6 +73,7 @@ class EwmaVolatility:
         self._cached_dt = 1.0
         self._cached_decay = math.exp(-self._lambda)
         self.count = 0
+        self._sigma: float | None = None  # set by each return once ready: read per evaluation
         self.has_prior = initial_sigma is not None
         if initial_sigma is not None:
             if not initial_sigma > 0:
@@ -79,6 +81,7 @@ class EwmaVolatility:
             weight = prior_seconds if prior_seconds is not None else 1.0 / self._lambda
             self._sum_dt = weight
             self._sum_sq = initial_sigma * initial_sigma / SECONDS_PER_YEAR * weight
+            self._set_sigma()
 
     def update(self, price: float, ts: float) -> bool:
         """Add a print; True when it contributed a return."""
@@ -98,7 +101,15 @@ class EwmaVolatility:
         self._sum_sq = self._sum_sq * decay + r * r
         self._sum_dt = self._sum_dt * decay + dt
         self.count += 1
+        if self.has_prior or self.count >= self.warmup:
+            self._set_sigma()
         return True
+
+    def _set_sigma(self) -> None:
+        sum_dt = self._sum_dt
+        if sum_dt > 0.0:
+            variance = self._sum_sq / sum_dt * SECONDS_PER_YEAR
+            self._sigma = max(math.sqrt(variance), self.floor_sigma)
 
     @property
     def ready(self) -> bool:
@@ -113,10 +124,7 @@ class EwmaVolatility:
     @property
     def sigma(self) -> float | None:
         """Annualized volatility, or None during warm-up."""
-        var = self.variance_per_second
-        if var is None:
-            return None
-        return max(math.sqrt(var * SECONDS_PER_YEAR), self.floor_sigma)
+        return self._sigma
 
     @property
     def last_ts(self) -> float | None:

@@ -82,6 +82,21 @@ def test_buys_no_when_no_is_cheap() -> None:
     assert s.model_prob > D("0.5")  # model_prob stays P(YES) whatever the direction
 
 
+def test_an_edge_within_float_error_of_the_minimum_is_decided_exactly() -> None:
+    # Evaluations are screened in floats; an edge this close to min_edge must still be
+    # decided by the exact Decimal arithmetic, either way.
+    sigma = make().vol.sigma
+    assert sigma is not None
+    model = digital_probability(75.10, 75.0, sigma, CLOSE - (T + 0.5))
+    edge = D(f"{model.prob:.6f}") - D("0.62") - taker_fee_per_contract(D("0.62"))
+    assert D("0.03") < edge < D("0.2")
+    [at] = signal_once(make(min_edge=edge), "0.60", "0.62")
+    assert (at.direction, at.market_price, at.edge) == ("yes", D("0.62"), edge)
+    above = make(min_edge=edge + D("0.0000001"))
+    assert signal_once(above, "0.60", "0.62") == []
+    assert above.stats.skips["edge_below_minimum"] == 2
+
+
 def test_walks_the_depth_and_stays_on_tick() -> None:
     strategy = make(bankroll=1000)
     b = book(T + 0.5, [("0.60", 5)], [("0.62", 3), ("0.63", 4), ("0.64", 500), ("0.70", 50)])

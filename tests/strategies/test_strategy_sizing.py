@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import math
+from decimal import ROUND_CEILING
 from decimal import Decimal as D
 
 import pytest
 
-from kalshi.fees import taker_fee
+from kalshi.fees import taker_fee, taker_fee_per_contract
 from strategies.sizing import (
     edge,
     kelly_contracts,
+    kelly_contracts_bound,
     kelly_fraction,
     max_count_with_edge,
     plan_buy,
@@ -60,6 +62,35 @@ def test_kelly_contracts_by_hand() -> None:
     assert kelly_contracts(*args[:3], D("0")) == 0
     # rounds down: 0.25 × 0.2 × 999 / 0.5 = 99.9
     assert kelly_contracts(D("0.6"), D("0.48"), D("0.02"), D("999")) == 99
+
+
+@pytest.mark.parametrize("ask", ["0.05", "0.31", "0.50", "0.62", "0.88", "0.97"])
+@pytest.mark.parametrize(("bankroll", "multiplier"), [("100", "0.25"), ("1000", "0.5")])
+def test_the_float_kelly_bound_is_never_below_the_contracts(
+    ask: str, bankroll: str, multiplier: str
+) -> None:
+    # The worst case for the bound: q just high enough (on the 6-decimal grid the strategy
+    # rounds to) for n contracts, and the float q it came from 5e-7 below that.
+    price, b, m = D(ask), D(bankroll), D(multiplier)
+    fee = taker_fee_per_contract(price)
+    cost = price + fee
+    cost_f = float(price) + 0.07 * float(price) * (1.0 - float(price))
+    for n in range(1, 40):
+        q_exact = cost + n * cost * (1 - cost) / (m * b)
+        if q_exact >= 1:
+            break
+        q = q_exact.quantize(D("0.000001"), rounding=ROUND_CEILING)
+        assert kelly_contracts(q, price, fee, b, multiplier=m) >= n
+        q_f = float(q) - 4.99e-7
+        assert f"{q_f:.6f}" == str(q)  # the strategy's q for this float
+        bound = kelly_contracts_bound(q_f, cost_f, float(b), float(m))
+        assert kelly_contracts(q, price, fee, b, multiplier=m) <= bound < n + 0.2
+
+
+def test_the_float_kelly_bound_without_an_edge_or_a_price() -> None:
+    assert kelly_contracts_bound(0.40, 0.50, 100.0, 0.25) < 0  # no edge: held 0 is at target
+    assert kelly_contracts_bound(0.99, 1.0, 100.0, 0.25) == math.inf  # no bound: decide exactly
+    assert kelly_contracts_bound(0.50, 0.0, 100.0, 0.25) == math.inf
 
 
 def test_full_kelly_maximizes_expected_log_wealth() -> None:
