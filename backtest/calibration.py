@@ -28,7 +28,7 @@ from decimal import Decimal
 from typing import Any
 
 from messages.market_data import BookUpdate, MarketInfo, SpotTick
-from strategies.kelly_volatility import KellyVolatilityParams
+from strategies.kelly_volatility import KellyVolatilityParams, volatility_for
 from strategies.pricing import digital_probability, naive_probability
 from strategies.volatility import EwmaVolatility
 
@@ -119,17 +119,6 @@ class WindowForecasts:
         return None if self.result is None else int(self.result == "yes")
 
 
-def vol_for(params: KellyVolatilityParams) -> EwmaVolatility:
-    """The volatility estimator ``kelly_volatility`` builds from these parameters."""
-    return EwmaVolatility(
-        half_life_seconds=params.half_life_seconds,
-        warmup=params.vol_warmup,
-        initial_sigma=params.initial_sigma,
-        floor_sigma=params.sigma_floor,
-        max_gap_seconds=params.max_vol_gap_seconds,
-    )
-
-
 class CalibrationCollector:
     """Fed the same market data as the strategies; keeps the forecasts of every market."""
 
@@ -140,9 +129,14 @@ class CalibrationCollector:
         buckets: Sequence[int] = BUCKETS,
         max_lateness: float = 5.0,
         max_book_age: float | None = None,
+        vol: EwmaVolatility | None = None,
     ) -> None:
+        """``vol``: the estimator of a ``kelly_volatility`` with these ``params`` that is fed
+        the same prints before the collector is (the Session's order): read, not updated,
+        so σ is not computed twice per print. Without it the collector keeps its own."""
         self.params = params or KellyVolatilityParams.model_validate({})
-        self.vol = vol_for(self.params)
+        self._own_vol = vol is None
+        self.vol = volatility_for(self.params) if vol is None else vol
         self.window = self.params.settlement_window_seconds
         self.buckets = tuple(sorted(buckets, reverse=True))
         self.max_lateness = max_lateness
@@ -184,7 +178,8 @@ class CalibrationCollector:
         if not price > 0.0 or ts < self._last_ts:
             return
         self._last_ts = ts
-        self.vol.update(price, ts)
+        if self._own_vol:
+            self.vol.update(price, ts)
         second = round(ts)
         prints = self._prints
         if prints and prints[-1][0] == second:

@@ -31,7 +31,8 @@ from backtest.recording import ReadStats, is_recording, read_recordings
 from backtest.replay import replay
 from backtest.session import Counters, EquityPoint, Session
 from messages.trading import Signal
-from strategies.kelly_volatility import KellyVolatilityParams
+from strategies.base import Strategy
+from strategies.kelly_volatility import KellyVolatility, KellyVolatilityParams
 
 QUIET_MODULES = ("strategies", "risk", "execution")
 Progress = Callable[[float], None]
@@ -153,11 +154,12 @@ def quiet_libraries() -> Iterator[None]:
             logger.enable(module)
 
 
-def _vol_params(config: RunConfig) -> KellyVolatilityParams:
-    for strategy in config.build_strategies():
-        if isinstance(strategy.params, KellyVolatilityParams):
-            return strategy.params
-    return KellyVolatilityParams.model_validate({})
+def _collector(strategies: Sequence[Strategy]) -> CalibrationCollector:
+    """Calibration of the first ``kelly_volatility``'s model, reading its own σ."""
+    for strategy in strategies:
+        if isinstance(strategy, KellyVolatility):
+            return CalibrationCollector(strategy.p, vol=strategy.vol)
+    return CalibrationCollector(KellyVolatilityParams.model_validate({}))
 
 
 def run_backtest(
@@ -177,9 +179,10 @@ def run_backtest(
     """
     kind = source_kind(paths)
     result = BacktestResult(config, kind, [str(p) for p in paths], config.risk.bankroll)
-    collector = CalibrationCollector(_vol_params(config))
+    strategies = config.build_strategies()
+    collector = _collector(strategies)
     session = Session(
-        config.build_strategies(),
+        strategies,
         config.risk,
         config.execution,
         fee_multiplier=config.market.fee_multiplier,

@@ -132,12 +132,12 @@ class Session:
         self.now = at
         self.counters.market_events += 1
         self.spot = tick
-        if self.calibration is not None:
-            self.calibration.on_spot(tick)
         for strategy in self.strategies:
             signals = strategy.on_spot(tick)
             if signals:
                 self._decide(signals, at)
+        if self.calibration is not None:  # after them: it may read a strategy's σ (runner)
+            self.calibration.on_spot(tick)
         if queue:
             self._drain(at)
 

@@ -64,6 +64,17 @@ class KellyVolatilityParams(StrategyParams):
     settlement_window_seconds: int = Field(60, ge=1, description="averaged final window")
 
 
+def volatility_for(params: KellyVolatilityParams) -> EwmaVolatility:
+    """The volatility estimator ``kelly_volatility`` keeps for these parameters."""
+    return EwmaVolatility(
+        half_life_seconds=params.half_life_seconds,
+        warmup=params.vol_warmup,
+        initial_sigma=params.initial_sigma,
+        floor_sigma=params.sigma_floor,
+        max_gap_seconds=params.max_vol_gap_seconds,
+    )
+
+
 @dataclass(slots=True)
 class _Market:
     info: MarketInfo
@@ -165,13 +176,7 @@ class KellyVolatility(Strategy):
         self.p = p
         self._window = p.settlement_window_seconds
         self._window_f = float(self._window)
-        self.vol = EwmaVolatility(
-            half_life_seconds=p.half_life_seconds,
-            warmup=p.vol_warmup,
-            initial_sigma=p.initial_sigma,
-            floor_sigma=p.sigma_floor,
-            max_gap_seconds=p.max_vol_gap_seconds,
-        )
+        self.vol = volatility_for(p)
         self.positions = Positions()
         self._markets: dict[str, _Market] = {}
         self._books: dict[str, _Book] = {}
@@ -410,12 +415,12 @@ class KellyVolatility(Strategy):
             if edge_f < self._edge_below:
                 skips["edge_below_minimum"] += 1
                 continue
-            if q_yes is None:
-                q_yes = _model_decimal(prob)
-            q = q_yes if side == "yes" else ONE - q_yes
-            if edge_f < self._edge_above and _best_edge(q, bids, market) < p.min_edge:
-                skips["edge_below_minimum"] += 1
-                continue
+            if edge_f < self._edge_above:
+                q_yes = q_yes or _model_decimal(prob)
+                q = q_yes if side == "yes" else ONE - q_yes
+                if _best_edge(q, bids, market) < p.min_edge:
+                    skips["edge_below_minimum"] += 1
+                    continue
             if now - self._cooldown.get((ticker, side), -math.inf) < p.cooldown_seconds:
                 skips["cooldown"] += 1
                 continue
@@ -428,6 +433,8 @@ class KellyVolatility(Strategy):
             ):
                 skips["at_target"] += 1
                 continue
+            q_yes = q_yes or _model_decimal(prob)
+            q = q_yes if side == "yes" else ONE - q_yes
             signal = self._size(market, ticker, side, q, q_yes, bids, held, now, sigma, price)
             if signal is not None:
                 signals.append(signal)

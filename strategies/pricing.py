@@ -131,7 +131,8 @@ def digital_probability(
     spacing = window / n
 
     if seconds_left >= window:  # before the final minute: all n prints to come
-        horizon = seconds_left - window + spacing * (n + 1) * (2 * n + 1) / (6.0 * n)
+        first = seconds_left - window + spacing  # average_horizon(first, n, spacing), inlined
+        horizon = (first - spacing) + spacing * (n + 1) * (2 * n + 1) / (6.0 * n)
         prob = lognormal_digital(spot, strike, sigma, horizon)
         return DigitalPrice(prob, horizon, strike, 0, n)
 

@@ -73,7 +73,7 @@ class EwmaVolatility:
         self._cached_dt = 1.0
         self._cached_decay = math.exp(-self._lambda)
         self.count = 0
-        self._sigma: float | None = None  # set by each return once ready: read per evaluation
+        self._sigma: float | None = None  # cached until the next return: read per evaluation
         self.has_prior = initial_sigma is not None
         if initial_sigma is not None:
             if not initial_sigma > 0:
@@ -81,14 +81,14 @@ class EwmaVolatility:
             weight = prior_seconds if prior_seconds is not None else 1.0 / self._lambda
             self._sum_dt = weight
             self._sum_sq = initial_sigma * initial_sigma / SECONDS_PER_YEAR * weight
-            self._set_sigma()
 
     def update(self, price: float, ts: float) -> bool:
         """Add a print; True when it contributed a return."""
-        if not (price > 0.0 and math.isfinite(price)) or not ts > self._last_ts:
+        last_ts = self._last_ts
+        if not (0.0 < price < math.inf and ts > last_ts):  # NaN fails both comparisons
             return False
         last = self._last_price
-        dt = ts - self._last_ts
+        dt = ts - last_ts
         self._last_price = price
         self._last_ts = ts
         if last is None or (self.max_gap_seconds is not None and dt > self.max_gap_seconds):
@@ -101,15 +101,8 @@ class EwmaVolatility:
         self._sum_sq = self._sum_sq * decay + r * r
         self._sum_dt = self._sum_dt * decay + dt
         self.count += 1
-        if self.has_prior or self.count >= self.warmup:
-            self._set_sigma()
+        self._sigma = None
         return True
-
-    def _set_sigma(self) -> None:
-        sum_dt = self._sum_dt
-        if sum_dt > 0.0:
-            variance = self._sum_sq / sum_dt * SECONDS_PER_YEAR
-            self._sigma = max(math.sqrt(variance), self.floor_sigma)
 
     @property
     def ready(self) -> bool:
@@ -123,8 +116,12 @@ class EwmaVolatility:
 
     @property
     def sigma(self) -> float | None:
-        """Annualized volatility, or None during warm-up."""
-        return self._sigma
+        """Annualized volatility, or None during warm-up (worked out once per return)."""
+        sigma = self._sigma
+        if sigma is None and (self.has_prior or self.count >= self.warmup) and self._sum_dt > 0.0:
+            variance = self._sum_sq / self._sum_dt * SECONDS_PER_YEAR
+            sigma = self._sigma = max(math.sqrt(variance), self.floor_sigma)
+        return sigma
 
     @property
     def last_ts(self) -> float | None:

@@ -8,6 +8,10 @@ from decimal import Decimal
 import orjson
 import pytest
 
+import messages.control
+import messages.market_data
+import messages.status
+import messages.trading  # noqa: F401 - registers every message type for the parametrized test
 from messages.base import Message, message, message_types, to_json, to_wire
 from messages.system import ActorCrashed, CrashNow, Ping, Tick
 
@@ -51,3 +55,32 @@ def test_a_type_name_cannot_be_registered_twice() -> None:
         @message("tick")
         class Other(Message):
             x: int
+
+
+@pytest.mark.parametrize("cls", sorted(message_types().values(), key=lambda c: c.type))
+def test_every_message_builds_like_its_dataclass(cls: type[Message]) -> None:
+    # Messages get a faster __init__ than the dataclass's; it must accept and refuse
+    # exactly what the dataclass would, and fill every field.
+    fields = dataclasses.fields(cls)  # type: ignore[arg-type]
+    values = {f.name: object() for f in fields}
+    by_keyword = cls(**values)
+    by_position = cls(*values.values())
+    for f in fields:
+        assert getattr(by_keyword, f.name) is values[f.name]
+        assert getattr(by_position, f.name) is values[f.name]
+    required = [f.name for f in fields if f.default is dataclasses.MISSING]
+    defaulted = cls(**{name: values[name] for name in required})
+    for f in fields:
+        if f.default is not dataclasses.MISSING:
+            assert getattr(defaulted, f.name) == f.default
+    if required:
+        with pytest.raises(TypeError, match="missing"):
+            cls(**{name: values[name] for name in required[1:]})
+    with pytest.raises(TypeError, match="unexpected keyword"):
+        cls(**values, not_a_field=1)
+    with pytest.raises(TypeError):
+        cls(*values.values(), 1)
+    if fields:
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            setattr(by_keyword, fields[0].name, 1)
+    assert cls.__init__.__qualname__ == f"{cls.__qualname__}.__init__"
