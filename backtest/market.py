@@ -264,9 +264,13 @@ class WindowBook:
         return pool.pop()
 
     def _side(
-        self, old: dict[int, _Level], keys: tuple[int, ...], refresh: bool
+        self, old: dict[int, _Level], keys: tuple[int, ...], refresh: bool, worn: bool
     ) -> tuple[dict[int, _Level], bool, bool]:
-        """``MakerDesk._sync`` for one side: keep, replace or add each target level."""
+        """``MakerDesk._sync`` for one side: keep, replace or add each target level.
+
+        ``worn``: our fills took depth since the last requote (``damaged``). Without
+        that no kept level can be half empty, so only new keys need a look.
+        """
         new: dict[int, _Level] = {}
         changed = damaged = False
         model = self.model
@@ -274,7 +278,7 @@ class WindowBook:
         best = True
         for micro in keys:
             level = old.get(micro)
-            if level is None or (refresh and level[_REMAINING] * 2 < level[_INITIAL]):
+            if level is None or (worn and refresh and level[_REMAINING] * 2 < level[_INITIAL]):
                 # _draw and pair, inlined for their common case (this loop runs for every
                 # level of every requote): a size from the pool, a pair already made.
                 pool = self._best if best else self._deep
@@ -282,7 +286,7 @@ class WindowBook:
                 made = pairs.get((micro, size))
                 level = [size, size, made if made is not None else model.pair(micro, size)]
                 changed = True
-            elif level[_REMAINING] * 2 < level[_INITIAL]:
+            elif worn and level[_REMAINING] * 2 < level[_INITIAL]:
                 damaged = True
             new[micro] = level
             best = False
@@ -309,10 +313,10 @@ class WindowBook:
         assert ladder is not None
         yes_changed = yes_damaged = no_changed = no_damaged = False
         if damaged or before is None or ladder.yes != before.yes:
-            self.yes, yes_changed, yes_damaged = self._side(self.yes, ladder.yes, refresh)
+            self.yes, yes_changed, yes_damaged = self._side(self.yes, ladder.yes, refresh, damaged)
             self._yes_bids = None
         if damaged or before is None or ladder.no != before.no:
-            self.no, no_changed, no_damaged = self._side(self.no, ladder.no, refresh)
+            self.no, no_changed, no_damaged = self._side(self.no, ladder.no, refresh, damaged)
             self._no_bids = None
         self.damaged = yes_damaged or no_damaged
         if moved or yes_changed or no_changed:

@@ -399,11 +399,12 @@ class RiskEngine:
         (a sum over positions) is computed once here rather than by each property."""
         equity = self.book.equity()
         reference = self.breaker_reference
-        # drawdown ≥ pct without a division: max(ref − equity, 0) ≥ pct · ref (ref > 0)
+        limits = self.limits
+        # drawdown ≥ pct, as a floor on equity (no division): equity ≤ ref − pct · ref, ref > 0
         if (
             not self.circuit_breaker_triggered
             and reference > ZERO
-            and max(reference - equity, ZERO) >= self.limits.circuit_breaker_pct * reference
+            and equity <= reference - limits.circuit_breaker_pct * reference
         ):
             drawdown = self._drawdown_at(equity)
             self.circuit_breaker_triggered = True
@@ -415,9 +416,9 @@ class RiskEngine:
             )
             logger.warning("risk: {}", message)
             self._alerts.append(RiskAlert("circuit_breaker", message, "critical", now))
-        daily_pnl = equity - self.day_start_equity
-        loss_hit = daily_pnl <= -self.limits.max_daily_loss
+        loss_hit = equity <= self.day_start_equity - limits.max_daily_loss  # P&L ≤ −max loss
         if loss_hit and not self._loss_alerted:
+            daily_pnl = equity - self.day_start_equity
             message = f"daily loss limit reached ({daily_pnl:.2f}); no new entries today"
             logger.warning("risk: {}", message)
             self._alerts.append(RiskAlert("daily_loss_limit", message, "warning", now))

@@ -103,7 +103,7 @@ class _Book(NamedTuple):
 
     @classmethod
     def of(cls, update: BookUpdate) -> _Book:
-        no, yes = update.no_bids, update.yes_bids
+        no, yes = update.no_bids, update.yes_bids  # the depth the signal would walk
         return cls(
             update,
             1.0 - float(no[0][0]) if no else None,
@@ -370,6 +370,19 @@ class KellyVolatility(Strategy):
                 self._spot_f, market.strike_f, sigma, seconds_left, known, window=self._window_f
             )
         self._last[ticker] = (now, price, sigma, spot_ts, market, book)
+
+        # The best asks' edges in floats, within _BOUND_MARGIN of the exact ones: most
+        # evaluations end here, with no edge on either side, before any Decimal is made.
+        prob = price.prob
+        yes_ask, no_ask = entry.yes_ask, entry.no_ask
+        if yes_ask is not None and no_ask is not None:
+            rate, below = market.fee_rate_f, self._edge_below
+            if (
+                prob - yes_ask - rate * yes_ask * (1.0 - yes_ask) < below
+                and 1.0 - prob - no_ask - rate * no_ask * (1.0 - no_ask) < below
+            ):
+                self.stats.skips["edge_below_minimum"] += 2
+                return []
         return self._trade_sides(market, ticker, entry, price, sigma, now)
 
     def _trade_sides(
@@ -389,23 +402,14 @@ class KellyVolatility(Strategy):
         # A side's asks are the other side's bids: YES at 1 − (NO bid), NO at 1 − (YES bid).
         # The best ask's edge in floats is within _BOUND_MARGIN of the exact one: below the
         # band there is no signal, above it the edge holds; only inside it is the exact
-        # Decimal edge needed. Most evaluations stop here before any Decimal is made.
+        # Decimal edge needed.
         rate = market.fee_rate_f
         skips = self.stats.skips
-        yes_ask, no_ask = entry.yes_ask, entry.no_ask
-        if yes_ask is not None and no_ask is not None:  # the common case, first: no edge at all
-            below = self._edge_below
-            if (
-                prob - yes_ask - rate * yes_ask * (1.0 - yes_ask) < below
-                and 1.0 - prob - no_ask - rate * no_ask * (1.0 - no_ask) < below
-            ):
-                skips["edge_below_minimum"] += 2
-                return []
         signals: list[Signal] = []
         q_yes: Decimal | None = None
         for side, q_f, ask, bids in (
-            ("yes", prob, yes_ask, book.no_bids),
-            ("no", 1.0 - prob, no_ask, book.yes_bids),
+            ("yes", prob, entry.yes_ask, book.no_bids),
+            ("no", 1.0 - prob, entry.no_ask, book.yes_bids),
         ):
             if ask is None:
                 skips["no_depth"] += 1

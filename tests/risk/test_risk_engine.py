@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from decimal import Decimal as D
 
 import orjson
@@ -296,6 +297,19 @@ def test_circuit_breaker_trips_at_exactly_the_threshold() -> None:
     assert eng.state == TradingState.RUNNING
     eng.on_settlement(Settlement(T1, "no", 40, 0, D(0), NOW + 1))  # equity 80: exactly −20 %
     assert eng.state == TradingState.HALTED
+
+
+def test_daily_loss_limit_is_reached_at_exactly_the_limit() -> None:
+    eng = engine(100)
+    hold(eng, 20)  # $10 at cost plus its fee
+    loss_at_zero = eng.day_start_equity - eng.book.cash  # what the position loses if it expires
+    eng.limits = replace(eng.limits, max_daily_loss=loss_at_zero)
+    eng.update_mark(T1, None, D("0.0001"), NOW)  # 20 × 0.0001 above that loss
+    assert eng.drain_alerts() == []
+    eng.on_settlement(Settlement(T1, "no", 20, 0, D(0), NOW + 1))  # P&L exactly −max_daily_loss
+    assert eng.daily_pnl == -loss_at_zero
+    assert [a.kind for a in eng.drain_alerts()] == ["daily_loss_limit"]
+    assert eng.state == TradingState.RUNNING
 
 
 def test_reset_without_rebase_trips_again() -> None:
