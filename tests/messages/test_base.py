@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import pickle
 from decimal import Decimal
 
 import orjson
@@ -84,3 +85,14 @@ def test_every_message_builds_like_its_dataclass(cls: type[Message]) -> None:
         with pytest.raises(dataclasses.FrozenInstanceError):
             setattr(by_keyword, fields[0].name, 1)
     assert cls.__init__.__qualname__ == f"{cls.__qualname__}.__init__"
+
+
+@pytest.mark.parametrize("cls", sorted(message_types().values(), key=lambda c: c.type))
+def test_every_message_pickles_to_an_equal_one(cls: type[Message]) -> None:
+    # The ledger pickles batches of messages to its writer process, and the fields pickle
+    # as the message's own __reduce__ lists them.
+    values = {f.name: (f.name, 1, Decimal("0.5600")) for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    original = cls(**values)
+    copy = pickle.loads(pickle.dumps(original))
+    assert type(copy) is cls and copy == original
+    assert all(getattr(copy, name) == value for name, value in values.items())
