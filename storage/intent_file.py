@@ -103,6 +103,15 @@ def sync_intent_file(path: Path) -> None:
         os.close(fd)
 
 
+def _prefault(mapped: mmap.mmap, start: int) -> None:
+    """Write each page after ``start`` once (with the zero it holds), so that appending an
+    intent on the order's path never waits for the kernel to bring a page in: about 3 ms
+    for a 4 MiB segment, at open, instead of a fault every dozen orders."""
+    page = mmap.PAGESIZE
+    for at in range((start // page + 1) * page, len(mapped), page):
+        mapped[at] = mapped[at]
+
+
 class IntentFile:
     """The appending end of the log; one writer (one OrderActor incarnation) at a time."""
 
@@ -135,6 +144,7 @@ class IntentFile:
             raise LedgerUnavailable(f"cannot open the write-ahead log {self.path}: {exc}") from None
         ends = [end for end, _ in _records(mapped)]
         self._map, self._at = mapped, ends[-1] if ends else len(MAGIC)
+        _prefault(mapped, self._at)
 
     def _create(self, path: Path) -> None:
         """A full-size segment: its blocks reserved now, so writes into it cannot fail later."""
