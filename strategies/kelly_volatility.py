@@ -33,6 +33,7 @@ from kalshi.units import ONE, PriceLevels, PriceRange
 from messages.market_data import BookUpdate, Level, MarketInfo, MarketLifecycle, SpotTick
 from messages.trading import Fill, OrderUpdate, RiskDecision, Settlement, Signal
 from strategies.base import Strategy, StrategyParams, register
+from strategies.pending import PendingBuys
 from strategies.positions import Positions, opposite
 from strategies.pricing import DigitalPrice, digital_probability
 from strategies.sizing import kelly_contracts, kelly_contracts_bound, plan_buy
@@ -84,14 +85,6 @@ class _Market:
     fee_multiplier: Decimal
     fee_rate_f: float  # multiplier × taker rate, for the float edge bound
     price_levels: PriceLevels
-
-
-@dataclass(slots=True)
-class _Pending:
-    ticker: str
-    side: str
-    quantity: int
-    ts: float
 
 
 class _Book(NamedTuple):
@@ -190,7 +183,7 @@ class KellyVolatility(Strategy):
         self._spot_stale = True
         self._prints: deque[tuple[int, float]] = deque(maxlen=self._window + 16)
         self._cooldown: dict[tuple[str, str], float] = {}
-        self._pending: dict[str, _Pending] = {}
+        self._pending = PendingBuys(p.pending_timeout_seconds)
         self._logged_untradeable: set[str] = set()
         self._last: dict[str, tuple[Any, ...]] = {}  # _Last's fields, by ticker
         self.stats = _Stats()
@@ -258,22 +251,16 @@ class KellyVolatility(Strategy):
         return self._evaluate(book.ticker, book.ts)
 
     def on_decision(self, decision: RiskDecision) -> None:
-        pending = self._pending.get(decision.signal_id)
-        if pending is None:
-            return
-        if not decision.approved or decision.quantity <= 0:
-            del self._pending[decision.signal_id]
-        else:
-            pending.quantity = min(pending.quantity, decision.quantity)
+        self._pending.approved(decision.signal_id, decision.quantity if decision.approved else 0)
 
     def on_order_update(self, update: OrderUpdate) -> None:
         if update.status in _TERMINAL and update.action == "buy" and update.remaining > 0:
-            self._reduce_pending(update.ticker, update.side, update.remaining)
+            self._pending.reduce(update.ticker, update.side, update.remaining)
 
     def on_fill(self, fill: Fill) -> None:
         self.positions.apply_fill(fill)
         if fill.action == "buy":
-            self._reduce_pending(fill.ticker, fill.side, fill.count)
+            self._pending.reduce(fill.ticker, fill.side, fill.count)
 
     def on_settlement(self, settlement: Settlement) -> None:
         self.positions.settle(settlement)
@@ -282,8 +269,7 @@ class KellyVolatility(Strategy):
         self._books.pop(ticker, None)
         self._last.pop(ticker, None)
         self._logged_untradeable.discard(ticker)
-        for key in [k for k, p in self._pending.items() if p.ticker == ticker]:
-            del self._pending[key]
+        self._pending.drop_market(ticker)
         for side in ("yes", "no"):
             self._cooldown.pop((ticker, side), None)
 
@@ -303,30 +289,6 @@ class KellyVolatility(Strategy):
                 out.append(price)
         out.reverse()
         return out
-
-    def _reduce_pending(self, ticker: str, side: str, count: int) -> None:
-        for key in list(self._pending):
-            if count <= 0:
-                break
-            pending = self._pending[key]
-            if pending.ticker == ticker and pending.side == side:
-                used = min(count, pending.quantity)
-                pending.quantity -= used
-                count -= used
-                if pending.quantity <= 0:
-                    del self._pending[key]
-
-    def _pending_quantity(self, ticker: str, side: str, now: float) -> int:
-        total = 0
-        expired = []
-        for key, pending in self._pending.items():
-            if now - pending.ts > self.p.pending_timeout_seconds:
-                expired.append(key)
-            elif pending.ticker == ticker and pending.side == side:
-                total += pending.quantity
-        for key in expired:
-            del self._pending[key]
-        return total
 
     def _evaluate(self, ticker: str, now: float) -> list[Signal]:
         self.stats.evaluations += 1
@@ -431,7 +393,7 @@ class KellyVolatility(Strategy):
             if self.positions.held(ticker, opposite(side)) > 0:
                 skips["holding_opposite"] += 1
                 continue
-            held = self.positions.held(ticker, side) + self._pending_quantity(ticker, side, now)
+            held = self.positions.held(ticker, side) + self._pending.quantity(ticker, side, now)
             if held >= p.max_contracts or held > kelly_contracts_bound(
                 q_f, cost_f, self._bankroll_f, self._kelly_fraction_f
             ):
@@ -517,7 +479,7 @@ class KellyVolatility(Strategy):
             kelly_fraction=float(plan.kelly_fraction),
         )
         self._cooldown[(ticker, side)] = now
-        self._pending[signal_id] = _Pending(ticker, side, plan.count, now)
+        self._pending.add(signal_id, ticker, side, plan.count, now)
         self.stats.signals += 1
         return signal
 
@@ -533,7 +495,7 @@ class KellyVolatility(Strategy):
             "realized_pnl": float(self.positions.realized_pnl),
             "fees": float(self.positions.fees),
             "positions": self.positions.snapshot(),
-            "pending": sum(p.quantity for p in self._pending.values()),
+            "pending": self._pending.total(),
             "markets": {
                 ticker: {
                     "model_prob": last.price.prob,
