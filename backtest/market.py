@@ -250,9 +250,6 @@ class WindowBook:
     damaged: bool = False  # a level lost depth to our fills since the last requote
     _best: list[int] = field(default_factory=list)
     _deep: list[int] = field(default_factory=list)
-    # Each side's published levels, kept until that side changes (None: to be rebuilt).
-    _yes_bids: tuple[Level, ...] | None = None
-    _no_bids: tuple[Level, ...] | None = None
 
     def _draw(self, best: bool) -> int:
         pool = self._best if best else self._deep
@@ -293,31 +290,20 @@ class WindowBook:
         return new, changed, damaged
 
     def requote(self, second: int, now: float) -> BookUpdate | None:
-        """The desk's step at ``open + second``; the new book if anything changed.
-
-        A side whose ladder keys stayed the same while no level was damaged has
-        nothing to replace (no half-empty level, no new key), so it is left as it
-        is: when only one side of the top moves, only that side is re-synced.
-        """
+        """The desk's step at ``open + second``; the new book if anything changed."""
         top = (self.bids[second], self.asks[second])
         moved = top != self.top
         damaged = self.damaged
         if not moved and not damaged:
             return None
         refresh = moved or self.refresh_draw[second] < self.model.calibration.requote_probability
-        before = self.ladder
         if moved:
             self.ladder = self.model.ladder(top)
             self.top = top
         ladder = self.ladder
         assert ladder is not None
-        yes_changed = yes_damaged = no_changed = no_damaged = False
-        if damaged or before is None or ladder.yes != before.yes:
-            self.yes, yes_changed, yes_damaged = self._side(self.yes, ladder.yes, refresh, damaged)
-            self._yes_bids = None
-        if damaged or before is None or ladder.no != before.no:
-            self.no, no_changed, no_damaged = self._side(self.no, ladder.no, refresh, damaged)
-            self._no_bids = None
+        self.yes, yes_changed, yes_damaged = self._side(self.yes, ladder.yes, refresh, damaged)
+        self.no, no_changed, no_damaged = self._side(self.no, ladder.no, refresh, damaged)
         self.damaged = yes_damaged or no_damaged
         if moved or yes_changed or no_changed:
             return self.snapshot(now)
@@ -341,7 +327,6 @@ class WindowBook:
             level[_REMAINING] = remaining
             level[_PAIR] = self.model.pair(micro, remaining)
         self.damaged = True
-        self._yes_bids = self._no_bids = None
         return True
 
     def snapshot(self, now: float) -> BookUpdate:
@@ -349,12 +334,8 @@ class WindowBook:
         self.seq += 1
         # The side dicts are kept in ladder order (``_side`` builds them best first,
         # ``consume`` only deletes or updates in place), so their values are the book.
-        yes_bids = self._yes_bids
-        if yes_bids is None:
-            yes_bids = self._yes_bids = tuple([level[_PAIR] for level in self.yes.values()])
-        no_bids = self._no_bids
-        if no_bids is None:
-            no_bids = self._no_bids = tuple([level[_PAIR] for level in self.no.values()])
+        yes_bids = tuple([level[_PAIR] for level in self.yes.values()])
+        no_bids = tuple([level[_PAIR] for level in self.no.values()])
         yes_bid = yes_bids[0][0] if yes_bids else None
         no_bid = no_bids[0][0] if no_bids else None
         return BookUpdate(
@@ -373,7 +354,6 @@ class WindowBook:
         """The exchange cancels every resting order at close: an empty book."""
         self.yes = {}
         self.no = {}
-        self._yes_bids = self._no_bids = None
         self.damaged = False
         return self.snapshot(now)
 

@@ -333,50 +333,51 @@ class KellyVolatility(Strategy):
             )
         self._last[ticker] = (now, price, sigma, spot_ts, market, book)
 
-        # The best asks' edges in floats, within _BOUND_MARGIN of the exact ones: most
-        # evaluations end here, with no edge on either side, before any Decimal is made.
+        # The best asks' all-in costs (ask + fee) in floats: their edges are within
+        # _BOUND_MARGIN of the exact ones, and most evaluations end here, with no edge on
+        # either side, before any Decimal is made.
         prob = price.prob
+        rate = market.fee_rate_f
         yes_ask, no_ask = entry.yes_ask, entry.no_ask
-        if yes_ask is not None and no_ask is not None:
-            rate, below = market.fee_rate_f, self._edge_below
-            if (
-                prob - yes_ask - rate * yes_ask * (1.0 - yes_ask) < below
-                and 1.0 - prob - no_ask - rate * no_ask * (1.0 - no_ask) < below
-            ):
+        yes_cost = None if yes_ask is None else yes_ask + rate * yes_ask * (1.0 - yes_ask)
+        no_cost = None if no_ask is None else no_ask + rate * no_ask * (1.0 - no_ask)
+        if yes_cost is not None and no_cost is not None:
+            below = self._edge_below
+            if prob - yes_cost < below and 1.0 - prob - no_cost < below:
                 self.stats.skips["edge_below_minimum"] += 2
                 return []
-        return self._trade_sides(market, ticker, entry, price, sigma, now)
+        return self._trade_sides(market, ticker, book, price, sigma, now, yes_cost, no_cost)
 
     def _trade_sides(
         self,
         market: _Market,
         ticker: str,
-        entry: _Book,
+        book: BookUpdate,
         price: DigitalPrice,
         sigma: float,
         now: float,
+        yes_cost: float | None,
+        no_cost: float | None,
     ) -> list[Signal]:
-        """The signals for either side of one market's book at the model price."""
+        """The signals for either side of one market's book at the model price, given each
+        side's best all-in cost in floats (None: no depth)."""
         p = self.p
         prob = price.prob
-        book = entry.update
 
         # A side's asks are the other side's bids: YES at 1 − (NO bid), NO at 1 − (YES bid).
         # The best ask's edge in floats is within _BOUND_MARGIN of the exact one: below the
         # band there is no signal, above it the edge holds; only inside it is the exact
         # Decimal edge needed.
-        rate = market.fee_rate_f
         skips = self.stats.skips
         signals: list[Signal] = []
         q_yes: Decimal | None = None
-        for side, q_f, ask, bids in (
-            ("yes", prob, entry.yes_ask, book.no_bids),
-            ("no", 1.0 - prob, entry.no_ask, book.yes_bids),
+        for side, q_f, cost_f, bids in (
+            ("yes", prob, yes_cost, book.no_bids),
+            ("no", 1.0 - prob, no_cost, book.yes_bids),
         ):
-            if ask is None:
+            if cost_f is None:
                 skips["no_depth"] += 1
                 continue
-            cost_f = ask + rate * ask * (1.0 - ask)
             edge_f = q_f - cost_f
             if edge_f < self._edge_below:
                 skips["edge_below_minimum"] += 1
