@@ -3,12 +3,15 @@
 It listens to the trading topics and turns every signal, risk decision, order
 intent, order update, fill, settlement, P&L mark (``RiskStatus``, throttled),
 alert and actor crash/restart into ledger rows (``storage.journal``), buffering
-them and writing each batch in one transaction every ``flush_interval`` (or when
-``batch_size`` are waiting). Recording an order must never compete with placing it
-(one thread runs Python at a time), so: its mailbox (``_LazyInbox``) sets events aside
-without waking its thread, and the batches are encoded and written by a child
-process at idle CPU priority (``storage.writer_process``); this thread only hands
-them over. It also keeps the risk engine's state for the RiskActor: saved on every
+them and writing them every ``flush_interval`` (or when ``batch_size`` are waiting).
+Recording an order must never compete with placing it, so: its mailbox
+(``_LazyInbox``) sets events aside without waking its thread (one thread runs Python
+at a time); the batches are encoded and written by a child process at idle CPU
+priority (``storage.writer_process``), this thread only hands them over; and a write
+does not start in a burst of orders: it waits until no journaled event arrived for
+``quiet_gap`` seconds, ``max_defer`` seconds at most. Any busy core slows the edges
+that overlap a write (``bench/ledger_cost.py`` counts them), and orders come in bursts
+(several markets or strategies reacting to one move) with long pauses between them. It also keeps the risk engine's state for the RiskActor: saved on every
 change that matters, loaded on (re)start.
 
 When the database fails, nothing is dropped: events stay buffered and the
@@ -109,7 +112,8 @@ class _Carry:
 
 
 class _Collect:
-    """Sent by the mailbox itself when a full batch waits: collect and write it."""
+    """Wakes the ledger's thread: sent by the mailbox when a full batch waits, and by
+    the ledger to itself to look again whether the order path has become quiet."""
 
 
 class _Wake:
@@ -161,8 +165,15 @@ class _LazyInbox(queue.Queue[Any]):
         with self.mutex:
             self._put(item)
             self.unfinished_tasks += 1
-            if reply_to is not None:  # an ask: answer promptly
-                self.not_empty.notify()
+            if reply_to is not None or type(getattr(item, "message", None)) is _Collect:
+                self.not_empty.notify()  # an ask, or a write waiting for a quiet moment
+
+    def last_arrival(self) -> float | None:
+        """When the newest event set aside arrived (None: none waits)."""
+        try:
+            return self.aside[-1][1]
+        except IndexError:
+            return None
 
     def take_aside(self) -> list[Pending]:
         """Everything set aside so far, oldest first."""
@@ -200,6 +211,9 @@ class LedgerActor(SupervisedActor):
         retry_max: float = 10.0,
         max_buffer: int = 1_000_000,
         sync_interval: float = 5.0,
+        quiet_gap: float = 0.002,
+        max_defer: float = 2.0,
+        look_every: float = 0.01,
     ) -> None:
         super().__init__(context)
         self.database = database
@@ -212,6 +226,13 @@ class LedgerActor(SupervisedActor):
         self.max_buffer = max_buffer
         self.sync_interval = sync_interval  # seconds between fsyncs of the write-ahead log
         self._last_sync = -math.inf
+        # Writes wait until no event arrived for ``quiet_gap`` s, for ``max_defer`` s at most.
+        self.quiet_gap = quiet_gap
+        self.max_defer = max_defer
+        self.look_every = look_every  # while waiting: how often to look again
+        self._last_arrival = -math.inf  # of the newest event collected
+        self._waiting_since: float | None = None  # a write waits for a quiet moment
+        self._look_again: Any = None  # the timer of the next look
         # Encoded and written in a process of its own: never on the bot's interpreter lock.
         self.writer = ProcessWriter(database, pause=_LazyInbox.pause)
         self._buffer: list[Item] = []
@@ -259,7 +280,10 @@ class LedgerActor(SupervisedActor):
         """Take in the events set aside by the mailbox (encoded when written), letting other
         threads have the interpreter every :data:`SLICE` events: a second's worth of them
         would otherwise hold it for a millisecond."""
-        for n, pending in enumerate(self._inbox().take_aside(), 1):
+        taken = self._inbox().take_aside()
+        if taken:
+            self._last_arrival = taken[-1][1]
+        for n, pending in enumerate(taken, 1):
             self._add(pending)
             if n % SLICE == 0:
                 _LazyInbox.pause()
@@ -289,11 +313,15 @@ class LedgerActor(SupervisedActor):
         elif message == "stats":
             return self.stats()
         elif kind is _Collect:
-            pass  # collected above: a full batch is written by ``_add``
+            self._look_again = None
+            if self._waiting_since is not None:
+                self._write_when_quiet()
         elif kind in ENCODERS:  # asked, or queued before the mailbox was ours
             self._add((message, self.clock.now()))
         else:
             return super().handle(message)
+        if self.healthy and len(self._buffer) >= self.batch_size:
+            self._write_when_quiet()
         return None
 
     def stats(self) -> dict[str, Any]:
@@ -317,8 +345,6 @@ class LedgerActor(SupervisedActor):
                 logger.critical(
                     "ledger: buffer full ({}): dropping the oldest events", self.max_buffer
                 )
-        if self.healthy and len(self._buffer) >= self.batch_size:
-            self.flush()
 
     def _on_tick(self) -> None:
         now = self.clock.now()
@@ -330,12 +356,32 @@ class LedgerActor(SupervisedActor):
                 logger.warning("ledger: cannot flush the write-ahead log to disk: {}", exc)
         if not (self._buffer or self._risk_entries):
             return
-        if self.healthy or self.clock.now() >= self._retry_at:
+        if self.healthy:
+            self._write_when_quiet()
+        elif now >= self._retry_at:
             self.flush()
+
+    def _write_when_quiet(self) -> None:
+        """Write what is buffered now if the order path is quiet (or the write has waited
+        ``max_defer``); otherwise look again in ``look_every`` seconds."""
+        now = self.clock.now()
+        if self._waiting_since is None:
+            self._waiting_since = now
+        if self._busy(now) and now - self._waiting_since < self.max_defer:
+            if self._look_again is None:
+                self._look_again = self.later(self.look_every, _Collect())
+            return
+        self.flush()
+
+    def _busy(self, now: float) -> bool:
+        """An event arrived less than ``quiet_gap`` seconds ago: orders are being made."""
+        newest = self._inbox().last_arrival()
+        return now - (self._last_arrival if newest is None else newest) < self.quiet_gap
 
     def flush(self) -> bool:
         """Write everything buffered, oldest first, ``chunk_size`` events per transaction;
         False when a write fails (what is not written stays buffered)."""
+        self._waiting_since = None
         self._collect()
         total = len(self._buffer) + len(self._risk_entries)
         if not total:

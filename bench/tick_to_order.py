@@ -17,10 +17,13 @@ intent committed to that database before its request is sent), as the bot runs.
 from __future__ import annotations
 
 import argparse
+import bisect
+import contextlib
 import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_FLOOR, Decimal
 from pathlib import Path
@@ -54,6 +57,9 @@ from runtime.restart_policy import Strategy
 from runtime.supervisor import ChildSpec, SupervisorSpec
 from runtime.system import ActorSystem
 from storage import Database, open_database, prepare
+from storage.journal import Item
+from storage.writer import Written
+from storage.writer_process import ProcessWriter
 
 ORDERS_PATH = "/portfolio/orders"
 # One market a day: the model stays near even odds, where an edge can be opened on either
@@ -85,6 +91,41 @@ class TimingTransport(httpx.HTTPTransport):
         if request.method == "POST" and request.url.path.endswith(ORDERS_PATH):
             self.writes.mark()
         return super().handle_request(request)
+
+
+@contextlib.contextmanager
+def ledger_write_spans() -> Iterator[list[tuple[float, float]]]:
+    """Collects when the ledger's writer was busy: ``(start, end)`` of every batch it
+    wrote during the block, ``perf_counter`` seconds (a benchmark-only wrapper)."""
+    spans: list[tuple[float, float]] = []
+    original = ProcessWriter.write
+
+    def timed(writer: ProcessWriter, items: Sequence[Item]) -> Written:
+        start = time.perf_counter()
+        try:
+            return original(writer, items)
+        finally:
+            spans.append((start, time.perf_counter()))
+
+    ProcessWriter.write = timed  # type: ignore[method-assign,assignment]
+    try:
+        yield spans
+    finally:
+        ProcessWriter.write = original  # type: ignore[method-assign]
+
+
+def overlapping(windows: list[tuple[float, float]], spans: list[tuple[float, float]]) -> list[bool]:
+    """For each sample window, whether a ledger write was under way during it."""
+    ordered = sorted(spans)
+    starts = [a for a, _ in ordered]
+    longest = max((b - a for a, b in ordered), default=0.0)
+    flags = []
+    for begin, end in windows:
+        # Spans starting before ``end`` and late enough that they may reach ``begin``.
+        first = bisect.bisect_left(starts, begin - longest)
+        last = bisect.bisect_left(starts, end)
+        flags.append(any(ordered[i][1] > begin for i in range(first, last)))
+    return flags
 
 
 @dataclass(frozen=True)
@@ -222,6 +263,7 @@ def measure(
     with (
         tempfile.TemporaryDirectory() as tmp,
         exchange_process(Path(tmp), "--window-seconds", str(WINDOW_SECONDS)) as sim,
+        ledger_write_spans() as spans,
     ):
         writes = OrderWrites()
         done = threading.Event()
@@ -241,6 +283,7 @@ def measure(
             watcher = system.address(watcher_name(ticker))
             _wait(lambda: _model(system, ticker) is not None, 30, "a model probability")
             latencies = []
+            windows = []
             pause = threading.Event()  # never set: a wait on it is a plain pause
             seq = 10**9
             for _ in range(events):
@@ -255,6 +298,7 @@ def measure(
                     metrics = system.ask("strategy:kelly_volatility", "describe")["metrics"]
                     raise TimeoutError(f"no order request followed an edge: {delta} {metrics}")
                 latencies.append((writes.at - started) * 1e6)
+                windows.append((started, writes.at))
                 done.wait(5)
                 seq += 1
                 watcher.tell(
@@ -277,6 +321,8 @@ def measure(
         "updates_per_s": round(throughput),
         "rss_mb": round(rss_mb(), 1),
         "latencies_us": latencies,
+        "ledger_writes": len(spans),
+        "during_ledger_write": overlapping(windows, spans),
     }
 
 
@@ -315,7 +361,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     figures = measure(args.events, args.updates, args.ledger)
     if args.json:
-        print(orjson.dumps({k: v for k, v in figures.items() if k != "latencies_us"}).decode())
+        per_sample = ("latencies_us", "during_ledger_write")
+        print(orjson.dumps({k: v for k, v in figures.items() if k not in per_sample}).decode())
     else:
         ledger = f", ledger {figures['ledger']}" if figures["ledger"] else ""
         print(

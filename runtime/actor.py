@@ -102,6 +102,8 @@ class SupervisedActor(pykka.ThreadingActor):
         """Send ``message`` to this actor's address after ``delay`` seconds."""
         address = self.address
         handle = self.clock.call_later(delay, lambda: address.tell(message))
+        now = self.clock.now()  # forget the ones that have run: an actor may set many
+        self._one_shots = [h for h in self._one_shots if h.when > now and not h.cancelled]
         self._one_shots.append(handle)
         return handle
 

@@ -39,6 +39,8 @@ from tests.storage.backends import BACKENDS, Backend, make_backend
 
 NO_BACKOFF = Backoff(initial=0.0, maximum=0.0, jitter=0.0)
 FLUSH = 0.2
+QUIET = 0.002  # the ledger's quiet_gap
+MAX_DEFER = 0.1
 
 
 @pytest.fixture(params=BACKENDS)
@@ -59,6 +61,12 @@ class Rig:
         for message in messages:
             self.system.bus.publish(topic, message)
         quiesce(self.system)
+
+    def busy(self, seconds: float, every: float = QUIET / 2) -> None:
+        """Keep the order path busy for ``seconds``: a signal every ``every`` seconds."""
+        for _ in range(round(seconds / every)):
+            self.publish(SIGNALS, signal(999))
+            self.tick(every)
 
     def tick(self, seconds: float = FLUSH) -> None:
         """Let the flush timer fire."""
@@ -88,7 +96,14 @@ def rig(backend: Backend, system: ActorSystem, clock: SimClock) -> Iterator[Rig]
             (
                 ChildSpec.of("probe", Probe, (ALERTS, LEDGER), log),
                 ChildSpec.of(
-                    LEDGER, LedgerActor, db, flush_interval=FLUSH, batch_size=50, mark_interval=10.0
+                    LEDGER,
+                    LedgerActor,
+                    db,
+                    flush_interval=FLUSH,
+                    batch_size=50,
+                    mark_interval=10.0,
+                    quiet_gap=QUIET,
+                    max_defer=MAX_DEFER,
                 ),
             ),
             max_restarts=10,
@@ -125,9 +140,38 @@ def test_events_are_written_in_batches_by_the_flush_timer(rig: Rig) -> None:
     assert rig.kinds() == ["trading_signal", "trading_signal"]
 
 
-def test_a_full_batch_is_written_without_waiting_for_the_timer(rig: Rig) -> None:
+def test_a_full_batch_is_written_once_the_order_path_is_quiet_without_the_timer(
+    rig: Rig,
+) -> None:
     rig.publish(FILLS, *(fill(n) for n in range(50)))
+    assert rig.count(fills) == 0  # they have just arrived: orders are being made
+    rig.tick(0.02)  # quiet for longer than quiet_gap; the flush timer is not due yet
     assert rig.count(fills) == 50
+
+
+def test_a_write_waits_while_orders_are_being_made(rig: Rig) -> None:
+    rig.tick(FLUSH - QUIET / 2)
+    rig.publish(SIGNALS, signal(1))
+    rig.busy(MAX_DEFER / 2)  # the flush timer fires in a burst of events
+    assert rig.kinds() == []
+    rig.tick(0.02)  # the burst is over
+    assert rig.kinds()[0] == "trading_signal"
+    assert rig.ask("stats")["buffered"] == 0
+
+
+def test_a_write_waits_for_a_quiet_moment_no_longer_than_max_defer(rig: Rig) -> None:
+    rig.tick(FLUSH - QUIET / 2)
+    rig.publish(SIGNALS, signal(1))
+    rig.busy(MAX_DEFER * 0.8)
+    assert rig.kinds() == []
+    rig.busy(MAX_DEFER * 0.4)  # never quiet: written when it has waited max_defer
+    assert rig.kinds()[0] == "trading_signal"
+
+
+def test_an_asked_flush_writes_at_once_even_in_a_burst(rig: Rig) -> None:
+    rig.publish(SIGNALS, signal(1))
+    assert rig.ask(Flush()) is True
+    assert rig.kinds() == ["trading_signal"]
 
 
 def test_a_repeated_fill_is_kept_once(rig: Rig) -> None:

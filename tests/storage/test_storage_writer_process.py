@@ -3,6 +3,7 @@ the child dies or the database fails, the child at idle priority and free of sec
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal as signals
 from collections.abc import Iterator
@@ -11,11 +12,11 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from storage import Database
+from storage import Database, writer_process
 from storage.errors import LedgerUnavailable
 from storage.journal import encode
 from storage.schema import fills, journal, orders
-from storage.writer import Written
+from storage.writer import LedgerWriter, Written
 from storage.writer_process import ProcessWriter
 from tests.storage.backends import Backend
 from tests.storage.test_storage_writer import T0, fill, intent, signal
@@ -101,3 +102,30 @@ def test_the_child_exits_when_its_parent_is_gone(writer: ProcessWriter) -> None:
     assert process is not None and writer._conn is not None
     writer._conn.close()  # what a SIGKILLed parent leaves: the socket's end, no goodbye
     assert process.wait(timeout=10) == 0
+
+
+def test_a_message_that_cannot_be_encoded_fails_its_batch_and_the_child_carries_on(
+    writer: ProcessWriter, database: Database
+) -> None:
+    unwritable = dataclasses.replace(signal(), edge=1j)  # JSON has no complex numbers
+    writer.write([(fill("t-1"), T0)])
+    child = _child(writer)
+    with pytest.raises(RuntimeError, match="failed on a batch"):
+        writer.write([(fill("t-2"), T0), (unwritable, T0)])
+    assert _count(database, fills) == 1  # all of the batch, or none of it
+    assert writer.write([(fill("t-2"), T0)]).entries == 1
+    assert _child(writer) == child
+
+
+def test_sqlite_work_gives_way_to_other_threads_as_it_goes(
+    sqlite_backend: Backend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    database = sqlite_backend.prepared()
+    yields: list[int] = []
+    monkeypatch.setattr(writer_process, "_sched_yield", lambda: yields.append(1))
+    try:
+        writer_process._yield_in_sqlite(database)  # what the child does with its database
+        LedgerWriter(database).write([(fill(f"t-{n}"), T0) for n in range(50)])
+    finally:
+        database.dispose()
+    assert len(yields) >= 10  # every SQLITE_YIELD_OPS steps, not once per statement
