@@ -92,7 +92,7 @@ def _pickle_by_fields(cls: type[Any]) -> None:
     def __reduce__(self: Any) -> tuple[Any, ...]:
         return (cls, values(self))
 
-    cls.__reduce__ = __reduce__
+    cls.__reduce__ = __reduce__  # type: ignore[assignment]
 
 
 def message_types() -> dict[str, type[Message]]:

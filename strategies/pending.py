@@ -87,8 +87,8 @@ class PendingBuys:
         sums: dict[tuple[str, str], int] = {}
         oldest = math.inf
         for pending in by_signal.values():
-            key = (pending.ticker, pending.side)
-            sums[key] = sums.get(key, 0) + pending.quantity
+            market_side = (pending.ticker, pending.side)
+            sums[market_side] = sums.get(market_side, 0) + pending.quantity
             oldest = min(oldest, pending.ts)
         self._sums, self._oldest = sums, oldest
         return sums
