@@ -11,8 +11,9 @@ priority (``storage.writer_process``), this thread only hands them over; and a w
 does not start in a burst of orders: it waits until no journaled event arrived for
 ``quiet_gap`` seconds, ``max_defer`` seconds at most. Any busy core slows the edges
 that overlap a write (``bench/ledger_cost.py`` counts them), and orders come in bursts
-(several markets or strategies reacting to one move) with long pauses between them. It also keeps the risk engine's state for the RiskActor: saved on every
-change that matters, loaded on (re)start.
+(several markets or strategies reacting to one move) with long pauses between them.
+It also keeps the risk engine's state for the RiskActor: saved on every change that
+matters, loaded on (re)start.
 
 When the database fails, nothing is dropped: events stay buffered and the
 write is retried with backoff; the actor publishes ``LedgerHealth(ok=False)``
@@ -43,6 +44,7 @@ from messages.status import Alert, RiskStatus
 from messages.system import Tick
 from runtime.actor import ActorContext, SupervisedActor
 from runtime.bus import ALERTS, FILLS, ORDERS, SIGNALS, STATUS, SYSTEM
+from runtime.clock import TimerHandle
 from storage.database import Database
 from storage.errors import LedgerUnavailable
 from storage.intent_file import sync_intent_file
@@ -232,7 +234,7 @@ class LedgerActor(SupervisedActor):
         self.look_every = look_every  # while waiting: how often to look again
         self._last_arrival = -math.inf  # of the newest event collected
         self._waiting_since: float | None = None  # a write waits for a quiet moment
-        self._look_again: Any = None  # the timer of the next look
+        self._look_again: TimerHandle | None = None  # the timer of the next look
         # Encoded and written in a process of its own: never on the bot's interpreter lock.
         self.writer = ProcessWriter(database, pause=_LazyInbox.pause)
         self._buffer: list[Item] = []
@@ -313,14 +315,14 @@ class LedgerActor(SupervisedActor):
         elif message == "stats":
             return self.stats()
         elif kind is _Collect:
-            self._look_again = None
-            if self._waiting_since is not None:
-                self._write_when_quiet()
+            self._look_again = None  # a waiting write looks again below
         elif kind in ENCODERS:  # asked, or queued before the mailbox was ours
             self._add((message, self.clock.now()))
         else:
             return super().handle(message)
-        if self.healthy and len(self._buffer) >= self.batch_size:
+        if self.healthy and (
+            self._waiting_since is not None or len(self._buffer) >= self.batch_size
+        ):
             self._write_when_quiet()
         return None
 
