@@ -55,6 +55,7 @@ from storage.journal import (
     Pending,
     daily_row,
     journal_row,
+    pending,
     positions_rows,
     risk_row,
     status_mark,
@@ -65,7 +66,7 @@ from storage.risk_state import SavedRisk
 from storage.writer_process import ProcessWriter
 
 LEDGER = "ledger"  # the actor's address and the bus topic of LedgerHealth
-SLICE = 64  # events handled (or pickled for the writer) between two pauses
+SLICE = 8  # events pickled between two pauses (~20 µs)
 
 
 @message("ledger_health")
@@ -279,14 +280,18 @@ class LedgerActor(SupervisedActor):
         return inbox
 
     def _collect(self) -> None:
-        """Take in the events set aside by the mailbox (encoded when written), letting other
-        threads have the interpreter every :data:`SLICE` events: a second's worth of them
-        would otherwise hold it for a millisecond."""
+        """Take in the events set aside by the mailbox, pickled (``storage.journal.pending``)
+        so that a write is a copy of bytes, letting other threads have the interpreter every
+        :data:`SLICE` events: pickling costs ~2 µs an event, and a whole batch pickled at
+        once when it is written held the interpreter in long slices that the order path
+        waited behind (``bench/ledger_cost.py``: +0.5 ms on the edges overlapping a write)."""
         taken = self._inbox().take_aside()
         if taken:
             self._last_arrival = taken[-1][1]
-        for n, pending in enumerate(taken, 1):
-            self._add(pending)
+        for n, (event, arrived) in enumerate(taken, 1):
+            kept = pending(event, arrived)
+            if kept is not None:
+                self._add(kept)
             if n % SLICE == 0:
                 _LazyInbox.pause()
 

@@ -60,10 +60,15 @@ def compare(rounds: int, events: int, ledger: str | None, pace: float) -> dict[s
                 changes.append(_change(at["without"], at["with"]))
     figures: dict[str, Any] = {"rounds": rounds, "events_per_round": events, "pace_s": pace}
     hit = [us for us, flag in zip(pooled["with"], during, strict=True) if flag]
+    clear = [us for us, flag in zip(pooled["with"], during, strict=True) if not flag]
     figures["during_ledger_write"] = {
         "samples": len(hit),
         "share_pct": round(100 * len(hit) / len(during), 2),
         "p99_us": round(percentile(hit, 99), 1) if hit else None,
+        # how much slower an overlapped edge is than the others of the same runs, on average
+        "mean_excess_us": (
+            round(statistics.fmean(hit) - statistics.fmean(clear), 1) if hit and clear else None
+        ),
     }
     for name, samples in pooled.items():
         figures[name] = {
@@ -109,7 +114,11 @@ def main(argv: list[str] | None = None) -> int:
         f"({args.rounds} alternating rounds of {args.events} edges, {args.pace:g} s apart)"
     )
     hit = figures["during_ledger_write"]
-    worst = f", their p99 {hit['p99_us']:.0f} us" if hit["samples"] else ""
+    worst = (
+        f", their p99 {hit['p99_us']:.0f} us, mean {hit['mean_excess_us']:+.0f} us over the others"
+        if hit["samples"] and hit["mean_excess_us"] is not None
+        else ""
+    )
     print(
         f"edges that overlapped a ledger write: {hit['samples']} "
         f"({hit['share_pct']:.1f}% of those with the ledger){worst}"

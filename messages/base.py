@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import operator
+import typing
 from collections.abc import Callable
 from decimal import Decimal
 from enum import Enum
@@ -78,9 +79,12 @@ def _set_slots_directly(cls: type[Any]) -> None:
 
 
 def _pickle_by_fields(cls: type[Any]) -> None:
-    """Pickle as ``cls(*fields)``: the dataclass's own ``__getstate__`` calls
-    ``dataclasses.fields`` for every message, which made pickling the ledger's batches
-    (on the bot's interpreter lock) and unpickling them twice as slow."""
+    """Pickle as ``cls(*fields)``, its Decimals as text.
+
+    The ledger pickles every event it keeps on the thread that publishes it, so this is
+    on the order path. The dataclass's own ``__getstate__`` calls ``dataclasses.fields``
+    for every message; a ``Decimal`` costs its pickle ~0.7 µs (its class is looked up
+    and its ``__reduce__`` called), a string ~0.1 µs. A Signal: 8.5 → ~3 µs."""
     names = tuple(f.name for f in dataclasses.fields(cls))
     if len(names) > 1:
         values: Callable[[Any], tuple[Any, ...]] = operator.attrgetter(*names)
@@ -89,10 +93,38 @@ def _pickle_by_fields(cls: type[Any]) -> None:
         def values(msg: Any) -> tuple[Any, ...]:
             return tuple(getattr(msg, name) for name in names)
 
+    try:
+        hints = typing.get_type_hints(cls)
+        may_be_decimal = tuple(
+            i
+            for i, name in enumerate(names)
+            if Decimal in (hints[name], *typing.get_args(hints[name]))
+        )
+    except (NameError, TypeError):  # annotations naming local types: look at every field
+        may_be_decimal = tuple(range(len(names)))
+
     def __reduce__(self: Any) -> tuple[Any, ...]:
-        return (cls, values(self))
+        fields = values(self)
+        texts = [i for i in may_be_decimal if type(fields[i]) is Decimal]
+        if texts:
+            listed = list(fields)
+            for i in texts:
+                listed[i] = str(listed[i])
+            fields = tuple(listed)
+        return (_unpickle, (cls.type, fields, *texts))
 
     cls.__reduce__ = __reduce__  # type: ignore[assignment]
+
+
+def _unpickle(type_name: str, fields: tuple[Any, ...], *texts: int) -> Any:
+    """A pickled message: its class by ``type`` name (one lookup fewer for the pickler),
+    the fields at positions ``texts`` back from text to Decimal."""
+    if texts:
+        listed = list(fields)
+        for i in texts:
+            listed[i] = Decimal(listed[i])
+        fields = tuple(listed)
+    return _REGISTRY[type_name](*fields)
 
 
 def message_types() -> dict[str, type[Message]]:

@@ -1,15 +1,18 @@
 """From bus messages to ledger writes: one journal row plus the state-table rows it changes.
 
-Encoding happens when the ledger actor receives a message (a few microseconds,
-spread over time); the writer later applies whole batches in one transaction.
+The ledger actor pickles each message it keeps soon after it arrives, a few at a
+time (:func:`pending`), and the ledger's writer process encodes them into rows
+(:func:`entries_of`) and applies whole batches in one transaction.
 """
 
 from __future__ import annotations
 
+import pickle
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from loguru import logger
 from sqlalchemy import Table
 
 from messages.base import Message, to_json
@@ -278,15 +281,45 @@ def encode(message: object, now: float) -> Entry | None:
     return None if encoder is None else encoder(message, now)
 
 
-Pending = tuple[Any, float]  # a message the ledger keeps, not encoded yet, and when it arrived
+# A message the ledger keeps and when it arrived: the message pickled (``pending``), as it
+# is (encoded when written), or already encoded (an ``Entry``).
+Pending = tuple[Any, float]
 Item = Entry | Pending
+
+
+def pending(message: object, now: float) -> Pending | None:
+    """``message`` as the ledger buffers it until a write: pickled, so that handing a batch
+    to the writer process is a copy of bytes (pickling a whole batch at once would hold the
+    interpreter, which the order path needs, for milliseconds). A message that cannot be
+    pickled is encoded now; one that cannot be encoded either is logged and skipped."""
+    try:
+        return (pickle.dumps(message, pickle.HIGHEST_PROTOCOL), now)
+    except Exception as exc:  # a malformed message must not stop the ledger
+        why = exc
+    try:
+        entry = encode(message, now)
+    except Exception as exc:
+        logger.error(
+            "ledger: a {} cannot be recorded (not picklable: {!r}; not encodable: {!r})",
+            type(message).__name__,
+            why,
+            exc,
+        )
+        return None
+    return None if entry is None else (entry, now)
 
 
 def entries_of(items: Sequence[Item]) -> list[Entry]:
     """The writes for ``items``: entries as they are, pending messages encoded now."""
     found: list[Entry] = []
     for item in items:
-        entry = item if isinstance(item, Entry) else encode(*item)
+        if isinstance(item, Entry):
+            found.append(item)
+            continue
+        message, now = item
+        if type(message) is bytes:
+            message = pickle.loads(message)
+        entry = message if isinstance(message, Entry) else encode(message, now)
         if entry is not None:
             found.append(entry)
     return found

@@ -47,8 +47,8 @@ from storage.migrate import reason_of
 from storage.writer import LedgerWriter, Written
 
 _OK, _FAILED, _BROKEN = "ok", "failed", "broken"  # the child's answers
-ENCODE_SLICE = 8  # events the child encodes between two yields (~50 µs)
-SQLITE_YIELD_OPS = 200  # SQLite virtual-machine steps between two yields (~30 µs)
+ENCODE_SLICE = 2  # events the child encodes between two yields (~20 µs)
+SQLITE_YIELD_OPS = 50  # SQLite virtual-machine steps between two yields (~8 µs)
 _PART, _WRITE = "part", "write"  # the parent's messages: a slice of a batch; write the batch
 _ROOT = str(Path(__file__).resolve().parents[1])  # the project: where ``storage`` is found
 

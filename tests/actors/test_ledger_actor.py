@@ -3,6 +3,7 @@ the risk state, and a database that fails while running — nothing lost, nothin
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal as D
@@ -172,6 +173,14 @@ def test_an_asked_flush_writes_at_once_even_in_a_burst(rig: Rig) -> None:
     rig.publish(SIGNALS, signal(1))
     assert rig.ask(Flush()) is True
     assert rig.kinds() == ["trading_signal"]
+
+
+def test_an_event_that_cannot_be_recorded_is_skipped_and_the_others_written(rig: Rig) -> None:
+    unrecordable = dataclasses.replace(signal(2), reason=lambda: "not data")  # type: ignore[arg-type]
+    rig.publish(SIGNALS, signal(1), unrecordable, signal(3))
+    rig.tick()
+    assert rig.count(journal) == 2
+    assert rig.ask("stats")["written"] == 2 and rig.ask("stats")["healthy"]
 
 
 def test_a_repeated_fill_is_kept_once(rig: Rig) -> None:

@@ -96,3 +96,46 @@ def test_every_message_pickles_to_an_equal_one(cls: type[Message]) -> None:
     copy = pickle.loads(pickle.dumps(original))
     assert type(copy) is cls and copy == original
     assert all(getattr(copy, name) == value for name, value in values.items())
+
+
+def test_a_pickled_message_carries_its_decimals_as_exact_text() -> None:
+    # The ledger pickles each event on the publishing thread: Decimals go as text (cheaper
+    # than the Decimal class's own reduce), and come back exactly as they were.
+    from messages.trading import Signal
+
+    original = Signal(
+        "s1",
+        "kelly",
+        "KX-1",
+        "yes",
+        Decimal("0.0500"),
+        Decimal("-0.00"),
+        Decimal("1E+2"),
+        3,
+        1.5,
+        spot=None,
+    )
+    data = pickle.dumps(original)
+    assert b"decimal" not in data
+    copy = pickle.loads(data)
+    assert copy == original and type(copy.edge) is Decimal
+    assert (str(copy.edge), str(copy.model_prob), str(copy.market_price)) == (
+        "0.0500",
+        "-0.00",
+        "1E+2",
+    )
+    assert copy.spot is None
+
+
+def test_a_message_whose_annotations_name_local_types_still_pickles() -> None:
+    class Local:
+        pass
+
+    @message("test_local_annotations")
+    class WithLocal(Message):
+        price: Decimal
+        thing: Local | None = None
+
+    original = WithLocal(Decimal("0.5600"))
+    copy = pickle.loads(pickle.dumps(original))
+    assert copy == original and str(copy.price) == "0.5600"
