@@ -232,7 +232,9 @@ class LedgerActor(SupervisedActor):
         # Writes wait until no event arrived for ``quiet_gap`` s, for ``max_defer`` s at most.
         self.quiet_gap = quiet_gap
         self.max_defer = max_defer
-        self.look_every = look_every  # while waiting: how often to look again
+        self.look_every = look_every  # while waiting: how soon to look again first
+        self._look_delay = look_every  # doubled at each look that finds orders still coming
+        self.looks = 0  # wake-ups to look for a quiet moment (or at a full batch)
         self._last_arrival = -math.inf  # of the newest event collected
         self._waiting_since: float | None = None  # a write waits for a quiet moment
         self._look_again: TimerHandle | None = None  # the timer of the next look
@@ -259,7 +261,7 @@ class LedgerActor(SupervisedActor):
         inbox.now = self.clock.now
         inbox.wake_at = self.batch_size
         self.writer.start()
-        self.subscribe(SIGNALS, ORDERS, FILLS, STATUS, SYSTEM, ALERTS, LEDGER)
+        self.subscribe(SIGNALS, ORDERS, FILLS, STATUS, SYSTEM, ALERTS, LEDGER, last=True)
         self.every(self.flush_interval, "flush")
 
     def teardown(self) -> None:
@@ -321,6 +323,7 @@ class LedgerActor(SupervisedActor):
             return self.stats()
         elif kind is _Collect:
             self._look_again = None  # a waiting write looks again below
+            self.looks += 1
         elif kind in ENCODERS:  # asked, or queued before the mailbox was ours
             self._add((message, self.clock.now()))
         else:
@@ -339,6 +342,7 @@ class LedgerActor(SupervisedActor):
             "healthy": self.healthy,
             "failures": self.failures,
             "dropped": self.dropped,
+            "looks": self.looks,
         }
 
     # -- buffering and writing --------------------------------------------------------------------
@@ -370,13 +374,19 @@ class LedgerActor(SupervisedActor):
 
     def _write_when_quiet(self) -> None:
         """Write what is buffered now if the order path is quiet (or the write has waited
-        ``max_defer``); otherwise look again in ``look_every`` seconds."""
+        ``max_defer``); otherwise look again in ``look_every`` seconds, then twice as long
+        at each look that finds orders still coming: at full load there is no quiet
+        moment, and a look every few milliseconds for ``max_defer`` seconds would only
+        take the interpreter from the order path."""
         now = self.clock.now()
         if self._waiting_since is None:
             self._waiting_since = now
-        if self._busy(now) and now - self._waiting_since < self.max_defer:
+        waited = now - self._waiting_since
+        if self._busy(now) and waited < self.max_defer:
             if self._look_again is None:
-                self._look_again = self.later(self.look_every, _Collect())
+                delay = min(self._look_delay, self.max_defer - waited)
+                self._look_delay *= 2
+                self._look_again = self.later(delay, _Collect())
             return
         self.flush()
 
@@ -389,6 +399,7 @@ class LedgerActor(SupervisedActor):
         """Write everything buffered, oldest first, ``chunk_size`` events per transaction;
         False when a write fails (what is not written stays buffered)."""
         self._waiting_since = None
+        self._look_delay = self.look_every
         self._collect()
         total = len(self._buffer) + len(self._risk_entries)
         if not total:

@@ -46,7 +46,7 @@ class Recorder(SupervisedActor):
         self.last_error = ""
 
     def setup(self) -> None:
-        self.subscribe(BOOK, SPOT, MARKETS)
+        self.subscribe(BOOK, SPOT, MARKETS, last=True)  # it keeps a record: no one waits for it
         self.every(self.flush_interval, "flush")
         logger.info("recording market data to {}", self.directory)
 

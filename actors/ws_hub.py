@@ -71,7 +71,7 @@ class WebSocketHub(SupervisedActor):
         self.port: int | None = None
 
     def setup(self) -> None:
-        self.subscribe(*TOPICS)
+        self.subscribe(*TOPICS, last=True)  # it shows what happened: no one waits for it
         server = HubServer(self.config, self._deps, name=self.name)
         # Port 0 means "any free port" the first time; a restart comes back on the same one.
         port = self.config.port or self.store.port or 0

@@ -110,9 +110,10 @@ class SupervisedActor(pykka.ThreadingActor):
     def publish(self, topic: str, message: object) -> None:
         self.system.bus.publish(topic, message)
 
-    def subscribe(self, *topics: str) -> None:
+    def subscribe(self, *topics: str, last: bool = False) -> None:
+        """``last``: told after the other subscribers (see :meth:`runtime.bus.Bus.subscribe`)."""
         for topic in topics:
-            self.system.bus.subscribe(topic, self.name)
+            self.system.bus.subscribe(topic, self.name, last=last)
 
     # -- pykka hooks ---------------------------------------------------------------
 

@@ -27,13 +27,23 @@ class Bus:
         self._lock = threading.Lock()
         # Copy-on-write tuples: publishing reads without taking the lock.
         self._subscribers: dict[str, tuple[Address, ...]] = {}
+        self._last: set[str] = set()  # subscribers served after every other one
 
-    def subscribe(self, topic: str, name: str) -> None:
+    def subscribe(self, topic: str, name: str, *, last: bool = False) -> None:
+        """``last``: an observer (the ledger, the dashboard) that no one waits for; it is
+        told after the actors that act on the message, so the order path never waits while
+        a record of it is queued."""
         address = self._resolve(name)
         with self._lock:
             current = self._subscribers.get(topic, ())
-            if address not in current:
+            if address in current:
+                return
+            if last:
+                self._last.add(name)
                 self._subscribers[topic] = (*current, address)
+                return
+            cut = next((i for i, a in enumerate(current) if a.name in self._last), len(current))
+            self._subscribers[topic] = (*current[:cut], address, *current[cut:])
 
     def unsubscribe(self, topic: str, name: str) -> None:
         with self._lock:

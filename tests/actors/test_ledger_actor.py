@@ -155,7 +155,7 @@ def test_a_write_waits_while_orders_are_being_made(rig: Rig) -> None:
     rig.publish(SIGNALS, signal(1))
     rig.busy(MAX_DEFER / 2)  # the flush timer fires in a burst of events
     assert rig.kinds() == []
-    rig.tick(0.02)  # the burst is over
+    rig.tick(0.04)  # the burst is over: written at the next look (+70 ms)
     assert rig.kinds()[0] == "trading_signal"
     assert rig.ask("stats")["buffered"] == 0
 
@@ -167,6 +167,15 @@ def test_a_write_waits_for_a_quiet_moment_no_longer_than_max_defer(rig: Rig) -> 
     assert rig.kinds() == []
     rig.busy(MAX_DEFER * 0.4)  # never quiet: written when it has waited max_defer
     assert rig.kinds()[0] == "trading_signal"
+
+
+def test_a_waiting_write_looks_less_and_less_often_while_orders_keep_coming(rig: Rig) -> None:
+    rig.tick(FLUSH - QUIET / 2)
+    rig.publish(SIGNALS, signal(1))
+    rig.busy(MAX_DEFER * 0.9)  # 90 ms of orders: looks at +10, +30, +70 ms (not every 10 ms)
+    assert rig.kinds() == [] and rig.ask("stats")["looks"] == 3
+    rig.busy(MAX_DEFER * 0.2)  # the last look is due when it has waited max_defer
+    assert rig.kinds()[0] == "trading_signal" and rig.ask("stats")["looks"] == 4
 
 
 def test_an_asked_flush_writes_at_once_even_in_a_burst(rig: Rig) -> None:

@@ -54,3 +54,18 @@ def test_bus_delivers_to_every_subscriber_across_restarts(
     assert system.ask("x", Get()) == 2
     assert system.ask("y", Get()) == 7
     assert system.bus.publish("nobody-listens", Add(1)) == 0
+
+
+def test_observers_are_told_after_the_actors_that_act(system: ActorSystem) -> None:
+    # The ledger subscribes first (it starts first) but is told last: the risk and order
+    # actors never wait while a record of their message is queued.
+    bus = system.bus
+    bus.subscribe("orders", "ledger", last=True)
+    bus.subscribe("orders", "risk")
+    bus.subscribe("orders", "hub", last=True)
+    bus.subscribe("orders", "order")
+    bus.subscribe("orders", "risk")  # idempotent, keeps its place
+    assert bus.subscribers("orders") == ("risk", "order", "ledger", "hub")
+    bus.unsubscribe("orders", "risk")
+    bus.subscribe("orders", "risk")  # back: still before the observers
+    assert bus.subscribers("orders") == ("order", "risk", "ledger", "hub")
