@@ -63,7 +63,7 @@ def _serve(conn: Connection) -> None:
         return
     database = open_database(url, schema=schema, timeout=timeout)
     _yield_in_sqlite(database)
-    writer = LedgerWriter(database)
+    writer = LedgerWriter(database, pause=give_way)
     batch: list[Entry] = []
     broken = ""  # why a part of this batch could not be encoded
     try:

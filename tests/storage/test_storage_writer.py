@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from decimal import Decimal as D
 from typing import Any
 
@@ -18,7 +19,7 @@ from storage.journal import daily_row, encode, positions_rows, risk_row, status_
 from storage.recovery import load_risk
 from storage.risk_state import SavedRisk
 from storage.schema import daily_pnl, fills, journal, orders, positions, settlements, signals
-from storage.writer import LedgerWriter
+from storage.writer import PAUSE_EVERY, LedgerWriter
 from tests.storage.backends import Backend
 
 T0 = 1_780_000_200.0
@@ -219,3 +220,23 @@ def test_a_failed_batch_writes_nothing_and_its_retry_writes_everything(backend: 
         ]
     finally:
         db.dispose()
+
+
+def test_planning_a_batch_pauses_as_it_goes_and_changes_nothing(database: Database) -> None:
+    # The writer process gives its core away at each pause: planning is Python with no
+    # system call, which a bot thread woken onto that core would otherwise wait out.
+    messages = [
+        m
+        for n in range(200)
+        for m in (
+            intent(f"c{n}"),
+            dataclasses.replace(update("resting", 0, 3, T0 + 1, f"c{n}"), order_id=f"o-{n}"),
+        )
+    ]
+    entries = [e for e in (encode(m, T0 + 10) for m in messages) if e is not None]
+    pauses: list[None] = []
+    written = LedgerWriter(database, pause=lambda: pauses.append(None)).write(entries)
+    assert written.journal_rows == 400
+    assert len(pauses) >= 400 // PAUSE_EVERY + 200 // PAUSE_EVERY  # the batch and the fold
+    assert len(rows(database, orders, "client_order_id")) == 200
+    assert {r.status for r in rows(database, orders, "client_order_id")} == {"resting"}
