@@ -15,9 +15,9 @@ would re-run the parent's main script), joined to the parent by a socket pair; i
 database URL over that socket, never on its command line. A parent killed with SIGKILL
 leaves the child to read the end of its socket and exit.
 
-The child runs at idle CPU priority and gives its core away every few tens of
-microseconds (:func:`give_way`: between small groups of events it encodes, and from
-SQLite's progress handler while it writes). Idle priority alone is not enough: a bot
+The child runs at idle CPU priority and gives its core away every few microseconds
+(:func:`give_way`: between pairs of events it encodes, every few dozen entries while the
+writer plans a batch, and from SQLite's progress handler while it writes). Idle priority alone is not enough: a bot
 thread woken onto the child's core was seen to wait for the scheduler's next tick
 (4 ms) before it ran — the edges that overlapped a write had a p99 of 4.1 ms, the
 others 1.4 ms (``bench/ledger_cost.py --pace 0``). With a process doing the child's
