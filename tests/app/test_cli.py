@@ -18,7 +18,7 @@ from app.cli import bot_parser
 from runtime.restart_policy import Backoff
 from runtime.supervisor import ChildSpec, SupervisorSpec
 from runtime.system import ActorSystem
-from tests.runtime.actors import FailingStart, Journal, Recorder
+from tests.runtime.fixture_actors import FailingStart, Journal, Recorder
 
 ROOT = Path(__file__).resolve().parents[2]
 RUN = [sys.executable, str(ROOT / "run.py")]

@@ -10,7 +10,7 @@ from runtime.faults import crash
 from runtime.quiescence import quiesce, settle
 from runtime.supervisor import ChildSpec, SupervisorSpec
 from runtime.system import ActorSystem
-from tests.runtime.actors import Add, Get, Journal, Recorder
+from tests.runtime.fixture_actors import Add, Get, Journal, Recorder
 
 
 def test_messages_to_an_unknown_name_are_dead_letters(system: ActorSystem) -> None:

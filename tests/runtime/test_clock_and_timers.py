@@ -13,7 +13,7 @@ from runtime.clock import SimClock, WallClock
 from runtime.quiescence import quiesce
 from runtime.supervisor import ChildSpec, SupervisorSpec
 from runtime.system import ActorSystem
-from tests.runtime.actors import Block
+from tests.runtime.fixture_actors import Block
 
 
 def test_sim_clock_runs_due_timers_in_order_at_their_own_time() -> None:

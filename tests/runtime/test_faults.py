@@ -8,7 +8,7 @@ from runtime.quiescence import settle
 from runtime.restart_policy import Strategy
 from runtime.supervisor import ChildSpec, StopChild, SupervisorSpec
 from runtime.system import ActorSystem
-from tests.runtime.actors import Add, Get, Journal, Recorder
+from tests.runtime.fixture_actors import Add, Get, Journal, Recorder
 
 
 def test_crash_makes_the_actor_fail_like_a_bug_would(system: ActorSystem, clock: SimClock) -> None:

@@ -15,7 +15,7 @@ from runtime.restart_policy import Backoff, Strategy
 from runtime.supervisor import ChildSpec, SupervisorSpec
 from runtime.system import ActorSystem
 from tests.conftest import join_new_threads
-from tests.runtime.actors import Add, Journal, Recorder
+from tests.runtime.fixture_actors import Add, Journal, Recorder
 
 ONE_FOR_ONE = ("a", "b")
 REST_FOR_ONE = ("c", "d", "e")

@@ -12,7 +12,7 @@ from runtime.quiescence import quiesce, settle
 from runtime.restart_policy import Backoff, Restart, Strategy
 from runtime.supervisor import ChildSpec, StartChild, StopChild, SupervisorSpec
 from runtime.system import ActorSystem
-from tests.runtime.actors import Add, Fail, FailingStart, Get, Journal, Recorder
+from tests.runtime.fixture_actors import Add, Fail, FailingStart, Get, Journal, Recorder
 
 NO_JITTER = Backoff(initial=1.0, factor=2.0, maximum=8.0, jitter=0.0)
 
