@@ -81,10 +81,11 @@ def _set_slots_directly(cls: type[Any]) -> None:
 def _pickle_by_fields(cls: type[Any]) -> None:
     """Pickle as ``cls(*fields)``, its Decimals as text.
 
-    The ledger pickles every event it keeps on the thread that publishes it, so this is
-    on the order path. The dataclass's own ``__getstate__`` calls ``dataclasses.fields``
-    for every message; a ``Decimal`` costs its pickle ~0.7 µs (its class is looked up
-    and its ``__reduce__`` called), a string ~0.1 µs. A Signal: 8.5 → ~3 µs."""
+    The ledger pickles every event it keeps, on its own thread but holding the
+    interpreter lock that the order path needs, so it must be cheap. The dataclass's own
+    ``__getstate__`` calls ``dataclasses.fields`` for every message; a ``Decimal`` costs
+    its pickle ~0.7 µs (its class is looked up and its ``__reduce__`` called), a string
+    ~0.1 µs. A Signal: 8.5 → ~3 µs."""
     names = tuple(f.name for f in dataclasses.fields(cls))
     if len(names) > 1:
         values: Callable[[Any], tuple[Any, ...]] = operator.attrgetter(*names)
