@@ -92,7 +92,9 @@ def test_sigkills_while_trading_lose_nothing_and_double_nothing(tmp_path: Path) 
                 if kill % 2 == 0:  # the moment a new intent is written: its request is in flight
                     fresh = poll(
                         lambda known=known: (ledger.intents() - known) or None,
-                        timeout=30,
+                        # more than a whole 60-s window: a start in a window's last 30 s
+                        # (no new entries there) waits for the next window to open
+                        timeout=90,
                         what="a new intent",
                         every=0.005,
                     )
