@@ -9,9 +9,9 @@ older update than the one recorded.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Dialect
@@ -190,9 +190,7 @@ class LedgerWriter:
         journal_rows: list[JournalRow] = []
         by_op: dict[str, list[Entry]] = {op: [] for op in OPERATIONS}
         duplicates = 0
-        for n, entry in enumerate(entries, 1):
-            if n % PAUSE_EVERY == 0:
-                pause()
+        for entry in _paced(entries, pause):
             if entry.op in (FILL, SETTLEMENT):
                 assert entry.row is not None
                 seen = seen_fills if entry.op == FILL else seen_settled
@@ -236,6 +234,17 @@ def _go_on() -> None:
     """The default ``pause``: none."""
 
 
+T = TypeVar("T")
+
+
+def _paced(items: Iterable[T], pause: Callable[[], object]) -> Iterator[T]:
+    """``items``, calling ``pause`` after every :data:`PAUSE_EVERY` of them."""
+    for n, item in enumerate(items, 1):
+        yield item
+        if n % PAUSE_EVERY == 0:
+            pause()
+
+
 def _collapse(
     op: str, entries: list[Entry], pause: Callable[[], object] = _go_on
 ) -> list[tuple[Any, ...]]:
@@ -245,10 +254,9 @@ def _collapse(
         return fold_updates(entries, pause)
     key = _UNIQUE[op]
     latest: dict[Any, tuple[Any, ...]] = {}
-    for entry in entries:
+    for entry in _paced(entries, pause):
         assert entry.row is not None
         latest[entry.row[key]] = entry.values
-    pause()
     return list(latest.values())
 
 
@@ -257,9 +265,7 @@ def fold_updates(
 ) -> list[tuple[Any, ...]]:
     """One row per order, as applying the updates one by one would leave it."""
     folded: dict[str, Row] = {}
-    for n, entry in enumerate(entries, 1):
-        if n % PAUSE_EVERY == 0:
-            pause()
+    for entry in _paced(entries, pause):
         row = entry.row
         assert row is not None
         key = row["client_order_id"]
@@ -276,12 +282,7 @@ def fold_updates(
         merged["created_at"] = current["created_at"]
         folded[key] = merged
     keys = ROW_KEYS[UPDATE]
-    values: list[tuple[Any, ...]] = []
-    for n, row in enumerate(folded.values(), 1):
-        if n % PAUSE_EVERY == 0:
-            pause()
-        values.append(tuple(row[k] for k in keys))
-    return values
+    return [tuple(row[k] for k in keys) for row in _paced(folded.values(), pause)]
 
 
 def _keys(entries: Iterable[Entry], op: str, key: str) -> list[str]:
