@@ -66,7 +66,7 @@ class Reservation:
 
     @property
     def cost(self) -> Decimal:
-        """Dollars a buy may still spend (limit × count + the fee to the cent); 0 for sells."""
+        """Dollars a buy may still spend (limit × count + the fee, rounded as Kalshi rounds it); 0 for sells."""
         if self.action != "buy" or self.count <= 0:
             return ZERO
         return self.price * self.count + taker_fee(
@@ -75,7 +75,7 @@ class Reservation:
 
 
 def order_cost(price: Decimal, count: int, fee_multiplier: Decimal) -> Decimal:
-    """Worst-case dollars of a buy: ``count × price`` plus its taker fee to the cent."""
+    """Worst-case dollars of a buy: ``count × price`` plus its taker fee, rounded as Kalshi rounds it."""
     if count <= 0:
         return ZERO
     return price * count + taker_fee(price, Decimal(count), fee_multiplier)

@@ -96,7 +96,7 @@ class BookWalk:
 
     count: int
     cost: Decimal  # Σ price × contracts
-    fees: Decimal  # Σ taker fee per level, each to the cent (one fill per level)
+    fees: Decimal  # Σ taker fee per level, each rounded up to $0.0001 (one fill per level)
     limit_price: Decimal | None  # the worst level touched: the limit that takes them all
     levels_used: int
 

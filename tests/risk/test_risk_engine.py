@@ -33,7 +33,7 @@ def test_approves_and_reserves() -> None:
     decision = eng.evaluate(sig, NOW, market())
     assert (decision.approved, decision.reason, decision.quantity) == (True, "approved", 10)
     assert decision.signal_id == sig.signal_id and decision.strategy_name == "kelly_volatility"
-    assert eng.book.market_exposure(T1) == D("5.18")  # 10 × 0.50 + fee 0.18
+    assert eng.book.market_exposure(T1) == D("5.175")  # 10 × 0.50 + fee 0.1750
     assert eng.book.reservations[sig.signal_id].count == 10
     eng.evaluate(signal(T2), NOW, market(T2), order_id="client-42")
     assert "client-42" in eng.book.reservations

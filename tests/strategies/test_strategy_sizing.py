@@ -23,15 +23,15 @@ from strategies.sizing import (
 @pytest.mark.parametrize(
     ("price", "fees"),
     [
-        # 0.07 × P × (1 − P) per contract, × 1 / 3 / 100 contracts, ceil to the cent
-        ("0.01", ("0.01", "0.01", "0.07")),  # 0.000693 / 0.002079 / 0.0693
-        ("0.10", ("0.01", "0.02", "0.63")),  # 0.0063 / 0.0189 / 0.63 exactly
-        ("0.50", ("0.02", "0.06", "1.75")),  # 0.0175 / 0.0525 / 1.75
-        ("0.90", ("0.01", "0.02", "0.63")),
-        ("0.99", ("0.01", "0.01", "0.07")),
+        # 0.07 × P × (1 − P) per contract, × 1 / 3 / 100 contracts, up to the $0.0001
+        ("0.01", ("0.0007", "0.0021", "0.0693")),  # 0.000693 / 0.002079 / 0.0693
+        ("0.10", ("0.0063", "0.0189", "0.6300")),  # exact
+        ("0.50", ("0.0175", "0.0525", "1.7500")),
+        ("0.90", ("0.0063", "0.0189", "0.6300")),
+        ("0.99", ("0.0007", "0.0021", "0.0693")),
     ],
 )
-def test_fee_to_the_cent(price: str, fees: tuple[str, str, str]) -> None:
+def test_fee_to_the_ten_thousandth(price: str, fees: tuple[str, str, str]) -> None:
     for count, fee in zip((1, 3, 100), fees, strict=True):
         assert taker_fee(D(price), D(count)) == D(fee)
         # a single-level walk books exactly that fee
@@ -112,10 +112,10 @@ def test_walk_book_average_price_and_fees() -> None:
     assert walk.count == 12
     assert walk.cost == D("4.87")  # 5 × 0.40 + 7 × 0.41
     assert walk.avg_price == D("4.87") / 12
-    assert walk.fees == D("0.09") + D("0.12")  # ceil(0.084) + ceil(0.118531)
+    assert walk.fees == D("0.0840") + D("0.1186")  # 0.084 + ceil(0.118531)
     assert walk.limit_price == D("0.41")
     assert walk.levels_used == 2
-    assert walk.avg_all_in == (D("4.87") + D("0.21")) / 12
+    assert walk.avg_all_in == (D("4.87") + D("0.2026")) / 12
     thin = walk_book(ASKS, 100)
     assert (thin.count, thin.limit_price, thin.levels_used) == (35, D("0.43"), 3)
     empty = walk_book([], 5)
