@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from kalshi.direction import book_side_of_outcome, direction_of, outcome_of
 from kalshi.errors import ParseError
-from kalshi.fields import Fields
+from kalshi.fields import Fields, to_decimal
 from kalshi.models import Fill
 from kalshi.orderbook import PriceLevel
 from kalshi.units import ONE, PriceLevels, UnitError
@@ -424,7 +424,7 @@ class IndexValueEvent:
         f.text("data")  # required by the spec; the parsed fields beside it are what we use
         return cls(
             index_id=f.text("index_id"),
-            value=f.number("value_usd"),
+            value=f.convert("value_usd", f.text("value_usd"), to_decimal),
             source_ts_ms=f.integer("source_ts_ms"),
             received_at_ms=f.integer("received_at"),
             avg_60s=None,
