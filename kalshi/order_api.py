@@ -108,7 +108,7 @@ class OrderApi(RestCore):
             try:
                 return CreatedOrder.from_wire(answer.data)
             except ParseError as exc:
-                raise _malformed("create_order", answer, coid, str(exc)) from None
+                raise _malformed("create_order", answer, coid, exc.message) from None
 
         def resolve(error: KalshiError, uncertain: bool) -> CreatedOrder | None:
             if isinstance(error, OrderOutcomeUnknown | DeprecatedEndpoint):
@@ -557,43 +557,39 @@ def _entries(data: Any, model: str) -> list[Any]:
 
 def _batch_created(answer: Answer, requests: Sequence[OrderRequestV2]) -> list[BatchCreateEntry]:
     """Match the answer's entries to our requests: by ``client_order_id``, else by position."""
-    endpoint = "batch_create_orders"
     try:
         raw = _entries(answer.data, "BatchCreateOrdersV2Response")
     except ParseError as exc:
-        return [
-            BatchCreateEntry(
-                None, _malformed(endpoint, answer, r.client_order_id, str(exc)), r.client_order_id
-            )
-            for r in requests
-        ]
+        return [_created_entry(None, answer, r.client_order_id, exc.message) for r in requests]
     by_coid = {
         e["client_order_id"]: e for e in raw if isinstance(e, dict) and e.get("client_order_id")
     }
+    anonymous = [None if isinstance(e, dict) and e.get("client_order_id") else e for e in raw]
     entries = []
     for position, request in enumerate(requests):
         coid = request.client_order_id
         item = by_coid.get(coid)
-        if (
-            item is None
-            and position < len(raw)
-            and not (isinstance(raw[position], dict) and raw[position].get("client_order_id"))
-        ):
-            item = raw[position]
-        if item is None:
-            problem = _malformed(endpoint, answer, coid, "no entry for this order")
-            entries.append(BatchCreateEntry(None, problem, coid))
-        elif isinstance(item, dict) and item.get("error") is not None:
-            entries.append(BatchCreateEntry(None, error_from_item(item["error"]), coid))
-        else:
-            try:
-                created = CreatedOrder.from_wire(item, "BatchCreateOrdersV2Response.orders")
-                entries.append(BatchCreateEntry(created, None, coid))
-            except ParseError as exc:
-                entries.append(
-                    BatchCreateEntry(None, _malformed(endpoint, answer, coid, str(exc)), coid)
-                )
+        if item is None and position < len(anonymous):
+            item = anonymous[position]
+        entries.append(_created_entry(item, answer, coid, "no entry for this order"))
     return entries
+
+
+def _created_entry(item: Any, answer: Answer, coid: str, missing: str) -> BatchCreateEntry:
+    """One batch entry: the order's first state, its refusal, or a malformed answer."""
+    if item is None:
+        return BatchCreateEntry(
+            None, _malformed("batch_create_orders", answer, coid, missing), coid
+        )
+    if isinstance(item, dict) and item.get("error") is not None:
+        return BatchCreateEntry(None, error_from_item(item["error"]), coid)
+    try:
+        return BatchCreateEntry(
+            CreatedOrder.from_wire(item, "BatchCreateOrdersV2Response.orders"), None, coid
+        )
+    except ParseError as exc:
+        problem = _malformed("batch_create_orders", answer, coid, exc.message)
+        return BatchCreateEntry(None, problem, coid)
 
 
 def _batch_canceled(data: Any, order_ids: Sequence[str]) -> list[BatchCancelEntry]:
