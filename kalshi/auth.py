@@ -1,8 +1,10 @@
-"""RSA-PSS request signing and verification, as Kalshi specifies it.
+"""Request signing and verification, as Kalshi specifies it: RSA-PSS or Ed25519.
 
 The signature covers ``timestamp_ms + METHOD + path`` where the path starts at
 ``/trade-api`` and carries no query string. The body is not signed, so a header
-signed moments ago is valid for any body sent to the same path.
+signed moments ago is valid for any body sent to the same path. Which algorithm is
+used follows from the key itself (the PEM says whether it is RSA or Ed25519), so a
+user only ever hands us a key file.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from urllib.parse import urlsplit
 
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.asymmetric import ed25519, padding, rsa
 
 KEY_HEADER = "KALSHI-ACCESS-KEY"
 TIMESTAMP_HEADER = "KALSHI-ACCESS-TIMESTAMP"
@@ -23,6 +25,10 @@ SIGNATURE_HEADER = "KALSHI-ACCESS-SIGNATURE"
 WS_PATH = "/trade-api/ws/v2"
 
 _PSS = padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=32)
+
+PrivateKey = rsa.RSAPrivateKey | ed25519.Ed25519PrivateKey
+PublicKey = rsa.RSAPublicKey | ed25519.Ed25519PublicKey
+KEY_KINDS = ("rsa", "ed25519")
 
 
 class KeyFileError(ValueError):
@@ -38,8 +44,9 @@ def signing_message(timestamp_ms: int | str, method: str, path: str) -> bytes:
     return f"{timestamp_ms}{method.upper()}{signing_path(path)}".encode()
 
 
-def load_private_key(path: str | Path) -> rsa.RSAPrivateKey:
-    """Load a PEM RSA private key (PKCS#8 or PKCS#1) with errors that name only the path."""
+def load_private_key(path: str | Path) -> PrivateKey:
+    """Load a PEM private key — RSA (PKCS#8 or PKCS#1) or Ed25519 (PKCS#8) — with errors
+    that name only the path."""
     key_path = Path(path)
     try:
         data = key_path.read_bytes()
@@ -53,26 +60,48 @@ def load_private_key(path: str | Path) -> rsa.RSAPrivateKey:
         raise KeyFileError(
             f"private key file is not an unencrypted PEM private key: {key_path}"
         ) from None
-    if not isinstance(key, rsa.RSAPrivateKey):
-        raise KeyFileError(f"private key file holds a non-RSA key: {key_path}")
+    if not isinstance(key, rsa.RSAPrivateKey | ed25519.Ed25519PrivateKey):
+        raise KeyFileError(
+            f"private key file holds a key that is neither RSA nor Ed25519: {key_path}"
+        )
     return key
 
 
-def load_public_key(data: bytes, source: str = "public key") -> rsa.RSAPublicKey:
+def load_public_key(data: bytes, source: str = "public key") -> PublicKey:
     try:
         key = serialization.load_pem_public_key(data)
     except (ValueError, TypeError, UnsupportedAlgorithm):
         raise KeyFileError(f"{source}: not a PEM public key") from None
-    if not isinstance(key, rsa.RSAPublicKey):
-        raise KeyFileError(f"{source}: not an RSA public key")
+    if not isinstance(key, rsa.RSAPublicKey | ed25519.Ed25519PublicKey):
+        raise KeyFileError(f"{source}: neither an RSA nor an Ed25519 public key")
     return key
 
 
-def generate_private_key() -> rsa.RSAPrivateKey:
-    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+def generate_private_key(kind: str = "rsa") -> PrivateKey:
+    """A new key of ``kind`` (``rsa``: 2048 bits, or ``ed25519``)."""
+    if kind == "rsa":
+        return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    if kind == "ed25519":
+        return ed25519.Ed25519PrivateKey.generate()
+    raise ValueError(f"unknown key kind {kind!r}; known: {', '.join(KEY_KINDS)}")
 
 
-def private_key_pem(key: rsa.RSAPrivateKey) -> bytes:
+def key_kind(key: PrivateKey | PublicKey) -> str:
+    return (
+        "ed25519"
+        if isinstance(key, ed25519.Ed25519PrivateKey | ed25519.Ed25519PublicKey)
+        else "rsa"
+    )
+
+
+def sign_message(key: PrivateKey, message: bytes) -> bytes:
+    """RSA-PSS (SHA-256, MGF1-SHA-256, salt 32) or plain Ed25519, as the key dictates."""
+    if isinstance(key, ed25519.Ed25519PrivateKey):
+        return key.sign(message)
+    return key.sign(message, _PSS, hashes.SHA256())
+
+
+def private_key_pem(key: PrivateKey) -> bytes:
     return key.private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,
@@ -80,24 +109,26 @@ def private_key_pem(key: rsa.RSAPrivateKey) -> bytes:
     )
 
 
-def public_key_pem(key: rsa.RSAPublicKey) -> bytes:
+def public_key_pem(key: PublicKey) -> bytes:
     return key.public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )
 
 
 def verify_signature(
-    public_key: rsa.RSAPublicKey,
+    public_key: PublicKey,
     timestamp_ms: int | str,
     method: str,
     path: str,
     signature_b64: str,
 ) -> bool:
+    message = signing_message(timestamp_ms, method, path)
     try:
         signature = base64.b64decode(signature_b64, validate=True)
-        public_key.verify(
-            signature, signing_message(timestamp_ms, method, path), _PSS, hashes.SHA256()
-        )
+        if isinstance(public_key, ed25519.Ed25519PublicKey):
+            public_key.verify(signature, message)
+        else:
+            public_key.verify(signature, message, _PSS, hashes.SHA256())
     except (InvalidSignature, ValueError):
         return False
     return True
@@ -108,7 +139,7 @@ class Signer:
     """Signs requests for one API key. ``repr`` hides the key id and the key."""
 
     key_id: str
-    private_key: rsa.RSAPrivateKey
+    private_key: PrivateKey
 
     def __repr__(self) -> str:
         return "Signer(key_id=<redacted>)"
@@ -118,9 +149,7 @@ class Signer:
         return cls(key_id, load_private_key(path))
 
     def sign(self, timestamp_ms: int, method: str, path: str) -> str:
-        signature = self.private_key.sign(
-            signing_message(timestamp_ms, method, path), _PSS, hashes.SHA256()
-        )
+        signature = sign_message(self.private_key, signing_message(timestamp_ms, method, path))
         return base64.b64encode(signature).decode()
 
     def headers(self, method: str, path: str, timestamp_ms: int | None = None) -> dict[str, str]:

@@ -10,8 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-PRODUCTION_HOSTS = frozenset({"api.elections.kalshi.com", "external-api.kalshi.com"})
-DEMO_HOSTS = frozenset({"demo-api.kalshi.co"})
+# The Trade API hosts first; the shared hosts they replaced are still accepted.
+PRODUCTION_HOSTS = frozenset(
+    {"external-api.kalshi.com", "external-api-ws.kalshi.com", "api.elections.kalshi.com"}
+)
+DEMO_HOSTS = frozenset({"external-api.demo.kalshi.co", "demo-api.kalshi.co"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,13 +28,13 @@ class Environment:
 
 PRODUCTION = Environment(
     "production",
-    "https://api.elections.kalshi.com/trade-api/v2",
-    "wss://api.elections.kalshi.com/trade-api/ws/v2",
+    "https://external-api.kalshi.com/trade-api/v2",
+    "wss://external-api-ws.kalshi.com/trade-api/ws/v2",
 )
 DEMO = Environment(
     "demo",
-    "https://demo-api.kalshi.co/trade-api/v2",
-    "wss://demo-api.kalshi.co/trade-api/ws/v2",
+    "https://external-api.demo.kalshi.co/trade-api/v2",
+    "wss://demo-api.kalshi.co/trade-api/ws/v2",  # no separate demo WebSocket host is published
 )
 
 

@@ -24,6 +24,8 @@ DUPLICATE_ORDER_CODES = frozenset(
     }
 )
 
+DEPRECATED_PREFIX = "deprecated_"
+
 AUTH_HINT = (
     "demo and production API keys are not interchangeable: check that the key id and "
     "private key were issued by the environment this request went to"
@@ -91,11 +93,52 @@ class NotFound(KalshiError):
 
 
 class OrderRejected(KalshiError):
-    """400/409 on an order endpoint: the exchange refused the order or the change."""
+    """400/403/409 on an order write: the exchange refused the order or the change."""
 
 
 class DuplicateOrder(OrderRejected):
     """Create Order answered that this ``client_order_id`` already exists."""
+
+
+class DeprecatedEndpoint(KalshiError):
+    """HTTP 410 or an error code ``deprecated_*``: Kalshi retired what we called.
+
+    Never retried and never silent: trading cannot go on until the client is updated
+    (the V1 order endpoints answered exactly this for weeks before bots noticed).
+    """
+
+
+class OrderOutcomeUnknown(KalshiError):
+    """A create may or may not have made an order; only a lookup can tell.
+
+    Look it up later by :attr:`client_order_id`; never resend it under a new id.
+    ``raw`` is the exchange's answer when there was one.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        client_order_id: str,
+        cause: KalshiError | None = None,
+        raw: str | None = None,
+        status: int | None = None,
+    ) -> None:
+        self.client_order_id = client_order_id
+        self.raw = raw
+        super().__init__(
+            f"{message}; client_order_id={client_order_id}",
+            status=cause.status if cause is not None else status,
+            code=cause.code if cause is not None else None,
+            details=cause.details if cause is not None else None,
+        )
+
+
+class MalformedOrderAnswer(OrderOutcomeUnknown):
+    """A 2xx create answer we cannot read (no ``order_id``, a count that is not fixed-point).
+
+    The order may well exist: it is an unknown outcome for reconciliation, never a guess.
+    """
 
 
 class BadRequest(KalshiError):
@@ -112,6 +155,10 @@ class TransportError(KalshiError):
 
 class ParseError(KalshiError, ValueError):
     """A response or message did not have the shape the spec promises."""
+
+
+def is_deprecation(code: str | None) -> bool:
+    return code is not None and code.startswith(DEPRECATED_PREFIX)
 
 
 def _text(value: object) -> str | None:
@@ -145,12 +192,17 @@ def error_from_response(
 ) -> KalshiError:
     """The typed error for an HTTP error answer.
 
-    ``order_endpoint`` marks create/cancel/amend calls, where 400/409 mean the order was
-    refused; ``create_order`` marks Create Order, where 409 means a duplicate.
+    ``order_endpoint`` marks order writes, where 400/403/409 mean the exchange refused
+    the order or the change; ``create_order`` marks a create, where 409 is a duplicate.
+    A 410 or a ``deprecated_*`` code is :class:`DeprecatedEndpoint` whatever the status.
     """
     code, message, details = parse_error_body(body)
     text = message or f"HTTP {status}"
     kwargs: dict[str, Any] = {"status": status, "code": code, "details": details}
+    if status == 410 or is_deprecation(code):
+        return DeprecatedEndpoint(text, **kwargs)
+    if order_endpoint and status == 403:
+        return OrderRejected(text, **kwargs)
     if status in (401, 403):
         return AuthError(text, environment=environment, **kwargs)
     if status == 429:
@@ -164,3 +216,21 @@ def error_from_response(
     if status >= 500:
         return ServerError(text, **kwargs)
     return BadRequest(text, **kwargs)
+
+
+def error_from_item(body: object) -> KalshiError:
+    """The typed error of one entry of a batch answer (a bare ``ErrorResponse``, no status).
+
+    Without a status only the code can tell kinds apart: a retired endpoint, a duplicate
+    ``client_order_id``, an unknown order; any other code is a refusal of that item.
+    """
+    code, message, details = parse_error_body(body)
+    text = message or code or "batch item failed"
+    kwargs: dict[str, Any] = {"code": code, "details": details}
+    if is_deprecation(code):
+        return DeprecatedEndpoint(text, **kwargs)
+    if code in DUPLICATE_ORDER_CODES:
+        return DuplicateOrder(text, **kwargs)
+    if code is not None and "not_found" in code:
+        return NotFound(text, **kwargs)
+    return OrderRejected(text, **kwargs)

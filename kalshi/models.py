@@ -1,177 +1,82 @@
-"""Typed, immutable wire models for the REST answers the bot uses.
+"""Typed, immutable wire models for the REST answers the bot reads.
 
-Shapes follow ``openapi.yaml`` (v3.13). Prices and counts are parsed exactly into
-Decimal from Kalshi's fixed-point strings; JSON numbers (``floor_strike``,
-``fee_multiplier``) are taken through their decimal text, never through float maths.
-Unknown fields are ignored, so additions to the API do not break us. A missing
-optional field is ``None``. A missing or malformed field we rely on raises
-:class:`~kalshi.errors.ParseError` naming the model and field, never a default: a
-missing price must not silently become a "phantom" price.
+Shapes follow ``openapi.yaml`` (3.31.0); :mod:`kalshi.fields` does the exact parsing.
+Unknown fields are ignored, so additions to the API do not break us. Order and fill
+direction comes from ``outcome_side``/``book_side`` when present (``side``/``action`` are
+deprecated) and is exposed as our (side, action) through :func:`kalshi.direction.direction_of`,
+so payloads from before and after the change read alike. The V2 order-write shapes live
+in :mod:`kalshi.orders`, the account's limits in :mod:`kalshi.account`; both are
+re-exported here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
-from typing import Any, Generic, TypeVar
+from datetime import datetime
+from decimal import Decimal
+from typing import Generic, TypeVar
 
+from kalshi.account import AccountLimits, BucketLimit, EndpointCost, EndpointCosts
+from kalshi.direction import book_side_of_outcome, direction_of, outcome_of
 from kalshi.errors import ParseError
+from kalshi.fields import Fields, non_empty, parse_levels, parse_time, to_decimal
 from kalshi.orderbook import ONE, PriceLevel
-from kalshi.units import PriceLevels, UnitError, cents_to_dollars, parse_count, parse_dollars
+from kalshi.orders import (
+    AmendedOrder,
+    BatchCancelEntry,
+    BatchCreateEntry,
+    CanceledOrder,
+    CreatedOrder,
+    DecreasedOrder,
+    OrderGroup,
+    OrderRequestV2,
+)
+from kalshi.units import PriceLevels, UnitError, cents_to_dollars
+from messages.vocabulary import Action, BookSide, Side
+
+__all__ = [
+    "AccountLimits",
+    "AmendedOrder",
+    "Balance",
+    "BatchCancelEntry",
+    "BatchCreateEntry",
+    "BucketLimit",
+    "CanceledOrder",
+    "CreatedOrder",
+    "DecreasedOrder",
+    "EndpointCost",
+    "EndpointCosts",
+    "ExchangeStatus",
+    "Fields",
+    "Fill",
+    "Market",
+    "MarketPosition",
+    "Order",
+    "OrderGroup",
+    "OrderRequestV2",
+    "OrderbookSnapshot",
+    "Page",
+    "PortfolioSettlement",
+    "Series",
+    "parse_levels",
+    "parse_time",
+    "to_decimal",
+]
 
 T = TypeVar("T")
-_MISSING = object()
 
 
-class Fields:
-    """Reads one JSON object for one model, with errors that name ``Model.field``."""
-
-    __slots__ = ("_data", "model")
-
-    def __init__(self, model: str, data: object) -> None:
-        if not isinstance(data, Mapping):
-            raise ParseError(f"{model}: expected a JSON object, got {type(data).__name__}")
-        self.model = model
-        self._data: Mapping[str, Any] = data
-
-    def fail(self, key: str, problem: str) -> ParseError:
-        return ParseError(f"{self.model}.{key}: {problem}")
-
-    def raw(self, key: str) -> Any:
-        return self._data.get(key)
-
-    def value(self, key: str, required: bool) -> Any:
-        value = self._data.get(key, _MISSING)
-        if value is _MISSING or value is None:
-            if required:
-                raise self.fail(key, "missing")
-            return None
-        return value
-
-    def convert(self, key: str, value: Any, convert: Callable[[Any], T]) -> T:
-        try:
-            return convert(value)
-        except (UnitError, ValueError, TypeError, InvalidOperation, ArithmeticError) as exc:
-            raise self.fail(key, str(exc) or f"invalid value {value!r}") from None
-
-    def text(self, key: str) -> str:
-        value = self.value(key, True)
-        if not isinstance(value, str):
-            raise self.fail(key, f"expected a string, got {type(value).__name__}")
-        return value
-
-    def opt_text(self, key: str) -> str | None:
-        value = self.value(key, False)
-        if value is None:
-            return None
-        if not isinstance(value, str):
-            raise self.fail(key, f"expected a string, got {type(value).__name__}")
-        return value
-
-    def choice(self, key: str, allowed: Iterable[str]) -> str:
-        value = self.text(key)
-        if value not in allowed:
-            raise self.fail(key, f"unexpected value {value!r}")
-        return value
-
-    def dollars(self, key: str) -> Decimal:
-        return self.convert(key, self.value(key, True), parse_dollars)
-
-    def opt_dollars(self, key: str) -> Decimal | None:
-        value = self.value(key, False)
-        return None if value is None else self.convert(key, value, parse_dollars)
-
-    def count(self, key: str) -> Decimal:
-        return self.convert(key, self.value(key, True), parse_count)
-
-    def opt_count(self, key: str) -> Decimal | None:
-        value = self.value(key, False)
-        return None if value is None else self.convert(key, value, parse_count)
-
-    def number(self, key: str) -> Decimal:
-        return self.convert(key, self.value(key, True), to_decimal)
-
-    def opt_number(self, key: str) -> Decimal | None:
-        value = self.value(key, False)
-        return None if value is None else self.convert(key, value, to_decimal)
-
-    def integer(self, key: str) -> int:
-        value = self.value(key, True)
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise self.fail(key, f"expected an integer, got {type(value).__name__}")
-        return value
-
-    def opt_integer(self, key: str) -> int | None:
-        return None if self.value(key, False) is None else self.integer(key)
-
-    def flag(self, key: str) -> bool:
-        value = self.value(key, True)
-        if not isinstance(value, bool):
-            raise self.fail(key, f"expected a boolean, got {type(value).__name__}")
-        return value
-
-    def opt_flag(self, key: str) -> bool | None:
-        return None if self.value(key, False) is None else self.flag(key)
-
-    def time(self, key: str) -> datetime:
-        return self.convert(key, self.value(key, True), parse_time)
-
-    def opt_time(self, key: str) -> datetime | None:
-        value = self.value(key, False)
-        if value is None or value == "":
-            return None
-        return self.convert(key, value, parse_time)
-
-    def levels(self, key: str, *, required: bool = False) -> tuple[PriceLevel, ...]:
-        value = self.value(key, required)
-        if value is None:
-            return ()
-        return self.convert(key, value, parse_levels)
-
-
-def to_decimal(value: object) -> Decimal:
-    """A JSON number or numeric string as an exact Decimal (floats via their shortest text)."""
-    if isinstance(value, bool):
-        raise ValueError("expected a number, got a boolean")
-    if isinstance(value, Decimal):
-        result = value
-    elif isinstance(value, int | str):
-        result = Decimal(value)
-    elif isinstance(value, float):
-        result = Decimal(repr(value))
-    else:
-        raise ValueError(f"expected a number, got {type(value).__name__}")
-    if not result.is_finite():
-        raise ValueError(f"not finite: {value!r}")
-    return result
-
-
-def parse_time(value: object) -> datetime:
-    """An RFC 3339 timestamp (``Z`` or offset, any fraction) as an aware UTC datetime."""
-    if not isinstance(value, str):
-        raise ValueError(f"expected an RFC 3339 string, got {type(value).__name__}")
-    moment = datetime.fromisoformat(value)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
-
-
-def parse_levels(value: object) -> tuple[PriceLevel, ...]:
-    """``[["0.4200", "13.00"], …]`` as price levels (wire order kept)."""
-    if not isinstance(value, list | tuple):
-        raise ValueError(f"expected a list of [price, count], got {type(value).__name__}")
-    levels = []
-    for item in value:
-        if not isinstance(item, list | tuple) or len(item) != 2:
-            raise ValueError(f"expected [price, count], got {item!r}")
-        levels.append(PriceLevel(parse_dollars(item[0]), parse_count(item[1])))
-    return tuple(levels)
-
-
-def _non_empty(value: str | None) -> str | None:
-    return value or None
+def _direction(f: Fields) -> tuple[Side, Action]:
+    """(side, action) from the new direction fields, the legacy ones as a tie-break."""
+    try:
+        return direction_of(
+            f.opt_text("book_side"),
+            f.opt_text("outcome_side"),
+            f.opt_text("side"),
+            f.opt_text("action"),
+        )
+    except ParseError as exc:
+        raise f.fail("direction", exc.message) from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,7 +160,7 @@ class Market:
             levels = PriceLevels.from_wire(ranges)
         except (KeyError, TypeError, UnitError) as exc:
             raise f.fail("price_ranges", f"malformed: {exc}") from None
-        expiration = _non_empty(f.opt_text("expiration_value"))
+        expiration = non_empty(f.opt_text("expiration_value"))
         return cls(
             ticker=f.text("ticker"),
             event_ticker=f.text("event_ticker"),
@@ -270,7 +175,7 @@ class Market:
             floor_strike=f.opt_number("floor_strike"),
             cap_strike=f.opt_number("cap_strike"),
             strike_type=f.opt_text("strike_type"),
-            result=_non_empty(f.opt_text("result")),
+            result=non_empty(f.opt_text("result")),
             expiration_value=(
                 None
                 if expiration is None
@@ -308,16 +213,14 @@ class OrderbookSnapshot:
         return cls(ticker, inner.levels("yes_dollars"), inner.levels("no_dollars"))
 
 
-_SIDES = ("yes", "no")
-_ACTIONS = ("buy", "sell")
-
-
 @dataclass(frozen=True, slots=True)
 class Order:
+    """An order as ``GET /portfolio/orders`` reports it; ``side``/``action`` are ours."""
+
     order_id: str
     ticker: str
-    side: str  # yes | no
-    action: str  # buy | sell
+    side: Side
+    action: Action
     status: str  # resting | canceled | executed
     yes_price: Decimal
     no_price: Decimal
@@ -333,6 +236,17 @@ class Order:
     created_time: datetime | None = None
     last_update_time: datetime | None = None
     expiration_time: datetime | None = None
+    exchange_index: int | None = None
+    order_group_id: str | None = None
+    self_trade_prevention_type: str | None = None
+
+    @property
+    def outcome_side(self) -> Side:
+        return outcome_of(self.side, self.action)
+
+    @property
+    def book_side(self) -> BookSide:
+        return book_side_of_outcome(self.outcome_side)
 
     @property
     def price(self) -> Decimal:
@@ -348,17 +262,18 @@ class Order:
     @classmethod
     def from_wire(cls, data: object) -> Order:
         f = Fields("Order", data)
+        side, action = _direction(f)
         return cls(
             order_id=f.text("order_id"),
             ticker=f.text("ticker"),
-            side=f.choice("side", _SIDES),
-            action=f.choice("action", _ACTIONS),
+            side=side,
+            action=action,
             status=f.text("status"),
             yes_price=f.dollars("yes_price_dollars"),
             no_price=f.dollars("no_price_dollars"),
             fill_count=f.count("fill_count_fp"),
             remaining_count=f.count("remaining_count_fp"),
-            client_order_id=_non_empty(f.opt_text("client_order_id")),
+            client_order_id=non_empty(f.opt_text("client_order_id")),
             type=f.opt_text("type"),
             initial_count=f.opt_count("initial_count_fp"),
             taker_fees=f.opt_dollars("taker_fees_dollars"),
@@ -368,18 +283,10 @@ class Order:
             created_time=f.opt_time("created_time"),
             last_update_time=f.opt_time("last_update_time"),
             expiration_time=f.opt_time("expiration_time"),
+            exchange_index=f.opt_integer("exchange_index"),
+            order_group_id=non_empty(f.opt_text("order_group_id")),
+            self_trade_prevention_type=f.opt_text("self_trade_prevention_type"),
         )
-
-
-@dataclass(frozen=True, slots=True)
-class CancelResult:
-    order: Order
-    reduced_by: Decimal | None  # None when a retried cancel had to be confirmed by lookup
-
-    @classmethod
-    def from_wire(cls, data: object) -> CancelResult:
-        f = Fields("CancelOrderResponse", data)
-        return cls(Order.from_wire(f.value("order", True)), f.opt_count("reduced_by_fp"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -389,19 +296,27 @@ class Fill:
     trade_id: str
     order_id: str
     ticker: str
-    side: str
-    action: str
+    side: Side
+    action: Action
     count: Decimal
     yes_price: Decimal
     no_price: Decimal
     is_taker: bool
-    fee: Decimal
+    fee: Decimal  # ``fee_cost``: dollars, up to 6 decimals
     fill_id: str
     client_order_id: str | None = None
     created_time: datetime | None = None
     ts_ms: int | None = None
     post_position: Decimal | None = None
-    outcome_side: str | None = None
+    exchange_index: int | None = None
+
+    @property
+    def outcome_side(self) -> Side:
+        return outcome_of(self.side, self.action)
+
+    @property
+    def book_side(self) -> BookSide:
+        return book_side_of_outcome(self.outcome_side)
 
     @property
     def price(self) -> Decimal:
@@ -418,23 +333,24 @@ class Fill:
         if ts_ms is None:
             seconds = f.opt_integer("ts")
             ts_ms = None if seconds is None else seconds * 1000
+        side, action = _direction(f)
         return cls(
             trade_id=trade_id,
             order_id=f.text("order_id"),
             ticker=ticker,
-            side=f.choice("side", _SIDES),
-            action=f.text("action"),
+            side=side,
+            action=action,
             count=f.count("count_fp"),
             yes_price=yes_price,
             no_price=ONE - yes_price if no_price is None else no_price,
             is_taker=f.flag("is_taker"),
             fee=f.dollars("fee_cost"),
             fill_id=f.opt_text("fill_id") or trade_id,
-            client_order_id=_non_empty(f.opt_text("client_order_id")),
+            client_order_id=non_empty(f.opt_text("client_order_id")),
             created_time=f.opt_time("created_time"),
             ts_ms=ts_ms,
             post_position=f.opt_count("post_position_fp"),
-            outcome_side=f.opt_text("outcome_side"),
+            exchange_index=f.opt_integer("exchange_index"),
         )
 
 
@@ -450,6 +366,7 @@ class MarketPosition:
     total_traded: Decimal | None = None
     resting_orders_count: int | None = None
     last_updated: datetime | None = None
+    exchange_index: int | None = None
 
     @classmethod
     def from_wire(cls, data: object) -> MarketPosition:
@@ -463,6 +380,47 @@ class MarketPosition:
             total_traded=f.opt_dollars("total_traded_dollars"),
             resting_orders_count=f.opt_integer("resting_orders_count"),
             last_updated=f.opt_time("last_updated_ts"),
+            exchange_index=f.opt_integer("exchange_index"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class PortfolioSettlement:
+    """One settled market of ours, from ``GET /portfolio/settlements``."""
+
+    ticker: str
+    event_ticker: str
+    market_result: str  # yes | no | scalar
+    yes_count: Decimal
+    yes_total_cost: Decimal
+    no_count: Decimal
+    no_total_cost: Decimal
+    revenue_cents: int
+    settled_time: datetime
+    fee_cost: Decimal
+    value_cents: int | None = None
+    exchange_index: int | None = None
+
+    @property
+    def revenue(self) -> Decimal:
+        return cents_to_dollars(self.revenue_cents)
+
+    @classmethod
+    def from_wire(cls, data: object) -> PortfolioSettlement:
+        f = Fields("Settlement", data)
+        return cls(
+            ticker=f.text("ticker"),
+            event_ticker=f.text("event_ticker"),
+            market_result=f.choice("market_result", ("yes", "no", "scalar")),
+            yes_count=f.count("yes_count_fp"),
+            yes_total_cost=f.dollars("yes_total_cost_dollars"),
+            no_count=f.count("no_count_fp"),
+            no_total_cost=f.dollars("no_total_cost_dollars"),
+            revenue_cents=f.integer("revenue"),
+            settled_time=f.time("settled_time"),
+            fee_cost=f.dollars("fee_cost"),
+            value_cents=f.opt_integer("value"),
+            exchange_index=f.opt_integer("exchange_index"),
         )
 
 

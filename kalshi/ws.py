@@ -47,6 +47,7 @@ from kalshi.ws_events import (
     LifecycleEvent,
     OrderbookDeltaEvent,
     OrderbookSnapshotEvent,
+    OrderGroupEvent,
     OrderUpdateEvent,
     PositionEvent,
     SequenceGap,
@@ -165,6 +166,8 @@ class KalshiWebSocket:
             "market_position": self._on_position,
             "market_lifecycle_v2": self._on_lifecycle,
             "cfbenchmarks_value": self._on_index_value,
+            "cfbenchmarks_value_5hz": self._on_index_value_5hz,
+            "order_group_updates": self._on_order_group,
         }
 
     def __repr__(self) -> str:
@@ -750,6 +753,19 @@ class KalshiWebSocket:
             seq = data.get("seq")
             self._check_seq(sub, seq, "cfbenchmarks_value")
             self._emit(IndexValueEvent.from_wire(data.get("msg"), self._sid(data), _opt_int(seq)))
+
+    def _on_index_value_5hz(self, data: dict[str, Any]) -> None:
+        if (sub := self._sub_for(data)) is not None:
+            seq = data.get("seq")
+            self._check_seq(sub, seq, "cfbenchmarks_value_5hz")
+            event = IndexValueEvent.from_wire_5hz(data.get("msg"), self._sid(data), _opt_int(seq))
+            self._emit(event)
+
+    def _on_order_group(self, data: dict[str, Any]) -> None:
+        if (sub := self._sub_for(data)) is not None:
+            seq = data.get("seq")
+            self._check_seq(sub, seq, "order_group_updates")
+            self._emit(OrderGroupEvent.from_wire(data.get("msg"), self._sid(data), _opt_int(seq)))
 
 
 def _int(value: object) -> int:

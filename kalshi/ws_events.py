@@ -11,9 +11,13 @@ import json
 from dataclasses import dataclass
 from decimal import Decimal
 
-from kalshi.models import Fields, Fill
+from kalshi.direction import book_side_of_outcome, direction_of, outcome_of
+from kalshi.errors import ParseError
+from kalshi.fields import Fields, to_decimal
+from kalshi.models import Fill
 from kalshi.orderbook import PriceLevel
-from kalshi.units import PriceLevels, UnitError
+from kalshi.units import ONE, PriceLevels, UnitError
+from messages.vocabulary import SIDES, Action, BookSide, Side
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,13 +193,19 @@ class FillEvent:
 
 @dataclass(frozen=True, slots=True)
 class OrderUpdateEvent:
-    """A ``user_order`` message: one of our orders was created, filled or cancelled."""
+    """A ``user_order`` message: one of our orders was created, filled or cancelled.
+
+    Direction comes from ``outcome_side``/``book_side`` (the legacy ``side`` tells a buy
+    of one side from a sale of the other). A legacy-only message has no ``action``: then
+    ``action`` is None rather than a guess.
+    """
 
     order_id: str
     client_order_id: str | None
     ticker: str
     status: str  # resting | canceled | executed | unknown
-    side: str
+    side: Side
+    action: Action | None
     yes_price: Decimal
     fill_count: Decimal
     remaining_count: Decimal
@@ -207,17 +217,35 @@ class OrderUpdateEvent:
     last_update_reason: str | None
     updated_ts_ms: int | None
     sid: int
+    exchange_index: int | None = None
+    order_group_id: str | None = None
+
+    @property
+    def outcome_side(self) -> Side | None:
+        return None if self.action is None else outcome_of(self.side, self.action)
+
+    @property
+    def book_side(self) -> BookSide | None:
+        outcome = self.outcome_side
+        return None if outcome is None else book_side_of_outcome(outcome)
+
+    @property
+    def price(self) -> Decimal:
+        """The limit price of the order's own side."""
+        return self.yes_price if self.side == "yes" else ONE - self.yes_price
 
     @classmethod
     def from_wire(cls, msg: object, sid: int) -> OrderUpdateEvent:
         f = Fields("user_order", msg)
         updated = f.opt_integer("last_updated_ts_ms")
+        side, action = _order_direction(f)
         return cls(
             order_id=f.text("order_id"),
             client_order_id=f.opt_text("client_order_id") or None,
             ticker=f.text("ticker"),
             status=f.text("status"),
-            side=f.choice("side", ("yes", "no")),
+            side=side,
+            action=action,
             yes_price=f.dollars("yes_price_dollars"),
             fill_count=f.count("fill_count_fp"),
             remaining_count=f.count("remaining_count_fp"),
@@ -229,7 +257,21 @@ class OrderUpdateEvent:
             last_update_reason=f.opt_text("last_update_reason"),
             updated_ts_ms=updated if updated is not None else f.opt_integer("created_ts_ms"),
             sid=sid,
+            exchange_index=f.opt_integer("exchange_index"),
+            order_group_id=f.opt_text("order_group_id") or None,
         )
+
+
+def _order_direction(f: Fields) -> tuple[Side, Action | None]:
+    book_side, outcome_side = f.opt_text("book_side"), f.opt_text("outcome_side")
+    legacy_side = f.opt_text("side")
+    if book_side is None and outcome_side is None:
+        side = f.choice("side", SIDES)  # legacy: the order's side, no action sent
+        return ("yes" if side == "yes" else "no"), None
+    try:
+        return direction_of(book_side, outcome_side, legacy_side, f.opt_text("action"))
+    except ParseError as exc:
+        raise f.fail("direction", exc.message) from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -328,28 +370,36 @@ class IndexAverage:
         )
 
 
+INDEX_CHANNEL = "cfbenchmarks_value"
+INDEX_5HZ_CHANNEL = "cfbenchmarks_value_5hz"
+
+
 @dataclass(frozen=True, slots=True)
 class IndexValueEvent:
-    """A ``cfbenchmarks_value`` tick: the raw index print plus its 60-s averages."""
+    """A CF Benchmarks index print, from ``cfbenchmarks_value`` (about 1/s, with its
+    60-s averages) or ``cfbenchmarks_value_5hz`` (up to 5/s, raw ticks: no averages).
+    ``channel`` says which."""
 
     index_id: str
     value: Decimal
     source_ts_ms: int | None
     received_at_ms: int
-    avg_60s: IndexAverage
+    avg_60s: IndexAverage | None  # None on the 5 Hz channel
     final_minute_avg: IndexAverage | None  # only in the minute before a quarter-hour close
     sid: int
     seq: int | None
+    channel: str = INDEX_CHANNEL
 
     @classmethod
     def from_wire(cls, msg: object, sid: int, seq: int | None) -> IndexValueEvent:
-        f = Fields("cfbenchmarks_value", msg)
+        """A ``cfbenchmarks_value`` message (the value is inside the raw ``data`` frame)."""
+        f = Fields(INDEX_CHANNEL, msg)
         raw = f.text("data")
         try:
             frame = json.loads(raw, parse_float=Decimal)
         except ValueError:
             raise f.fail("data", "not a JSON frame") from None
-        inner = Fields("cfbenchmarks_value.data", frame)
+        inner = Fields(f"{INDEX_CHANNEL}.data", frame)
         value = inner.number("value")
         final_raw = f.raw("last_60s_windowed_average_15min")
         return cls(
@@ -366,6 +416,51 @@ class IndexValueEvent:
             sid=sid,
             seq=seq,
         )
+
+    @classmethod
+    def from_wire_5hz(cls, msg: object, sid: int, seq: int | None) -> IndexValueEvent:
+        """A ``cfbenchmarks_value_5hz`` message: ``value_usd`` at ``source_ts_ms``."""
+        f = Fields(INDEX_5HZ_CHANNEL, msg)
+        f.text("data")  # required by the spec; the parsed fields beside it are what we use
+        return cls(
+            index_id=f.text("index_id"),
+            value=f.convert("value_usd", f.text("value_usd"), to_decimal),
+            source_ts_ms=f.integer("source_ts_ms"),
+            received_at_ms=f.integer("received_at"),
+            avg_60s=None,
+            final_minute_avg=None,
+            sid=sid,
+            seq=seq,
+            channel=INDEX_5HZ_CHANNEL,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class OrderGroupEvent:
+    """An ``order_group_updates`` message: a group was created, triggered, reset, deleted
+    or had its limit changed (``contracts_limit`` only for created and limit_updated)."""
+
+    event_type: str
+    order_group_id: str
+    contracts_limit: Decimal | None
+    ts_ms: int
+    sid: int
+    seq: int | None
+
+    @classmethod
+    def from_wire(cls, msg: object, sid: int, seq: int | None) -> OrderGroupEvent:
+        f = Fields("order_group_updates", msg)
+        return cls(
+            f.choice("event_type", ORDER_GROUP_EVENTS),
+            f.text("order_group_id"),
+            f.opt_count("contracts_limit_fp"),
+            f.integer("ts_ms"),
+            sid,
+            seq,
+        )
+
+
+ORDER_GROUP_EVENTS = ("created", "triggered", "reset", "deleted", "limit_updated")
 
 
 WsEvent = (
@@ -384,4 +479,5 @@ WsEvent = (
     | PositionEvent
     | LifecycleEvent
     | IndexValueEvent
+    | OrderGroupEvent
 )

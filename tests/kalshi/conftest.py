@@ -1,20 +1,27 @@
-"""Fixtures for the Kalshi wire-layer tests: one RSA key for the session, key files."""
+"""Fixtures for the Kalshi wire-layer tests: keys, the fake exchange and a client on it."""
 
 from __future__ import annotations
 
+import random
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from kalshi_fakes import KEY_ID
+from kalshi_fakes import BASE, KEY_ID, FakeKalshi
+from loguru import logger
 
 from kalshi.auth import Signer, generate_private_key, private_key_pem
+from kalshi.backoff import Backoff
+from kalshi.rest import KalshiRestClient
 
 
 @pytest.fixture(scope="session")
 def private_key() -> rsa.RSAPrivateKey:
-    return generate_private_key()
+    key = generate_private_key()
+    assert isinstance(key, rsa.RSAPrivateKey)
+    return key
 
 
 @pytest.fixture(scope="session")
@@ -40,3 +47,35 @@ def pkcs1_file(tmp_path_factory: pytest.TempPathFactory, private_key: rsa.RSAPri
         )
     )
     return path
+
+
+@pytest.fixture
+def fake() -> FakeKalshi:
+    return FakeKalshi()
+
+
+@pytest.fixture
+def sleeps() -> list[float]:
+    return []
+
+
+@pytest.fixture
+def client(fake: FakeKalshi, signer: Signer, sleeps: list[float]) -> Iterator[KalshiRestClient]:
+    with KalshiRestClient(
+        BASE,
+        signer,
+        transport=fake.transport(),
+        rate_limit=False,
+        backoff=Backoff(base=0.1, maximum=1.0, rng=random.Random(3)),
+        sleep=sleeps.append,
+        max_attempts=4,
+    ) as rest:
+        yield rest
+
+
+@pytest.fixture
+def logs() -> Iterator[list[str]]:
+    lines: list[str] = []
+    sink = logger.add(lines.append, format="{message}", level="DEBUG")
+    yield lines
+    logger.remove(sink)

@@ -247,3 +247,86 @@ class Events:
     async def wait_count(self, kind: type[Any], count: int, timeout: float = 5.0) -> list[Any]:
         await self.wait_for(lambda: len(self.of(kind)) >= count, timeout)
         return self.of(kind)
+
+
+# -- message builders (asyncapi 2.0.0 shapes) ---------------------------------------------
+
+
+def index_5hz(sid: int, seq: int, value: str, ts_ms: int, index_id: str = "SOLUSD_RTI") -> JSON:
+    """A ``cfbenchmarks_value_5hz`` tick (``value`` as Kalshi sends it: 8 decimals)."""
+    frame = orjson.dumps({"type": "value", "id": index_id, "time": ts_ms, "value": value})
+    return {
+        "type": "cfbenchmarks_value_5hz",
+        "sid": sid,
+        "seq": seq,
+        "msg": {
+            "index_id": index_id,
+            "value_usd": value,
+            "source_ts_ms": ts_ms,
+            "received_at": ts_ms + 18,
+            "data": frame.decode(),
+        },
+    }
+
+
+def order_group_update(
+    sid: int, seq: int, event_type: str, group_id: str = "og-1", limit: str | None = None
+) -> JSON:
+    msg: JSON = {"event_type": event_type, "order_group_id": group_id, "ts_ms": 1733047200000}
+    if limit is not None:
+        msg["contracts_limit_fp"] = limit
+    return {"type": "order_group_updates", "sid": sid, "seq": seq, "msg": msg}
+
+
+def fill_message(sid: int, **overrides: Any) -> JSON:
+    """A ``fill`` with every field asyncapi 2.0.0 requires (a NO sale: bid, outcome yes)."""
+    msg: JSON = {
+        "trade_id": "d91bc706-ee49-470d-82d8-11418bda6fed",
+        "order_id": "ee587a1c-8b87-4dcf-b721-9f6f790619fa",
+        "client_order_id": "c-1",
+        "market_ticker": "KXSOL15M-26MAY300015-15",
+        "exchange_index": 2,
+        "is_taker": True,
+        "side": "no",
+        "action": "sell",
+        "outcome_side": "yes",
+        "book_side": "bid",
+        "yes_price_dollars": "0.7500",
+        "count_fp": "4.00",
+        "fee_cost": "0.052500",
+        "ts": 1671899397,
+        "ts_ms": 1671899397000,
+        "post_position_fp": "-6.00",
+        "purchased_side": "yes",
+    }
+    msg.update(overrides)
+    return {"type": "fill", "sid": sid, "msg": msg}
+
+
+def user_order_message(sid: int, **overrides: Any) -> JSON:
+    """A ``user_order`` with every field asyncapi 2.0.0 requires (a NO buy: ask)."""
+    msg: JSON = {
+        "order_id": "ee587a1c-8b87-4dcf-b721-9f6f790619fa",
+        "user_id": "a1b2c3d4-e5f6-7890-abcd-ef1234567890",
+        "ticker": "KXSOL15M-26MAY300015-15",
+        "exchange_index": 1,
+        "status": "resting",
+        "side": "no",
+        "is_yes": False,
+        "outcome_side": "no",
+        "book_side": "ask",
+        "yes_price_dollars": "0.7000",
+        "fill_count_fp": "0.00",
+        "remaining_count_fp": "10.00",
+        "initial_count_fp": "10.00",
+        "taker_fill_cost_dollars": "0.000000",
+        "maker_fill_cost_dollars": "0.000000",
+        "taker_fees_dollars": "0.000000",
+        "maker_fees_dollars": "0.000000",
+        "client_order_id": "c-2",
+        "order_group_id": "og-1",
+        "created_time": "2024-12-01T10:00:00Z",
+        "created_ts_ms": 1733047200000,
+    }
+    msg.update(overrides)
+    return {"type": "user_order", "sid": sid, "msg": msg}

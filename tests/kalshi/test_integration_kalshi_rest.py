@@ -24,7 +24,9 @@ from kalshi.errors import (
     ServerError,
 )
 from kalshi.orderbook import OrderBook
+from kalshi.orders import OrderRequestV2
 from kalshi.rest import KalshiRestClient
+from messages.vocabulary import Side, TimeInForce
 
 simulator_testing = pytest.importorskip("simulator.testing")
 SimHandle = simulator_testing.SimHandle
@@ -99,37 +101,129 @@ def test_orderbook_matches_market_quotes(sim: SimHandle, rest: KalshiRestClient)
     assert top.yes[-1] == best_yes
 
 
+def order(
+    ticker: str,
+    side: Side,
+    price: D,
+    count: int,
+    coid: str,
+    tif: TimeInForce = "good_till_canceled",
+) -> OrderRequestV2:
+    """A buy of ``side`` at ``price`` as a V2 request on the YES book."""
+    return OrderRequestV2.for_intent(
+        ticker, side, "buy", D(count), price, client_order_id=coid, time_in_force=tif
+    )
+
+
 def test_order_lifecycle_fills_positions_balance(sim: SimHandle, rest: KalshiRestClient) -> None:
     ticker = sim.current_ticker()
     start = rest.get_balance()
-    resting = rest.create_order(ticker, "yes", "buy", 3, yes_price=D("0.02"))
-    assert resting.status == "resting" and resting.remaining_count == D(3)
-    assert rest.get_order(resting.order_id).client_order_id == resting.client_order_id
+    resting = rest.create_order(order(ticker, "yes", D("0.02"), 3, "life-rest"))
+    assert (resting.fill_count, resting.remaining_count) == (D(0), D(3))
+    stored = rest.get_order(resting.order_id)
+    assert stored.client_order_id == "life-rest" and stored.status == "resting"
+    assert (stored.side, stored.action, stored.book_side) == ("yes", "buy", "bid")
+    assert stored.exchange_index is not None
     listed = rest.get_orders(ticker=ticker, status="resting")
     assert resting.order_id in [o.order_id for o in listed.items]
-    cancelled = rest.cancel_order(resting.order_id)
-    assert cancelled.order.status == "canceled" and cancelled.reduced_by == D(3)
+    cancelled = rest.cancel_order(resting.order_id, market_ticker=ticker)
+    assert cancelled.reduced_by == D(3) and cancelled.client_order_id == "life-rest"
+    assert rest.get_order(resting.order_id).status == "canceled"
     with pytest.raises(NotFound):
         rest.cancel_order(resting.order_id)
 
-    taken = rest.create_order(ticker, "yes", "buy", 2, yes_price=D("0.99"))
-    assert taken.status == "executed" and taken.fill_count == D(2)
+    taken = rest.create_order(
+        order(ticker, "yes", D("0.99"), 2, "life-take", "immediate_or_cancel")
+    )
+    assert (taken.fill_count, taken.remaining_count) == (D(2), D(0))
+    assert taken.average_fill_price is not None and taken.average_fee_paid is not None
     fills = rest.get_fills(ticker=ticker)
     mine = [f for f in fills.items if f.order_id == taken.order_id]
     assert sum(f.count for f in mine) == D(2)
-    assert sum(f.fee for f in mine) == taken.taker_fees
+    assert all((f.side, f.action, f.book_side) == ("yes", "buy", "bid") for f in mine)
+    executed = rest.get_order(taken.order_id)
+    assert executed.status == "executed"
+    assert sum(f.fee for f in mine) == executed.taker_fees
     positions = rest.get_positions(ticker=ticker)
     (position,) = positions.items
     assert position.position == D(2)
     end = rest.get_balance()
-    spent = (start.balance - end.balance).quantize(D("0.01"))
-    assert spent == (taken.taker_fill_cost or D(0)) + (taken.taker_fees or D(0))
+    # The balance is reported in whole cents; fees are charged to $0.0001.
+    spent = start.balance - end.balance
+    cost = (executed.taker_fill_cost or D(0)) + (executed.taker_fees or D(0))
+    assert abs(spent - cost) < D("0.01")
+
+
+def test_amend_decrease_and_batches(sim: SimHandle, rest: KalshiRestClient) -> None:
+    ticker = sim.current_ticker()
+    created = rest.create_order(order(ticker, "yes", D("0.02"), 5, "amend-1"))
+    amended = rest.amend_order(
+        created.order_id, ticker=ticker, side="bid", price=D("0.03"), count=D(4)
+    )
+    assert amended.order_id == created.order_id
+    assert rest.get_order(created.order_id).yes_price == D("0.03")
+    decreased = rest.decrease_order(created.order_id, reduce_by=D(1), market_ticker=ticker)
+    assert decreased.remaining_count == D(3)
+    entries = rest.batch_create_orders(
+        [
+            order(ticker, "yes", D("0.02"), 1, "batch-1"),
+            order(ticker, "no", D("0.02"), 1, "batch-2"),
+        ]
+    )
+    assert [e.error for e in entries] == [None, None]
+    ids = [e.result.order_id for e in entries if e.result is not None]
+    assert len(ids) == 2
+    cancels = rest.batch_cancel_orders([(i, ticker) for i in ids])
+    assert [(c.reduced_by, c.error) for c in cancels] == [(D(1), None), (D(1), None)]
+    rest.cancel_all_orders()
+    assert rest.get_orders(ticker=ticker, status="resting").items == ()
+
+
+def test_order_group_is_an_exchange_side_kill_switch(
+    sim: SimHandle, rest: KalshiRestClient
+) -> None:
+    ticker = sim.current_ticker()
+    group = rest.create_order_group(10)
+    assert group.contracts_limit == D(10)
+    resting = rest.create_order(
+        OrderRequestV2.for_intent(
+            ticker,
+            "yes",
+            "buy",
+            D(2),
+            D("0.02"),
+            client_order_id="group-1",
+            time_in_force="good_till_canceled",
+            order_group_id=group.order_group_id,
+        )
+    )
+    detail = rest.get_order_group(group.order_group_id)
+    assert resting.order_id in detail.orders
+    assert rest.get_order(resting.order_id).order_group_id == group.order_group_id
+    rest.trigger_order_group(group.order_group_id)
+    assert rest.get_order(resting.order_id).status == "canceled"
+    rest.reset_order_group(group.order_group_id)
+    rest.update_order_group_limit(group.order_group_id, 20)
+    assert rest.get_order_group(group.order_group_id).contracts_limit == D(20)
+    rest.delete_order_group(group.order_group_id)
+    assert group.order_group_id not in [g.order_group_id for g in rest.get_order_groups()]
+
+
+def test_account_limits_size_the_rate_limiter(sim: SimHandle) -> None:
+    with KalshiRestClient(sim.api_base, sim.signer()) as client:
+        limits = client.get_account_limits()
+        assert limits.write.refill_rate > 0 and limits.read.bucket_capacity > 0
+        costs = client.get_endpoint_costs()
+        assert costs.default_cost == 10
+        limiter = client.adopt_account_limits()
+        assert limiter is not None and limiter.source == "account"
+        assert limiter.cost("DELETE", "/portfolio/events/orders/x")[1] == 2
 
 
 def test_rejected_order(sim: SimHandle, rest: KalshiRestClient) -> None:
     ticker = sim.current_ticker()
     with pytest.raises(OrderRejected) as info:
-        rest.create_order(ticker, "yes", "buy", 10_000_000, yes_price=D("0.50"))
+        rest.create_order(order(ticker, "yes", D("0.50"), 10_000_000, "too-big"))
     assert info.value.status == 400
 
 
@@ -190,13 +284,11 @@ def test_5xx_on_create_order_never_doubles_it(sim: SimHandle, rest: KalshiRestCl
     # The 5xx knob answers before the exchange sees the order: a plain retry.
     ticker = sim.current_ticker()
     sim.faults.update(error_5xx_next=1)
-    order = rest.create_order(ticker, "yes", "buy", 1, yes_price=D("0.03"))
+    created = rest.create_order(order(ticker, "yes", D("0.03"), 1, "five-hundred"))
     matching = [
-        o
-        for o in rest.get_orders(ticker=ticker).items
-        if o.client_order_id == order.client_order_id
+        o for o in rest.get_orders(ticker=ticker).items if o.client_order_id == "five-hundred"
     ]
-    assert len(matching) == 1
+    assert [o.order_id for o in matching] == [created.order_id]
 
 
 @pytest.mark.parametrize("mode", ["close", "500"])
@@ -206,13 +298,11 @@ def test_lost_acknowledgement_makes_exactly_one_order(
     ticker = sim.current_ticker()
     before = rest.get_orders(ticker=ticker).items
     sim.faults.update(lost_response_next=1, lost_response_mode=mode)
-    order = rest.create_order(
-        ticker, "yes", "buy", 4, yes_price=D("0.04"), client_order_id=f"lost-{mode}"
-    )
-    assert order.client_order_id == f"lost-{mode}"
+    created = rest.create_order(order(ticker, "yes", D("0.04"), 4, f"lost-{mode}"))
+    assert created.client_order_id == f"lost-{mode}"
     after = rest.get_orders(ticker=ticker).items
     assert len(after) == len(before) + 1
-    assert [o.order_id for o in after if o.client_order_id == f"lost-{mode}"] == [order.order_id]
+    assert [o.order_id for o in after if o.client_order_id == f"lost-{mode}"] == [created.order_id]
     attempts = rest.latency.samples("create_order")
     assert len(attempts) == 2  # the lost one, then the duplicate that was resolved
     assert attempts[0].status in (None, 500)
@@ -222,9 +312,12 @@ def test_lost_acknowledgement_makes_exactly_one_order(
 def test_lost_acknowledgement_on_a_taker_order(sim: SimHandle, rest: KalshiRestClient) -> None:
     ticker = sim.current_ticker()
     sim.faults.update(lost_response_next=1, lost_response_mode="close")
-    order = rest.create_order(ticker, "yes", "buy", 1, yes_price=D("0.99"))
-    assert order.status == "executed"
-    fills = [f for f in rest.get_fills(ticker=ticker).items if f.order_id == order.order_id]
+    created = rest.create_order(
+        order(ticker, "yes", D("0.99"), 1, "lost-taker", "immediate_or_cancel")
+    )
+    assert created.fill_count == D(1) and created.found is not None
+    assert created.found.status == "executed"
+    fills = [f for f in rest.get_fills(ticker=ticker).items if f.order_id == created.order_id]
     assert sum(f.count for f in fills) == D(1)
     (position,) = rest.get_positions(ticker=ticker).items
     assert position.position == D(1)  # bought once, not twice
@@ -235,6 +328,8 @@ def test_presigned_order_headers_are_accepted(sim: SimHandle) -> None:
         sim.api_base, sim.signer(), rate_limit=False, presign_orders=True
     ) as client:
         client.refresh_presigned()
-        order = client.create_order(sim.current_ticker(), "no", "buy", 1, no_price=D("0.02"))
+        created = client.create_order(order(sim.current_ticker(), "no", D("0.02"), 1, "presign"))
         assert client.presigned is not None and client.presigned.hits == 1
-        assert client.get_order(order.order_id).status == "resting"
+        resting = client.get_order(created.order_id)
+        assert resting.status == "resting" and resting.book_side == "ask"
+        assert resting.no_price == D("0.02")

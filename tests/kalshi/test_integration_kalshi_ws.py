@@ -20,6 +20,7 @@ from kalshi.auth import Signer, generate_private_key
 from kalshi.backoff import Backoff
 from kalshi.errors import AuthError
 from kalshi.orderbook import OrderBook
+from kalshi.orders import OrderRequestV2
 from kalshi.rest import KalshiRestClient
 from kalshi.ws import KalshiWebSocket, WebSocketThread
 from kalshi.ws_events import (
@@ -37,8 +38,24 @@ from kalshi.ws_events import (
     TickerEvent,
     TradeEvent,
 )
+from messages.vocabulary import Side
 
 simulator_testing = pytest.importorskip("simulator.testing")
+
+
+def take(ticker: str, side: Side, price: D, count: int, coid: str) -> OrderRequestV2:
+    """A taker buy of ``side`` at ``price`` (V2, on the YES book)."""
+    return OrderRequestV2.for_intent(
+        ticker,
+        side,
+        "buy",
+        D(count),
+        price,
+        client_order_id=coid,
+        time_in_force="immediate_or_cancel",
+    )
+
+
 SimHandle = simulator_testing.SimHandle
 E = TypeVar("E")
 
@@ -181,7 +198,7 @@ def test_reconnect_after_a_dropped_socket(
     feed.pump(in_sync(feed, rest, ticker))
     assert sim.websocket_count() == 1
     # The fill subscription came back too: a taker order reaches us on the new socket.
-    order = rest.create_order(ticker, "yes", "buy", 1, yes_price=D("0.99"))
+    order = rest.create_order(take(ticker, "yes", D("0.99"), 1, "reconnect-1"))
     feed.pump(lambda: any(e.fill.order_id == order.order_id for e in feed.of(FillEvent)))
 
 
@@ -205,9 +222,7 @@ def test_private_channels_report_our_order(
 ) -> None:
     ticker = sim.current_ticker()
     ws.subscribe(["fill", "user_orders", "market_positions"])
-    order = rest.create_order(
-        ticker, "yes", "buy", 2, yes_price=D("0.99"), client_order_id="ws-private-1"
-    )
+    order = rest.create_order(take(ticker, "yes", D("0.99"), 2, "ws-private-1"))
     feed.pump(
         lambda: (
             any(e.fill.client_order_id == "ws-private-1" for e in feed.of(FillEvent))
@@ -221,7 +236,12 @@ def test_private_channels_report_our_order(
     fills = [e.fill for e in feed.of(FillEvent) if e.fill.order_id == order.order_id]
     assert sum(f.count for f in fills) == D(2)
     assert all(f.is_taker for f in fills)
-    assert sum(f.fee for f in fills) == order.taker_fees
+    assert all(
+        (f.side, f.action, f.book_side, f.exchange_index) == ("yes", "buy", "bid", 0) for f in fills
+    )
+    assert sum(f.fee for f in fills) == rest.get_order(order.order_id).taker_fees
+    update = next(e for e in feed.of(OrderUpdateEvent) if e.client_order_id == "ws-private-1")
+    assert (update.book_side, update.outcome_side) == ("bid", "yes")
     position = [e for e in feed.of(PositionEvent) if e.market_ticker == ticker][-1]
     assert position.position == D(2)
 
@@ -233,7 +253,8 @@ def test_public_channels_ticker_trade_index_and_lifecycle(
     ws.subscribe(["ticker", "trade"], market_tickers=[ticker])
     ws.subscribe(["market_lifecycle_v2"])
     ws.subscribe(["cfbenchmarks_value"], index_ids=["SOLUSD_RTI"])
-    rest.create_order(ticker, "no", "buy", 1, no_price=D("0.99"))
+    ws.subscribe(["cfbenchmarks_value_5hz"], index_ids=["SOLUSD_RTI"])
+    rest.create_order(take(ticker, "no", D("0.99"), 1, "public-1"))
     feed.pump(
         lambda: (
             any(e.market_ticker == ticker for e in feed.of(TradeEvent))
@@ -244,9 +265,13 @@ def test_public_channels_ticker_trade_index_and_lifecycle(
     assert trade.yes_price + trade.no_price == D(1)
     sim.advance(3)
     feed.pump(lambda: feed.count(IndexValueEvent) >= 3)
-    tick = feed.of(IndexValueEvent)[-1]
+    ticks = feed.of(IndexValueEvent)
+    tick = next(t for t in reversed(ticks) if t.channel == "cfbenchmarks_value")
     assert tick.index_id == "SOLUSD_RTI" and tick.value > 0
-    assert tick.avg_60s.window_size >= 1
+    assert tick.avg_60s is not None and tick.avg_60s.window_size >= 1
+    feed.pump(lambda: any(t.channel == "cfbenchmarks_value_5hz" for t in feed.of(IndexValueEvent)))
+    fast = next(t for t in feed.of(IndexValueEvent) if t.channel == "cfbenchmarks_value_5hz")
+    assert fast.index_id == "SOLUSD_RTI" and fast.value > 0 and fast.avg_60s is None
     sim.advance_to_next_window()
     sim.advance(5)
     feed.pump(

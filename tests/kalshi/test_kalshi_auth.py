@@ -10,7 +10,7 @@ import httpx
 import pytest
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 from kalshi_fakes import KEY_ID
 
 from kalshi.auth import (
@@ -19,7 +19,12 @@ from kalshi.auth import (
     TIMESTAMP_HEADER,
     KeyFileError,
     Signer,
+    generate_private_key,
+    key_kind,
     load_private_key,
+    load_public_key,
+    private_key_pem,
+    public_key_pem,
     signing_message,
     verify_signature,
 )
@@ -164,7 +169,7 @@ def test_non_rsa_key_file_is_refused(tmp_path: Path) -> None:
     )
     path = tmp_path / "ec.pem"
     path.write_bytes(pem)
-    with pytest.raises(KeyFileError, match="non-RSA") as info:
+    with pytest.raises(KeyFileError, match="neither RSA nor Ed25519") as info:
         load_private_key(path)
     _assert_safe(info.value, path, pem.decode().splitlines()[1:-1])
 
@@ -174,3 +179,95 @@ def test_signer_and_client_reprs_hide_secrets(signer: Signer) -> None:
     client = KalshiRestClient("http://exchange.test/trade-api/v2", signer, rate_limit=False)
     with client:
         assert KEY_ID not in repr(client)
+
+
+@pytest.fixture(scope="module")
+def ed25519_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("keys") / "ed25519.pem"
+    path.write_bytes(private_key_pem(generate_private_key("ed25519")))
+    return path
+
+
+def test_ed25519_key_is_detected_from_the_pem_and_signs_the_same_message(
+    ed25519_file: Path,
+) -> None:
+    assert ed25519_file.read_text().startswith("-----BEGIN PRIVATE KEY-----")  # PKCS#8
+    key = load_private_key(ed25519_file)
+    assert isinstance(key, ed25519.Ed25519PrivateKey) and key_kind(key) == "ed25519"
+    signer = Signer.from_file("k", ed25519_file)
+    path = "/trade-api/v2/portfolio/events/orders"
+    headers = signer.headers("POST", path, timestamp_ms=1703123456789)
+    signature = base64.b64decode(headers[SIGNATURE_HEADER])
+    assert len(signature) == 64  # an Ed25519 signature, not RSA-PSS
+    public = key.public_key()
+    public.verify(signature, b"1703123456789POST" + path.encode())  # raises if wrong
+    assert verify_signature(public, 1703123456789, "POST", path, headers[SIGNATURE_HEADER])
+    assert not verify_signature(public, 1703123456789, "GET", path, headers[SIGNATURE_HEADER])
+    assert not verify_signature(
+        public, 1703123456789, "POST", path + "/x", headers[SIGNATURE_HEADER]
+    )
+    # The query string is not signed, for Ed25519 as for RSA.
+    assert verify_signature(public, 1703123456789, "POST", path + "?x=1", headers[SIGNATURE_HEADER])
+    # Ed25519 is deterministic: the same message gives the same signature.
+    assert signer.sign(1703123456789, "POST", path) == headers[SIGNATURE_HEADER]
+
+
+def test_rsa_keys_still_sign_with_pss(signer: Signer) -> None:
+    assert key_kind(signer.private_key) == "rsa"
+    one = signer.sign(42, "GET", "/trade-api/v2/portfolio/balance")
+    two = signer.sign(42, "GET", "/trade-api/v2/portfolio/balance")
+    assert one != two  # PSS is salted
+    public = signer.private_key.public_key()
+    assert verify_signature(public, 42, "GET", "/trade-api/v2/portfolio/balance", one)
+    pss = padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=32)
+    public.verify(  # type: ignore[call-arg]
+        base64.b64decode(one), b"42GET/trade-api/v2/portfolio/balance", pss, hashes.SHA256()
+    )
+
+
+def test_public_keys_of_both_kinds_round_trip(signer: Signer) -> None:
+    ed = generate_private_key("ed25519")
+    for key in (signer.private_key, ed):
+        pem = public_key_pem(key.public_key())
+        loaded = load_public_key(pem)
+        headers = Signer("k", key).headers("GET", "/trade-api/ws/v2", timestamp_ms=7)
+        assert verify_signature(loaded, 7, "GET", "/trade-api/ws/v2", headers[SIGNATURE_HEADER])
+    # A signature by one key never verifies under the other.
+    ed_sig = Signer("k", ed).sign(7, "GET", "/p")
+    assert not verify_signature(signer.private_key.public_key(), 7, "GET", "/p", ed_sig)
+    with pytest.raises(KeyFileError, match="neither an RSA nor an Ed25519"):
+        load_public_key(
+            ec.generate_private_key(ec.SECP256R1())
+            .public_key()
+            .public_bytes(
+                serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+            )
+        )
+    with pytest.raises(ValueError, match="unknown key kind"):
+        generate_private_key("dsa")
+
+
+def test_rest_client_signs_with_an_ed25519_key(ed25519_file: Path) -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json={"balance": 1, "portfolio_value": 0, "updated_ts": 1})
+
+    signer = Signer.from_file("ed-key", ed25519_file)
+    with KalshiRestClient(
+        "http://exchange.test/trade-api/v2",
+        signer,
+        transport=httpx.MockTransport(handler),
+        rate_limit=False,
+    ) as client:
+        client.get_balance()
+    (request,) = seen
+    public = load_private_key(ed25519_file).public_key()
+    assert verify_signature(
+        public,
+        request.headers[TIMESTAMP_HEADER],
+        "GET",
+        "/trade-api/v2/portfolio/balance",
+        request.headers[SIGNATURE_HEADER],
+    )

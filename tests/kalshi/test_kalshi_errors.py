@@ -7,12 +7,16 @@ import pytest
 from kalshi.errors import (
     AuthError,
     BadRequest,
+    DeprecatedEndpoint,
     DuplicateOrder,
     KalshiError,
+    MalformedOrderAnswer,
     NotFound,
+    OrderOutcomeUnknown,
     OrderRejected,
     RateLimited,
     ServerError,
+    error_from_item,
     error_from_response,
     parse_error_body,
 )
@@ -35,6 +39,9 @@ def body(code: str, message: str = "msg", details: str | None = None) -> dict[st
         (404, {"order_endpoint": True}, NotFound),
         (400, {"order_endpoint": True}, OrderRejected),
         (409, {"order_endpoint": True}, OrderRejected),
+        (403, {"order_endpoint": True}, OrderRejected),
+        (410, {}, DeprecatedEndpoint),
+        (410, {"order_endpoint": True, "create_order": True}, DeprecatedEndpoint),
         (409, {"order_endpoint": True, "create_order": True}, DuplicateOrder),
         (400, {}, BadRequest),
         (409, {}, BadRequest),
@@ -107,3 +114,31 @@ def test_status_without_body_still_maps() -> None:
     error = error_from_response(502, None, environment="demo")
     assert isinstance(error, ServerError)
     assert "HTTP 502" in str(error)
+
+
+@pytest.mark.parametrize("status", [400, 403, 404, 409, 500])
+def test_a_deprecated_code_is_deprecated_whatever_the_status(status: int) -> None:
+    error = error_from_response(
+        status, body("deprecated_v1_order_endpoint"), environment="demo", order_endpoint=True
+    )
+    assert type(error) is DeprecatedEndpoint
+    assert error.code == "deprecated_v1_order_endpoint"
+
+
+def test_batch_item_errors_map_by_code() -> None:
+    assert type(error_from_item({"code": "deprecated_x", "message": "m"})) is DeprecatedEndpoint
+    assert type(error_from_item({"code": "order_already_exists"})) is DuplicateOrder
+    assert type(error_from_item({"code": "order_not_found"})) is NotFound
+    refused = error_from_item({"code": "insufficient_balance", "message": "no money"})
+    assert type(refused) is OrderRejected and refused.message == "no money"
+    assert type(error_from_item(None)) is OrderRejected
+
+
+def test_unknown_outcomes_carry_the_client_order_id_and_the_raw_answer() -> None:
+    cause = ServerError("boom", status=503, code="internal")
+    unknown = OrderOutcomeUnknown("lost", client_order_id="c-1", cause=cause)
+    assert (unknown.client_order_id, unknown.status, unknown.code) == ("c-1", 503, "internal")
+    assert unknown.raw is None and "client_order_id=c-1" in str(unknown)
+    malformed = MalformedOrderAnswer("no id", client_order_id="c-2", raw="{}", status=201)
+    assert isinstance(malformed, OrderOutcomeUnknown)
+    assert (malformed.raw, malformed.status) == ("{}", 201)

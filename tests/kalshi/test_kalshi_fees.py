@@ -66,9 +66,9 @@ def test_maker_fee_by_fee_type() -> None:
 def test_fill_fee_picks_taker_or_maker() -> None:
     assert fill_fee(D("0.50"), D(10), is_taker=True) == D("0.1750")
     assert fill_fee(D("0.50"), D(10), is_taker=False) == D(0)
-    assert fill_fee(
-        D("0.50"), D(10), is_taker=False, fee_type="quadratic_with_maker_fees"
-    ) == D("0.0438")
+    assert fill_fee(D("0.50"), D(10), is_taker=False, fee_type="quadratic_with_maker_fees") == D(
+        "0.0438"
+    )
 
 
 def test_per_contract_fee_is_unrounded() -> None:

@@ -11,13 +11,13 @@ from kalshi_fakes import fill_json, market_json, order_json
 from kalshi.errors import ParseError
 from kalshi.models import (
     Balance,
-    CancelResult,
     ExchangeStatus,
     Fill,
     Market,
     MarketPosition,
     Order,
     OrderbookSnapshot,
+    PortfolioSettlement,
     Series,
     to_decimal,
 )
@@ -112,7 +112,7 @@ def test_exchange_status() -> None:
 
 
 def test_order_and_its_price() -> None:
-    order = Order.from_wire(order_json(side="no"))
+    order = Order.from_wire(order_json(side="no", outcome_side="no", book_side="ask"))
     assert order.price == D("0.55")
     assert order.remaining_count == D(10)
     assert order.created_time == datetime(2026, 5, 30, 4, 1, 2, 123456, tzinfo=UTC)
@@ -121,20 +121,9 @@ def test_order_and_its_price() -> None:
     for key in ("taker_fees_dollars", "maker_fees_dollars", "type", "created_time"):
         del minimal[key]
     assert Order.from_wire(minimal).fees is None
-    with pytest.raises(ParseError, match=r"Order\.side"):
+    with pytest.raises(ParseError, match=r"Order\.direction: unknown side"):
         Order.from_wire(order_json(side="maybe"))
     assert Order.from_wire(order_json(client_order_id="")).client_order_id is None
-
-
-def test_cancel_result() -> None:
-    result = CancelResult.from_wire(
-        {
-            "order": order_json(status="canceled", remaining_count_fp="0.00"),
-            "reduced_by_fp": "10.00",
-        }
-    )
-    assert result.reduced_by == D(10)
-    assert result.order.status == "canceled"
 
 
 def test_fill_from_rest_and_from_websocket() -> None:
@@ -157,6 +146,9 @@ def test_fill_from_rest_and_from_websocket() -> None:
             "count_fp": "278.00",
             "fee_cost": "0.010000",
             "action": "buy",
+            "outcome_side": "no",
+            "book_side": "ask",
+            "exchange_index": 2,
             "ts": 1671899397,
             "ts_ms": 1671899397123,
             "post_position_fp": "-500.00",
@@ -168,6 +160,7 @@ def test_fill_from_rest_and_from_websocket() -> None:
     assert ws.ts_ms == 1671899397123
     assert ws.fill_id == "t-1"
     assert ws.post_position == D(-500)
+    assert (ws.side, ws.action, ws.exchange_index) == ("no", "buy", 2)
 
 
 def test_position_negative_means_no() -> None:
@@ -212,3 +205,125 @@ def test_to_decimal_takes_numbers_through_their_text() -> None:
     assert to_decimal(7) == D(7)
     with pytest.raises(ValueError, match="boolean"):
         to_decimal(True)
+
+
+def _legacy(raw: dict[str, object]) -> dict[str, object]:
+    for key in ("outcome_side", "book_side", "exchange_index"):
+        raw.pop(key, None)
+    return raw
+
+
+@pytest.mark.parametrize(
+    ("side", "action", "outcome", "book", "price"),
+    [
+        ("yes", "buy", "yes", "bid", "0.45"),
+        ("no", "sell", "yes", "bid", "0.55"),
+        ("no", "buy", "no", "ask", "0.55"),
+        ("yes", "sell", "no", "ask", "0.45"),
+    ],
+)
+def test_order_direction_from_new_fields_with_legacy_tiebreak(
+    side: str, action: str, outcome: str, book: str, price: str
+) -> None:
+    raw = order_json(side=side, action=action, outcome_side=outcome, book_side=book)
+    order = Order.from_wire(raw)
+    assert (order.side, order.action) == (side, action)
+    assert (order.outcome_side, order.book_side) == (outcome, book)
+    assert order.price == D(price)  # YES 0.45 / NO 0.55 on the wire
+    assert order.exchange_index == 0
+    legacy = Order.from_wire(_legacy(order_json(side=side, action=action)))
+    assert (legacy.side, legacy.action, legacy.outcome_side) == (side, action, outcome)
+    assert legacy.exchange_index is None
+
+
+def test_order_prefers_the_new_fields_over_contradicting_legacy_ones() -> None:
+    # The legacy pair says "buy YES" but the exchange says the exposure is NO.
+    order = Order.from_wire(
+        order_json(side="yes", action="buy", outcome_side="no", book_side="ask")
+    )
+    assert (order.side, order.action, order.book_side) == ("no", "buy", "ask")
+    assert order.price == D("0.55")
+    new_only = order_json(outcome_side="no", book_side="ask")
+    del new_only["side"], new_only["action"]
+    assert (Order.from_wire(new_only).side, Order.from_wire(new_only).action) == ("no", "buy")
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"outcome_side": "yes", "book_side": "ask"}, "contradicts"),
+        ({"book_side": "middle"}, "unknown book_side"),
+        ({"outcome_side": "maybe"}, "unknown outcome_side"),
+    ],
+)
+def test_inconsistent_or_unknown_direction_is_a_parse_error(
+    overrides: dict[str, object], message: str
+) -> None:
+    with pytest.raises(ParseError, match=message):
+        Order.from_wire(order_json(**overrides))
+    with pytest.raises(ParseError, match=message):
+        Fill.from_wire(fill_json(**overrides))
+
+
+def test_order_without_any_direction_is_a_parse_error() -> None:
+    raw = _legacy(order_json())
+    del raw["action"]
+    with pytest.raises(ParseError, match="no direction"):
+        Order.from_wire(raw)
+
+
+def test_order_carries_order_group_and_fees_to_six_decimals() -> None:
+    order = Order.from_wire(
+        order_json(order_group_id="og-1", taker_fees_dollars="0.017400", exchange_index=3)
+    )
+    assert (order.order_group_id, order.exchange_index) == ("og-1", 3)
+    assert order.taker_fees == D("0.0174")
+    fill = Fill.from_wire(fill_json(fee_cost="0.000170"))
+    assert fill.fee == D("0.00017")
+    with pytest.raises(ParseError, match=r"Fill\.fee_cost"):
+        Fill.from_wire(fill_json(fee_cost="0.0000001"))
+
+
+def test_fill_directions_in_the_four_ways() -> None:
+    cases = [
+        ("yes", "buy", "yes", "bid"),
+        ("no", "sell", "yes", "bid"),
+        ("no", "buy", "no", "ask"),
+        ("yes", "sell", "no", "ask"),
+    ]
+    for side, action, outcome, book in cases:
+        fill = Fill.from_wire(
+            fill_json(side=side, action=action, outcome_side=outcome, book_side=book)
+        )
+        assert (fill.side, fill.action, fill.outcome_side, fill.book_side) == (
+            side,
+            action,
+            outcome,
+            book,
+        )
+        assert fill.price == (D("0.46") if side == "yes" else D("0.54"))
+        legacy = Fill.from_wire(_legacy(fill_json(side=side, action=action)))
+        assert (legacy.side, legacy.action) == (side, action)
+
+
+def test_settlement_and_position_exchange_index() -> None:
+    settlement = PortfolioSettlement.from_wire(
+        {
+            "ticker": "T",
+            "exchange_index": 0,
+            "event_ticker": "E",
+            "market_result": "no",
+            "yes_count_fp": "0.00",
+            "yes_total_cost_dollars": "0.0000",
+            "no_count_fp": "3.00",
+            "no_total_cost_dollars": "1.650000",
+            "revenue": 300,
+            "settled_time": "2026-05-30T04:20:00Z",
+            "fee_cost": "0.034000",
+            "value": 0,
+        }
+    )
+    assert settlement.revenue == D(3) and settlement.no_total_cost == D("1.65")
+    assert settlement.fee_cost == D("0.034") and settlement.exchange_index == 0
+    with pytest.raises(ParseError, match=r"Settlement\.market_result"):
+        PortfolioSettlement.from_wire({"ticker": "T", "event_ticker": "E", "market_result": "x"})

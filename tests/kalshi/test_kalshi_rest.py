@@ -3,68 +3,37 @@
 from __future__ import annotations
 
 import random
-import uuid
-from collections.abc import Iterator
 from decimal import Decimal as D
-from urllib.parse import urlsplit
 
 import httpx
-import orjson
 import pytest
-from kalshi_fakes import KEY_ID, FakeClock, FakeKalshi, error, fill_json, market_json, order_json
-from loguru import logger
+from kalshi_fakes import (
+    BASE,
+    KEY_ID,
+    TICKER,
+    FakeClock,
+    FakeKalshi,
+    error,
+    fill_json,
+    market_json,
+    order_json,
+    request,
+)
 
-from kalshi.auth import SIGNATURE_HEADER, TIMESTAMP_HEADER, Signer, verify_signature
+from kalshi.auth import Signer
 from kalshi.backoff import Backoff
 from kalshi.errors import (
     AuthError,
     BadRequest,
-    DuplicateOrder,
     LocalRateLimited,
     NotFound,
-    OrderRejected,
     ParseError,
     RateLimited,
     ServerError,
     TransportError,
 )
 from kalshi.rate_limit import RateLimiter, RateLimitTier
-from kalshi.rest import KalshiRestClient, OrderOutcomeUnknown
-
-BASE = "http://exchange.test/trade-api/v2"
-TICKER = "KXSOL15M-26MAY300015-15"
-
-
-@pytest.fixture
-def fake() -> FakeKalshi:
-    return FakeKalshi()
-
-
-@pytest.fixture
-def sleeps() -> list[float]:
-    return []
-
-
-@pytest.fixture
-def client(fake: FakeKalshi, signer: Signer, sleeps: list[float]) -> Iterator[KalshiRestClient]:
-    with KalshiRestClient(
-        BASE,
-        signer,
-        transport=fake.transport(),
-        rate_limit=False,
-        backoff=Backoff(base=0.1, maximum=1.0, rng=random.Random(3)),
-        sleep=sleeps.append,
-        max_attempts=4,
-    ) as rest:
-        yield rest
-
-
-@pytest.fixture
-def logs() -> Iterator[list[str]]:
-    lines: list[str] = []
-    sink = logger.add(lines.append, format="{message}", level="DEBUG")
-    yield lines
-    logger.remove(sink)
+from kalshi.rest import KalshiRestClient
 
 
 def test_market_data_endpoints(fake: FakeKalshi, client: KalshiRestClient) -> None:
@@ -243,169 +212,6 @@ def test_non_json_success_is_a_parse_error(fake: FakeKalshi, client: KalshiRestC
         client.get_exchange_status()
 
 
-def test_create_order_body_and_generated_client_order_id(
-    fake: FakeKalshi, client: KalshiRestClient
-) -> None:
-    order = client.create_order(
-        TICKER, "yes", "buy", 10, yes_price=D("0.45"), time_in_force="good_till_canceled"
-    )
-    request = fake.requests[-1]
-    body = orjson.loads(request.content)
-    assert uuid.UUID(body["client_order_id"]).version == 4
-    assert body == {
-        "ticker": TICKER,
-        "client_order_id": body["client_order_id"],
-        "side": "yes",
-        "action": "buy",
-        "count_fp": "10.00",
-        "count": 10,
-        "yes_price_dollars": "0.4500",
-        "time_in_force": "good_till_canceled",
-    }
-    assert order.client_order_id == body["client_order_id"]
-    assert order.yes_price == D("0.45")
-    no = client.create_order(
-        TICKER, "no", "sell", D("2.5"), no_price=D("0.955"), client_order_id="mine"
-    )
-    body = orjson.loads(fake.requests[-1].content)
-    assert body["no_price_dollars"] == "0.9550"
-    assert body["count_fp"] == "2.50" and "count" not in body  # fractional: fp only
-    assert no.client_order_id == "mine"
-
-
-@pytest.mark.parametrize(
-    ("kwargs", "message"),
-    [
-        ({"side": "maybe", "yes_price": D("0.5")}, "side"),
-        ({"action": "hold", "yes_price": D("0.5")}, "action"),
-        ({}, "exactly one"),
-        ({"yes_price": D("0.5"), "no_price": D("0.5")}, "exactly one"),
-        ({"yes_price": D("1.00")}, "strictly between"),
-        ({"yes_price": D("0.5"), "count": 0}, "count must be positive"),
-        ({"yes_price": D("0.5"), "time_in_force": "forever"}, "time_in_force"),
-    ],
-)
-def test_create_order_validates_locally(
-    fake: FakeKalshi, client: KalshiRestClient, kwargs: dict[str, object], message: str
-) -> None:
-    args: dict[str, object] = {"side": "yes", "action": "buy", "count": 1, **kwargs}
-    with pytest.raises(ValueError, match=message):
-        client.create_order(TICKER, **args)  # type: ignore[arg-type]
-    assert fake.requests == []
-
-
-def test_lost_acknowledgement_then_duplicate_resolves_to_the_one_order(
-    fake: FakeKalshi, client: KalshiRestClient, logs: list[str]
-) -> None:
-    # The exchange takes the order but the answer is lost (timeout after processing).
-    fake.fail("POST", "/portfolio/orders", exc=httpx.ReadTimeout, process_first=True)
-    order = client.create_order(TICKER, "yes", "buy", 5, yes_price=D("0.40"))
-    posts = [r for r in fake.requests if r.method == "POST"]
-    assert len(posts) == 2
-    ids = {orjson.loads(r.content)["client_order_id"] for r in posts}
-    assert len(ids) == 1  # the retry reused the client_order_id
-    assert len(fake.orders) == 1  # exactly one order at the exchange
-    (stored,) = fake.orders.values()
-    assert order.order_id == stored["order_id"]
-    assert fake.count("GET", "/portfolio/orders") == 1  # resolved by lookup
-    assert fake.requests[-1].url.params["ticker"] == TICKER
-    assert not any(KEY_ID in line for line in logs)
-
-
-def test_5xx_after_processing_then_all_retries_fail_still_finds_the_order(
-    fake: FakeKalshi, client: KalshiRestClient
-) -> None:
-    fake.fail("POST", "/portfolio/orders", status=500, process_first=True)
-    for _ in range(3):
-        fake.fail("POST", "/portfolio/orders", status=503)
-    order = client.create_order(TICKER, "no", "buy", 1, no_price=D("0.30"))
-    assert len(fake.orders) == 1
-    assert order.order_id == "ord-1"
-    assert fake.count("POST", "/portfolio/orders") == 4
-
-
-def test_order_outcome_unknown_when_the_lookup_fails_too(
-    fake: FakeKalshi, client: KalshiRestClient
-) -> None:
-    for _ in range(4):
-        fake.fail("POST", "/portfolio/orders", exc=httpx.ReadTimeout)
-    for _ in range(4):
-        fake.fail("GET", "/portfolio/orders", status=503)
-    with pytest.raises(OrderOutcomeUnknown) as info:
-        client.create_order(TICKER, "yes", "buy", 1, yes_price=D("0.5"), client_order_id="c-77")
-    assert info.value.client_order_id == "c-77"
-    assert "c-77" in str(info.value)
-
-
-def test_failed_create_with_nothing_at_the_exchange_raises(
-    fake: FakeKalshi, client: KalshiRestClient
-) -> None:
-    for _ in range(4):
-        fake.fail("POST", "/portfolio/orders", status=503)
-    with pytest.raises(ServerError):
-        client.create_order(TICKER, "yes", "buy", 1, yes_price=D("0.5"))
-    assert fake.orders == {}
-    assert fake.count("GET", "/portfolio/orders") == 1  # it looked before giving up
-
-
-def test_429_on_create_is_retried_and_not_uncertain(
-    fake: FakeKalshi, client: KalshiRestClient
-) -> None:
-    fake.fail("POST", "/portfolio/orders", status=429, code="too_many_requests")
-    client.create_order(TICKER, "yes", "buy", 1, yes_price=D("0.5"))
-    assert len(fake.orders) == 1
-    assert fake.count("GET", "/portfolio/orders") == 0
-
-
-def test_rejected_order_is_not_retried(fake: FakeKalshi, client: KalshiRestClient) -> None:
-    fake.fail("POST", "/portfolio/orders", status=400, code="insufficient_balance")
-    with pytest.raises(OrderRejected) as info:
-        client.create_order(TICKER, "yes", "buy", 1, yes_price=D("0.5"))
-    assert info.value.code == "insufficient_balance"
-    assert not isinstance(info.value, DuplicateOrder)
-    assert fake.count("POST", "/portfolio/orders") == 1
-
-
-def test_reused_client_order_id_returns_the_existing_order(
-    fake: FakeKalshi, client: KalshiRestClient
-) -> None:
-    first = client.create_order(TICKER, "yes", "buy", 3, yes_price=D("0.4"), client_order_id="k")
-    again = client.create_order(TICKER, "yes", "buy", 3, yes_price=D("0.4"), client_order_id="k")
-    assert again.order_id == first.order_id
-    assert len(fake.orders) == 1
-    with pytest.raises(DuplicateOrder, match="different order"):
-        client.create_order(TICKER, "no", "buy", 3, no_price=D("0.4"), client_order_id="k")
-
-
-def test_duplicate_lookup_pages_through_orders(fake: FakeKalshi, client: KalshiRestClient) -> None:
-    for n in range(450):
-        fake.orders[f"o{n}"] = order_json(order_id=f"o{n}", client_order_id=f"c{n}")
-    found = client.find_order_by_client_order_id("c449", ticker=TICKER)
-    assert found is not None and found.order_id == "o449"
-    assert fake.count("GET", "/portfolio/orders") == 3  # 200 + 200 + 50
-    assert client.find_order_by_client_order_id("zzz", ticker=TICKER) is None
-
-
-def test_cancel_and_cancel_races(fake: FakeKalshi, client: KalshiRestClient) -> None:
-    order = client.create_order(TICKER, "yes", "buy", 4, yes_price=D("0.3"))
-    result = client.cancel_order(order.order_id)
-    assert result.reduced_by == D(4) and result.order.status == "canceled"
-    with pytest.raises(NotFound):  # already cancelled (or filled): a plain 404
-        client.cancel_order(order.order_id)
-    assert fake.count("DELETE", f"/portfolio/orders/{order.order_id}") == 2
-
-
-def test_cancel_retry_after_a_lost_answer_confirms_by_lookup(
-    fake: FakeKalshi, client: KalshiRestClient
-) -> None:
-    order = client.create_order(TICKER, "yes", "buy", 4, yes_price=D("0.3"))
-    fake.fail("DELETE", "/portfolio/orders/", exc=httpx.ReadTimeout, process_first=True)
-    result = client.cancel_order(order.order_id)
-    assert result.order.status == "canceled"
-    assert result.reduced_by is None  # unknown: the first answer was lost
-    assert fake.count("DELETE", f"/portfolio/orders/{order.order_id}") == 2
-
-
 def test_rate_limiter_paces_requests(fake: FakeKalshi, signer: Signer) -> None:
     clock = FakeClock()
     limiter = RateLimiter(RateLimitTier("t", 5, 2), now=clock, sleep=clock.sleep)
@@ -416,8 +222,8 @@ def test_rate_limiter_paces_requests(fake: FakeKalshi, signer: Signer) -> None:
         for _ in range(7):
             rest.get_exchange_status()
         assert clock.sleeps == [pytest.approx(0.2), pytest.approx(0.2)]
-        rest.create_order(TICKER, "yes", "buy", 1, yes_price=D("0.5"))
-        rest.create_order(TICKER, "yes", "buy", 1, yes_price=D("0.5"))
+        rest.create_order(request("w-1"))
+        rest.create_order(request("w-2"))
         assert len(clock.sleeps) == 2  # writes have their own bucket
 
 
@@ -474,37 +280,6 @@ def test_latency_samples_per_attempt(fake: FakeKalshi, client: KalshiRestClient)
     assert all(s.seconds >= 0 and s.method == "GET" for s in samples)
 
 
-def test_presigned_order_headers(fake: FakeKalshi, signer: Signer) -> None:
-    with KalshiRestClient(
-        BASE, signer, transport=fake.transport(), rate_limit=False, presign_orders=True
-    ) as rest:
-        cache = rest.presigned
-        assert cache is not None and cache.path == "/trade-api/v2/portfolio/orders"
-        rest.refresh_presigned()
-        stamp = rest.presigned.get()[TIMESTAMP_HEADER] if rest.presigned else ""
-        hits = cache.hits
-        rest.create_order(TICKER, "yes", "buy", 1, yes_price=D("0.5"))
-        request = fake.requests[-1]
-        assert cache.hits == hits + 1  # no signing on the order path
-        assert request.headers[TIMESTAMP_HEADER] == stamp
-        assert verify_signature(
-            signer.private_key.public_key(),
-            request.headers[TIMESTAMP_HEADER],
-            "POST",
-            urlsplit(str(request.url)).path,
-            request.headers[SIGNATURE_HEADER],
-        )
-        rest.get_orders()  # other paths are signed per request
-        get = fake.requests[-1]
-        assert verify_signature(
-            signer.private_key.public_key(),
-            get.headers[TIMESTAMP_HEADER],
-            "GET",
-            "/trade-api/v2/portfolio/orders",
-            get.headers[SIGNATURE_HEADER],
-        )
-
-
 def test_http_error_bodies_that_are_not_json(fake: FakeKalshi, client: KalshiRestClient) -> None:
     fake.routes[("GET", "/markets/Y")] = httpx.Response(418, text="teapot")
     with pytest.raises(BadRequest, match="teapot"):
@@ -512,15 +287,3 @@ def test_http_error_bodies_that_are_not_json(fake: FakeKalshi, client: KalshiRes
     fake.routes[("GET", "/markets/Z")] = error(404, "not_found")
     with pytest.raises(NotFound, match="not found"):
         client.get_market("Z")
-
-
-def test_duplicate_whose_lookup_fails_is_outcome_unknown(
-    fake: FakeKalshi, client: KalshiRestClient
-) -> None:
-    fake.fail("POST", "/portfolio/orders", exc=httpx.ReadTimeout, process_first=True)
-    for _ in range(4):
-        fake.fail("GET", "/portfolio/orders", status=502)
-    with pytest.raises(OrderOutcomeUnknown, match="exists") as info:
-        client.create_order(TICKER, "yes", "buy", 1, yes_price=D("0.5"), client_order_id="d-1")
-    assert info.value.client_order_id == "d-1"
-    assert len(fake.orders) == 1

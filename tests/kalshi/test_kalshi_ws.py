@@ -16,7 +16,15 @@ from typing import Any
 
 import pytest
 from kalshi_fakes import KEY_ID
-from kalshi_ws_fake import Events, FakeWsServer
+from kalshi_spec import asyncapi_problems
+from kalshi_ws_fake import (
+    Events,
+    FakeWsServer,
+    fill_message,
+    index_5hz,
+    order_group_update,
+    user_order_message,
+)
 from loguru import logger
 
 from kalshi.auth import KEY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, Signer, verify_signature
@@ -33,6 +41,7 @@ from kalshi.ws_events import (
     LifecycleEvent,
     OrderbookDeltaEvent,
     OrderbookSnapshotEvent,
+    OrderGroupEvent,
     OrderUpdateEvent,
     PositionEvent,
     SequenceGap,
@@ -591,6 +600,124 @@ def test_gap_on_other_sequenced_channels_is_reported(signer: Signer) -> None:
             await h.events.wait_count(TradeEvent, 2)  # both delivered: trades are facts
             gap = h.events.of(SequenceGap)[0]
             assert (gap.channel, gap.expected, gap.received) == ("trade", 2, 3)
+
+    run(scenario())
+
+
+def test_index_5hz_ticks_are_index_values_and_sequence_checked(signer: Signer) -> None:
+    first = index_5hz(1, 1, "86.12345678", 1710000000323)
+    assert asyncapi_problems("cfbenchmarksValue5HzPayload", first) == []
+
+    async def scenario() -> None:
+        async with harness(signer) as h:
+            await h.events.wait_count(Connected, 1)
+            (sub,) = await h.client.subscribe(["cfbenchmarks_value_5hz"], index_ids=["SOLUSD_RTI"])
+            assert h.server.commands[-1]["params"] == {
+                "channels": ["cfbenchmarks_value_5hz"],
+                "index_ids": ["SOLUSD_RTI"],
+            }
+            sid = sub.sid
+            assert sid is not None
+            await h.server.send(index_5hz(sid, 1, "86.12345678", 1710000000323))
+            await h.server.send(index_5hz(sid, 2, "86.12000000", 1710000000523))
+            bad = index_5hz(sid, 3, "86.1", 1710000000723)
+            bad["msg"]["value_usd"] = "eighty-six"
+            await h.server.send(bad)
+            await h.server.send(index_5hz(sid, 5, "86.13000000", 1710000000923))
+            values = await h.events.wait_count(IndexValueEvent, 3)
+            assert [v.value for v in values] == [D("86.12345678"), D("86.12"), D("86.13")]
+            tick = values[0]
+            assert (tick.channel, tick.index_id, tick.source_ts_ms, tick.received_at_ms) == (
+                "cfbenchmarks_value_5hz",
+                "SOLUSD_RTI",
+                1710000000323,
+                1710000000341,
+            )
+            assert tick.avg_60s is None and tick.final_minute_avg is None
+            assert (tick.sid, tick.seq) == (sid, 1)
+            assert h.client.skipped == 1  # the malformed tick, logged and dropped
+            (gap,) = h.events.of(SequenceGap)  # the malformed one still counted: 4 is missing
+            assert (gap.channel, gap.expected, gap.received) == ("cfbenchmarks_value_5hz", 4, 5)
+
+    run(scenario())
+
+
+def test_order_group_updates_become_events(signer: Signer) -> None:
+    created = order_group_update(1, 1, "created", limit="150.00")
+    assert asyncapi_problems("orderGroupUpdatesPayload", created) == []
+
+    async def scenario() -> None:
+        async with harness(signer) as h:
+            await h.events.wait_count(Connected, 1)
+            (sub,) = await h.client.subscribe(["order_group_updates"])
+            sid = sub.sid
+            assert sid is not None
+            await h.server.send(order_group_update(sid, 1, "created", limit="150.00"))
+            await h.server.send(order_group_update(sid, 2, "exploded"))  # unknown: skipped
+            await h.server.send(order_group_update(sid, 4, "triggered"))
+            first, second = await h.events.wait_count(OrderGroupEvent, 2)
+            assert (first.event_type, first.order_group_id, first.contracts_limit) == (
+                "created",
+                "og-1",
+                D(150),
+            )
+            assert (first.ts_ms, first.sid, first.seq) == (1733047200000, sid, 1)
+            assert (second.event_type, second.contracts_limit) == ("triggered", None)
+            (gap,) = h.events.of(SequenceGap)
+            assert (gap.channel, gap.expected, gap.received) == ("order_group_updates", 3, 4)
+
+    run(scenario())
+
+
+def test_fill_and_user_order_prefer_the_new_direction_fields(signer: Signer) -> None:
+    assert asyncapi_problems("fillPayload", fill_message(1)) == []
+    assert asyncapi_problems("userOrderPayload", user_order_message(1)) == []
+
+    async def scenario() -> None:
+        async with harness(signer) as h:
+            await h.events.wait_count(Connected, 1)
+            fills, orders = await h.client.subscribe(["fill", "user_orders"])
+            send = h.server.send
+            await send(fill_message(fills.sid))  # a NO sale: bid / outcome yes
+            # Legacy fields that contradict the new ones lose: exposure NO -> a NO buy.
+            await send(
+                fill_message(
+                    fills.sid, side="yes", action="buy", outcome_side="no", book_side="ask"
+                )
+            )
+            # New fields that contradict each other: malformed, skipped.
+            await send(fill_message(fills.sid, outcome_side="no", book_side="bid"))
+            await send(user_order_message(orders.sid))  # a NO buy: ask / outcome no
+            legacy = user_order_message(orders.sid, side="yes")
+            del legacy["msg"]["outcome_side"], legacy["msg"]["book_side"]
+            await send(legacy)
+            await send(fill_message(fills.sid, trade_id="last"))
+            await h.events.wait_for(lambda: len(h.events.of(FillEvent)) == 3)
+            sale, buy, last = (e.fill for e in h.events.of(FillEvent))
+            assert (sale.side, sale.action, sale.outcome_side, sale.book_side) == (
+                "no",
+                "sell",
+                "yes",
+                "bid",
+            )
+            assert (sale.price, sale.count, sale.fee) == (D("0.25"), D(4), D("0.0525"))
+            assert (sale.exchange_index, sale.post_position) == (2, D(-6))
+            assert (buy.side, buy.action, buy.price) == ("no", "buy", D("0.25"))
+            assert last.trade_id == "last"
+            order, old = h.events.of(OrderUpdateEvent)
+            assert (order.side, order.action, order.outcome_side, order.book_side) == (
+                "no",
+                "buy",
+                "no",
+                "ask",
+            )
+            assert (order.price, order.exchange_index, order.order_group_id) == (
+                D("0.30"),
+                1,
+                "og-1",
+            )
+            assert (old.side, old.action, old.book_side) == ("yes", None, None)  # no guess
+            assert h.client.skipped == 1
 
     run(scenario())
 
