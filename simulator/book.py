@@ -45,6 +45,10 @@ class BidLadder:
         if not queue:
             self._drop(price)
 
+    def resize(self, order: Order, change: Decimal) -> None:
+        """A resting order's size changed by ``change`` where it stands in the queue."""
+        self._sizes[order.book_price] += change
+
     def fill_front(self, price: Decimal, size: Decimal, done: bool) -> None:
         """The first order of a level traded ``size``; ``done`` when it has nothing left."""
         self._sizes[price] -= size

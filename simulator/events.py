@@ -15,6 +15,7 @@ from simulator.orders import OrderSnapshot, Side
 from simulator.portfolio import Fill
 
 LifecycleType = Literal["created", "activated", "metadata_updated", "determined", "settled"]
+GroupEventType = Literal["created", "triggered", "reset", "deleted", "limit_updated"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +116,26 @@ class IndexTick:
     final_minute: WindowAverage | None
 
 
+@dataclass(frozen=True, slots=True)
+class FastIndexTick:
+    """One tick of the 5-per-second index feed (``cfbenchmarks_value_5hz``)."""
+
+    index_id: str
+    ts_ms: int
+    value: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class OrderGroupEvent:
+    """A user's order group changed (``order_group_updates``)."""
+
+    user_id: str
+    group_id: str
+    event_type: GroupEventType
+    limit: Decimal | None  # for "created" and "limit_updated"
+    ts: float
+
+
 Event = (
     BookDelta
     | TradeEvent
@@ -125,6 +146,8 @@ Event = (
     | LifecycleEvent
     | EventCreated
     | IndexTick
+    | FastIndexTick
+    | OrderGroupEvent
 )
 
 
