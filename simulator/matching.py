@@ -96,7 +96,8 @@ class MatchingEngine:
             raise errors.invalid("count must be at least 1 contract", f"count={count}")
         if count != count.to_integral_value():
             raise errors.invalid(
-                "fractional contracts are not enabled on this market", f"count={count}"
+                "count must be whole contracts: fractional trading is not enabled on this market",
+                f"count={count}",
             )
 
     def submit(self, market: MarketState, account: Account, req: OrderRequest, now: float) -> Order:

@@ -148,7 +148,8 @@ def decrease(
         )
     if remaining != remaining.to_integral_value():
         raise errors.invalid(
-            "fractional contracts are not enabled on this market", f"count={remaining}"
+            "count must be whole contracts: fractional trading is not enabled on this market",
+            f"count={remaining}",
         )
     if remaining == ZERO:
         engine.cancel(market, account, order, now, reason="Decrease")

@@ -249,13 +249,7 @@ class RestApi:
     async def balance(self, request: web.Request) -> web.Response:
         user = self._user(request)
         account = self._exchange.account(user)
-        return json_response(
-            {
-                "balance": wire.cents_floor(account.balance),
-                "portfolio_value": wire.cents_floor(self._exchange.portfolio_value(user)),
-                "updated_ts": int(account.updated_ts),
-            }
-        )
+        return json_response(wire.balance_json(account, self._exchange.portfolio_value(user)))
 
     async def settlements(self, request: web.Request) -> web.Response:
         user = self._user(request)

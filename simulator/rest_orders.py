@@ -130,10 +130,10 @@ class OrderWrites:
             try:
                 order = self._server.exchange.place_order(user, order_request, self._server.clock())
             except errors.ExchangeError as exc:
-                coid = order_request.client_order_id or None
+                coid = order_request.client_order_id
                 results.append(wire_orders.batch_failed_json(coid, exc))
             else:
-                results.append(wire_orders.batch_created_json(order))
+                results.append(wire_orders.created_json(order))
         return json_response({"orders": results}, status=201)
 
     async def batch_cancel(self, request: web.Request) -> web.Response:
@@ -143,7 +143,7 @@ class OrderWrites:
         results = []
         for target in targets:
             try:
-                results.append(self._cancel(user, target, wire_orders.batch_canceled_json))
+                results.append(self._cancel(user, target, wire_orders.canceled_json))
             except errors.ExchangeError as exc:
                 results.append(wire_orders.batch_cancel_failed_json(target.order_id, exc))
         return json_response({"orders": results})

@@ -29,7 +29,7 @@ from simulator.exchange import Exchange
 from simulator.index import WindowAverage
 from simulator.markets import MarketState
 from simulator.orders import OrderSnapshot, book_side_of
-from simulator.portfolio import Fill, PositionState, SettlementRecord
+from simulator.portfolio import Account, Fill, PositionState, SettlementRecord
 
 JSON = dict[str, Any]
 EXCHANGE_INDEX = 0  # the simulator is one exchange shard
@@ -75,6 +75,7 @@ def series_json(config: ExchangeConfig) -> JSON:
         "frequency": "fifteen_min" if config.window_seconds == 900 else "custom",
         "title": series.title,
         "category": "Crypto",
+        "categories": ["Crypto"],
         "tags": ["SOL", "Crypto"],
         "settlement_sources": [SETTLEMENT_SOURCE],
         "contract_url": "https://kalshi.com/",
@@ -82,6 +83,7 @@ def series_json(config: ExchangeConfig) -> JSON:
         "fee_type": series.fee_type,
         "fee_multiplier": float(series.fee_multiplier),
         "additional_prohibitions": [],
+        "exchange_index": EXCHANGE_INDEX,
     }
 
 
@@ -153,6 +155,8 @@ def market_json(exchange: Exchange, market: MarketState) -> JSON:
         "price_ranges": exchange.levels.to_wire(),
         "strike_type": "greater_or_equal",
         "occurrence_datetime": None,
+        "settlement_bounds_type": "default",
+        "exchange_index": EXCHANGE_INDEX,
     }
     if market.floor_strike is not None:
         body["floor_strike"] = _strike_number(market.floor_strike)
@@ -175,6 +179,7 @@ def event_json(exchange: Exchange, markets: list[MarketState], nested: bool) -> 
         "category": "Crypto",
         "strike_date": iso(first.close_ts),
         "available_on_brokers": False,
+        "settlement_sources": [SETTLEMENT_SOURCE],
         "product_metadata": None,
         "last_updated_ts": iso(max(m.updated_ts for m in markets)),
     }
@@ -248,6 +253,18 @@ def fill_json(fill: Fill) -> JSON:
         "created_time": iso(fill.ts),
         "ts": int(fill.ts),
         "subaccount_number": SUBACCOUNT,
+    }
+
+
+def balance_json(account: Account, portfolio_value: Decimal) -> JSON:
+    """``GetBalanceResponse``: cents (floored) and exact dollars, on the one shard."""
+    dollars = format_dollars(account.balance)
+    return {
+        "balance": cents_floor(account.balance),
+        "balance_dollars": dollars,
+        "portfolio_value": cents_floor(portfolio_value),
+        "updated_ts": int(account.updated_ts),
+        "balance_breakdown": [{"exchange_index": EXCHANGE_INDEX, "balance": dollars}],
     }
 
 

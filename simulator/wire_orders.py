@@ -3,8 +3,9 @@
 The V2 answers are flat acknowledgements (``CreateOrderV2Response`` and its
 siblings in ``openapi.yaml``), not Order objects: counts as fixed-point
 strings, averages in YES dollars up to 6 decimals, times as Unix milliseconds.
-A field the spec marks nullable is sent as ``null`` when it does not apply; one
-it does not is left out.
+A field that does not apply (an average with nothing filled, the counts of an
+amend that changed neither) is left out, as the spec's "only present when"
+says; none of them is required.
 """
 
 from __future__ import annotations
@@ -74,60 +75,31 @@ def amended_json(before: OrderSnapshot, after: OrderSnapshot) -> JSON:
     """``AmendOrderV2Response``: counts only when the amend filled or resized the order."""
     filled = after.fill_count - before.fill_count
     body = _with_client_id({"order_id": after.order_id}, after.client_order_id)
-    changed = filled > ZERO or after.remaining != before.remaining
-    body["remaining_count"] = format_count(after.remaining) if changed else None
-    body["fill_count"] = format_count(filled) if changed else None
-    averages = _averages(
-        filled,
-        after.taker_fill_cost
-        + after.maker_fill_cost
-        - before.taker_fill_cost
-        - before.maker_fill_cost,
-        after.taker_fees + after.maker_fees - before.taker_fees - before.maker_fees,
-        after.outcome,
+    if filled > ZERO or after.remaining != before.remaining:
+        body["remaining_count"] = format_count(after.remaining)
+        body["fill_count"] = format_count(filled)
+    body.update(
+        _averages(
+            filled,
+            after.taker_fill_cost
+            + after.maker_fill_cost
+            - before.taker_fill_cost
+            - before.maker_fill_cost,
+            after.taker_fees + after.maker_fees - before.taker_fees - before.maker_fees,
+            after.outcome,
+        )
     )
-    body["average_fill_price"] = averages.get("average_fill_price")
-    body["average_fee_paid"] = averages.get("average_fee_paid")
     body["ts_ms"] = ms(after.last_update_ts)
     return body
 
 
-def batch_created_json(order: OrderSnapshot) -> JSON:
-    body = created_json(order)
-    body.setdefault("average_fill_price", None)
-    body.setdefault("average_fee_paid", None)
-    body.setdefault("client_order_id", None)
-    body["error"] = None
-    return body
-
-
-def batch_failed_json(client_order_id: str | None, error: ExchangeError) -> JSON:
-    return {
-        "client_order_id": client_order_id,
-        "fill_count": None,
-        "remaining_count": None,
-        "average_fill_price": None,
-        "average_fee_paid": None,
-        "ts_ms": None,
-        "error": error.body()["error"],
-    }
-
-
-def batch_canceled_json(order: OrderSnapshot, reduced: Decimal) -> JSON:
-    body = canceled_json(order, reduced)
-    body.setdefault("client_order_id", None)
-    body["error"] = None
-    return body
+def batch_failed_json(client_order_id: str, error: ExchangeError) -> JSON:
+    """A batch item that was refused: its client id, if any, and the error."""
+    return _with_client_id({"error": error.body()["error"]}, client_order_id)
 
 
 def batch_cancel_failed_json(order_id: str, error: ExchangeError) -> JSON:
-    return {
-        "order_id": order_id,
-        "client_order_id": None,
-        "reduced_by": format_count(ZERO),
-        "ts_ms": None,
-        "error": error.body()["error"],
-    }
+    return {"order_id": order_id, "reduced_by": format_count(ZERO), "error": error.body()["error"]}
 
 
 # --- order groups -----------------------------------------------------------------------

@@ -11,6 +11,7 @@ import pytest
 
 from kalshi.auth import Signer, generate_private_key
 from kalshi.fees import taker_fee
+from simulator.config import ApiLimitsConfig, ConfigError, ExchangeConfig
 from simulator.testing import SimHandle, running_exchange
 from tests.simulator.helpers import V2_ORDERS, Api, v2_body
 
@@ -369,3 +370,48 @@ def test_wall_clock_mode_advances_by_itself() -> None:
         assert client.get("/exchange/status").status_code == 200  # a request syncs the core
         assert sim.call(lambda ex: ex.index.last_ts) == first + 5
         client.close()
+
+
+# --- account ----------------------------------------------------------------------------
+
+
+def test_account_limits_and_endpoint_costs(sim: SimHandle, api: Api) -> None:
+    limits = api.get("/account/limits").json()
+    assert limits == {
+        "usage_tier": "basic",
+        "read": {"refill_rate": 200, "bucket_capacity": 200},
+        "write": {"refill_rate": 100, "bucket_capacity": 100},
+        "grants": [],
+    }
+    assert httpx.get(f"{sim.api_base}/account/limits").status_code == 401
+    costs = httpx.get(f"{sim.api_base}/account/endpoint_costs").json()  # no key needed
+    assert costs["default_cost"] == 10
+    listed = {(c["method"], c["path"]): c["cost"] for c in costs["endpoint_costs"]}
+    assert listed[("DELETE", "/portfolio/events/orders/{order_id}")] == 2
+    assert all(cost != 10 for cost in listed.values())  # only the non-default ones
+
+
+def test_account_limits_are_configurable() -> None:
+    tier = ApiLimitsConfig(
+        usage_tier="expert",
+        read_refill_rate=400,
+        read_capacity=400,
+        write_refill_rate=200,
+        write_capacity=400,
+        endpoint_costs=(("DELETE", "/portfolio/events/orders/{order_id}", 3),),
+    )
+    with running_exchange(config=ExchangeConfig(api_limits=tier), heartbeat_seconds=None) as sim:
+        client = Api(sim)
+        limits = client.get("/account/limits").json()
+        assert (limits["usage_tier"], limits["write"]) == (
+            "expert",
+            {"refill_rate": 200, "bucket_capacity": 400},
+        )
+        assert limits["grants"][0]["level"] == "expert"
+        costs = client.get("/account/endpoint_costs").json()["endpoint_costs"]
+        assert costs == [
+            {"method": "DELETE", "path": "/portfolio/events/orders/{order_id}", "cost": 3}
+        ]
+        client.close()
+    with pytest.raises(ConfigError):
+        ExchangeConfig(api_limits=ApiLimitsConfig(default_cost=0)).validate()
