@@ -12,7 +12,8 @@ from collections.abc import Iterator
 from decimal import Decimal
 
 from kalshi.units import ZERO
-from simulator.orders import Order, Side
+from messages.vocabulary import Side
+from simulator.orders import Order
 
 
 class BidLadder:

@@ -10,8 +10,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal
 
+from messages.vocabulary import Side
 from simulator.index import IndexPrint, WindowAverage
-from simulator.orders import OrderSnapshot, Side
+from simulator.orders import OrderSnapshot
 from simulator.portfolio import Fill
 
 LifecycleType = Literal["created", "activated", "metadata_updated", "determined", "settled"]

@@ -23,12 +23,11 @@ from simulator.events import (
     FastIndexTick,
     IndexTick,
     LifecycleEvent,
-    OrderGroupEvent,
     Outbox,
     PositionEvent,
     TickerEvent,
 )
-from simulator.groups import OrderGroup, check_limit
+from simulator.group_desk import OrderGroupDesk
 from simulator.ids import IdFactory, stable_id
 from simulator.index import TICKS_PER_SECOND, IndexProcess
 from simulator.markets import MarketState, window_open_at_or_before
@@ -92,6 +91,7 @@ class Exchange:
         )
         maker = self._add_account(MAKER_USER, INTERNAL_BALANCE, internal=True)
         noise = self._add_account(NOISE_USER, INTERNAL_BALANCE, internal=True)
+        self.order_groups = OrderGroupDesk(self)
         self.makers = MakerDesk(
             self.engine,
             maker,
@@ -276,6 +276,11 @@ class Exchange:
 
     # --- users ----------------------------------------------------------------------
 
+    def _at(self, now: float | None) -> None:
+        """Requests carry the time they arrive at; the core catches up to it first."""
+        if now is not None:
+            self.advance(now)
+
     def _add_account(self, user_id: str, balance: Decimal, internal: bool = False) -> Account:
         account = Account(user_id, balance, internal=internal, keep_history=not internal)
         self.accounts[user_id] = account
@@ -301,8 +306,7 @@ class Exchange:
         self, user_id: str, request: OrderRequest, now: float | None = None
     ) -> OrderSnapshot:
         """Create an order; raises :class:`ExchangeError` when it is refused."""
-        if now is not None:
-            self.advance(now)
+        self._at(now)
         account = self.account(user_id)
         market = self.markets.get(request.ticker)
         if market is None:
@@ -318,8 +322,7 @@ class Exchange:
         self, user_id: str, order_id: str, now: float | None = None, ticker: str | None = None
     ) -> tuple[OrderSnapshot, Decimal]:
         """Cancel a resting order; 404 when it is unknown (in ``ticker``) or no longer resting."""
-        if now is not None:
-            self.advance(now)
+        self._at(now)
         account = self.account(user_id)
         order = self._order(account, order_id, ticker)
         reduced = self.engine.cancel(self.markets[order.ticker], account, order, self._now)
@@ -328,8 +331,7 @@ class Exchange:
 
     def cancel_all(self, user_id: str, now: float | None = None) -> int:
         """Cancel every resting order of a user; returns how many there were."""
-        if now is not None:
-            self.advance(now)
+        self._at(now)
         account = self.account(user_id)
         resting = [order for order in account.order_list if order.on_book]
         for order in resting:
@@ -341,8 +343,7 @@ class Exchange:
         self, user_id: str, order_id: str, change: Amendment, now: float | None = None
     ) -> tuple[OrderSnapshot, OrderSnapshot]:
         """Amend a resting order; returns it before and after."""
-        if now is not None:
-            self.advance(now)
+        self._at(now)
         account = self.account(user_id)
         order = self._order(account, order_id, change.ticker)
         before = order.snapshot()
@@ -361,8 +362,7 @@ class Exchange:
         now: float | None = None,
     ) -> OrderSnapshot:
         """Lower a resting order's remaining count by or to a number of contracts."""
-        if now is not None:
-            self.advance(now)
+        self._at(now)
         account = self.account(user_id)
         order = self._order(account, order_id, ticker)
         remaining = reduce_to if reduce_to is not None else order.remaining - (reduce_by or ZERO)
@@ -376,61 +376,6 @@ class Exchange:
         if order is None or (ticker is not None and order.ticker != ticker):
             raise errors.not_found("order not found", f"order_id={order_id}")
         return order
-
-    # --- order groups ---------------------------------------------------------------
-
-    def create_order_group(self, user_id: str, limit: Decimal, now: float | None = None) -> str:
-        if now is not None:
-            self.advance(now)
-        self.account(user_id)
-        group = OrderGroup(self.ids.new(), user_id, check_limit(limit))
-        self.engine.groups.add(group)
-        self.outbox.emit(OrderGroupEvent(user_id, group.group_id, "created", limit, self._now))
-        return group.group_id
-
-    def order_groups(self, user_id: str) -> list[OrderGroup]:
-        self.account(user_id)
-        return self.engine.groups.of_user(user_id)
-
-    def order_group(self, user_id: str, group_id: str) -> OrderGroup:
-        return self.engine.groups.get(user_id, group_id)
-
-    def trigger_order_group(self, user_id: str, group_id: str, now: float | None = None) -> None:
-        """Cancel the group's resting orders and refuse new ones until it is reset."""
-        if now is not None:
-            self.advance(now)
-        self.engine.trigger(self.engine.groups.get(user_id, group_id), self._now)
-        self._flush_tickers(self._now)
-
-    def reset_order_group(self, user_id: str, group_id: str, now: float | None = None) -> None:
-        if now is not None:
-            self.advance(now)
-        group = self.engine.groups.get(user_id, group_id)
-        group.reset()
-        self.outbox.emit(OrderGroupEvent(user_id, group_id, "reset", None, self._now))
-
-    def delete_order_group(self, user_id: str, group_id: str, now: float | None = None) -> None:
-        """Cancel the group's resting orders and forget the group."""
-        if now is not None:
-            self.advance(now)
-        group = self.engine.groups.get(user_id, group_id)
-        self.engine.cancel_group_orders(group, self._now)
-        self.engine.groups.remove(group)
-        self.outbox.emit(OrderGroupEvent(user_id, group_id, "deleted", None, self._now))
-        self._flush_tickers(self._now)
-
-    def set_order_group_limit(
-        self, user_id: str, group_id: str, limit: Decimal, now: float | None = None
-    ) -> None:
-        """A new limit; one the recent matches already reach triggers the group."""
-        if now is not None:
-            self.advance(now)
-        group = self.engine.groups.get(user_id, group_id)
-        group.limit = check_limit(limit)
-        self.outbox.emit(OrderGroupEvent(user_id, group_id, "limit_updated", limit, self._now))
-        if not group.triggered and group.exhausted(self._now):
-            self.engine.trigger(group, self._now)
-            self._flush_tickers(self._now)
 
     def get_order(self, user_id: str, order_id: str) -> OrderSnapshot:
         order = self.account(user_id).orders.get(order_id)
@@ -529,6 +474,10 @@ class Exchange:
             last_trade_size=market.last_trade_size,
             ts=t,
         )
+
+    def flush_tickers(self) -> None:
+        """Report top-of-book changes now (after an order change outside matching)."""
+        self._flush_tickers(self._now)
 
     def _flush_tickers(self, t: float, markets: Iterable[MarketState] | None = None) -> None:
         if not self.outbox.enabled:

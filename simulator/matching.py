@@ -114,9 +114,9 @@ class MatchingEngine:
         if count == ZERO:
             self._finish(account, state, order, "canceled", reason="ReduceOnlyCancel", now=now)
             return order
+        if count < req.count:
+            order.last_update_reason = "ReduceOnlyCancel"  # capped at placement
         self.enter(market, account, state, order, now)
-        if req.reduce_only and count < req.count and order.status == "resting":
-            order.last_update_reason = "ReduceOnlyCancel"
         return order
 
     @staticmethod
@@ -364,6 +364,8 @@ class MatchingEngine:
     ) -> None:
         rooms = [r for r in (self._room(taker, now), self._room(maker, now)) if r is not None]
         quantity = min(taker.remaining, maker.remaining, *rooms)
+        # A group with no room left is triggered and has no order on the book or entering.
+        assert quantity > ZERO, "matched an order of an exhausted group"
         maker_account = self._accounts[maker.user_id]
         maker_state = maker_account.position(market.ticker, market.event_ticker)
         yes_price = maker_price if maker.outcome == "yes" else ONE - maker_price

@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from kalshi.units import ONE, ZERO, format_count
+from messages.vocabulary import BookSide
 from simulator import errors
 from simulator.markets import MarketState
 from simulator.matching import MatchingEngine
-from simulator.orders import BookSide, Order, other
+from simulator.orders import Order, other
 from simulator.portfolio import Account
 
 KEEP_EXPIRY = -1  # ``Amendment.expiration_ts``: leave the expiry as it is

@@ -18,16 +18,17 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, cast
 
-from messages.vocabulary import BOOK_SIDES, SELF_TRADE_PREVENTION, TIMES_IN_FORCE
-from simulator import errors
-from simulator.modify import KEEP_EXPIRY, Amendment
-from simulator.orders import (
+from messages.vocabulary import (
+    BOOK_SIDES,
+    SELF_TRADE_PREVENTION,
+    TIMES_IN_FORCE,
     BookSide,
-    OrderRequest,
     SelfTradePrevention,
     TimeInForce,
-    legacy_direction,
 )
+from simulator import errors
+from simulator.modify import KEEP_EXPIRY, Amendment
+from simulator.orders import OrderRequest, legacy_direction
 from simulator.requests import Fields
 
 AUTO_ROUTE = -1  # exchange_index: route by the market ticker

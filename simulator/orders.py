@@ -4,7 +4,8 @@ Kalshi's book holds only bids: a YES bid at p and a NO bid at q. Every order
 maps onto one of them by its *outcome side* — buying YES and selling NO both
 bet on YES (a YES bid); buying NO and selling YES both bet on NO (a NO bid).
 Selling YES at p is therefore a NO bid at 1 − p, and a YES bid at p crosses a
-NO bid at q when p + q >= 1.
+NO bid at q when p + q >= 1. Kalshi's V2 API names the same two books from the
+YES side: a ``bid`` bets on YES, an ``ask`` on NO (:func:`book_side_of`).
 """
 
 from __future__ import annotations
@@ -15,8 +16,6 @@ from typing import Literal
 
 from kalshi.units import ONE, ZERO
 from messages.vocabulary import Action, BookSide, SelfTradePrevention, Side, TimeInForce
-
-__all__ = ["Action", "BookSide", "SelfTradePrevention", "Side", "TimeInForce"]
 
 # The exchange's own order states (the bot's vocabulary adds its own for the edges).
 OrderStatus = Literal["resting", "canceled", "executed"]

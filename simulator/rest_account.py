@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 from simulator import wire_orders
+from simulator.group_desk import OrderGroupDesk
 from simulator.order_entry import check_routing, check_routing_query, parse_contracts_limit
 from simulator.requests import Fields, json_object
 from simulator.responses import API_PREFIX, json_response
@@ -38,13 +39,17 @@ class AccountApi:
             web.get(f"{API_PREFIX}/account/endpoint_costs", self.endpoint_costs),
         ]
 
+    @property
+    def _desk(self) -> OrderGroupDesk:
+        return self._server.exchange.order_groups
+
     def _user(self, request: web.Request) -> str:
         user = self._server.authenticate(request)
         check_routing_query(request.query)
         return user
 
     async def list_groups(self, request: web.Request) -> web.Response:
-        groups = self._server.exchange.order_groups(self._user(request))
+        groups = self._desk.of_user(self._user(request))
         return json_response({"order_groups": [wire_orders.order_group_json(g) for g in groups]})
 
     async def create_group(self, request: web.Request) -> web.Response:
@@ -52,43 +57,33 @@ class AccountApi:
         body = json_object(await request.read())
         check_routing(Fields(body), ticker_given=False)
         limit = parse_contracts_limit(body)
-        group_id = self._server.exchange.create_order_group(user, limit, self._server.clock())
+        group_id = self._desk.create(user, limit)
         return json_response(wire_orders.order_group_created_json(group_id), status=201)
 
     async def get_group(self, request: web.Request) -> web.Response:
-        group = self._server.exchange.order_group(
-            self._user(request), request.match_info["order_group_id"]
-        )
+        group = self._desk.get(self._user(request), request.match_info["order_group_id"])
         return json_response(wire_orders.order_group_detail_json(group))
 
     async def delete_group(self, request: web.Request) -> web.Response:
-        self._server.exchange.delete_order_group(
-            self._user(request), request.match_info["order_group_id"], self._server.clock()
-        )
+        self._desk.delete(self._user(request), request.match_info["order_group_id"])
         return json_response({})
 
     async def reset_group(self, request: web.Request) -> web.Response:
         user = self._user(request)
         json_object(await request.read(), empty_ok=True)
-        self._server.exchange.reset_order_group(
-            user, request.match_info["order_group_id"], self._server.clock()
-        )
+        self._desk.reset(user, request.match_info["order_group_id"])
         return json_response({})
 
     async def trigger_group(self, request: web.Request) -> web.Response:
         user = self._user(request)
         json_object(await request.read(), empty_ok=True)
-        self._server.exchange.trigger_order_group(
-            user, request.match_info["order_group_id"], self._server.clock()
-        )
+        self._desk.trigger(user, request.match_info["order_group_id"])
         return json_response({})
 
     async def set_limit(self, request: web.Request) -> web.Response:
         user = self._user(request)
         limit = parse_contracts_limit(json_object(await request.read()))
-        self._server.exchange.set_order_group_limit(
-            user, request.match_info["order_group_id"], limit, self._server.clock()
-        )
+        self._desk.set_limit(user, request.match_info["order_group_id"], limit)
         return json_response({})
 
     async def limits(self, request: web.Request) -> web.Response:

@@ -14,10 +14,11 @@ from decimal import Decimal
 from typing import Any
 
 from kalshi.units import ONE, ZERO, format_count, format_dollars
+from messages.vocabulary import Side
 from simulator.config import ApiLimitsConfig
 from simulator.errors import ExchangeError
 from simulator.groups import OrderGroup
-from simulator.orders import OrderSnapshot, Side
+from simulator.orders import OrderSnapshot
 from simulator.wire import EXCHANGE_INDEX, SUBACCOUNT, ms
 
 JSON = dict[str, Any]
