@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import base64
 import time
 from collections.abc import Iterator
 from decimal import Decimal
 
 import httpx
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from kalshi.auth import Signer, generate_private_key
 from kalshi.fees import taker_fee
@@ -415,3 +418,26 @@ def test_account_limits_are_configurable() -> None:
         client.close()
     with pytest.raises(ConfigError):
         ExchangeConfig(api_limits=ApiLimitsConfig(default_cost=0)).validate()
+
+
+def test_ed25519_keys_sign_requests(sim: SimHandle) -> None:
+    """Kalshi accepts Ed25519 API keys as well as RSA: the same message, signed with Ed25519."""
+    private = ed25519.Ed25519PrivateKey.generate()
+    public = private.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    sim.register_key("ed-key", public, "ed25519-user")
+
+    def signed(path: str, key: ed25519.Ed25519PrivateKey) -> httpx.Response:
+        stamp = str(int(time.time() * 1000))
+        message = f"{stamp}GET/trade-api/v2{path}".encode()
+        headers = {
+            "KALSHI-ACCESS-KEY": "ed-key",
+            "KALSHI-ACCESS-TIMESTAMP": stamp,
+            "KALSHI-ACCESS-SIGNATURE": base64.b64encode(key.sign(message)).decode(),
+        }
+        return httpx.get(f"{sim.api_base}{path}", headers=headers)
+
+    assert signed("/portfolio/balance", private).status_code == 200
+    impostor = signed("/portfolio/balance", ed25519.Ed25519PrivateKey.generate())
+    assert impostor.status_code == 401 and "signature" in error_of(impostor)["message"]
