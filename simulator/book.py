@@ -12,7 +12,8 @@ from collections.abc import Iterator
 from decimal import Decimal
 
 from kalshi.units import ZERO
-from simulator.orders import Order, Side
+from messages.vocabulary import Side
+from simulator.orders import Order
 
 
 class BidLadder:
@@ -44,6 +45,10 @@ class BidLadder:
         self._sizes[price] -= order.remaining
         if not queue:
             self._drop(price)
+
+    def resize(self, order: Order, change: Decimal) -> None:
+        """A resting order's size changed by ``change`` where it stands in the queue."""
+        self._sizes[order.book_price] += change
 
     def fill_front(self, price: Decimal, size: Decimal, done: bool) -> None:
         """The first order of a level traded ``size``; ``done`` when it has nothing left."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from kalshi.fees import FEE_TYPES
 from kalshi.units import DEFAULT_PRICE_RANGES, PriceLevels
 
 SECONDS_PER_YEAR = 365 * 86_400  # crypto trades every day: a 365-day year
@@ -132,12 +133,46 @@ class SeriesConfig:
     fee_multiplier: Decimal = Decimal(1)
 
     def validate(self) -> None:
-        if self.fee_type not in {"quadratic", "quadratic_with_maker_fees", "flat"}:
-            raise ConfigError(
-                "series.fee_type must be quadratic, quadratic_with_maker_fees or flat"
-            )
+        if self.fee_type not in FEE_TYPES:
+            raise ConfigError(f"series.fee_type must be one of {', '.join(sorted(FEE_TYPES))}")
         if self.fee_multiplier < 0:
             raise ConfigError("series.fee_multiplier must be >= 0")
+
+
+# Endpoints whose token cost differs from the default (Kalshi's notes in openapi.yaml):
+# (method, path under /trade-api/v2 in the spec's notation, cost).
+NON_DEFAULT_COSTS: tuple[tuple[str, str, int], ...] = (
+    ("GET", "/portfolio/orders/{order_id}", 2),
+    ("DELETE", "/portfolio/events/orders", 2),
+    ("DELETE", "/portfolio/events/orders/{order_id}", 2),
+    ("DELETE", "/portfolio/events/orders/batched", 2),  # per order in the batch
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ApiLimitsConfig:
+    """What ``GET /account/limits`` and ``GET /account/endpoint_costs`` report.
+
+    Defaults are Kalshi's Basic tier: 200 read and 100 write tokens per second,
+    10 tokens a request unless listed otherwise (KALSHI.md). The simulator
+    reports these; it does not enforce them (``error_429_*`` faults do that).
+    """
+
+    usage_tier: str = "basic"
+    read_refill_rate: int = 200
+    read_capacity: int = 200
+    write_refill_rate: int = 100
+    write_capacity: int = 100
+    default_cost: int = 10
+    endpoint_costs: tuple[tuple[str, str, int], ...] = NON_DEFAULT_COSTS
+    max_batch_orders: int = 20  # orders (or cancels) in one batch request
+
+    def validate(self) -> None:
+        buckets = (self.read_refill_rate, self.read_capacity, self.write_refill_rate)
+        if min(*buckets, self.write_capacity, self.default_cost, self.max_batch_orders) < 1:
+            raise ConfigError("api_limits: rates, capacities, costs and batch size must be >= 1")
+        if any(cost < 1 for _, _, cost in self.endpoint_costs):
+            raise ConfigError("api_limits.endpoint_costs: every cost must be >= 1")
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +184,7 @@ class ExchangeConfig:
     index: IndexConfig = field(default_factory=IndexConfig)
     calibration: MarketCalibration = field(default_factory=MarketCalibration)
     series: SeriesConfig = field(default_factory=SeriesConfig)
+    api_limits: ApiLimitsConfig = field(default_factory=ApiLimitsConfig)
     price_levels: PriceLevels = field(default_factory=lambda: PriceLevels(DEFAULT_PRICE_RANGES))
     starting_balance: Decimal = Decimal("10000")  # dollars, for each new user
     determination_delay_seconds: int = 2  # close → determined
@@ -174,3 +210,4 @@ class ExchangeConfig:
         self.index.validate()
         self.calibration.validate()
         self.series.validate()
+        self.api_limits.validate()

@@ -13,6 +13,9 @@ from typing import Any
 
 BAD_REQUEST = "bad_request"
 INVALID_PARAMETERS = "invalid_parameters"
+MISSING_PARAMETERS = "missing_parameters"
+INVALID_PRICE = "invalid_price"
+DEPRECATED_V1_ORDER_ENDPOINT = "deprecated_v1_order_endpoint"
 INSUFFICIENT_BALANCE = "insufficient_balance"
 MARKET_CLOSED = "market_closed"
 MARKET_NOT_FOUND = "market_not_found"
@@ -50,6 +53,24 @@ def bad_request(message: str, details: str = "") -> ExchangeError:
 
 def invalid(message: str, details: str = "") -> ExchangeError:
     return ExchangeError(400, INVALID_PARAMETERS, message, details)
+
+
+def missing(field: str) -> ExchangeError:
+    return ExchangeError(400, MISSING_PARAMETERS, f"{field} is required", f"missing field: {field}")
+
+
+def invalid_price(message: str, details: str = "") -> ExchangeError:
+    return ExchangeError(400, INVALID_PRICE, message, details)
+
+
+def deprecated_v1(method: str, path: str) -> ExchangeError:
+    """What the retired V1 order writes answer since June 2026."""
+    return ExchangeError(
+        410,
+        DEPRECATED_V1_ORDER_ENDPOINT,
+        "this V1 order endpoint was retired: use the V2 endpoints under /portfolio/events/orders",
+        f"{method} {path}",
+    )
 
 
 def not_found(message: str, details: str = "") -> ExchangeError:

@@ -10,11 +10,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal
 
+from messages.vocabulary import Side
 from simulator.index import IndexPrint, WindowAverage
-from simulator.orders import OrderSnapshot, Side
+from simulator.orders import OrderSnapshot
 from simulator.portfolio import Fill
 
 LifecycleType = Literal["created", "activated", "metadata_updated", "determined", "settled"]
+GroupEventType = Literal["created", "triggered", "reset", "deleted", "limit_updated"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +117,26 @@ class IndexTick:
     final_minute: WindowAverage | None
 
 
+@dataclass(frozen=True, slots=True)
+class FastIndexTick:
+    """One tick of the 5-per-second index feed (``cfbenchmarks_value_5hz``)."""
+
+    index_id: str
+    ts_ms: int
+    value: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class OrderGroupEvent:
+    """A user's order group changed (``order_group_updates``)."""
+
+    user_id: str
+    group_id: str
+    event_type: GroupEventType
+    limit: Decimal | None  # for "created" and "limit_updated"
+    ts: float
+
+
 Event = (
     BookDelta
     | TradeEvent
@@ -125,6 +147,8 @@ Event = (
     | LifecycleEvent
     | EventCreated
     | IndexTick
+    | FastIndexTick
+    | OrderGroupEvent
 )
 
 

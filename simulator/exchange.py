@@ -20,21 +20,25 @@ from simulator.config import SETTLEMENT_WINDOW_SECONDS, ExchangeConfig
 from simulator.events import (
     Event,
     EventCreated,
+    FastIndexTick,
     IndexTick,
     LifecycleEvent,
     Outbox,
     PositionEvent,
     TickerEvent,
 )
+from simulator.group_desk import OrderGroupDesk
 from simulator.ids import IdFactory, stable_id
-from simulator.index import IndexProcess
+from simulator.index import TICKS_PER_SECOND, IndexProcess
 from simulator.markets import MarketState, window_open_at_or_before
 from simulator.matching import MatchingEngine
-from simulator.orders import OrderRequest, OrderSnapshot
+from simulator.modify import Amendment, amend, decrease
+from simulator.orders import Order, OrderRequest, OrderSnapshot
 from simulator.portfolio import Account, Fill, PositionState, SettlementRecord
 from simulator.traders import MakerDesk, NoiseTraders
 
 INTERNAL_BALANCE = Decimal(10) ** 12
+FAST_TICK_MS = 1000 // TICKS_PER_SECOND
 MAKER_USER = stable_id("user:simulated-market-maker")
 NOISE_USER = stable_id("user:simulated-noise-traders")
 
@@ -82,9 +86,12 @@ class Exchange:
         self.markets: dict[str, MarketState] = {}
         self._by_open: dict[int, MarketState | None] = {}  # None: window left unlisted
         self._live: list[MarketState] = []  # not yet finalized, oldest first
-        self.engine = MatchingEngine(self.accounts, self.ids, cfg.series, self.levels, self.outbox)
+        self.engine = MatchingEngine(
+            self.accounts, self.markets, self.ids, cfg.series, self.levels, self.outbox
+        )
         maker = self._add_account(MAKER_USER, INTERNAL_BALANCE, internal=True)
         noise = self._add_account(NOISE_USER, INTERNAL_BALANCE, internal=True)
+        self.order_groups = OrderGroupDesk(self)
         self.makers = MakerDesk(
             self.engine,
             maker,
@@ -105,6 +112,7 @@ class Exchange:
         self._ticker_state: dict[str, tuple[Decimal, ...]] = {}
         self._second = start_second
         self._now = float(start)
+        self._fast_ms = start_second * 1000  # the last 5-per-second tick sent
 
         self._list_upcoming(start_second)
         self._trade(start_second)
@@ -127,8 +135,25 @@ class Exchange:
             self._second += 1
             self._step(self._second)
         self._now = now
+        self._fast_ticks(round(now * 1000))
+
+    def _fast_ticks(self, upto_ms: int) -> None:
+        """The 5-per-second index ticks due by ``upto_ms``, each sent once, in order."""
+        if not self.outbox.enabled:
+            return
+        index_id = self.config.index.index_id
+        while self._fast_ms + FAST_TICK_MS <= upto_ms:
+            self._fast_ms += FAST_TICK_MS
+            second, rest = divmod(self._fast_ms, 1000)
+            if rest == 0:
+                value = self.index.value_at(second)
+                assert value is not None
+            else:
+                value = self.index.fast_ticks(second)[rest // FAST_TICK_MS - 1]
+            self.outbox.emit(FastIndexTick(index_id, self._fast_ms, value))
 
     def _step(self, t: int) -> None:
+        self._fast_ticks((t - 1) * 1000 + 999)  # the rest of the last second leads up to t
         for new in self.index.extend_to(t):
             close = -(-new.ts // self.window) * self.window
             self.outbox.emit(
@@ -141,8 +166,9 @@ class Exchange:
             )
         for market in list(self._live):
             self._lifecycle(market, t)
+        self._fast_ticks(t * 1000)
         self._list_upcoming(t)
-        self.engine.expire(t, self.markets)
+        self.engine.expire(t)
         self._trade(t)
         self._flush_tickers(t)
 
@@ -250,6 +276,11 @@ class Exchange:
 
     # --- users ----------------------------------------------------------------------
 
+    def _at(self, now: float | None) -> None:
+        """Requests carry the time they arrive at; the core catches up to it first."""
+        if now is not None:
+            self.advance(now)
+
     def _add_account(self, user_id: str, balance: Decimal, internal: bool = False) -> Account:
         account = Account(user_id, balance, internal=internal, keep_history=not internal)
         self.accounts[user_id] = account
@@ -275,8 +306,7 @@ class Exchange:
         self, user_id: str, request: OrderRequest, now: float | None = None
     ) -> OrderSnapshot:
         """Create an order; raises :class:`ExchangeError` when it is refused."""
-        if now is not None:
-            self.advance(now)
+        self._at(now)
         account = self.account(user_id)
         market = self.markets.get(request.ticker)
         if market is None:
@@ -289,18 +319,63 @@ class Exchange:
         return order.snapshot()
 
     def cancel_order(
-        self, user_id: str, order_id: str, now: float | None = None
+        self, user_id: str, order_id: str, now: float | None = None, ticker: str | None = None
     ) -> tuple[OrderSnapshot, Decimal]:
-        """Cancel a resting order; 404 when it is unknown or no longer resting."""
-        if now is not None:
-            self.advance(now)
+        """Cancel a resting order; 404 when it is unknown (in ``ticker``) or no longer resting."""
+        self._at(now)
         account = self.account(user_id)
-        order = account.orders.get(order_id)
-        if order is None:
-            raise errors.not_found("order not found", f"order_id={order_id}")
+        order = self._order(account, order_id, ticker)
         reduced = self.engine.cancel(self.markets[order.ticker], account, order, self._now)
         self._flush_tickers(self._now)
         return order.snapshot(), reduced
+
+    def cancel_all(self, user_id: str, now: float | None = None) -> int:
+        """Cancel every resting order of a user; returns how many there were."""
+        self._at(now)
+        account = self.account(user_id)
+        resting = [order for order in account.order_list if order.on_book]
+        for order in resting:
+            self.engine.cancel(self.markets[order.ticker], account, order, self._now)
+        self._flush_tickers(self._now)
+        return len(resting)
+
+    def amend_order(
+        self, user_id: str, order_id: str, change: Amendment, now: float | None = None
+    ) -> tuple[OrderSnapshot, OrderSnapshot]:
+        """Amend a resting order; returns it before and after."""
+        self._at(now)
+        account = self.account(user_id)
+        order = self._order(account, order_id, change.ticker)
+        before = order.snapshot()
+        amend(self.engine, self.markets[order.ticker], account, order, change, self._now)
+        self._flush_tickers(self._now)
+        return before, order.snapshot()
+
+    def decrease_order(
+        self,
+        user_id: str,
+        order_id: str,
+        *,
+        reduce_by: Decimal | None = None,
+        reduce_to: Decimal | None = None,
+        ticker: str | None = None,
+        now: float | None = None,
+    ) -> OrderSnapshot:
+        """Lower a resting order's remaining count by or to a number of contracts."""
+        self._at(now)
+        account = self.account(user_id)
+        order = self._order(account, order_id, ticker)
+        remaining = reduce_to if reduce_to is not None else order.remaining - (reduce_by or ZERO)
+        decrease(self.engine, self.markets[order.ticker], account, order, remaining, self._now)
+        self._flush_tickers(self._now)
+        return order.snapshot()
+
+    @staticmethod
+    def _order(account: Account, order_id: str, ticker: str | None) -> Order:
+        order = account.orders.get(order_id)
+        if order is None or (ticker is not None and order.ticker != ticker):
+            raise errors.not_found("order not found", f"order_id={order_id}")
+        return order
 
     def get_order(self, user_id: str, order_id: str) -> OrderSnapshot:
         order = self.account(user_id).orders.get(order_id)
@@ -399,6 +474,10 @@ class Exchange:
             last_trade_size=market.last_trade_size,
             ts=t,
         )
+
+    def flush_tickers(self) -> None:
+        """Report top-of-book changes now (after an order change outside matching)."""
+        self._flush_tickers(self._now)
 
     def _flush_tickers(self, t: float, markets: Iterable[MarketState] | None = None) -> None:
         if not self.outbox.enabled:

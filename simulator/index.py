@@ -15,6 +15,7 @@ from decimal import Decimal
 from simulator.config import SECONDS_PER_YEAR, SETTLEMENT_WINDOW_SECONDS, IndexConfig
 
 AVERAGE_QUANTUM = Decimal("0.00000001")  # averages carry 8 decimals, as CF Benchmarks' do
+TICKS_PER_SECOND = 5  # the cfbenchmarks_value_5hz feed
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +49,11 @@ class IndexProcess:
         self._retain = max(retain_seconds, 2 * SETTLEMENT_WINDOW_SECONDS + 1)
         self._first_ts = first_ts
         self._values: list[Decimal] = [config.start_price.quantize(self._quantum)]
+        self._seed = seed
+        # The next print, drawn early so the sub-second ticks can lead up to it; drawing
+        # it early does not change it (the same draws, in the same order).
+        self._ahead: tuple[float, Decimal] | None = None
+        self._fast: tuple[int, list[Decimal]] | None = None
 
     @property
     def sigma_per_second(self) -> float:
@@ -68,17 +74,53 @@ class IndexProcess:
     def extend_to(self, ts: int) -> list[IndexPrint]:
         """Generate every print up to and including ``ts``; returns the new ones."""
         new: list[IndexPrint] = []
-        rng = self._rng
         while self.last_ts < ts:
-            step = self._drift + self._step_sd * rng.gauss(0.0, 1.0)
-            if self._jump_probability and rng.random() < self._jump_probability:
-                step += rng.gauss(0.0, self._config.jump_sd)
-            self._log_price += step
-            value = Decimal(repr(math.exp(self._log_price))).quantize(self._quantum)
+            self._log_price, value = self._next()
+            self._ahead = None
             self._values.append(value)
             new.append(IndexPrint(self.last_ts, value))
         self._trim()
         return new
+
+    def _next(self) -> tuple[float, Decimal]:
+        """The print after the last one (log price and value), drawn once."""
+        if self._ahead is None:
+            rng = self._rng
+            step = self._drift + self._step_sd * rng.gauss(0.0, 1.0)
+            if self._jump_probability and rng.random() < self._jump_probability:
+                step += rng.gauss(0.0, self._config.jump_sd)
+            log_price = self._log_price + step
+            value = Decimal(repr(math.exp(log_price))).quantize(self._quantum)
+            self._ahead = (log_price, value)
+        return self._ahead
+
+    def fast_ticks(self, ts: int) -> list[Decimal]:
+        """The ticks between the print at ``ts`` and the next, at each fifth of a second.
+
+        A Brownian bridge (in log price) from one print to the next, from a
+        generator of its own keyed by ``ts``: the once-a-second prints stay
+        exactly what they were, and the fast feed agrees with them at every
+        whole second. ``ts`` must be a kept print (the next may not exist yet).
+        """
+        if self._fast is not None and self._fast[0] == ts:
+            return self._fast[1]
+        start = self.value_at(ts)
+        if start is None or ts < self._first_ts:
+            raise ValueError(f"no index print at {ts}")
+        end = self._next()[1] if ts == self.last_ts else self._values[ts + 1 - self._first_ts]
+        rng = random.Random(f"index-fast:{self._seed}:{ts}")
+        n = TICKS_PER_SECOND
+        walk = [0.0]
+        for _ in range(n):
+            walk.append(walk[-1] + rng.gauss(0.0, self._step_sd / math.sqrt(n)))
+        low, high = math.log(start), math.log(end)
+        ticks = []
+        for k in range(1, n):
+            bridge = walk[k] - walk[n] * k / n
+            log_price = low + (high - low) * k / n + bridge
+            ticks.append(Decimal(repr(math.exp(log_price))).quantize(self._quantum))
+        self._fast = (ts, ticks)
+        return ticks
 
     def _trim(self) -> None:
         excess = len(self._values) - self._retain

@@ -15,9 +15,9 @@ from typing import Literal
 
 from kalshi.tickers import event_ticker_for, market_ticker_for
 from kalshi.units import ZERO
+from messages.vocabulary import Side
 from simulator.book import OrderBook
 from simulator.ids import stable_id
-from simulator.orders import Side
 
 MarketStatus = Literal["initialized", "active", "closed", "determined", "finalized"]
 # GET /markets?status= filter values (spec: unopened, open, paused, closed, settled).

@@ -4,7 +4,8 @@ Kalshi's book holds only bids: a YES bid at p and a NO bid at q. Every order
 maps onto one of them by its *outcome side* — buying YES and selling NO both
 bet on YES (a YES bid); buying NO and selling YES both bet on NO (a NO bid).
 Selling YES at p is therefore a NO bid at 1 − p, and a YES bid at p crosses a
-NO bid at q when p + q >= 1.
+NO bid at q when p + q >= 1. Kalshi's V2 API names the same two books from the
+YES side: a ``bid`` bets on YES, an ``ask`` on NO (:func:`book_side_of`).
 """
 
 from __future__ import annotations
@@ -14,15 +15,14 @@ from decimal import Decimal
 from typing import Literal
 
 from kalshi.units import ONE, ZERO
+from messages.vocabulary import Action, BookSide, SelfTradePrevention, Side, TimeInForce
 
-Side = Literal["yes", "no"]
-Action = Literal["buy", "sell"]
-TimeInForce = Literal["good_till_canceled", "immediate_or_cancel", "fill_or_kill"]
+# The exchange's own order states (the bot's vocabulary adds its own for the edges).
 OrderStatus = Literal["resting", "canceled", "executed"]
-SelfTradePrevention = Literal["taker_at_cross", "maker"]
 # Reasons as the user_orders channel names them (asyncapi ``lastUpdateReason``).
 UpdateReason = Literal[
     "",
+    "Amend",
     "Decrease",
     "ExpiryCancel",
     "CloseCancel",
@@ -31,13 +31,6 @@ UpdateReason = Literal[
     "ReduceOnlyCancel",
     "SelfTradeCancel",
 ]
-
-SIDES: tuple[Side, Side] = ("yes", "no")
-TIME_IN_FORCE: tuple[TimeInForce, ...] = (
-    "good_till_canceled",
-    "immediate_or_cancel",
-    "fill_or_kill",
-)
 
 
 def outcome_of(side: Side, action: Action) -> Side:
@@ -49,6 +42,23 @@ def outcome_of(side: Side, action: Action) -> Side:
 
 def other(side: Side) -> Side:
     return "no" if side == "yes" else "yes"
+
+
+def book_side_of(outcome: Side) -> BookSide:
+    """V2's single YES book: betting on YES is a bid, betting on NO an ask."""
+    return "bid" if outcome == "yes" else "ask"
+
+
+def legacy_direction(book_side: BookSide, reduce_only: bool) -> tuple[Side, Action]:
+    """The deprecated ``side``/``action`` a V2 order is shown with.
+
+    A reduce-only ask can only close YES contracts, so it reads as "sell YES";
+    any other ask buys NO at ``1 − price`` (netting closes held YES contracts
+    all the same). Bids mirror this.
+    """
+    if book_side == "bid":
+        return ("no", "sell") if reduce_only else ("yes", "buy")
+    return ("yes", "sell") if reduce_only else ("no", "buy")
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,9 +79,9 @@ class OrderRequest:
     expiration_ts: int | None = None
     post_only: bool = False
     reduce_only: bool = False
-    buy_max_cost: Decimal | None = None  # dollars; implies fill-or-kill
     self_trade_prevention: SelfTradePrevention = "taker_at_cross"
     cancel_order_on_pause: bool = False
+    order_group_id: str | None = None
 
     @property
     def outcome(self) -> Side:
@@ -106,6 +116,7 @@ class Order:
     cancel_order_on_pause: bool
     created_ts: float
     seq: int
+    order_group_id: str | None = None
     status: OrderStatus = "resting"
     fill_count: Decimal = ZERO
     taker_fill_cost: Decimal = ZERO
@@ -116,6 +127,11 @@ class Order:
     last_update_reason: UpdateReason = ""
     reserved: Decimal = ZERO  # cash held for the part that opens a position
     reduce_left: Decimal = ZERO  # contracts of this order that close an opposite position
+    on_book: bool = False  # resting in a ladder (a taker being matched is not yet)
+
+    @property
+    def book_side(self) -> BookSide:
+        return book_side_of(self.outcome)
 
     def snapshot(self) -> OrderSnapshot:
         return OrderSnapshot(
@@ -145,6 +161,7 @@ class Order:
             last_update_ts=self.last_update_ts,
             last_update_reason=self.last_update_reason,
             seq=self.seq,
+            order_group_id=self.order_group_id,
         )
 
 
@@ -178,7 +195,12 @@ class OrderSnapshot:
     last_update_ts: float
     last_update_reason: UpdateReason
     seq: int
+    order_group_id: str | None
 
     @property
     def no_price(self) -> Decimal:
         return ONE - self.yes_price
+
+    @property
+    def book_side(self) -> BookSide:
+        return book_side_of(self.outcome)

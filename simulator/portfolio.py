@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from kalshi.units import ONE, ZERO
-from simulator.orders import Order, Side
+from messages.vocabulary import Side
+from simulator.orders import Order
 
 
 @dataclass(frozen=True, slots=True)

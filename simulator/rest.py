@@ -6,59 +6,56 @@ are sent they must be valid. Portfolio endpoints require a signed request.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
-import orjson
 from aiohttp import web
 
-from kalshi.units import format_count
 from simulator import errors, wire
 from simulator.markets import STATUS_FILTERS
-from simulator.requests import (
-    paginate,
-    parse_order_request,
-    query_bool,
-    query_int,
-    query_limit,
-)
-from simulator.ticks import max_price
+from simulator.requests import paginate, query_bool, query_int, query_limit
+from simulator.responses import API_PREFIX, json_response
+from simulator.rest_account import AccountApi
+from simulator.rest_orders import OrderWrites
 
 if TYPE_CHECKING:
     from simulator.server import SimServer
 
-API_PREFIX = "/trade-api/v2"
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
-
-def json_response(body: Any, status: int = 200) -> web.Response:
-    return web.Response(body=orjson.dumps(body), status=status, content_type="application/json")
-
-
-def error_response(error: errors.ExchangeError) -> web.Response:
-    return json_response(error.body(), status=error.status)
+def _other_shard(query: Mapping[str, str]) -> bool:
+    """``exchange_index`` filters reads by shard: any but 0 finds nothing here."""
+    shard = query_int(query, "exchange_index")
+    if shard is not None and shard < 0:
+        raise errors.invalid("exchange_index must be >= 0", f"exchange_index={shard}")
+    return shard not in (None, 0)
 
 
 class RestApi:
-    """The handlers; each runs on the server loop and reads the core directly."""
+    """The handlers; each runs on the server loop and reads the core directly.
+
+    Order writes live in :class:`~simulator.rest_orders.OrderWrites`, order
+    groups and API limits in :class:`~simulator.rest_account.AccountApi`.
+    """
 
     def __init__(self, server: SimServer) -> None:
         self._server = server
         self._exchange = server.exchange
+        self._parts = (OrderWrites(server), AccountApi(server))
 
     def routes(self) -> list[web.RouteDef]:
+        """Every REST route; the write routes come first (``/batched`` before ``/{order_id}``)."""
         p = API_PREFIX
+        writes = [route for part in self._parts for route in part.routes()]
         return [
+            *writes,
             web.get(f"{p}/exchange/status", self.exchange_status),
             web.get(f"{p}/series/{{series_ticker}}", self.series),
             web.get(f"{p}/markets", self.markets),
             web.get(f"{p}/markets/{{ticker}}", self.market),
             web.get(f"{p}/markets/{{ticker}}/orderbook", self.orderbook),
             web.get(f"{p}/events/{{event_ticker}}", self.event),
-            web.post(f"{p}/portfolio/orders", self.create_order),
             web.get(f"{p}/portfolio/orders", self.orders),
             web.get(f"{p}/portfolio/orders/{{order_id}}", self.order),
-            web.delete(f"{p}/portfolio/orders/{{order_id}}", self.cancel_order),
             web.get(f"{p}/portfolio/fills", self.fills),
             web.get(f"{p}/portfolio/positions", self.positions),
             web.get(f"{p}/portfolio/balance", self.balance),
@@ -161,24 +158,11 @@ class RestApi:
 
     # --- orders -----------------------------------------------------------------------
 
-    async def create_order(self, request: web.Request) -> web.StreamResponse:
-        user = self._user(request)
-        raw = await request.read()
-        try:
-            body = orjson.loads(raw)
-        except orjson.JSONDecodeError:
-            raise errors.bad_request("request body is not valid JSON") from None
-        order_request = parse_order_request(body, max_price(self._exchange.levels))
-        order = self._exchange.place_order(user, order_request, self._server.clock())
-        if self._server.faults.take_lost_response():
-            return await self._server.lose_response(request)
-        return json_response({"order": wire.order_json(order)}, status=201)
-
     async def orders(self, request: web.Request) -> web.Response:
         user = self._user(request)
         query = request.query
         limit = query_limit(query)
-        orders = self._exchange.orders(user)
+        orders = [] if _other_shard(query) else self._exchange.orders(user)
         ticker = query.get("ticker")
         if ticker:
             orders = [o for o in orders if o.ticker == ticker]
@@ -207,22 +191,13 @@ class RestApi:
         order = self._exchange.get_order(user, request.match_info["order_id"])
         return json_response({"order": wire.order_json(order)})
 
-    async def cancel_order(self, request: web.Request) -> web.Response:
-        user = self._user(request)
-        order, reduced = self._exchange.cancel_order(
-            user, request.match_info["order_id"], self._server.clock()
-        )
-        return json_response(
-            {"order": wire.order_json(order), "reduced_by_fp": format_count(reduced)}
-        )
-
     # --- portfolio --------------------------------------------------------------------
 
     async def fills(self, request: web.Request) -> web.Response:
         user = self._user(request)
         query = request.query
         limit = query_limit(query)
-        fills = self._exchange.fills(user)
+        fills = [] if _other_shard(query) else self._exchange.fills(user)
         ticker = query.get("ticker")
         if ticker:
             fills = [f for f in fills if f.ticker == ticker]
@@ -242,7 +217,7 @@ class RestApi:
         user = self._user(request)
         query = request.query
         limit = query_limit(query)
-        states = self._exchange.positions(user)
+        states = [] if _other_shard(query) else self._exchange.positions(user)
         ticker = query.get("ticker")
         if ticker:
             states = [s for s in states if s.ticker == ticker]
@@ -274,13 +249,7 @@ class RestApi:
     async def balance(self, request: web.Request) -> web.Response:
         user = self._user(request)
         account = self._exchange.account(user)
-        return json_response(
-            {
-                "balance": wire.cents_floor(account.balance),
-                "portfolio_value": wire.cents_floor(self._exchange.portfolio_value(user)),
-                "updated_ts": int(account.updated_ts),
-            }
-        )
+        return json_response(wire.balance_json(account, self._exchange.portfolio_value(user)))
 
     async def settlements(self, request: web.Request) -> web.Response:
         user = self._user(request)

@@ -30,7 +30,8 @@ from simulator.clock import ManualClock
 from simulator.exchange import Exchange
 from simulator.faults import FaultError, Faults, parse_fault_body
 from simulator.keys import KeyRegistry
-from simulator.rest import API_PREFIX, RestApi, error_response, json_response
+from simulator.responses import API_PREFIX, error_response, json_response
+from simulator.rest import RestApi
 from simulator.ws import WebSocketHub
 
 T = TypeVar("T")

@@ -156,6 +156,12 @@ class SimHandle:
             self._server, self._key_dir, f"user-{self._users}", balance, self._background
         )
 
+    def register_key(self, key_id: str, public_key_pem: bytes, name: str) -> str:
+        """Register a client's own public key (RSA or Ed25519) for a new user; its user id."""
+        user_id = self.call(lambda ex: ex.create_user(name))
+        self._server.keys.register(key_id, public_key_pem, user_id)
+        return user_id
+
     def drop_websockets(self) -> int:
         """Drop every WebSocket connection now; returns how many were dropped."""
         return self._background.call(self._server.hub.drop_all)

@@ -17,11 +17,12 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 from kalshi.units import ONE, ZERO, PriceLevels
+from messages.vocabulary import Side
 from simulator.config import MarketCalibration
 from simulator.index import IndexProcess
 from simulator.markets import MarketState
 from simulator.matching import MatchingEngine
-from simulator.orders import Order, OrderRequest, Side, other
+from simulator.orders import Order, OrderRequest, other
 from simulator.portfolio import Account
 from simulator.pricing import settlement_probability
 from simulator.ticks import max_price, min_price, round_up, step_down, step_up

@@ -17,8 +17,10 @@ from simulator.config import ExchangeConfig
 from simulator.events import (
     BookDelta,
     EventCreated,
+    FastIndexTick,
     IndexTick,
     LifecycleEvent,
+    OrderGroupEvent,
     PositionEvent,
     TickerEvent,
     TradeEvent,
@@ -26,10 +28,13 @@ from simulator.events import (
 from simulator.exchange import Exchange
 from simulator.index import WindowAverage
 from simulator.markets import MarketState
-from simulator.orders import OrderSnapshot
-from simulator.portfolio import Fill, PositionState, SettlementRecord
+from simulator.orders import OrderSnapshot, book_side_of
+from simulator.portfolio import Account, Fill, PositionState, SettlementRecord
 
 JSON = dict[str, Any]
+EXCHANGE_INDEX = 0  # the simulator is one exchange shard
+SUBACCOUNT = 0  # and every user has only the primary subaccount
+VALUE_QUANTUM = Decimal("0.00000001")  # CF Benchmarks values carry 8 decimals on the wire
 PRICE_LEVEL_STRUCTURE = "tapered_deci_cent"  # $0.01 in the middle, $0.001 in the tails
 SETTLEMENT_SOURCE = {
     "name": "CF Benchmarks",
@@ -70,6 +75,7 @@ def series_json(config: ExchangeConfig) -> JSON:
         "frequency": "fifteen_min" if config.window_seconds == 900 else "custom",
         "title": series.title,
         "category": "Crypto",
+        "categories": ["Crypto"],
         "tags": ["SOL", "Crypto"],
         "settlement_sources": [SETTLEMENT_SOURCE],
         "contract_url": "https://kalshi.com/",
@@ -77,6 +83,7 @@ def series_json(config: ExchangeConfig) -> JSON:
         "fee_type": series.fee_type,
         "fee_multiplier": float(series.fee_multiplier),
         "additional_prohibitions": [],
+        "exchange_index": EXCHANGE_INDEX,
     }
 
 
@@ -148,6 +155,8 @@ def market_json(exchange: Exchange, market: MarketState) -> JSON:
         "price_ranges": exchange.levels.to_wire(),
         "strike_type": "greater_or_equal",
         "occurrence_datetime": None,
+        "settlement_bounds_type": "default",
+        "exchange_index": EXCHANGE_INDEX,
     }
     if market.floor_strike is not None:
         body["floor_strike"] = _strike_number(market.floor_strike)
@@ -170,6 +179,7 @@ def event_json(exchange: Exchange, markets: list[MarketState], nested: bool) -> 
         "category": "Crypto",
         "strike_date": iso(first.close_ts),
         "available_on_brokers": False,
+        "settlement_sources": [SETTLEMENT_SOURCE],
         "product_metadata": None,
         "last_updated_ts": iso(max(m.updated_ts for m in markets)),
     }
@@ -196,6 +206,8 @@ def order_json(order: OrderSnapshot) -> JSON:
         "user_id": order.user_id,
         "client_order_id": order.client_order_id,
         "ticker": order.ticker,
+        "outcome_side": order.outcome,
+        "book_side": order.book_side,
         "side": order.side,
         "action": order.action,
         "type": "limit",
@@ -213,9 +225,10 @@ def order_json(order: OrderSnapshot) -> JSON:
         "created_time": iso(order.created_ts),
         "last_update_time": iso(order.last_update_ts),
         "self_trade_prevention_type": order.self_trade_prevention,
-        "order_group_id": None,
+        "order_group_id": order.order_group_id,
         "cancel_order_on_pause": order.cancel_order_on_pause,
-        "subaccount_number": 0,
+        "subaccount_number": SUBACCOUNT,
+        "exchange_index": EXCHANGE_INDEX,
     }
 
 
@@ -227,6 +240,9 @@ def fill_json(fill: Fill) -> JSON:
         "client_order_id": fill.client_order_id,
         "ticker": fill.ticker,
         "market_ticker": fill.ticker,
+        "exchange_index": EXCHANGE_INDEX,
+        "outcome_side": fill.outcome,
+        "book_side": book_side_of(fill.outcome),
         "side": fill.side,
         "action": fill.action,
         "count_fp": format_count(fill.count),
@@ -236,13 +252,26 @@ def fill_json(fill: Fill) -> JSON:
         "fee_cost": format_dollars(fill.fee),
         "created_time": iso(fill.ts),
         "ts": int(fill.ts),
-        "subaccount_number": 0,
+        "subaccount_number": SUBACCOUNT,
+    }
+
+
+def balance_json(account: Account, portfolio_value: Decimal) -> JSON:
+    """``GetBalanceResponse``: cents (floored) and exact dollars, on the one shard."""
+    dollars = format_dollars(account.balance)
+    return {
+        "balance": cents_floor(account.balance),
+        "balance_dollars": dollars,
+        "portfolio_value": cents_floor(portfolio_value),
+        "updated_ts": int(account.updated_ts),
+        "balance_breakdown": [{"exchange_index": EXCHANGE_INDEX, "balance": dollars}],
     }
 
 
 def market_position_json(state: PositionState) -> JSON:
     return {
         "ticker": state.ticker,
+        "exchange_index": EXCHANGE_INDEX,
         "total_traded_dollars": format_dollars(state.total_traded),
         "position_fp": format_count(state.position),
         "market_exposure_dollars": format_dollars(state.exposure),
@@ -276,6 +305,7 @@ def event_positions_json(states: list[PositionState]) -> list[JSON]:
 def settlement_json(record: SettlementRecord) -> JSON:
     return {
         "ticker": record.ticker,
+        "exchange_index": EXCHANGE_INDEX,
         "event_ticker": record.event_ticker,
         "market_result": record.result,
         "yes_count_fp": format_count(record.yes_count),
@@ -349,7 +379,7 @@ def ws_trade_msg(event: TradeEvent) -> JSON:
         "count_fp": format_count(event.count),
         "taker_side": event.taker_outcome,
         "taker_outcome_side": event.taker_outcome,
-        "taker_book_side": "bid" if event.taker_outcome == "yes" else "ask",
+        "taker_book_side": book_side_of(event.taker_outcome),
         "is_block_trade": False,
         "ts": int(event.ts),
         "ts_ms": ms(event.ts),
@@ -362,7 +392,7 @@ def ws_fill_msg(fill: Fill) -> JSON:
         "order_id": fill.order_id,
         "client_order_id": fill.client_order_id,
         "market_ticker": fill.ticker,
-        "exchange_index": 0,
+        "exchange_index": EXCHANGE_INDEX,
         "is_taker": fill.is_taker,
         "side": fill.side,
         "yes_price_dollars": format_dollars(fill.yes_price),
@@ -374,8 +404,8 @@ def ws_fill_msg(fill: Fill) -> JSON:
         "post_position_fp": format_count(fill.post_position),
         "purchased_side": fill.outcome,
         "outcome_side": fill.outcome,
-        "book_side": "bid" if fill.outcome == "yes" else "ask",
-        "subaccount": 0,
+        "book_side": book_side_of(fill.outcome),
+        "subaccount": SUBACCOUNT,
     }
 
 
@@ -384,12 +414,12 @@ def ws_user_order_msg(order: OrderSnapshot) -> JSON:
         "order_id": order.order_id,
         "user_id": order.user_id,
         "ticker": order.ticker,
-        "exchange_index": 0,
+        "exchange_index": EXCHANGE_INDEX,
         "status": order.status,
         "side": order.side,
         "is_yes": order.side == "yes",
         "outcome_side": order.outcome,
-        "book_side": "bid" if order.outcome == "yes" else "ask",
+        "book_side": order.book_side,
         "yes_price_dollars": format_dollars(order.yes_price),
         "fill_count_fp": format_count(order.fill_count),
         "remaining_count_fp": format_count(order.remaining),
@@ -404,8 +434,10 @@ def ws_user_order_msg(order: OrderSnapshot) -> JSON:
         "created_ts_ms": ms(order.created_ts),
         "last_update_time": iso(order.last_update_ts),
         "last_updated_ts_ms": ms(order.last_update_ts),
-        "subaccount_number": 0,
+        "subaccount_number": SUBACCOUNT,
     }
+    if order.order_group_id is not None:
+        msg["order_group_id"] = order.order_group_id
     if order.last_update_reason:
         msg["last_update_reason"] = order.last_update_reason
     if order.expiration_ts is not None:
@@ -447,7 +479,7 @@ def ws_lifecycle_msg(exchange: Exchange, event: LifecycleEvent) -> JSON:
             metadata["floor_strike"] = _strike_number(market.floor_strike)
         msg.update(
             {
-                "exchange_index": 0,
+                "exchange_index": EXCHANGE_INDEX,
                 "open_ts": market.open_ts,
                 "close_ts": market.close_ts,
                 "additional_metadata": metadata,
@@ -475,7 +507,7 @@ def ws_event_created_msg(exchange: Exchange, event: EventCreated) -> JSON:
     markets = [m for m in exchange.markets.values() if m.event_ticker == event.event_ticker]
     msg: JSON = {
         "event_ticker": event.event_ticker,
-        "exchange_index": 0,
+        "exchange_index": EXCHANGE_INDEX,
         "title": exchange.config.series.title,
         "subtitle": f"On {iso(markets[0].close_ts)}" if markets else "",
         "collateral_return_type": "",
@@ -488,7 +520,7 @@ def ws_event_created_msg(exchange: Exchange, event: EventCreated) -> JSON:
 
 def _average_json(average: WindowAverage) -> JSON:
     return {
-        "value": f"{average.value:.8f}",
+        "value": _eight(average.value),
         "window_size": average.count,
         "window_start_ts_ms": average.start_ms,
         "window_end_ts_exclusive": average.end_ms_exclusive,
@@ -506,4 +538,31 @@ def ws_index_msg(tick: IndexTick) -> JSON:
     }
     if tick.final_minute is not None:
         msg["last_60s_windowed_average_15min"] = _average_json(tick.final_minute)
+    return msg
+
+
+def _eight(value: Decimal) -> str:
+    return str(value.quantize(VALUE_QUANTUM))
+
+
+def ws_fast_index_msg(tick: FastIndexTick) -> JSON:
+    """``cfbenchmarks_value_5hz``: the raw tick, its value with exactly 8 decimals."""
+    frame = {"type": "value", "id": tick.index_id, "time": tick.ts_ms, "value": str(tick.value)}
+    return {
+        "index_id": tick.index_id,
+        "value_usd": _eight(tick.value),
+        "source_ts_ms": tick.ts_ms,
+        "received_at": tick.ts_ms,
+        "data": json.dumps(frame, separators=(",", ":")),
+    }
+
+
+def ws_order_group_msg(event: OrderGroupEvent) -> JSON:
+    msg: JSON = {
+        "event_type": event.event_type,
+        "order_group_id": event.group_id,
+        "ts_ms": ms(event.ts),
+    }
+    if event.limit is not None:
+        msg["contracts_limit_fp"] = format_count(event.limit)
     return msg

@@ -4,7 +4,8 @@ Commands and replies follow ``asyncapi.yaml``: ``subscribe`` / ``unsubscribe``
 / ``update_subscription`` / ``list_subscriptions`` with ``subscribed``, ``ok``,
 ``unsubscribed`` and ``error`` (numeric codes) replies. Sequenced channels
 (``orderbook_delta``, ``trade``, ``market_lifecycle_v2``,
-``cfbenchmarks_value``) number their messages per subscription from 1.
+``order_group_updates``, ``cfbenchmarks_value``, ``cfbenchmarks_value_5hz``)
+number their messages per subscription from 1.
 
 Each connection has a bounded outbound queue drained by its own writer task, so
 a slow client never blocks the exchange; when the queue overflows the
@@ -28,10 +29,12 @@ from simulator.events import (
     BookDelta,
     Event,
     EventCreated,
+    FastIndexTick,
     FillEvent,
     IndexTick,
     LifecycleEvent,
     OrderEvent,
+    OrderGroupEvent,
     PositionEvent,
     TickerEvent,
     TradeEvent,
@@ -66,10 +69,15 @@ SUPPORTED_CHANNELS = frozenset(
         "market_positions",
         "market_lifecycle_v2",
         "user_orders",
+        "order_group_updates",
         "cfbenchmarks_value",
+        "cfbenchmarks_value_5hz",
     }
 )
-SEQUENCED = frozenset({"orderbook_delta", "trade", "market_lifecycle_v2", "cfbenchmarks_value"})
+INDEX_CHANNELS = frozenset({"cfbenchmarks_value", "cfbenchmarks_value_5hz"})
+SEQUENCED = frozenset(
+    {"orderbook_delta", "trade", "market_lifecycle_v2", "order_group_updates"} | INDEX_CHANNELS
+)
 MARKET_SCOPED = frozenset(
     {"orderbook_delta", "ticker", "trade", "fill", "market_positions", "user_orders"}
 )
@@ -335,7 +343,7 @@ class WebSocketHub:
                 continue
             sub = Subscription(conn.next_sid, channel, None if markets is None else set(markets))
             sub.use_yes_price = use_yes
-            if channel == "cfbenchmarks_value":
+            if channel in INDEX_CHANNELS:
                 sub.markets = None
                 sub.index_ids = _index_ids(params.get("index_ids"), required=False)
             elif channel not in MARKET_SCOPED:
@@ -383,7 +391,7 @@ class WebSocketHub:
         sub = conn.subs.get(sid)
         if sub is None:
             raise CommandError(ERR_UNKNOWN_SID, "Unknown subscription ID")
-        if sub.channel == "cfbenchmarks_value":
+        if sub.channel in INDEX_CHANNELS:
             self._update_indices(conn, command_id, sub, action, params)
             return
         if action not in ("add_markets", "delete_markets", "get_snapshot"):
@@ -419,7 +427,7 @@ class WebSocketHub:
     ) -> None:
         if action == "indexlist":
             message = {
-                "type": "cfbenchmarks_value_indexlist",
+                "type": f"{sub.channel}_indexlist",
                 "sid": sub.sid,
                 "seq": conn.next_seq(sub),
                 "msg": {"index_ids": [self.exchange.config.index.index_id]},
@@ -486,6 +494,11 @@ class WebSocketHub:
             return "market_lifecycle_v2", "market_lifecycle_v2", None, None, None
         if isinstance(event, EventCreated):
             return "market_lifecycle_v2", "event_lifecycle", None, None, None
+        if isinstance(event, OrderGroupEvent):
+            return "order_group_updates", "order_group_updates", event.user_id, None, None
+        if isinstance(event, FastIndexTick):
+            channel = "cfbenchmarks_value_5hz"
+            return channel, channel, None, None, event.index_id
         assert isinstance(event, IndexTick)
         return "cfbenchmarks_value", "cfbenchmarks_value", None, None, event.index_id
 
@@ -504,6 +517,10 @@ class WebSocketHub:
             return wire.ws_lifecycle_msg(self.exchange, event)
         if isinstance(event, EventCreated):
             return wire.ws_event_created_msg(self.exchange, event)
+        if isinstance(event, OrderGroupEvent):
+            return wire.ws_order_group_msg(event)
+        if isinstance(event, FastIndexTick):
+            return wire.ws_fast_index_msg(event)
         assert isinstance(event, IndexTick)
         return wire.ws_index_msg(event)
 

@@ -18,6 +18,28 @@ from simulator.testing import DEFAULT_MANUAL_START, SimHandle
 
 START = DEFAULT_MANUAL_START  # a window boundary: the first market opens here
 T = TypeVar("T")
+V2_ORDERS = "/portfolio/events/orders"
+
+
+def v2_body(
+    ticker: str,
+    side: str,
+    price: str | Decimal,
+    count: int | str = 1,
+    time_in_force: str = "good_till_canceled",
+    **extra: Any,
+) -> dict[str, Any]:
+    """A V2 create body: ``side`` bid/ask on the YES book, ``price`` the YES price."""
+    body: dict[str, Any] = {
+        "ticker": ticker,
+        "side": side,
+        "price": f"{Decimal(price):.4f}",
+        "count": f"{Decimal(count):.2f}",
+        "time_in_force": time_in_force,
+        "self_trade_prevention_type": "taker_at_cross",
+    }
+    body.update(extra)
+    return body
 
 
 def quiet_exchange(**overrides: Any) -> Exchange:
@@ -76,8 +98,20 @@ class Api:
             )
         return self.client.post(path, json=body, headers=headers)
 
-    def delete(self, path: str) -> httpx.Response:
-        return self.client.delete(path, headers=self.headers("DELETE", path))
+    def delete(
+        self, path: str, params: dict[str, Any] | None = None, body: Any = None
+    ) -> httpx.Response:
+        headers = self.headers("DELETE", path)
+        if body is None:
+            return self.client.delete(path, params=params, headers=headers)
+        return self.client.request("DELETE", path, params=params, json=body, headers=headers)
+
+    def put(self, path: str, body: Any = None) -> httpx.Response:
+        return self.client.put(path, json=body, headers=self.headers("PUT", path))
+
+    def create(self, body: dict[str, Any]) -> httpx.Response:
+        """``POST /portfolio/events/orders`` (V2)."""
+        return self.post(V2_ORDERS, body)
 
     def close(self) -> None:
         self.client.close()

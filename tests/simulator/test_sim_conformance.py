@@ -11,7 +11,7 @@ simulator sends are checked against the payload schemas of ``asyncapi.yaml``.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4, DRAFT7
 
 from simulator.testing import SimHandle, running_exchange
-from tests.simulator.helpers import Api, barrier, run, ws_connect
+from tests.simulator.helpers import Api, barrier, run, v2_body, ws_connect
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "kalshi"
 OPENAPI = SHARED / "openapi.yaml"
@@ -33,6 +33,7 @@ ASYNCAPI = SHARED / "asyncapi.yaml"
 OPENAPI_URI = "urn:kalshi:openapi"
 ASYNCAPI_URI = "urn:kalshi:asyncapi"
 Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+Checker = Callable[[httpx.Response, str, str], Any]
 
 
 def _load(path: Path) -> dict[str, Any]:
@@ -52,6 +53,7 @@ class OpenApi:
             OPENAPI_URI, Resource.from_contents(spec, default_specification=DRAFT4)
         )
         self.checked: set[tuple[str, str, int]] = set()
+        self.retired: set[tuple[str, str]] = set()
 
     def _resolve(self, node: dict[str, Any]) -> dict[str, Any]:
         while "$ref" in node:
@@ -79,16 +81,34 @@ class OpenApi:
         assert not problems, "\n".join(f"{list(e.path)}: {e.message}" for e in problems[:10])
 
     def check(self, response: httpx.Response, path: str, method: str) -> Any:
-        body = response.json()
         schema = self.response_schema(path, method, response.status_code)
+        if response.status_code == 204:
+            assert schema is None and response.content == b""
+            self.checked.add((path, method, 204))
+            return None
+        body = response.json()
         if response.status_code >= 400:
-            assert set(body) == {"error"}, body
-            self.validate({"$ref": "#/components/schemas/ErrorResponse"}, body["error"])
-            assert {"code", "message"} <= set(body["error"])
+            self.check_error(response)
         if schema is not None:
             self.validate(schema, body)
         self.checked.add((path, method, response.status_code))
         return body
+
+    def check_error(self, response: httpx.Response) -> dict[str, Any]:
+        """Kalshi's error body: ``{"error": ErrorResponse}`` with a code and a message."""
+        body: dict[str, Any] = response.json()
+        assert set(body) == {"error"}, body
+        self.validate({"$ref": "#/components/schemas/ErrorResponse"}, body["error"])
+        assert {"code", "message"} <= set(body["error"])
+        return body
+
+    def check_retired(self, response: httpx.Response, path: str, method: str) -> None:
+        """A V1 order write: gone from the spec, answered 410 in Kalshi's error shape."""
+        assert method not in self.spec["paths"].get(path, {}), f"{method} {path} is in the spec"
+        assert response.status_code == 410, response.text
+        body = self.check_error(response)
+        assert body["error"]["code"] == "deprecated_v1_order_endpoint"
+        self.retired.add((path, method))
 
 
 @pytest.fixture(scope="module")
@@ -102,52 +122,101 @@ def sim() -> Iterator[SimHandle]:
         yield handle
 
 
+def _order_writes(sim: SimHandle, api: Api, check: Checker) -> str:
+    """Every V2 write, answered and refused; returns the ticker traded."""
+    ticker = sim.current_ticker()
+    v2, one = "/portfolio/events/orders", "/portfolio/events/orders/{order_id}"
+    top = sim.call(lambda ex: ex.top_of_book(ex.market(ticker)))
+    take = v2_body(ticker, "bid", top.yes_ask, 3, "immediate_or_cancel", client_order_id="c-take")
+    assert "average_fill_price" in check(api.create(take), v2, "post")
+    expiry = int(sim.now()) + 3600
+    rest = v2_body(ticker, "ask", "0.97", 4, client_order_id="c-rest", expiration_time=expiry)
+    resting = check(api.create(rest), v2, "post")
+    check(api.create(rest), v2, "post")  # 409
+    check(api.create({**take, "count": "0", "client_order_id": "x"}), v2, "post")
+    check(api.create({**take, "ticker": "NOPE-1", "client_order_id": "y"}), v2, "post")
+    check(httpx.post(f"{sim.api_base}{v2}", json=take), v2, "post")  # 401
+    order_id = resting["order_id"]
+    path = f"{v2}/{order_id}"
+    order = check(api.get(f"/portfolio/orders/{order_id}"), "/portfolio/orders/{order_id}", "get")
+    assert order["order"]["expiration_time"] is not None
+    check(api.get("/portfolio/orders/unknown"), "/portfolio/orders/{order_id}", "get")
+    amend = {"ticker": ticker, "side": "ask", "price": "0.97", "count": "3"}
+    check(api.post(f"{path}/amend", amend), f"{one}/amend", "post")
+    check(api.post(f"{path}/amend", {**amend, "price": "2"}), f"{one}/amend", "post")
+    check(api.post(f"{v2}/nope/amend", amend), f"{one}/amend", "post")
+    check(api.post(f"{path}/decrease", {"reduce_by": "1"}), f"{one}/decrease", "post")
+    check(api.post(f"{path}/decrease", {}), f"{one}/decrease", "post")
+    check(api.post(f"{v2}/nope/decrease", {"reduce_to": "0"}), f"{one}/decrease", "post")
+    check(api.delete(path, {"market_ticker": ticker}), one, "delete")
+    check(api.delete(path), one, "delete")  # 404
+    batch = [v2_body(ticker, "bid", "0.02", 1), v2_body("NOPE-1", "bid", "0.02", 1)]
+    made = check(api.post(f"{v2}/batched", {"orders": batch}), f"{v2}/batched", "post")
+    check(api.post(f"{v2}/batched", {"orders": []}), f"{v2}/batched", "post")
+    cancels = {"orders": [{"order_id": made["orders"][0]["order_id"]}, {"order_id": "nope"}]}
+    check(api.delete(f"{v2}/batched", body=cancels), f"{v2}/batched", "delete")
+    check(api.delete(f"{v2}/batched", body={"orders": [{}]}), f"{v2}/batched", "delete")
+    api.create(v2_body(ticker, "bid", "0.02", 1))
+    check(api.delete(v2), v2, "delete")  # 204
+    check(httpx.delete(f"{sim.api_base}{v2}"), v2, "delete")  # 401
+    api.create({**rest, "client_order_id": "c-rest-2"})
+    return ticker
+
+
+def _order_groups(sim: SimHandle, api: Api, check: Checker) -> None:
+    groups, one = "/portfolio/order_groups", "/portfolio/order_groups/{order_group_id}"
+    created = check(
+        api.post(f"{groups}/create", {"contracts_limit": 5}), f"{groups}/create", "post"
+    )
+    check(api.post(f"{groups}/create", {"contracts_limit": 0}), f"{groups}/create", "post")
+    group = created["order_group_id"]
+    api.create(v2_body(sim.current_ticker(), "bid", "0.02", 1, order_group_id=group))
+    check(api.get(groups), groups, "get")
+    check(api.get(f"{groups}/{group}"), one, "get")
+    check(api.get(f"{groups}/nope"), one, "get")
+    check(api.put(f"{groups}/{group}/limit", {"contracts_limit_fp": "6"}), f"{one}/limit", "put")
+    check(api.put(f"{groups}/{group}/limit", {}), f"{one}/limit", "put")
+    check(api.put(f"{groups}/nope/limit", {"contracts_limit": 2}), f"{one}/limit", "put")
+    for action in ("trigger", "reset"):
+        check(api.put(f"{groups}/{group}/{action}"), f"{one}/{action}", "put")
+        check(api.put(f"{groups}/nope/{action}", {}), f"{one}/{action}", "put")
+    check(api.delete(f"{groups}/{group}"), one, "delete")
+    check(api.delete(f"{groups}/{group}"), one, "delete")  # 404
+
+
+def _account(sim: SimHandle, api: Api, check: Checker) -> None:
+    check(api.get("/account/limits"), "/account/limits", "get")
+    check(httpx.get(f"{sim.api_base}/account/limits"), "/account/limits", "get")  # 401
+    check(httpx.get(f"{sim.api_base}/account/endpoint_costs"), "/account/endpoint_costs", "get")
+
+
+V1_WRITES = [
+    ("/portfolio/orders", "post"),
+    ("/portfolio/orders/batched", "post"),
+    ("/portfolio/orders/batched", "delete"),
+    ("/portfolio/orders/{order_id}", "delete"),
+    ("/portfolio/orders/{order_id}/amend", "post"),
+    ("/portfolio/orders/{order_id}/decrease", "post"),
+]
+
+
+def _retired(api: Api, openapi: OpenApi) -> None:
+    for path, method in V1_WRITES:
+        concrete = path.replace("{order_id}", "some-order")
+        response = api.client.request(
+            method.upper(), concrete, json={}, headers=api.headers(method.upper(), concrete)
+        )
+        openapi.check_retired(response, path, method)
+
+
 def test_every_rest_endpoint_matches_openapi(sim: SimHandle, openapi: OpenApi) -> None:
     api = Api(sim)
-    ticker = sim.current_ticker()
-    event = ticker.rsplit("-", 1)[0]
     check = openapi.check
-
-    top = sim.call(lambda ex: ex.top_of_book(ex.market(ticker)))
-    take = {
-        "ticker": ticker,
-        "side": "yes",
-        "action": "buy",
-        "count": 3,
-        "yes_price_dollars": str(top.yes_ask),
-        "client_order_id": "c-take",
-    }
-    check(api.post("/portfolio/orders", take), "/portfolio/orders", "post")
-    rest = {
-        "ticker": ticker,
-        "side": "no",
-        "action": "sell",
-        "count_fp": "2",
-        "no_price": 3,
-        "client_order_id": "c-rest",
-        "expiration_ts": int(sim.now()) + 3600,
-    }
-    resting = check(api.post("/portfolio/orders", rest), "/portfolio/orders", "post")["order"]
-    assert resting["expiration_time"] is not None
-    check(api.post("/portfolio/orders", rest), "/portfolio/orders", "post")  # 409
-    check(
-        api.post("/portfolio/orders", {**take, "count": 0, "client_order_id": "x"}),
-        "/portfolio/orders",
-        "post",
-    )
-    check(
-        api.post("/portfolio/orders", {**take, "ticker": "NOPE-1", "client_order_id": "y"}),
-        "/portfolio/orders",
-        "post",
-    )
-    unauth = httpx.post(f"{sim.api_base}/portfolio/orders", json=take)
-    check(unauth, "/portfolio/orders", "post")
-    order_path = "/portfolio/orders/{order_id}"
-    check(api.get(f"/portfolio/orders/{resting['order_id']}"), order_path, "get")
-    check(api.get("/portfolio/orders/unknown"), order_path, "get")
-    check(api.delete(f"/portfolio/orders/{resting['order_id']}"), order_path, "delete")
-    check(api.delete(f"/portfolio/orders/{resting['order_id']}"), order_path, "delete")
-    api.post("/portfolio/orders", {**rest, "client_order_id": "c-rest-2"})
+    ticker = _order_writes(sim, api, check)
+    event = ticker.rsplit("-", 1)[0]
+    _order_groups(sim, api, check)
+    _account(sim, api, check)
+    _retired(api, openapi)
 
     sim.advance(330)  # the first market settles; positions, fills, settlements exist
 
@@ -197,25 +266,13 @@ def test_every_rest_endpoint_matches_openapi(sim: SimHandle, openapi: OpenApi) -
     assert [s["ticker"] for s in settlements["settlements"]] == [ticker]
     api.close()
 
-    served = {(path, method) for path, method, _ in openapi.checked}
-    routes = {
-        ("/exchange/status", "get"),
-        ("/series/{series_ticker}", "get"),
-        ("/markets", "get"),
-        ("/markets/{ticker}", "get"),
-        ("/markets/{ticker}/orderbook", "get"),
-        ("/events/{event_ticker}", "get"),
-        ("/portfolio/orders", "post"),
-        ("/portfolio/orders", "get"),
-        ("/portfolio/orders/{order_id}", "get"),
-        ("/portfolio/orders/{order_id}", "delete"),
-        ("/portfolio/fills", "get"),
-        ("/portfolio/positions", "get"),
-        ("/portfolio/balance", "get"),
-        ("/portfolio/settlements", "get"),
-    }
-    assert served == routes
-    assert served == _server_routes(sim)
+    checked = {(path, method) for path, method, _ in openapi.checked}
+    assert checked | openapi.retired == _server_routes(sim)  # every route the server has
+    statuses = {(path, method, status) for path, method, status in openapi.checked}
+    for write in ("post", "delete"):
+        assert ("/portfolio/events/orders", write, 401) in statuses
+    assert ("/portfolio/events/orders", "post", 409) in statuses
+    assert ("/portfolio/events/orders", "delete", 204) in statuses
 
 
 def _server_routes(sim: SimHandle) -> set[tuple[str, str]]:
@@ -254,6 +311,9 @@ MESSAGE_SCHEMAS = {
     "event_lifecycle": ["eventLifecyclePayload"],
     "cfbenchmarks_value": ["cfbenchmarksValuePayload"],
     "cfbenchmarks_value_indexlist": ["cfbenchmarksIndexListPayload"],
+    "cfbenchmarks_value_5hz": ["cfbenchmarksValue5HzPayload"],
+    "cfbenchmarks_value_5hz_indexlist": ["cfbenchmarks5HzIndexListPayload"],
+    "order_group_updates": ["orderGroupUpdatesPayload"],
 }
 
 
@@ -305,20 +365,37 @@ def test_every_websocket_message_matches_asyncapi(sim: SimHandle) -> None:
                 {
                     "id": 3,
                     "cmd": "subscribe",
-                    "params": {"channels": ["cfbenchmarks_value"], "index_ids": ["SOLUSD_RTI"]},
+                    "params": {
+                        "channels": ["cfbenchmarks_value", "cfbenchmarks_value_5hz"],
+                        "index_ids": ["SOLUSD_RTI"],
+                    },
                 }
+            )
+            await ws.send_json(
+                {"id": 11, "cmd": "subscribe", "params": {"channels": ["order_group_updates"]}}
             )
             received.extend(await barrier(ws))
             sids = {
                 m["msg"]["channel"]: m["msg"]["sid"] for m in received if m["type"] == "subscribed"
             }
             cf = sids["cfbenchmarks_value"]
+            fast = sids["cfbenchmarks_value_5hz"]
             book = sids["orderbook_delta"]
             for command in (
                 {
                     "id": 4,
                     "cmd": "update_subscription",
                     "params": {"sid": cf, "action": "indexlist"},
+                },
+                {
+                    "id": 12,
+                    "cmd": "update_subscription",
+                    "params": {"sid": fast, "action": "indexlist"},
+                },
+                {
+                    "id": 13,
+                    "cmd": "update_subscription",
+                    "params": {"sid": fast, "action": "subscribe_indices", "index_ids": ["all"]},
                 },
                 {
                     "id": 5,
@@ -345,15 +422,16 @@ def test_every_websocket_message_matches_asyncapi(sim: SimHandle) -> None:
                 await ws.send_json(command)
             received.extend(await barrier(ws))
             top = sim.call(lambda ex: ex.top_of_book(ex.market(ticker)))
-            body = {
-                "ticker": ticker,
-                "side": "yes",
-                "action": "buy",
-                "count": 5,
-                "yes_price_dollars": str(top.yes_ask),
-                "client_order_id": "ws-conf",
-            }
-            assert Api(sim).post("/portfolio/orders", body).status_code == 201
+            api = Api(sim)
+            groups = "/portfolio/order_groups"
+            group = api.post(f"{groups}/create", {"contracts_limit": 50}).json()["order_group_id"]
+            api.put(f"{groups}/{group}/limit", {"contracts_limit": 40})
+            body = v2_body(ticker, "bid", top.yes_ask, 5, client_order_id="ws-conf")
+            assert api.create({**body, "order_group_id": group}).status_code == 201
+            api.put(f"{groups}/{group}/trigger")
+            api.put(f"{groups}/{group}/reset")
+            api.delete(f"{groups}/{group}")
+            api.close()
             window = sim.exchange.window
             now = sim.now()
             await sim.advance_async((int(now) // window + 1) * window - now + 6)

@@ -86,6 +86,36 @@ def test_index_volatility_matches_the_config() -> None:
     assert annualized == pytest.approx(0.5, rel=0.05)
 
 
+def test_fast_ticks_lead_to_the_next_print_and_change_no_print() -> None:
+    """The 5-per-second ticks are drawn before the next print exists, from a generator of
+    their own: the once-a-second path is the same with or without them, and the ticks
+    are the same whether taken early or recomputed later."""
+    plain = IndexProcess(IndexConfig(), seed=4, first_ts=0, retain_seconds=3600)
+    plain.extend_to(60)
+    peeking = IndexProcess(IndexConfig(), seed=4, first_ts=0, retain_seconds=3600)
+    early = {}
+    for t in range(60):
+        early[t] = peeking.fast_ticks(t)  # print t + 1 does not exist yet
+        assert peeking.last_ts == t
+        peeking.extend_to(t + 1)
+    assert peeking.prints_between(-1, 60) == plain.prints_between(-1, 60)
+    sd = plain.sigma_per_second
+    for t in range(60):
+        assert peeking.fast_ticks(t) == early[t] and len(early[t]) == 4
+        low, high = (math.log(v) for v in plain.prints_between(t - 1, t + 1))
+        for k, tick in enumerate(early[t], start=1):
+            line = low + (high - low) * k / 5
+            assert abs(math.log(tick) - line) < 6 * sd  # a bridge, not a jump elsewhere
+    with pytest.raises(ValueError, match="no index print"):
+        plain.fast_ticks(61)
+
+
+def test_no_fast_ticks_without_listeners() -> None:
+    ex = quiet_exchange(record_events=False)
+    ex.advance(START + 3.5)
+    assert len(ex.outbox) == 0
+
+
 def test_trailing_averages_for_the_index_feed() -> None:
     index = IndexProcess(IndexConfig(), seed=2, first_ts=0, retain_seconds=3600)
     index.extend_to(200)

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import base64
 import time
 from collections.abc import Iterator
 from decimal import Decimal
 
 import httpx
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from kalshi.auth import Signer, generate_private_key
 from kalshi.fees import taker_fee
+from simulator.config import ApiLimitsConfig, ConfigError, ExchangeConfig
 from simulator.testing import SimHandle, running_exchange
-from tests.simulator.helpers import Api
+from tests.simulator.helpers import V2_ORDERS, Api, v2_body
 
 D = Decimal
 
@@ -47,18 +51,11 @@ def error_of(response: httpx.Response) -> dict[str, str]:
     return error
 
 
-def ask_order(sim: SimHandle, count: int = 2, **extra: object) -> dict[str, object]:
+def take_body(sim: SimHandle, count: int = 2, **extra: object) -> dict[str, object]:
+    """A V2 bid at the best YES ask: it buys YES from the simulated market makers."""
     ticker = sim.current_ticker()
     top = sim.call(lambda ex: ex.top_of_book(ex.market(ticker)))
-    body: dict[str, object] = {
-        "ticker": ticker,
-        "side": "yes",
-        "action": "buy",
-        "count": count,
-        "yes_price_dollars": str(top.yes_ask),
-    }
-    body.update(extra)
-    return body
+    return v2_body(ticker, "bid", top.yes_ask, count, **extra)
 
 
 # --- auth -------------------------------------------------------------------------------
@@ -180,33 +177,42 @@ def test_markets_filters_and_pagination(sim: SimHandle, api: Api) -> None:
 
 def test_create_get_cancel_order(sim: SimHandle, api: Api) -> None:
     ticker = sim.current_ticker()
-    body = {
-        "ticker": ticker,
-        "side": "no",
-        "action": "buy",
-        "count_fp": "4.00",
-        "no_price": 5,
-        "client_order_id": "rest-1",
-    }
-    created = api.post("/portfolio/orders", body)
+    # An ask at YES 0.95 buys NO at 0.05: far from the market, so it rests.
+    body = v2_body(ticker, "ask", "0.95", 4, client_order_id="rest-1")
+    created = api.create(body)
     assert created.status_code == 201, created.text
-    placed = created.json()["order"]
+    answer = created.json()
+    assert set(answer) == {"order_id", "client_order_id", "fill_count", "remaining_count", "ts_ms"}
+    assert (answer["fill_count"], answer["remaining_count"]) == ("0.00", "4.00")
+    assert answer["ts_ms"] == round(sim.now() * 1000)
+    placed = api.get(f"/portfolio/orders/{answer['order_id']}").json()["order"]
     assert (placed["status"], placed["no_price_dollars"], placed["yes_price_dollars"]) == (
         "resting",
         "0.0500",
         "0.9500",
     )
+    assert (placed["outcome_side"], placed["book_side"], placed["exchange_index"]) == (
+        "no",
+        "ask",
+        0,
+    )
+    assert (placed["side"], placed["action"]) == ("no", "buy")  # the deprecated pair
     assert placed["remaining_count_fp"] == "4.00"
-    fetched = api.get(f"/portfolio/orders/{placed['order_id']}").json()["order"]
-    assert fetched == placed
     listed = api.get("/portfolio/orders", {"ticker": ticker, "status": "resting"}).json()
-    assert [o["order_id"] for o in listed["orders"]] == [placed["order_id"]]
-    assert api.post("/portfolio/orders", body).status_code == 409
-    canceled = api.delete(f"/portfolio/orders/{placed['order_id']}")
+    assert [o["order_id"] for o in listed["orders"]] == [answer["order_id"]]
+    assert api.get("/portfolio/orders", {"exchange_index": 1}).json()["orders"] == []
+    assert api.create(body).status_code == 409
+    canceled = api.delete(f"{V2_ORDERS}/{answer['order_id']}", {"market_ticker": ticker})
     assert canceled.status_code == 200
-    assert canceled.json()["reduced_by_fp"] == "4.00"
-    assert canceled.json()["order"]["status"] == "canceled"
-    again = api.delete(f"/portfolio/orders/{placed['order_id']}")
+    assert canceled.json() == {
+        "order_id": answer["order_id"],
+        "client_order_id": "rest-1",
+        "reduced_by": "4.00",
+        "ts_ms": round(sim.now() * 1000),
+    }
+    fetched = api.get(f"/portfolio/orders/{answer['order_id']}").json()["order"]
+    assert fetched["status"] == "canceled"
+    again = api.delete(f"{V2_ORDERS}/{answer['order_id']}")
     assert again.status_code == 404
     assert error_of(again)["code"] == "not_found"
     assert api.get("/portfolio/orders/nope").status_code == 404
@@ -214,27 +220,36 @@ def test_create_get_cancel_order(sim: SimHandle, api: Api) -> None:
 
 def test_fill_books_balance_position_and_fills(sim: SimHandle, api: Api) -> None:
     start = D(api.get("/portfolio/balance").json()["balance"]) / 100
-    body = ask_order(sim, count=3, client_order_id="take-1", time_in_force="immediate_or_cancel")
-    price = D(str(body["yes_price_dollars"]))
-    placed = api.post("/portfolio/orders", body).json()["order"]
-    filled = D(placed["fill_count_fp"])
-    assert filled > 0
+    body = take_body(sim, count=3, client_order_id="take-1", time_in_force="immediate_or_cancel")
+    price = D(str(body["price"]))
+    answer = api.create(body).json()
+    filled = D(answer["fill_count"])
+    assert filled > 0 and answer["remaining_count"] == "0.00"
+    placed = api.get(f"/portfolio/orders/{answer['order_id']}").json()["order"]
     cost = D(placed["taker_fill_cost_dollars"])
     fees = D(placed["taker_fees_dollars"])
     assert cost <= filled * price
+    assert D(answer["average_fill_price"]) == (cost / filled).quantize(D("0.000001"))
+    assert D(answer["average_fee_paid"]) == (fees / filled).quantize(D("0.000001"))
     balance = api.get("/portfolio/balance").json()
     assert D(balance["balance"]) == ((start - cost - fees) * 100).to_integral_value(
         rounding="ROUND_FLOOR"
     )
-    fills = api.get("/portfolio/fills", {"order_id": placed["order_id"]}).json()["fills"]
+    fills = api.get("/portfolio/fills", {"order_id": answer["order_id"]}).json()["fills"]
     assert sum(D(f["count_fp"]) for f in fills) == filled
     assert sum(D(f["fee_cost"]) for f in fills) == fees
     for fill in fills:
         assert D(fill["fee_cost"]) == taker_fee(D(fill["yes_price_dollars"]), D(fill["count_fp"]))
         assert fill["is_taker"] is True and fill["trade_id"] == fill["fill_id"]
+        assert (fill["outcome_side"], fill["book_side"], fill["exchange_index"]) == (
+            "yes",
+            "bid",
+            0,
+        )
     positions = api.get("/portfolio/positions").json()
     mine = [p for p in positions["market_positions"] if p["ticker"] == body["ticker"]]
     assert mine[0]["position_fp"] == f"{filled:.2f}"
+    assert mine[0]["exchange_index"] == 0
     assert D(mine[0]["fees_paid_dollars"]) == fees
     assert D(mine[0]["market_exposure_dollars"]) == cost
     assert positions["event_positions"][0]["event_ticker"] == str(body["ticker"]).rsplit("-", 1)[0]
@@ -244,8 +259,8 @@ def test_orders_and_fills_pagination(sim: SimHandle, api: Api) -> None:
     ticker = sim.current_ticker()
     ids = []
     for n in range(5):
-        body = {"ticker": ticker, "side": "yes", "action": "buy", "count": 1, "yes_price": 2 + n}
-        ids.append(api.post("/portfolio/orders", body).json()["order"]["order_id"])
+        body = v2_body(ticker, "bid", D("0.02") + D(n) / 100)
+        ids.append(api.create(body).json()["order_id"])
     seen: list[str] = []
     cursor = ""
     while True:
@@ -262,51 +277,9 @@ def test_orders_and_fills_pagination(sim: SimHandle, api: Api) -> None:
     assert api.get("/portfolio/orders", {"status": "open"}).status_code == 400
 
 
-@pytest.mark.parametrize(
-    ("patch", "status", "code"),
-    [
-        ({"yes_price_dollars": "0.0000"}, 400, "invalid_parameters"),
-        ({"yes_price_dollars": "1.0000"}, 400, "invalid_parameters"),
-        ({"yes_price_dollars": "0.5050"}, 400, "invalid_parameters"),
-        ({"yes_price_dollars": 0.5}, 400, "invalid_parameters"),
-        ({"yes_price": 0}, 400, "invalid_parameters"),
-        ({"count": 0}, 400, "invalid_parameters"),
-        ({"count": -3}, 400, "invalid_parameters"),
-        ({"count_fp": "2.5", "count": None}, 400, "invalid_parameters"),
-        ({"count_fp": "3.00", "count": 2}, 400, "invalid_parameters"),
-        ({"side": "maybe"}, 400, "invalid_parameters"),
-        ({"action": "hold"}, 400, "invalid_parameters"),
-        ({"time_in_force": "day"}, 400, "invalid_parameters"),
-        ({"ticker": "KXSOL15M-26JAN010000-00"}, 400, "market_not_found"),
-        ({"count": 10_000_000}, 400, "insufficient_balance"),
-        ({"yes_price_dollars": None, "yes_price": None}, 400, "invalid_parameters"),
-    ],
-)
-def test_bad_orders_are_refused(
-    sim: SimHandle, api: Api, patch: dict[str, object], status: int, code: str
-) -> None:
-    body = {
-        "ticker": sim.current_ticker(),
-        "side": "yes",
-        "action": "buy",
-        "count": 2,
-        "yes_price_dollars": "0.0500",
-    }
-    for key, value in patch.items():
-        if value is None:
-            body.pop(key, None)
-        else:
-            body[key] = value
-    response = api.post("/portfolio/orders", body)
-    assert response.status_code == status, response.text
-    assert error_of(response)["code"] == code
-    assert api.get("/portfolio/orders").json()["orders"] == []  # nothing was created
-    assert api.get("/exchange/status").status_code == 200  # and the server is fine
-
-
 @pytest.mark.parametrize("raw", [b"{not json", b"[1, 2]", b""])
 def test_malformed_body(api: Api, raw: bytes) -> None:
-    response = api.post("/portfolio/orders", content=raw)
+    response = api.post(V2_ORDERS, content=raw)
     assert response.status_code == 400
     assert error_of(response)["code"] == "bad_request"
 
@@ -335,7 +308,7 @@ def test_5xx_and_429_faults(sim: SimHandle, api: Api) -> None:
     assert "retry-after" not in first.headers
     assert [api.get("/portfolio/balance").status_code for _ in range(3)] == [500, 500, 200]
     sim.faults.update(error_5xx_rate=1.0)
-    assert api.post("/portfolio/orders", ask_order(sim)).status_code == 500
+    assert api.create(take_body(sim)).status_code == 500
     sim.faults.update(error_5xx_rate=0.0)
     assert api.get("/portfolio/orders").json()["orders"] == []  # a 5xx created nothing
 
@@ -356,17 +329,18 @@ def test_fault_rates_are_seeded(sim: SimHandle, api: Api) -> None:
 @pytest.mark.parametrize("mode", ["close", "500"])
 def test_lost_response_creates_the_order(sim: SimHandle, api: Api, mode: str) -> None:
     sim.faults.update(lost_response_next=1, lost_response_mode=mode)
-    body = ask_order(sim, client_order_id=f"lost-{mode}", yes_price_dollars="0.0200")
+    body = v2_body(sim.current_ticker(), "bid", "0.02", 2, client_order_id=f"lost-{mode}")
     if mode == "close":
         with pytest.raises(httpx.TransportError):
-            api.post("/portfolio/orders", body)
+            api.create(body)
     else:
-        response = api.post("/portfolio/orders", body)
+        response = api.create(body)
         assert response.status_code == 500
     orders = api.get("/portfolio/orders").json()["orders"]
-    assert [o["client_order_id"] for o in orders] == [f"lost-{mode}"]
-    retry = api.post("/portfolio/orders", body)
+    assert [o["client_order_id"] for o in orders] == [f"lost-{mode}"]  # made once
+    retry = api.create(body)
     assert retry.status_code == 409  # the retry with the same client_order_id is refused
+    assert len(api.get("/portfolio/orders").json()["orders"]) == 1
 
 
 def test_control_endpoint(sim: SimHandle) -> None:
@@ -399,3 +373,71 @@ def test_wall_clock_mode_advances_by_itself() -> None:
         assert client.get("/exchange/status").status_code == 200  # a request syncs the core
         assert sim.call(lambda ex: ex.index.last_ts) == first + 5
         client.close()
+
+
+# --- account ----------------------------------------------------------------------------
+
+
+def test_account_limits_and_endpoint_costs(sim: SimHandle, api: Api) -> None:
+    limits = api.get("/account/limits").json()
+    assert limits == {
+        "usage_tier": "basic",
+        "read": {"refill_rate": 200, "bucket_capacity": 200},
+        "write": {"refill_rate": 100, "bucket_capacity": 100},
+        "grants": [],
+    }
+    assert httpx.get(f"{sim.api_base}/account/limits").status_code == 401
+    costs = httpx.get(f"{sim.api_base}/account/endpoint_costs").json()  # no key needed
+    assert costs["default_cost"] == 10
+    listed = {(c["method"], c["path"]): c["cost"] for c in costs["endpoint_costs"]}
+    assert listed[("DELETE", "/portfolio/events/orders/{order_id}")] == 2
+    assert all(cost != 10 for cost in listed.values())  # only the non-default ones
+
+
+def test_account_limits_are_configurable() -> None:
+    tier = ApiLimitsConfig(
+        usage_tier="expert",
+        read_refill_rate=400,
+        read_capacity=400,
+        write_refill_rate=200,
+        write_capacity=400,
+        endpoint_costs=(("DELETE", "/portfolio/events/orders/{order_id}", 3),),
+    )
+    with running_exchange(config=ExchangeConfig(api_limits=tier), heartbeat_seconds=None) as sim:
+        client = Api(sim)
+        limits = client.get("/account/limits").json()
+        assert (limits["usage_tier"], limits["write"]) == (
+            "expert",
+            {"refill_rate": 200, "bucket_capacity": 400},
+        )
+        assert limits["grants"][0]["level"] == "expert"
+        costs = client.get("/account/endpoint_costs").json()["endpoint_costs"]
+        assert costs == [
+            {"method": "DELETE", "path": "/portfolio/events/orders/{order_id}", "cost": 3}
+        ]
+        client.close()
+    with pytest.raises(ConfigError):
+        ExchangeConfig(api_limits=ApiLimitsConfig(default_cost=0)).validate()
+
+
+def test_ed25519_keys_sign_requests(sim: SimHandle) -> None:
+    """Kalshi accepts Ed25519 API keys as well as RSA: the same message, signed with Ed25519."""
+    private = ed25519.Ed25519PrivateKey.generate()
+    public = private.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    sim.register_key("ed-key", public, "ed25519-user")
+
+    def signed(path: str, key: ed25519.Ed25519PrivateKey) -> httpx.Response:
+        stamp = str(int(time.time() * 1000))
+        message = f"{stamp}GET/trade-api/v2{path}".encode()
+        headers = {
+            "KALSHI-ACCESS-KEY": "ed-key",
+            "KALSHI-ACCESS-TIMESTAMP": stamp,
+            "KALSHI-ACCESS-SIGNATURE": base64.b64encode(key.sign(message)).decode(),
+        }
+        return httpx.get(f"{sim.api_base}{path}", headers=headers)
+
+    assert signed("/portfolio/balance", private).status_code == 200
+    impostor = signed("/portfolio/balance", ed25519.Ed25519PrivateKey.generate())
+    assert impostor.status_code == 401 and "signature" in error_of(impostor)["message"]

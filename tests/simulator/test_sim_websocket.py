@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
@@ -11,7 +13,15 @@ import pytest
 
 from kalshi.auth import WS_PATH, Signer, generate_private_key
 from simulator.testing import SimHandle, running_exchange
-from tests.simulator.helpers import Api, barrier, receive, receive_until, run, ws_connect
+from tests.simulator.helpers import (
+    Api,
+    barrier,
+    receive,
+    receive_until,
+    run,
+    v2_body,
+    ws_connect,
+)
 
 D = Decimal
 Book = dict[str, dict[Decimal, Decimal]]
@@ -108,25 +118,27 @@ def test_private_channels_and_own_client_order_id(sim: SimHandle) -> None:
             )
             await barrier(ws)
             top = sim.call(lambda ex: ex.top_of_book(ex.market(ticker)))
-            body = {
-                "ticker": ticker,
-                "side": "no",
-                "action": "buy",
-                "count": 2,
-                "no_price_dollars": str(1 - top.yes_bid),
-                "client_order_id": "ws-take",
-            }
-            placed = api.post("/portfolio/orders", body).json()["order"]
+            # Buy NO at 1 - best YES bid: an ask at the best YES bid.
+            body = v2_body(ticker, "ask", top.yes_bid, 2, client_order_id="ws-take")
+            placed = api.create(body).json()
+            status = api.get(f"/portfolio/orders/{placed['order_id']}").json()["order"]["status"]
             messages = await barrier(ws)
             fills = [m for m in messages if m["type"] == "fill"]
             orders = [m for m in messages if m["type"] == "user_order"]
             positions = [m for m in messages if m["type"] == "market_position"]
             assert fills and all(m["msg"]["order_id"] == placed["order_id"] for m in fills)
-            assert sum(D(m["msg"]["count_fp"]) for m in fills) == D(placed["fill_count_fp"])
-            assert fills[0]["msg"]["outcome_side"] == "no"
+            assert sum(D(m["msg"]["count_fp"]) for m in fills) == D(placed["fill_count"])
+            assert {(m["msg"]["outcome_side"], m["msg"]["book_side"]) for m in fills} == {
+                ("no", "ask")
+            }
+            assert {m["msg"]["exchange_index"] for m in fills + orders} == {0}
             assert fills[0]["msg"]["client_order_id"] == "ws-take"
-            assert orders[-1]["msg"]["status"] == placed["status"]
-            assert positions[-1]["msg"]["position_fp"] == f"-{D(placed['fill_count_fp']):.2f}"
+            assert orders[-1]["msg"]["status"] == status
+            assert (orders[-1]["msg"]["outcome_side"], orders[-1]["msg"]["book_side"]) == (
+                "no",
+                "ask",
+            )
+            assert positions[-1]["msg"]["position_fp"] == f"-{D(placed['fill_count']):.2f}"
             own = [m for m in messages if m["type"] == "orderbook_delta"]
             assert own and all(m["msg"].get("client_order_id") == "ws-take" for m in own)
             await ws.close()
@@ -147,14 +159,8 @@ def test_other_users_do_not_see_my_fills(sim: SimHandle) -> None:
             )
             await barrier(ws)
             top = sim.call(lambda ex: ex.top_of_book(ex.market(ticker)))
-            body = {
-                "ticker": ticker,
-                "side": "yes",
-                "action": "buy",
-                "count": 1,
-                "yes_price_dollars": str(top.yes_ask),
-            }
-            assert Api(sim, me.signer()).post("/portfolio/orders", body).status_code == 201
+            body = v2_body(ticker, "bid", top.yes_ask, 1)
+            assert Api(sim, me.signer()).create(body).status_code == 201
             assert await barrier(ws) == []
             await ws.close()
 
@@ -242,6 +248,65 @@ def test_index_feed(sim: SimHandle) -> None:
             await sim.advance_async(1)
             messages = await barrier(ws)
             assert sorted(m["sid"] for m in messages if m["type"] == "cfbenchmarks_value") == [1, 2]
+            await ws.close()
+
+    run(scenario())
+
+
+def test_index_feed_5hz(sim: SimHandle) -> None:
+    """Five ticks a second, each sent when its time comes, agreeing with the 1/s prints."""
+
+    async def scenario() -> None:
+        async with aiohttp.ClientSession() as session:
+            ws = await ws_connect(session, sim)
+            for command_id, channel in ((1, "cfbenchmarks_value_5hz"), (2, "cfbenchmarks_value")):
+                await ws.send_json(
+                    {
+                        "id": command_id,
+                        "cmd": "subscribe",
+                        "params": {"channels": [channel], "index_ids": ["SOLUSD_RTI"]},
+                    }
+                )
+            sids = {m["msg"]["channel"]: m["msg"]["sid"] for m in await barrier(ws)}
+            start_ms = round(sim.now() * 1000)
+            await sim.advance_async(0.5)
+            early = await barrier(ws)
+            fast = [m for m in early if m["type"] == "cfbenchmarks_value_5hz"]
+            due = [t for t in range(start_ms + 1, start_ms + 501) if t % 200 == 0]
+            assert [m["msg"]["source_ts_ms"] for m in fast] == due  # sent as they come due
+            await sim.advance_async(2.5)
+            later = await barrier(ws)
+            fast += [m for m in later if m["type"] == "cfbenchmarks_value_5hz"]
+            slow = [m for m in early + later if m["type"] == "cfbenchmarks_value"]
+            stamps = [m["msg"]["source_ts_ms"] for m in fast]
+            assert stamps == list(range(stamps[0], stamps[0] + 200 * len(fast), 200))
+            assert len(fast) == 15 and len(slow) == 3
+            assert [m["seq"] for m in fast] == list(range(1, 16))
+            assert {m["sid"] for m in fast} == {sids["cfbenchmarks_value_5hz"]}
+            for message in fast:
+                msg = message["msg"]
+                assert re.fullmatch(r"\d+\.\d{8}", msg["value_usd"]), msg["value_usd"]
+                frame = json.loads(msg["data"])
+                assert (frame["id"], frame["time"]) == ("SOLUSD_RTI", msg["source_ts_ms"])
+                assert D(frame["value"]) == D(msg["value_usd"])
+                assert msg["received_at"] >= msg["source_ts_ms"]
+            whole = {
+                m["msg"]["source_ts_ms"] // 1000: D(m["msg"]["value_usd"])
+                for m in fast
+                if m["msg"]["source_ts_ms"] % 1000 == 0
+            }
+            prints = sim.call(lambda ex: {t: ex.index.value_at(t) for t in whole})
+            assert whole == prints and len(whole) == 3
+            assert {json.loads(m["msg"]["data"])["time"] // 1000 for m in slow} == set(whole)
+            await ws.send_json(
+                {
+                    "id": 3,
+                    "cmd": "update_subscription",
+                    "params": {"sid": sids["cfbenchmarks_value_5hz"], "action": "indexlist"},
+                }
+            )
+            listing, _ = await receive_until(ws, "cfbenchmarks_value_5hz_indexlist")
+            assert listing["msg"]["index_ids"] == ["SOLUSD_RTI"]
             await ws.close()
 
     run(scenario())
