@@ -43,13 +43,13 @@ def test_a_buy_walks_the_asks_up_to_its_limit_and_pays_the_taker_fee() -> None:
     )  # YES asks 0.40 ×5, 0.42 ×10, 0.50 ×100
     update, fills = PaperBroker().submit(_intent(12, "0.42"), book, now=1.0)
     assert [(f.price, f.count) for f in fills] == [(D("0.40"), 5), (D("0.42"), 7)]
-    # ceil-to-cent of 0.07 × C × P × (1 − P): 5 @ 0.40 → 0.084 → 0.09; 7 @ 0.42 → 0.11937 → 0.12
-    assert [f.fee for f in fills] == [D("0.09"), D("0.12")]
+    # 0.07 × C × P × (1 − P) rounded up to $0.0001: 5 @ 0.40 → 0.084; 7 @ 0.42 → 0.119364 → 0.1194
+    assert [f.fee for f in fills] == [D("0.0840"), D("0.1194")]
     assert (update.status, update.filled, update.remaining, update.fees) == (
         "executed",
         12,
         0,
-        D("0.21"),
+        D("0.2034"),
     )
 
 
