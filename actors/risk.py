@@ -30,6 +30,7 @@ from messages.market_data import BookUpdate, ExchangeState, MarketInfo, MarketLi
 from messages.status import Alert, Position, RiskStatus
 from messages.system import Tick
 from messages.trading import Fill, OrderIntent, OrderUpdate, RiskDecision, Settlement, Signal
+from messages.vocabulary import TimeInForce
 from risk.engine import MarketState, RiskEngine, RiskState, TradingState
 from risk.exposure import Position as HeldPosition
 from risk.exposure import Reservation
@@ -57,7 +58,7 @@ class RiskActor(SupervisedActor):
         connection: ExchangeConnection | None,
         bankroll: Decimal = Decimal(1000),
         status_interval: float = 1.0,
-        taker_time_in_force: str = "immediate_or_cancel",
+        taker_time_in_force: TimeInForce = "immediate_or_cancel",
         ledger: str | None = None,
     ) -> None:
         super().__init__(context)
