@@ -29,6 +29,7 @@ def intent_for(
         count=decision.quantity,
         price=signal.market_price,
         time_in_force=time_in_force,
-        reduce_only=action == "sell",
+        # Kalshi takes reduce_only only with immediate_or_cancel
+        reduce_only=action == "sell" and time_in_force == "immediate_or_cancel",
         created_at=now,
     )

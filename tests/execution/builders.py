@@ -20,9 +20,20 @@ def intent(
     price: str = "0.40",
     tif: TimeInForce = "immediate_or_cancel",
     post_only: bool = False,
+    reduce_only: bool = False,
 ) -> OrderIntent:
     return OrderIntent(
-        coid, "s1", "kelly", ticker, side, action, count, D(price), tif, post_only=post_only
+        coid,
+        "s1",
+        "kelly",
+        ticker,
+        side,
+        action,
+        count,
+        D(price),
+        tif,
+        post_only=post_only,
+        reduce_only=reduce_only,
     )
 
 
