@@ -241,6 +241,7 @@ class FakeRest:
     # failure injection
     deprecated: bool = False  # every V2 write answers 410 (as if the path were retired)
     lose_answers: int = 0  # the next creates are made, but their answers are lost
+    lose_requests: int = 0  # the next creates never arrive, and the client cannot tell
     malformed_answers: int = 0  # the next creates are made, their answers have no order_id
     refuse_next: errors.KalshiError | None = None  # the next create is refused with this
     failing_reads: int = 0  # the next reads fail with a 503
@@ -261,6 +262,14 @@ class FakeRest:
         if request.order_group_id is not None and self.groups.get(request.order_group_id):
             raise errors.OrderRejected(
                 "order group triggered", status=400, code="order_group_triggered"
+            )
+        if self.lose_requests:
+            self.lose_requests -= 1
+            raise make(
+                errors.OrderOutcomeUnknown,
+                "create_order timed out and the lookup failed",
+                client_order_id=request.client_order_id,
+                cause=errors.TransportError("timed out"),
             )
         order = self._make(request)
         if self.lose_answers:
