@@ -231,11 +231,11 @@ class OrderActor(SupervisedActor):
                 )
                 return
             self._resume()  # the RiskActor approved it after the halt: it may go
-        if self.tracker.blocked(intent.ticker):
-            logger.warning(
-                "order {} waits: an order on {} has an unknown outcome", coid, intent.ticker
-            )
-            self.held.setdefault(intent.ticker, deque()).append(coid)
+        ticker = intent.ticker
+        if self.tracker.blocked(ticker) or ticker in self.held:  # in order, behind the others
+            logger.warning("order {} waits: an order on {} has an unknown outcome", coid, ticker)
+            self.held.setdefault(ticker, deque()).append(coid)
+            self._release()
             return
         self._send(tracked)
 
