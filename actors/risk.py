@@ -25,11 +25,18 @@ from actors.discovery import known_markets
 from actors.ledger import LEDGER, LedgerHealth, LoadedRisk, LoadRiskState, SaveRiskState
 from app.connection import ExchangeConnection
 from kalshi.errors import KalshiError
-from messages.control import CancelAllOrders, ResetCircuitBreaker, StartTrading, StopTrading
+from messages.control import (
+    CancelAllOrders,
+    HaltTrading,
+    ResetCircuitBreaker,
+    StartTrading,
+    StopTrading,
+)
 from messages.market_data import BookUpdate, ExchangeState, MarketInfo, MarketLifecycle, SpotTick
 from messages.status import Alert, Position, RiskStatus
 from messages.system import Tick
 from messages.trading import Fill, OrderIntent, OrderUpdate, RiskDecision, Settlement, Signal
+from messages.vocabulary import TimeInForce
 from risk.engine import MarketState, RiskEngine, RiskState, TradingState
 from risk.exposure import Position as HeldPosition
 from risk.exposure import Reservation
@@ -57,7 +64,7 @@ class RiskActor(SupervisedActor):
         connection: ExchangeConnection | None,
         bankroll: Decimal = Decimal(1000),
         status_interval: float = 1.0,
-        taker_time_in_force: str = "immediate_or_cancel",
+        taker_time_in_force: TimeInForce = "immediate_or_cancel",
         ledger: str | None = None,
     ) -> None:
         super().__init__(context)
@@ -286,7 +293,11 @@ class RiskActor(SupervisedActor):
                 raise ValueError("trading is halted by the circuit breaker: reset it first")
         elif isinstance(message, StopTrading):
             self.engine.stop(now)
-            self.system.tell(ORDER, CancelAllOrders(f"trading stopped: {message.reason}"))
+            stopped = CancelAllOrders(f"trading stopped: {message.reason}", halt=True)
+            self.system.tell(ORDER, stopped)
+        elif isinstance(message, HaltTrading):
+            logger.error("trading halted ({}): {}", message.reason, message.message)
+            self.engine.halt(message.reason, now)
         elif isinstance(message, ResetCircuitBreaker):
             self.engine.reset_circuit_breaker(now)
         elif message == "status":
@@ -343,7 +354,7 @@ class RiskActor(SupervisedActor):
         for alert in self.engine.drain_alerts():
             self.publish(ALERTS, Alert(alert.kind, alert.message, alert.level, alert.ts))
             if self.engine.state is TradingState.HALTED:
-                self.system.tell(ORDER, CancelAllOrders(alert.message))
+                self.system.tell(ORDER, CancelAllOrders(alert.message, halt=True))
         if self.ledger is not None:
             self._persist_if_changed()
         if force:

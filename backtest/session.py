@@ -8,18 +8,17 @@ It wires the real objects the way the actors do, in one thread:
   ``MarketState`` built from the latest market info, book and index print, and
   an approved one becomes an ``OrderIntent`` (IOC, exposure reserved); books
   re-mark positions; the UTC day rolls at midnight;
-* ``actors/order.py`` in paper mode — ``execution.paper.PaperBroker`` walks the
-  book with Kalshi's taker fee, positions are netted, and a market that settles
-  with a position produces a ``Settlement``.
+* ``actors/order.py`` in paper mode — the same ``execution.tracker.OrderTracker``
+  (order states, fills once, netting, settlement) and ``execution.paper.PaperBroker``
+  (walks the book with Kalshi's taker fee) the actor drives.
 
 Time is each message's own. An approved order reaches the book
 ``latency_seconds`` after the decision: before any later market event, after
 everything at the same instant. Deviations from the actors, all deliberate:
-client order ids are ``bt-N`` (reproducible) instead of UUIDs; the broker sees
-every book (the OrderActor only forwards books while orders rest, so its paper
-fills never get their consumed depth back); and strategies also get a
-zero-position ``Settlement`` for markets they never traded, so their
-per-market state is dropped (live strategies keep it until restart).
+client order ids are ``bt-N`` (reproducible) instead of UUIDs; nothing is written
+ahead to a ledger; and strategies also get a zero-position ``Settlement`` for markets
+they never traded, so their per-market state is dropped (live strategies keep it until
+restart).
 """
 
 from __future__ import annotations
@@ -34,27 +33,21 @@ from decimal import Decimal
 from backtest.calibration import CalibrationCollector
 from backtest.ledger import Ledger
 from backtest.params import ExecParams, RiskParams
-from execution.order_state import TERMINAL, is_news
+from execution.broker import BrokerReport
 from execution.paper import PaperBroker
-from execution.positions import settlement_payout, signed_change
+from execution.tracker import OrderTracker
 from messages.market_data import BookUpdate, ExchangeState, MarketInfo, MarketLifecycle, SpotTick
 from messages.trading import Fill, OrderIntent, OrderUpdate, RiskDecision, Settlement, Signal
+from messages.vocabulary import Side, is_side
 from risk.engine import MarketState, RiskEngine, TradingState
 from risk.orders import intent_for
 from strategies.base import Strategy
 
 DAY = 86_400.0
+ZERO = Decimal(0)
 
 # Called with the ticker and fills of one order: the market's new book, if our fills changed it.
 Impact = Callable[[str, list[Fill], float], BookUpdate | None]
-
-
-@dataclass(slots=True)
-class _Order:
-    intent: OrderIntent
-    status: str = "pending"
-    filled: int = 0
-    remaining: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +93,7 @@ class Session:
         self.risk = risk
         self.execution = execution
         self.engine = RiskEngine(risk.limits, risk.bankroll)
+        self.tracker = OrderTracker()
         self.broker = PaperBroker(fee_multiplier)
         self.calibration = calibration
         self.impact = impact
@@ -113,8 +107,6 @@ class Session:
         self.books: dict[str, BookUpdate] = {}
         self.spot: SpotTick | None = None
         self.exchange = ExchangeState(True, True, 0.0)
-        self.positions: dict[str, int] = {}  # signed, as the OrderActor nets them
-        self.orders: dict[str, _Order] = {}
         self.now = 0.0
         self._signal_of: dict[str, Signal] = {}  # client order id → its signal
         self._queue: list[tuple[float, int, OrderIntent]] = []
@@ -168,7 +160,8 @@ class Session:
             if self.calibration is not None:
                 self.calibration.on_settled(event.ticker, event.result, event.expiration_value)
             self.books.pop(event.ticker, None)
-            if event.result in ("yes", "no"):
+            self.broker.forget(event.ticker)
+            if is_side(event.result):
                 self._settle(event.ticker, event.result, now)
         self._drain(now)
 
@@ -212,10 +205,8 @@ class Session:
         if book.ticker in engine.book.positions:
             engine.update_mark(book.ticker, book.yes_bid, book.yes_ask, now)
             self._after_engine(now)
-        broker = self.broker
-        if broker.resting or broker.consumed:
-            for update, fills in broker.on_book(book, now):  # resting orders trade first
-                self._order_result(update, fills, now)
+        for report in self.broker.on_book(book, now):  # resting orders trade first
+            self._report(report, now)
         if self.calibration is not None:
             self.calibration.on_book(book)
         for strategy in self.strategies:
@@ -270,39 +261,35 @@ class Session:
     def _place(self, intent: OrderIntent, now: float) -> None:
         """OrderActor._place in paper mode."""
         self.counters.orders += 1
-        self.orders[intent.client_order_id] = _Order(intent, remaining=intent.count)
-        update, fills = self.broker.submit(intent, self.books.get(intent.ticker), now)
-        self._order_result(update, fills, now)
+        self.tracker.open(intent)
+        self._report(self.broker.submit(intent, now), now)
 
-    def _order_result(self, update: OrderUpdate, fills: list[Fill], now: float) -> None:
-        order = self.orders.get(update.client_order_id)
-        if order is not None:
-            self._apply(order, update)
+    def _report(self, report: BrokerReport, now: float) -> None:
+        if report.update is not None:
+            self._order_update(report.update)
+        fills = report.fills
         for fill in fills:
             self._fill(fill, now)
         if fills and self.impact is not None:
-            book = self.impact(fills[0].ticker, fills, now)
+            book = self.impact(fills[0].ticker, list(fills), now)
             if book is not None:
                 self._book(book, now)
 
-    def _apply(self, order: _Order, update: OrderUpdate) -> None:
-        """OrderActor._apply: publish a state change once."""
-        if not is_news(order.status, order.filled, order.remaining, update):
+    def _order_update(self, update: OrderUpdate) -> None:
+        """What the tracker takes as news reaches risk and the strategy, once."""
+        if self.tracker.apply(update) is None:
             return
-        order.status, order.filled, order.remaining = update.status, update.filled, update.remaining
         self.engine.on_order_update(update)
         self._after_engine(update.timestamp)
         strategy = self.by_name.get(update.strategy_name)
         if strategy is not None:
             strategy.on_order_update(update)
-        if update.status in TERMINAL:
-            del self.orders[update.client_order_id]
 
     def _fill(self, fill: Fill, now: float) -> None:
+        if not self.tracker.record_fill(fill):
+            return
         self.counters.fills += 1
         self.fees += fill.fee
-        change = signed_change(fill.side, fill.action, fill.count)
-        self.positions[fill.ticker] = self.positions.get(fill.ticker, 0) + change
         self.engine.on_fill(fill, now)
         self._after_engine(now)
         strategy = self.by_name.get(fill.strategy_name)
@@ -311,12 +298,12 @@ class Session:
         signal = self._signal_of.get(fill.client_order_id or "")
         self.ledger.on_fill(fill, signal)
 
-    def _settle(self, ticker: str, result: str, now: float) -> None:
+    def _settle(self, ticker: str, result: Side, now: float) -> None:
         """OrderActor._on_lifecycle: a settled market with a position pays out."""
-        position = self.positions.pop(ticker, 0)
-        payout = settlement_payout(position, result)
-        settlement = Settlement(ticker, result, max(position, 0), max(-position, 0), payout, now)
-        if position != 0:
+        booked = self.tracker.settle(ticker, result, now)
+        self.tracker.forget(ticker)
+        settlement = booked or Settlement(ticker, result, 0, 0, ZERO, now)
+        if booked is not None:
             self.engine.on_settlement(settlement, now)
             self._after_engine(now)
         for strategy in self.strategies:
@@ -324,7 +311,7 @@ class Session:
         self.ledger.on_settlement(settlement)
         for key in [k for k, v in self._signal_of.items() if v.ticker == ticker]:
             del self._signal_of[key]
-        if position != 0:
+        if booked is not None:
             self._mark_equity(now)
 
     def _after_engine(self, now: float) -> None:
@@ -336,21 +323,14 @@ class Session:
                 self._cancel_all(now)
 
     def _cancel_all(self, now: float) -> None:
-        for coid in list(self.broker.resting):
-            update = self.broker.cancel(coid, now)
-            if update is not None:
-                order = self.orders.get(coid)
-                if order is not None:
-                    self._apply(order, update)
+        for order in self.tracker.open_orders():
+            self._report(self.broker.cancel(order, now), now)
 
     def _close_watch(self, now: float) -> None:
-        for coid, resting in list(self.broker.resting.items()):
-            info = self.markets.get(resting.intent.ticker)
+        for order in self.tracker.resting():
+            info = self.markets.get(order.ticker)
             if info is not None and info.close_time - now <= self.execution.cancel_before_close:
-                update = self.broker.cancel(coid, now)
-                order = self.orders.get(coid)
-                if update is not None and order is not None:
-                    self._apply(order, update)
+                self._report(self.broker.cancel(order, now), now)
 
     def _roll_day(self, now: float) -> None:
         if self._next_day >= 0:

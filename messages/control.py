@@ -40,4 +40,17 @@ class CancelOrder(Message):
 
 @message("cancel_all_orders")
 class CancelAllOrders(Message):
+    """Cancel every open order; with ``halt`` also pull the venue's kill switch (an order
+    group triggered: nothing new is accepted until the next approved order resets it)."""
+
     reason: str = "requested"
+    halt: bool = False
+
+
+@message("halt_trading")
+class HaltTrading(Message):
+    """Halt new trading for ``reason`` (a venue failure such as a retired endpoint);
+    cleared like the circuit breaker, by a reset. ``message`` says what happened."""
+
+    reason: str
+    message: str

@@ -9,6 +9,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from messages.base import Message, message
+from messages.vocabulary import Action, OrderStatus, Side, TimeInForce
 
 
 @message("trading_signal")
@@ -57,11 +58,11 @@ class OrderIntent(Message):
     signal_id: str
     strategy_name: str
     ticker: str
-    side: str  # yes | no
-    action: str  # buy | sell
+    side: Side
+    action: Action
     count: int
     price: Decimal  # limit price of ``side``, dollars
-    time_in_force: str  # immediate_or_cancel | good_till_canceled | fill_or_kill
+    time_in_force: TimeInForce
     expiration_ts: int | None = None
     post_only: bool = False
     reduce_only: bool = False
@@ -75,9 +76,9 @@ class OrderUpdate(Message):
     client_order_id: str
     order_id: str | None
     ticker: str
-    side: str
-    action: str
-    status: str  # pending | resting | executed | canceled | rejected | failed
+    side: Side
+    action: Action
+    status: OrderStatus
     filled: int
     remaining: int
     price: Decimal
@@ -93,8 +94,8 @@ class Fill(Message):
     order_id: str
     client_order_id: str | None
     ticker: str
-    side: str
-    action: str
+    side: Side
+    action: Action
     count: int
     price: Decimal  # price of ``side``
     fee: Decimal
@@ -108,7 +109,7 @@ class Settlement(Message):
     """A market settled: what our position paid."""
 
     ticker: str
-    result: str  # yes | no
+    result: Side
     yes_contracts: int
     no_contracts: int
     payout: Decimal

@@ -210,7 +210,8 @@ class ExposureBook:
                 reservation.count -= fill.count
                 if reservation.count <= 0:
                     del self.reservations[fill.client_order_id]
-        side, price = fill.side, fill.price
+        side: str = fill.side  # a plain string: it may become the other side
+        price = fill.price
         if fill.action == "sell":
             side, price = other_side(side), ONE - price
         self._buy(fill.ticker, side, fill.count, price)

@@ -12,6 +12,7 @@ import orjson
 import sqlalchemy as sa
 
 from messages.trading import OrderIntent
+from messages.vocabulary import Action, Side, TimeInForce
 from storage.database import Database
 from storage.errors import LedgerUnavailable
 from storage.intent_file import read_intent_records
@@ -34,11 +35,11 @@ class LedgerOrder:
     signal_id: str
     strategy_name: str
     ticker: str
-    side: str
-    action: str
+    side: Side
+    action: Action
     quantity: int
     price: Decimal
-    time_in_force: str
+    time_in_force: TimeInForce
     reduce_only: bool
     status: str
     filled: int

@@ -52,7 +52,8 @@ class Positions:
 
     def apply_fill(self, fill: Fill) -> None:
         """Book a fill: a buy of ``side`` at P, or a sell of ``side`` at P (= a buy of the other at 1 − P)."""
-        side, price = fill.side, fill.price
+        side: str = fill.side  # a plain string: it may become the other side
+        price = fill.price
         if fill.action == "sell":
             side, price = opposite(side), ONE - price
         self._buy(fill.ticker, side, fill.count, price)

@@ -3,10 +3,11 @@
 Two markets, a flat index at $100.10 and fixed books; a scripted strategy buys
 10 YES at $0.40 in A and 5 NO at $0.30 in B; both settle YES.
 
-* fees: ceil(0.07 × 10 × 0.40 × 0.60 = 0.168) = $0.17 and ceil(0.07 × 5 × 0.30 × 0.70 = 0.0735) = $0.08
-* P&L: A 10 × (1 − 0.40) − 0.17 = 5.83; B −5 × 0.30 − 0.08 = −1.58; total 4.25; win rate 1/2
-* expected at entry: (0.6 − 0.40) × 10 − 0.17 = 1.83 and (0.5 − 0.30) × 5 − 0.08 = 0.92
-* equity (cash + positions at mid) after each settlement: 1005.70 (B open, marked −0.13), 1004.25
+* fees, rounded up to $0.0001: 0.07 × 10 × 0.40 × 0.60 = $0.1680 and 0.07 × 5 × 0.30 × 0.70 = $0.0735
+* P&L: A 10 × (1 − 0.40) − 0.168 = 5.832; B −5 × 0.30 − 0.0735 = −1.5735; total 4.2585; win rate 1/2
+* expected at entry: (0.6 − 0.40) × 10 − 0.168 = 1.832 and (0.5 − 0.30) × 5 − 0.0735 = 0.9265
+* equity (cash + positions at mid) after each settlement: 1005.7085 (B open, marked −0.1235),
+  1004.2585
 * calibration: flat prints → σ = the 0.05 floor, so P(YES) is the closed form below.
 """
 
@@ -119,20 +120,20 @@ def result(tmp_path_factory: pytest.TempPathFactory) -> Any:
 def test_trades_fees_pnl_and_win_rate(result: Any) -> None:
     s = result.summary()
     assert [(t.ticker, t.side, t.count, t.price, t.fee) for t in result.trades] == [
-        (A, "yes", 10, D("0.40"), D("0.17")),
-        (B, "no", 5, D("0.30"), D("0.08")),
+        (A, "yes", 10, D("0.40"), D("0.1680")),
+        (B, "no", 5, D("0.30"), D("0.0735")),
     ]
-    assert D(s["fees"]) == D("0.25")
-    assert D(s["pnl"]) == D("4.25")
-    assert {m.ticker: m.pnl for m in result.markets} == {A: D("5.83"), B: D("-1.58")}
+    assert D(s["fees"]) == D("0.2415")
+    assert D(s["pnl"]) == D("4.2585")
+    assert {m.ticker: m.pnl for m in result.markets} == {A: D("5.832"), B: D("-1.5735")}
     assert s["win_rate"] == 0.5
     assert (s["orders"], s["fills"], s["contracts"]) == (2, 2, 15)
-    assert s["edge_expected_per_contract"] == pytest.approx(2.75 / 15)
-    assert s["edge_realized_per_contract"] == pytest.approx(4.25 / 15)
-    # A settles 2 s after B opened: B's NO is marked at 1 − mid = 0.29, 5 × 0.29 − 1.58 = −0.13
-    assert [p.equity for p in result.equity] == [D("1005.70"), D("1004.25"), D("1004.25")]
+    assert s["edge_expected_per_contract"] == pytest.approx(2.7585 / 15)
+    assert s["edge_realized_per_contract"] == pytest.approx(4.2585 / 15)
+    # A settles 2 s after B opened: B's NO is marked at 1 − mid = 0.29, 5 × 0.29 − 1.5735 = −0.1235
+    assert [p.equity for p in result.equity] == [D("1005.7085"), D("1004.2585"), D("1004.2585")]
     assert D(s["max_drawdown"]) == D("1.45")
-    assert s["max_drawdown_pct"] == pytest.approx(1.45 / 1005.70)
+    assert s["max_drawdown_pct"] == pytest.approx(1.45 / 1005.7085)
 
 
 def test_brier_and_log_loss_by_minutes_left(result: Any) -> None:
@@ -176,10 +177,10 @@ def test_the_report_files_carry_the_same_figures(result: Any, tmp_path: Path) ->
     for name in ("equity.png", "reliability.png", "brier.png", "outcomes.png"):
         assert (tmp_path / name).stat().st_size > 1000
     summary = orjson.loads((tmp_path / "summary.json").read_bytes())
-    assert summary["summary"]["pnl"] == "4.25"
+    assert summary["summary"]["pnl"] == "4.2585"
     assert summary["calibration"]["buckets"]["5"]["market"]["n"] == 2
     trades = (tmp_path / "trades.csv").read_text().splitlines()
-    assert len(trades) == 3 and ",yes,buy,10,0.40,0.17," in trades[1]
+    assert len(trades) == 3 and ",yes,buy,10,0.40,0.1680," in trades[1]
     windows = (tmp_path / "windows.csv").read_text().splitlines()
     assert len(windows) == 3 and windows[1].startswith(f"{A},")
 
