@@ -202,9 +202,9 @@ class KalshiBroker:
     ) -> OrderUpdate | None:
         """What a cancel answer says: the rest (``reduced_by``) is gone, so what filled is
         the order's count less it; nothing reduced means it was done already: ask."""
+        if canceled.reduced_by is None or canceled.reduced_by <= 0:
+            return self.refresh(order, now)  # a retried cancel, or nothing was left: ask
         reduced = int(canceled.reduced_by)
-        if reduced <= 0:
-            return self.refresh(order, now)
         return order_update(
             order.intent,
             OrderStatus.CANCELED,

@@ -264,9 +264,7 @@ def test_public_channels_ticker_trade_index_and_lifecycle(
     trade = feed.of(TradeEvent)[-1]
     assert trade.yes_price + trade.no_price == D(1)
     sim.advance(3)
-    feed.pump(
-        lambda: any(t.channel == "cfbenchmarks_value" for t in feed.of(IndexValueEvent))
-    )
+    feed.pump(lambda: any(t.channel == "cfbenchmarks_value" for t in feed.of(IndexValueEvent)))
     ticks = feed.of(IndexValueEvent)
     tick = next(t for t in reversed(ticks) if t.channel == "cfbenchmarks_value")
     assert tick.index_id == "SOLUSD_RTI" and tick.value > 0
