@@ -1,4 +1,5 @@
-"""Order create→ack and cancel→ack latency through sol15's Kalshi client against the local simulator.
+"""Order create→ack and cancel→ack latency through sol15's Kalshi client (the V2 order
+endpoints) against the local simulator.
 
 The simulator runs in its own process (``python run.py exchange-sim``); the client
 signs every request for real (order creation uses pre-signed headers, as the bot
@@ -23,6 +24,7 @@ import orjson
 from bench.sim_process import exchange_process
 from bench.stats import percentile
 from kalshi.auth import Signer
+from kalshi.models import OrderRequestV2
 from kalshi.rest import KalshiRestClient
 
 
@@ -39,15 +41,17 @@ def measure(orders: int, warmup: int = 50) -> dict[str, float]:
             client.refresh_presigned()  # the bot's timer does this off the hot path
             started = time.perf_counter()
             order = client.create_order(
-                ticker,
-                "yes",
-                "buy",
-                1,
-                yes_price=Decimal("0.0100"),
-                time_in_force="good_till_canceled",
+                OrderRequestV2(
+                    ticker,
+                    f"bench-{i}",
+                    "bid",
+                    Decimal(1),
+                    Decimal("0.0100"),
+                    "good_till_canceled",
+                )
             )
             created = time.perf_counter()
-            client.cancel_order(order.order_id)
+            client.cancel_order(order.order_id, market_ticker=ticker)
             done = time.perf_counter()
             if i >= warmup:
                 create.append((created - started) * 1e6)

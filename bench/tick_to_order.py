@@ -61,7 +61,7 @@ from storage.journal import Item
 from storage.writer import Written
 from storage.writer_process import ProcessWriter
 
-ORDERS_PATH = "/portfolio/orders"
+ORDERS_PATH = "/portfolio/events/orders"  # V2 create
 # One market a day: the model stays near even odds, where an edge can be opened on either
 # side, except in the last minutes before 00:00 UTC.
 WINDOW_SECONDS = 86_400

@@ -24,6 +24,7 @@ import sqlalchemy as sa
 from actors.ledger import LEDGER, Flush, LedgerHealth
 from app.connection import ExchangeConnection
 from kalshi.auth import Signer
+from kalshi.models import OrderRequestV2
 from kalshi.rest import KalshiRestClient
 from messages.status import Alert
 from messages.trading import OrderIntent, OrderUpdate
@@ -104,7 +105,7 @@ class _CheckingTransport(httpx.HTTPTransport):
         self.check = check
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        if request.method == "POST" and request.url.path.endswith("/portfolio/orders"):
+        if request.method == "POST" and request.url.path.endswith("/portfolio/events/orders"):
             self.check(orjson.loads(request.content)["client_order_id"])
         return super().handle_request(request)
 
@@ -246,13 +247,17 @@ def test_a_restarted_order_actor_settles_the_ledgers_open_intents_and_reports_st
             # 2. an intent sent, then the process died before the answer came back
             log.record(_intent(p, "sent-unacked", 2), p.clock.now())
             client.create_order(
-                p.ticker, "yes", "buy", 2, yes_price=D("0.99"), client_order_id="sent-unacked",
-                time_in_force="immediate_or_cancel",
+                OrderRequestV2.for_intent(
+                    p.ticker, "yes", "buy", D(2), D("0.99"), client_order_id="sent-unacked",
+                    time_in_force="immediate_or_cancel",
+                )
             )  # fmt: skip
             # 3. an order placed behind the bot's back, resting far from the market
             client.create_order(
-                p.ticker, "yes", "buy", 1, yes_price=D("0.02"), client_order_id="stranger",
-                time_in_force="good_till_canceled",
+                OrderRequestV2.for_intent(
+                    p.ticker, "yes", "buy", D(1), D("0.02"), client_order_id="stranger",
+                    time_in_force="good_till_canceled",
+                )
             )  # fmt: skip
         finally:
             log.close()

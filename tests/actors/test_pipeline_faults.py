@@ -351,7 +351,7 @@ def _no_balance(p: Pipeline) -> tuple[D, Callable[[], None]]:
 
 @pytest.mark.parametrize(
     ("case", "code"),
-    [("bad_price", "invalid_parameters"), ("no_balance", "insufficient_balance")],
+    [("bad_price", "invalid_price"), ("no_balance", "insufficient_balance")],
 )
 def test_an_exchange_rejection_is_recorded_with_its_code_and_frees_the_exposure(
     case: str, code: str
