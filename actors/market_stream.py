@@ -4,6 +4,11 @@ Kalshi throttles clients that open a socket per book, so a single connection
 carries the index, the order books, lifecycle events and our own orders and
 fills. Events are routed on the socket's thread straight to the actor that
 owns them (one ``tell``, no extra hop on the hot path).
+
+The index comes from ``cfbenchmarks_value_5hz`` (up to five prints a second) where
+Kalshi offers it for that index, else from ``cfbenchmarks_value`` (about one a
+second); if the exchange refuses the 5 Hz subscription the stream falls back to the
+1-second channel and says so.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from kalshi.ws_events import (
     OrderbookDeltaEvent,
     OrderbookSnapshotEvent,
     OrderUpdateEvent,
+    SubscriptionFailed,
 )
 from messages.market_data import FeedState, ResyncBook, UnwatchMarket, WatchMarket
 from runtime.actor import ActorContext, SupervisedActor
@@ -32,6 +38,10 @@ from runtime.address import ActorUnavailable, Address
 from runtime.bus import MARKETS
 
 SPOT_INDEX = "SOLUSD_RTI"
+INDEX_CHANNEL = "cfbenchmarks_value"
+FAST_INDEX_CHANNEL = "cfbenchmarks_value_5hz"
+# The indices Kalshi's AsyncAPI 2.0.0 lists on the 5 Hz channel.
+FAST_INDICES = frozenset({"BRTI", "ETHUSD_RTI", "SOLUSD_RTI", "XRPUSD_RTI", "DOGEUSD_RTI"})
 STREAM = "stream"
 SPOT = "spot"
 DISCOVERY = "discovery"
@@ -40,6 +50,11 @@ ORDER = "order"
 
 def watcher_name(ticker: str) -> str:
     return f"watcher:{ticker}"
+
+
+def index_channel(index_id: str) -> str:
+    """The fastest channel Kalshi publishes ``index_id`` on."""
+    return FAST_INDEX_CHANNEL if index_id in FAST_INDICES else INDEX_CHANNEL
 
 
 class MarketStream(SupervisedActor):
@@ -54,6 +69,7 @@ class MarketStream(SupervisedActor):
         self.connection = connection
         self.index_id = index_id
         self.private_channels = private_channels
+        self.index_channel = index_channel(index_id)
         self.tickers: list[str] = []
         self._books: Subscription | None = None
         self._thread: WebSocketThread | None = None
@@ -69,12 +85,17 @@ class MarketStream(SupervisedActor):
         channels = ["market_lifecycle_v2"]
         if self.private_channels:
             channels += ["fill", "user_orders"]
-        self._thread.submit(
-            lambda: client.subscribe(["cfbenchmarks_value"], index_ids=[self.index_id], wait=False)
-        )
+        self._subscribe_index()
         self._thread.submit(lambda: client.subscribe(channels, wait=False))
         for ticker in self._watched_before():  # after a restart: the books of live markets again
             self._watch(ticker)
+
+    def _subscribe_index(self) -> None:
+        if self._thread is None:
+            return
+        client, channel, index_id = self._thread.client, self.index_channel, self.index_id
+        logger.info("index {}: subscribing to {}", index_id, channel)
+        self._thread.submit(lambda: client.subscribe([channel], index_ids=[index_id], wait=False))
 
     def _watched_before(self) -> list[str]:
         try:
@@ -96,6 +117,8 @@ class MarketStream(SupervisedActor):
             self._resync(message)
         elif isinstance(message, Connected | Disconnected):
             self._announce(message)
+        elif isinstance(message, SubscriptionFailed):
+            self._index_refused(message)
         else:
             return super().handle(message)
         return None
@@ -113,8 +136,8 @@ class MarketStream(SupervisedActor):
             self._order.tell(event)
         elif kind is LifecycleEvent:
             self._discovery.tell(event)
-        elif kind is Connected or kind is Disconnected:
-            self.address.tell(event)
+        elif kind is Connected or kind is Disconnected or kind is SubscriptionFailed:
+            self.address.tell(event)  # few and far between: the actor sorts them out
 
     def _watcher(self, ticker: str) -> Address:
         address = self._watchers.get(ticker)
@@ -141,6 +164,23 @@ class MarketStream(SupervisedActor):
         self._spot.tell(state)
         for ticker in self.tickers:
             self._watcher(ticker).tell(state)
+
+    def _index_refused(self, failure: SubscriptionFailed) -> None:
+        """The 5 Hz index channel was refused: take the 1-second one instead."""
+        if failure.channel != FAST_INDEX_CHANNEL or failure.terminal:
+            return  # other channels, and terminal errors, re-subscribe by themselves
+        if self.index_channel != FAST_INDEX_CHANNEL:
+            return
+        logger.warning(
+            "index {}: {} refused ({} {}); falling back to {}",
+            self.index_id,
+            FAST_INDEX_CHANNEL,
+            failure.code,
+            failure.message,
+            INDEX_CHANNEL,
+        )
+        self.index_channel = INDEX_CHANNEL
+        self._subscribe_index()
 
     def _watch(self, ticker: str) -> None:
         if self._thread is None:

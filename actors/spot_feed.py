@@ -1,7 +1,8 @@
-"""SpotFeed: the settlement index (``SOLUSD_RTI``) as ``SpotTick``s, with its recent 1-second prints.
+"""SpotFeed: the settlement index (``SOLUSD_RTI``) as ``SpotTick``s, with its recent prints.
 
 The contract settles on the average of the index's prints in the minute before
-close, so the feed keeps the last few minutes of prints for anyone who needs
+close, so the feed keeps the last few minutes of prints (by time: the index arrives
+about once a second, or five times on Kalshi's 5 Hz channel) for anyone who needs
 them, and says so loudly (a stale tick) when prints stop arriving.
 """
 
@@ -26,12 +27,13 @@ class SpotFeed(SupervisedActor):
         context: ActorContext,
         index_id: str = "SOLUSD_RTI",
         stale_after: float = 5.0,
-        keep: int = 300,
+        keep_seconds: float = 300.0,
     ) -> None:
         super().__init__(context)
         self.index_id = index_id
         self.stale_after = stale_after
-        self.prints: deque[tuple[float, Decimal]] = deque(maxlen=keep)
+        self.keep_seconds = keep_seconds
+        self.prints: deque[tuple[float, Decimal]] = deque()
         self.last: SpotTick | None = None
         self.last_arrival = 0.0
         self.stale = True
@@ -59,9 +61,12 @@ class SpotFeed(SupervisedActor):
 
     def _on_print(self, event: IndexValueEvent) -> None:
         ts = (event.source_ts_ms if event.source_ts_ms is not None else event.received_at_ms) / 1000
-        if self.prints and ts <= self.prints[-1][0]:
+        prints = self.prints
+        if prints and ts <= prints[-1][0]:
             return  # duplicate or out-of-order upstream print: the exchange ignores it too
-        self.prints.append((ts, event.value))
+        prints.append((ts, event.value))
+        while prints[0][0] < ts - self.keep_seconds:
+            prints.popleft()
         self.last_arrival = self.clock.now()
         average = event.final_minute_avg.value if event.final_minute_avg is not None else None
         if self.stale:

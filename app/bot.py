@@ -62,6 +62,12 @@ def build_tree(
     """
     paper = mode is Mode.PAPER
     window = settings.sim_window_seconds if mode is Mode.SIM else 900
+    limits = RiskLimits.from_settings(settings)
+    # The session's order group: an exchange-side cap on contracts matched per 15 s that
+    # also cancels everything when triggered (on a halt, at shutdown). Paper sends nothing.
+    kill_switch = (
+        None if paper else settings.order_group_contracts or limits.kill_switch_contracts()
+    )
     ledger: tuple[ChildSpec, ...] = ()
     if database is not None:
         ledger = (ChildSpec.of(LEDGER, LedgerActor, database, shutdown_timeout=15.0),)
@@ -72,12 +78,19 @@ def build_tree(
             ChildSpec.of(
                 "risk",
                 RiskActor,
-                RiskLimits.from_settings(settings),
+                limits,
                 None if paper else connection,
                 settings.paper_bankroll,
                 ledger=LEDGER if database is not None else None,
             ),
-            ChildSpec.of("order", OrderActor, connection, paper=paper, database=database),
+            ChildSpec.of(
+                "order",
+                OrderActor,
+                connection,
+                paper=paper,
+                database=database,
+                order_group_limit=kill_switch,
+            ),
         ),
         strategy=Strategy.REST_FOR_ONE,
         max_restarts=10,

@@ -12,6 +12,7 @@ from app.modes import Mode
 from config.settings import KalshiEnv, Settings
 from kalshi.auth import Signer
 from kalshi.environment import DEMO, PRODUCTION
+from kalshi.rate_limit import tier_named
 
 
 def _configured(settings: Settings) -> ExchangeConnection:
@@ -24,11 +25,13 @@ def _configured(settings: Settings) -> ExchangeConnection:
     signer = Signer.from_file(
         settings.kalshi_api_key.get_secret_value(), settings.kalshi_private_key_path
     )
-    return ExchangeConnection(
+    connection = ExchangeConnection(
         settings.kalshi_api_base or environment.api_base,
         settings.kalshi_ws_url or environment.ws_url,
         signer,
+        tier=tier_named(settings.kalshi_rate_tier),
     )
+    return connection.with_account_limits()
 
 
 @contextmanager

@@ -58,6 +58,8 @@ class Settings(BaseSettings):
     kalshi_api_base: str | None = None
     kalshi_ws_url: str | None = None
     dry_run_mode: bool = True
+    # the rate-limit tier assumed when Kalshi's GET /account/limits cannot be read
+    kalshi_rate_tier: str = "basic"
 
     # storage and API
     database_url: str = "sqlite:///data/sol15.db"
@@ -70,6 +72,9 @@ class Settings(BaseSettings):
     circuit_breaker_pct: Decimal = Field(Decimal("0.20"), gt=0, le=1)
     max_concurrent_positions: int = Field(5, ge=1)
     min_edge: Decimal = Field(Decimal("0.03"), ge=0, lt=1)
+    # the exchange-side kill switch: contracts the session's order group may match in Kalshi's
+    # rolling 15 s before the exchange cancels its orders (unset: sized from the limits above)
+    order_group_contracts: int | None = Field(None, ge=1)
 
     # trading
     strategies: str = "kelly_volatility,mean_reversion"  # enabled strategies, comma-separated
@@ -102,6 +107,13 @@ class Settings(BaseSettings):
         if value is not None and not value.startswith(("ws://", "wss://")):
             raise ValueError("must start with ws:// or wss://")
         return value
+
+    @field_validator("kalshi_rate_tier")
+    @classmethod
+    def _known_tier(cls, value: str) -> str:
+        from kalshi.rate_limit import tier_named
+
+        return tier_named(value).name
 
     @field_validator("database_url")
     @classmethod

@@ -8,9 +8,12 @@ can be overridden by the caller.
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, fields
 from decimal import Decimal
 from typing import Any
+
+KILL_SWITCH_PRICE = Decimal("0.50")  # the contract price the order group's cap is sized at
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +62,18 @@ class RiskLimits:
                 values[f.name] = getattr(settings, f.name)
         values.update(overrides)
         return cls(**values)
+
+    def kill_switch_contracts(self) -> int:
+        """The order group's cap: contracts the session may match in Kalshi's rolling 15 s.
+
+        The most the limits allow at once is ``max_position_size`` in each of
+        ``max_concurrent_positions`` markets; at the even-odds price of $0.50 that is this
+        many contracts. Building every allowed position at once stays under it (cheaper
+        contracts aside); a process that keeps buying past it — a loop, a lost fill stream —
+        is stopped by the exchange, even if this process is dead.
+        """
+        dollars = self.max_position_size * self.max_concurrent_positions
+        return max(1, math.ceil(dollars / KILL_SWITCH_PRICE))
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready (Decimals as floats) for ``risk_metrics``."""

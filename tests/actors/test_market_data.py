@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import pytest
 
+import simulator.ws
 from actors.discovery import MarketDiscovery
-from actors.market_stream import MarketStream, watcher_name
+from actors.market_stream import FAST_INDEX_CHANNEL, MarketStream, watcher_name
 from actors.spot_feed import SpotFeed
 from app.connection import ExchangeConnection
 from kalshi.auth import Signer
@@ -49,6 +51,12 @@ class Rig:
 
 @pytest.fixture
 def rig() -> Iterator[Rig]:
+    with _rig() as made:
+        yield made
+
+
+@contextmanager
+def _rig() -> Iterator[Rig]:
     with running_exchange(seed=3, window_seconds=120) as sim:
         clock = SimClock(start=sim.now())
         system = ActorSystem(clock=clock, seed=1)
@@ -102,6 +110,27 @@ def test_spot_ticks_follow_the_index(rig: Rig) -> None:
     index = rig.sim.call(lambda ex: ex.index.value_at(now))
     tick = rig.log.wait_for(SpotTick, lambda t: t.price == index)
     assert tick.index == "SOLUSD_RTI" and not tick.stale
+
+
+def test_the_sol_index_arrives_five_times_a_second(rig: Rig) -> None:
+    rig.advance(3)
+    tick = rig.log.wait_for(SpotTick, lambda t: t.ts != int(t.ts))  # a print between seconds
+    assert (tick.ts * 5) == pytest.approx(round(tick.ts * 5))  # on the 200 ms grid
+    assert not tick.stale
+
+
+def test_a_refused_5hz_feed_falls_back_to_the_1_second_index(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    refused = simulator.ws.SUPPORTED_CHANNELS - {FAST_INDEX_CHANNEL}
+    monkeypatch.setattr(simulator.ws, "SUPPORTED_CHANNELS", refused)
+    with _rig() as rig:
+        rig.advance(5)
+        now = int(rig.sim.now())
+        index = rig.sim.call(lambda ex: ex.index.value_at(now))
+        tick = rig.log.wait_for(SpotTick, lambda t: t.price == index and t.ts == now)
+        assert not tick.stale
+        assert all(t.ts == int(t.ts) for t in rig.log.of(SpotTick))  # 1-second prints only
 
 
 def test_a_sequence_gap_is_recovered_with_a_fresh_snapshot(rig: Rig) -> None:

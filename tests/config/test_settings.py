@@ -108,6 +108,8 @@ def test_money_is_parsed_exactly() -> None:
             "KALSHI_WS_URL: must start with ws:// or wss://, got http://x",
         ),
         ("DATABASE_URL", "sol15.db", "DATABASE_URL: must be a URL"),
+        ("KALSHI_RATE_TIER", "gold", "KALSHI_RATE_TIER: unknown rate-limit tier 'gold'"),
+        ("ORDER_GROUP_CONTRACTS", "0", "ORDER_GROUP_CONTRACTS: must be >= 1, got 0"),
     ],
 )
 def test_bad_values_name_the_setting(
