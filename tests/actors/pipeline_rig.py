@@ -287,12 +287,14 @@ def running_pipeline(
     ledger: bool = True,
     database: Database | None = None,
     make_connection: Callable[[SimHandle, Signer], ExchangeConnection] | None = None,
+    paper: bool = False,
 ) -> Iterator[Pipeline]:
     """The trading subtree (ledger → risk → order, ``rest_for_one``), the market-data actors, a
     deterministic signal source and a probe, against a fresh simulated exchange.
 
     The ledger writes to ``database`` (prepared), or to a fresh SQLite file; ``ledger=False``
-    runs the trading actors without one."""
+    runs the trading actors without one. ``paper`` runs them as paper mode does: the
+    exchange's market data, fills from the paper broker, nothing sent."""
     with (
         running_exchange(
             seed=seed, window_seconds=window_seconds, starting_balance=starting_balance
@@ -321,13 +323,14 @@ def running_pipeline(
                     "risk",
                     RiskActor,
                     limits,
-                    connection,
+                    None if paper else connection,
                     ledger=None if database is None else LEDGER,
                 ),
                 ChildSpec.of(
                     "order",
                     OrderActor,
                     connection,
+                    paper=paper,
                     reconcile_interval=reconcile_interval,
                     database=database,
                 ),
@@ -341,7 +344,7 @@ def running_pipeline(
             "market-data",
             (
                 ChildSpec.of("spot", SpotFeed),
-                ChildSpec.of("stream", MarketStream, connection),
+                ChildSpec.of("stream", MarketStream, connection, private_channels=not paper),
                 ChildSpec.of(
                     "discovery",
                     MarketDiscovery,
