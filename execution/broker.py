@@ -105,8 +105,9 @@ class Broker(Protocol):
         ...
 
     def halt(self, reason: str, now: float) -> list[BrokerReport]:
-        """The kill switch: cancel everything at the venue and accept nothing until
-        :meth:`resume`."""
+        """The kill switch: the venue cancels our orders and accepts none until
+        :meth:`resume` (a venue without one does nothing; the caller has already
+        cancelled its open orders one by one)."""
         ...
 
     def resume(self) -> None:

@@ -125,7 +125,7 @@ class KalshiBroker:
     def for_session(cls, rest: KalshiRestClient, contracts_limit: int | None) -> KalshiBroker:
         """A broker with a new order group capping ``contracts_limit`` contracts over
         Kalshi's rolling window (none without a limit, or when Kalshi will not make one:
-        then :meth:`halt` cancels every order instead of triggering the group)."""
+        then :meth:`halt` has no exchange-side switch to pull)."""
         if contracts_limit is None:
             return cls(rest)
         try:
@@ -241,14 +241,19 @@ class KalshiBroker:
         """Nothing kept per market."""
 
     def halt(self, reason: str, now: float) -> list[BrokerReport]:
-        """Trigger the order group (the exchange cancels its orders and accepts no new
-        ones until reset) or, without one, cancel every order. Never raises: a halt must
-        not fail; the individual cancels the caller makes still stand."""
+        """Trigger the order group: the exchange cancels its orders and accepts no new ones
+        until reset. Without a group nothing is done at the venue — cancelling every order
+        of the account would take a person's manual orders too; the caller cancels ours
+        one by one. Never raises: a halt must not fail."""
+        if self.order_group_id is None:
+            logger.warning(
+                "kalshi: halt ({}): no exchange-side kill switch exists (no order group); "
+                "only the orders cancelled one by one are gone",
+                reason,
+            )
+            return []
         try:
-            if self.order_group_id is not None:
-                self.rest.trigger_order_group(self.order_group_id)
-            else:
-                self.rest.cancel_all_orders()
+            self.rest.trigger_order_group(self.order_group_id)
         except KalshiError as exc:
             logger.error("kalshi: the kill switch failed ({}): {}", reason, exc)
         else:

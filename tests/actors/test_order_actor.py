@@ -32,7 +32,7 @@ from runtime.supervisor import ChildSpec, SupervisorSpec
 from runtime.system import ActorSystem
 from tests.actors.probe import Probe, ProbeLog
 from tests.execution.builders import book, intent
-from tests.execution.fake_kalshi import FakeRest, make
+from tests.execution.fake_kalshi import FakeRest
 from tests.strategies.strategy_builders import market
 
 S = OrderStatus
@@ -125,9 +125,9 @@ def test_an_intent_goes_through_the_broker_and_its_state_and_fills_are_published
             6,
         )
         # its fill arrives on the stream, twice (a reconnect): booked once
-        [wire] = rig.rest.fills
-        rig.system.tell("order", FillEvent(wire, 1))  # type: ignore[arg-type]
-        rig.system.tell("order", FillEvent(wire, 1))  # type: ignore[arg-type]
+        [message] = rig.rest.fill_messages
+        rig.system.tell("order", FillEvent.from_wire(message, 1))
+        rig.system.tell("order", FillEvent.from_wire(message, 2))
         quiesce(rig.system)
         [fill] = rig.log.of(Fill)
         assert (fill.client_order_id, fill.side, fill.action, fill.count) == ("c1", "yes", "buy", 4)
@@ -272,6 +272,23 @@ def test_a_halt_from_risk_cancels_resting_orders_and_pulls_the_switch_once() -> 
     assert rest.calls.count("trigger_order_group") == 1 and rest.closed  # halted already
 
 
+def test_without_an_order_group_a_halt_cancels_only_our_own_orders() -> None:
+    rest = FakeRest(liquidity={"T": 0}, refuse_groups=True)
+    with order_rig(rest) as rig:
+        assert [a.alert_type for a in rig.log.of(Alert)] == ["order_group_unavailable"]
+        rig.send(intent("r", tif="good_till_canceled"))
+        by_hand = models.OrderRequestV2(
+            "T", "by-hand", "bid", D(5), D("0.20"), "good_till_canceled"
+        )
+        manual = rest.create_order(by_hand)  # a person's order on the same account
+        assert rig.system.ask("order", HaltTrading("circuit_breaker", "drawdown")) == 1
+        quiesce(rig.system)
+        assert rig.updates("r")[-1].status is S.CANCELED
+        assert rest.orders[manual.order_id].status == "resting"
+    assert rest.orders[manual.order_id].status == "resting" and rest.closed
+    assert "cancel_all_orders" not in rest.calls and "trigger_order_group" not in rest.calls
+
+
 def test_shutdown_cancels_what_rests_and_pulls_the_kill_switch() -> None:
     rest = FakeRest(liquidity={"T": 0})
     with order_rig(rest) as rig:
@@ -284,8 +301,7 @@ def test_shutdown_cancels_what_rests_and_pulls_the_kill_switch() -> None:
 def test_resting_orders_found_at_the_exchange_are_adopted_on_start() -> None:
     rest = FakeRest(liquidity={"T": 0})
     rest.create_order(
-        make(
-            models.OrderRequestV2.for_intent,
+        models.OrderRequestV2.for_intent(
             "T",
             "yes",
             "buy",

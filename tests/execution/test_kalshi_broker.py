@@ -3,17 +3,21 @@ first state, and every answer Kalshi can give mapped to the execution core."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from decimal import Decimal as D
 
 import pytest
+from loguru import logger
 
 from execution.broker import Broker, OutcomeUnknown, VenueFailure, VenueUnavailable
 from execution.kalshi_broker import KalshiBroker
 from execution.tracker import OrderTracker, TrackedOrder
 from kalshi import errors
+from kalshi.models import Fill as WireFill
+from kalshi.models import OrderRequestV2
 from messages.vocabulary import Action, OrderStatus, Side
 from tests.execution.builders import intent
-from tests.execution.fake_kalshi import FakeRest, WireFill, canonical, make
+from tests.execution.fake_kalshi import FakeRest, answer_error, rest_fill
 
 S = OrderStatus
 
@@ -32,6 +36,14 @@ def _tracked(broker: KalshiBroker, **kw: object) -> TrackedOrder:
     tracked = tracker.get(order.client_order_id)
     assert tracked is not None
     return tracked
+
+
+@pytest.fixture
+def logs() -> Iterator[list[str]]:
+    lines: list[str] = []
+    sink = logger.add(lines.append, format="{message}", level="DEBUG")
+    yield lines
+    logger.remove(sink)
 
 
 def test_it_is_a_broker() -> None:
@@ -235,25 +247,10 @@ def test_a_fill_takes_the_direction_of_its_intent() -> None:
 
 def test_a_fill_that_contradicts_its_intent_keeps_the_venues_direction() -> None:
     broker, _ = _broker()
-    side, action = canonical("bid")
-    wire = WireFill(
-        "t9",
-        "o-9",
-        None,
-        "T",
-        side,
-        action,
-        "bid",
-        "yes",
-        D(1),
-        D("0.4"),
-        D("0.6"),
-        True,
-        D(0),
-        None,
-    )
+    wire = WireFill.from_wire(rest_fill("t9", "o-9", "T", "bid", D(1), D("0.4")))
     fill = broker.fill_of(wire, intent(side="no", action="buy"), 5.0)
-    assert (fill.side, fill.action, fill.timestamp) == ("yes", "buy", 5.0)
+    assert (fill.side, fill.action, fill.price, fill.timestamp) == ("yes", "buy", D("0.4"), 5.0)
+    assert fill.client_order_id == "c1"  # a REST fill does not name it: the intent does
 
 
 def test_resting_orders_and_fills_are_read_to_the_last_page() -> None:
@@ -295,30 +292,38 @@ def test_halt_triggers_the_order_group_and_resume_resets_it() -> None:
     assert accepted is not None and (accepted.status, accepted.reason) == (S.RESTING, "")
 
 
-def test_without_an_order_group_halt_cancels_everything_and_never_raises() -> None:
+def test_a_kill_switch_that_fails_is_logged_not_raised(logs: list[str]) -> None:
     rest = FakeRest()
+    broker = KalshiBroker.for_session(rest, 40)  # type: ignore[arg-type]
+
+    def broken(order_group_id: str) -> None:
+        raise answer_error(503, "service_unavailable", "unavailable")
+
+    rest.trigger_order_group = broken  # type: ignore[method-assign]
+    assert broker.halt("shutdown", 1.0) == []
+    assert any("kill switch failed" in line for line in logs)
+
+
+def test_without_an_order_group_halt_leaves_the_account_alone(logs: list[str]) -> None:
+    rest = FakeRest(liquidity={"T": 0})
+    manual = rest.create_order(  # a person's order on the same account
+        OrderRequestV2("T", "by-hand", "bid", D(5), D("0.20"), "good_till_canceled")
+    )
     broker = KalshiBroker.for_session(rest, None)  # type: ignore[arg-type]
     assert broker.order_group_id is None
-    broker.halt("shutdown", 1.0)
-    assert rest.calls == ["cancel_all_orders"]
-    rest.deprecated = True
-
-    def broken(**_: object) -> None:
-        raise make(errors.DeprecatedEndpoint, "gone", status=410, code="deprecated_x")
-
-    rest.cancel_all_orders = broken  # type: ignore[method-assign]
-    broker.halt("shutdown", 1.0)  # logged, not raised
+    rest.calls.clear()
+    assert broker.halt("shutdown", 1.0) == []
+    assert rest.calls == []  # nothing at the venue: cancel_all_orders would take the manual one
+    assert rest.orders[manual.order_id].status == "resting"
+    assert any("no exchange-side kill switch" in line for line in logs)
     broker.resume()  # nothing to reset
+    assert rest.calls == []
 
 
 def test_an_order_group_kalshi_will_not_make_leaves_the_broker_without_one() -> None:
-    rest = FakeRest()
-
-    def refuse(contracts_limit: int) -> None:
-        raise errors.BadRequest("order groups unavailable", status=400)
-
-    rest.create_order_group = refuse  # type: ignore[method-assign]
+    rest = FakeRest(refuse_groups=True)
     assert KalshiBroker.for_session(rest, 10).order_group_id is None  # type: ignore[arg-type]
+    assert rest.calls == ["create_order_group:10"]
 
 
 def test_close_closes_the_client() -> None:
