@@ -15,6 +15,7 @@ BAD_REQUEST = "bad_request"
 INVALID_PARAMETERS = "invalid_parameters"
 MISSING_PARAMETERS = "missing_parameters"
 INVALID_PRICE = "invalid_price"
+DEPRECATED_ORDER_ENDPOINT = "deprecated_order_endpoint"
 DEPRECATED_V1_ORDER_ENDPOINT = "deprecated_v1_order_endpoint"
 INSUFFICIENT_BALANCE = "insufficient_balance"
 MARKET_CLOSED = "market_closed"
@@ -69,6 +70,16 @@ def deprecated_v1(method: str, path: str) -> ExchangeError:
         410,
         DEPRECATED_V1_ORDER_ENDPOINT,
         "this V1 order endpoint was retired: use the V2 endpoints under /portfolio/events/orders",
+        f"{method} {path}",
+    )
+
+
+def retired(method: str, path: str) -> ExchangeError:
+    """What an order endpoint answers once Kalshi has retired it (a fault: the next move)."""
+    return ExchangeError(
+        410,
+        DEPRECATED_ORDER_ENDPOINT,
+        "this order endpoint was retired: see Kalshi's API changelog",
         f"{method} {path}",
     )
 

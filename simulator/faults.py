@@ -32,10 +32,21 @@ class FaultSettings:
     lost_response_rate: float = 0.0  # order created, then the response is lost
     lost_response_next: int = 0
     lost_response_mode: LostResponseMode = "close"  # close the connection, or answer 500
+    # the next V2 creates answer 410 as a retired endpoint does (no order is made)
+    retired_create_next: int = 0
+    # the next V2 creates make their order but answer 201 without its order_id
+    malformed_create_next: int = 0
 
 
 _RATES = ("error_5xx_rate", "error_429_rate", "ws_drop_rate", "seq_skip_rate", "lost_response_rate")
-_COUNTERS = ("error_5xx_next", "error_429_next", "seq_skip_next", "lost_response_next")
+_COUNTERS = (
+    "error_5xx_next",
+    "error_429_next",
+    "seq_skip_next",
+    "lost_response_next",
+    "retired_create_next",
+    "malformed_create_next",
+)
 
 
 class FaultError(ValueError):
@@ -115,6 +126,20 @@ class Faults:
 
     def take_lost_response(self) -> bool:
         return self._take("lost_response_next", "lost_response_rate")
+
+    def take_retired_create(self) -> bool:
+        return self._take_next("retired_create_next")
+
+    def take_malformed_create(self) -> bool:
+        return self._take_next("malformed_create_next")
+
+    def _take_next(self, counter: str) -> bool:
+        with self._lock:
+            remaining: int = getattr(self._settings, counter)
+            if remaining > 0:
+                setattr(self._settings, counter, remaining - 1)
+                return True
+            return False
 
     def take_ws_drop(self) -> bool:
         with self._lock:

@@ -67,10 +67,16 @@ class OrderWrites:
     async def create(self, request: web.Request) -> web.StreamResponse:
         user = self._server.authenticate(request)
         order_request = parse_create(json_object(await request.read()))
+        faults = self._server.faults
+        if faults.take_retired_create():
+            raise errors.retired(request.method, request.path.removeprefix(API_PREFIX))
         order = self._server.exchange.place_order(user, order_request, self._server.clock())
-        if self._server.faults.take_lost_response():
+        if faults.take_lost_response():
             return await self._server.lose_response(request)
-        return json_response(wire_orders.created_json(order), status=201)
+        answer = wire_orders.created_json(order)
+        if faults.take_malformed_create():
+            answer.pop("order_id")
+        return json_response(answer, status=201)
 
     async def cancel(self, request: web.Request) -> web.Response:
         user = self._server.authenticate(request)

@@ -18,6 +18,7 @@ import pytest
 
 from actors.market_stream import watcher_name
 from messages.market_data import BookUpdate, MarketInfo
+from messages.status import Alert
 from messages.trading import Fill, OrderIntent, OrderUpdate, Signal
 from risk.engine import Reason
 from risk.exposure import order_cost
@@ -226,6 +227,53 @@ def test_a_lost_acknowledgement_creates_one_order_that_the_order_actor_knows(mod
         assert fills and sum(f.count for f in fills) == created[0].fill_count
         booked = [f for f in p.log.of(Fill) if f.client_order_id == coid]
         assert sorted(f.trade_id for f in booked) == sorted(f.fill_id for f in fills)
+
+
+# -- the exchange changes under us: a retired endpoint, an answer without an order id ----------
+
+
+def test_a_retired_order_endpoint_halts_trading_with_an_alert_naming_it() -> None:
+    with running_pipeline(LIMITS) as p:
+        p.sim.faults.update(retired_create_next=1)
+        [signal] = p.fire(Fire(p.ticker, quantity=1))
+        assert p.decision_for(signal).approved
+        p.quiesce()
+        alert = p.log.wait_for(Alert, lambda a: a.alert_type == "deprecated_order_endpoint")
+        assert alert.level == "critical" and "410" in alert.message
+        [intent] = [i for i in p.intents() if i.signal_id == signal.signal_id]
+        [update] = [u for u in p.updates(intent.client_order_id) if u.status == "rejected"]
+        assert update.reason == "deprecated_order_endpoint"
+        status = p.risk_status()
+        assert status.trading_state == "halted"
+        assert status.halt_reason == "deprecated_order_endpoint"
+        assert status.reserved == 0
+        # trading stays halted: the next signal is refused by risk, nothing reaches Kalshi
+        [again] = p.fire(Fire(p.ticker, quantity=1))
+        assert not p.decision_for(again).approved
+        assert p.exchange_orders() == []
+
+
+def test_a_create_answered_without_an_order_id_halts_and_resolves_to_one_order() -> None:
+    with running_pipeline(LIMITS, reconcile_interval=1.0) as p:
+        p.sim.faults.update(malformed_create_next=1)
+        [signal] = p.fire(Fire(p.ticker, quantity=2))
+        assert p.decision_for(signal).approved
+        p.quiesce()
+        alert = p.log.wait_for(Alert, lambda a: a.alert_type == "malformed_order_answer")
+        assert alert.level == "critical"
+        assert p.risk_status().trading_state == "halted"
+        [intent] = [i for i in p.intents() if i.signal_id == signal.signal_id]
+        coid = intent.client_order_id
+        p.advance(2)  # the reconciliation finds it by client_order_id
+        p.log.wait_until(
+            lambda: any(u.order_id is not None for u in p.updates(coid)),
+            what="the order to be found",
+        )
+        p.quiesce()
+        [created] = [o for o in p.exchange_orders() if o.client_order_id == coid]
+        tracked = p.system.ask("order", "orders", timeout=10)[coid]
+        assert (tracked.order_id, tracked.status) == (created.order_id, created.status)
+        check_books(p)
 
 
 # -- an order whose outcome is unknown when the order actor crashes --------------------------

@@ -300,3 +300,19 @@ def test_v1_writes_answer_410(users: list[Api], method: str, path: str) -> None:
     anonymous = httpx.request(method, f"{alice.sim.api_base}{path}", json=v1_body)
     assert anonymous.status_code == 410
     assert alice.get("/portfolio/orders").json()["orders"] == []  # nothing was made
+
+
+def test_faults_retire_the_create_endpoint_or_drop_the_order_id(
+    sim: SimHandle, users: list[Api]
+) -> None:
+    api = users[0]
+    sim.faults.update(retired_create_next=1)
+    refused = api.create(v2_body(sim.current_ticker(), "bid", "0.20", 1, client_order_id="r-1"))
+    assert refused.status_code == 410
+    assert error_of(refused)["code"] == "deprecated_order_endpoint"
+    assert api.get("/portfolio/orders").json()["orders"] == []  # nothing was made
+    sim.faults.update(malformed_create_next=1)
+    made = api.create(v2_body(sim.current_ticker(), "bid", "0.20", 1, client_order_id="m-1"))
+    assert made.status_code == 201 and "order_id" not in made.json()
+    [order] = api.get("/portfolio/orders").json()["orders"]
+    assert order["client_order_id"] == "m-1" and order["status"] == "resting"
