@@ -29,6 +29,7 @@ from kalshi.ws_events import (
     LifecycleEvent,
     OrderbookDeltaEvent,
     OrderbookSnapshotEvent,
+    OrderGroupEvent,
     OrderUpdateEvent,
     SubscriptionFailed,
 )
@@ -84,7 +85,7 @@ class MarketStream(SupervisedActor):
         self._thread.start()
         channels = ["market_lifecycle_v2"]
         if self.private_channels:
-            channels += ["fill", "user_orders"]
+            channels += ["fill", "user_orders", "order_group_updates"]
         self._subscribe_index()
         self._thread.submit(lambda: client.subscribe(channels, wait=False))
         for ticker in self._watched_before():  # after a restart: the books of live markets again
@@ -132,7 +133,7 @@ class MarketStream(SupervisedActor):
         elif kind is IndexValueEvent:
             if event.index_id == self.index_id:  # type: ignore[attr-defined]
                 self._spot.tell(event)
-        elif kind is FillEvent or kind is OrderUpdateEvent:
+        elif kind is FillEvent or kind is OrderUpdateEvent or kind is OrderGroupEvent:
             self._order.tell(event)
         elif kind is LifecycleEvent:
             self._discovery.tell(event)

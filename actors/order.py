@@ -36,10 +36,11 @@ from actors.discovery import known_markets
 from actors.ledger import LEDGER, LedgerHealth
 from app.connection import ExchangeConnection
 from execution.broker import Broker, BrokerReport, OutcomeUnknown, VenueFailure, VenueUnavailable
+from execution.kalshi_broker import KalshiBroker, SessionOrderGroup
 from execution.paper import PaperBroker
 from execution.tracker import OrderTracker, TrackedOrder
 from execution.updates import order_update
-from kalshi.ws_events import FillEvent, OrderUpdateEvent
+from kalshi.ws_events import FillEvent, OrderGroupEvent, OrderUpdateEvent
 from messages.control import CancelAllOrders, CancelOrder, HaltTrading
 from messages.market_data import BookUpdate, MarketInfo, MarketLifecycle
 from messages.status import Alert
@@ -54,10 +55,10 @@ from storage.errors import LedgerUnavailable
 from storage.intents import IntentLog
 
 if TYPE_CHECKING:
-    from execution.kalshi_broker import KalshiBroker
     from kalshi.models import Fill as WireFill
 
 RISK = "risk"
+ORDER_GROUP_TRIGGERED = "order_group_triggered"  # the exchange's kill switch fired
 FILL_LOOKBACK_SECONDS = 3600  # fills re-read from the exchange after a (re)start
 LEDGER_UNAVAILABLE = "ledger_unavailable"
 NOT_SENT = "not_sent"  # a held intent cancelled before it could be sent
@@ -80,7 +81,7 @@ class OrderActor(SupervisedActor):
         reconcile_interval: float = 5.0,
         presign_interval: float = 0.5,
         database: Database | None = None,
-        order_group_limit: int | None = None,
+        order_group: SessionOrderGroup | None = None,
     ) -> None:
         super().__init__(context)
         if connection is None and not paper:
@@ -89,7 +90,7 @@ class OrderActor(SupervisedActor):
             )
         self.connection = connection
         self._open_broker: Callable[[], Broker] = PaperBroker if paper else self._kalshi_broker
-        self.order_group_limit = order_group_limit  # contracts per rolling window (kill switch)
+        self.order_group = order_group  # the session's exchange-side kill switch
         self.cancel_before_close = cancel_before_close
         self.reconcile_interval = reconcile_interval
         self.presign_interval = presign_interval
@@ -138,13 +139,10 @@ class OrderActor(SupervisedActor):
         self.every(1.0, "close-watch")
 
     def _kalshi_broker(self) -> Broker:
-        # Imported here: paper mode and the backtest never load the Kalshi adapter.
-        from execution.kalshi_broker import KalshiBroker
-
         assert self.connection is not None
         rest = self.connection.rest(presign_orders=True)
-        venue = self.venue = KalshiBroker.for_session(rest, self.order_group_limit)
-        if self.order_group_limit is not None and venue.order_group_id is None:
+        venue = self.venue = KalshiBroker.for_session(rest, self.order_group)
+        if self.order_group is not None and venue.order_group_id is None:
             self._alert(
                 "order_group_unavailable",
                 "no order group could be made: a halt cancels orders one by one and "
@@ -182,6 +180,8 @@ class OrderActor(SupervisedActor):
         elif kind is OrderUpdateEvent:
             self._on_wire_update(message)
             self._release()
+        elif kind is OrderGroupEvent:
+            self._on_order_group(message)
         elif kind is BookUpdate:
             for report in self.broker.on_book(message, self.clock.now()):
                 self._apply(report)
@@ -349,6 +349,23 @@ class OrderActor(SupervisedActor):
             self._publish(venue.update_of(event, tracked.intent, self.clock.now()))
         except VenueUnavailable as exc:
             logger.warning("order: user_order event skipped: {}", exc)
+
+    def _on_order_group(self, event: OrderGroupEvent) -> None:
+        """The exchange fired the session's kill switch by itself: its cap on contracts
+        matched in 15 s was reached. Something traded far more than the limits allow, so
+        trading halts until an operator resets it."""
+        venue = self.venue
+        if event.event_type != "triggered" or venue is None or self.halt_cause:
+            return  # not news, or our own trigger (a halt already under way)
+        if event.order_group_id != venue.order_group_id:
+            return
+        limit = self.order_group.contracts_limit if self.order_group is not None else "its"
+        self._halt(
+            ORDER_GROUP_TRIGGERED,
+            f"{ORDER_GROUP_TRIGGERED}: Kalshi cancelled every order of this session's order "
+            f"group {event.order_group_id} after {limit} contracts matched within 15 s; "
+            "trading halted",
+        )
 
     def _refresh(self, tracked: TrackedOrder) -> None:
         try:

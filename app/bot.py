@@ -89,7 +89,7 @@ def build_tree(
                 connection,
                 paper=paper,
                 database=database,
-                order_group_limit=kill_switch,
+                order_group=kill_switch,
             ),
         ),
         strategy=Strategy.REST_FOR_ONE,

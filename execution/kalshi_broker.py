@@ -20,6 +20,7 @@ cannot answer, so the caller tries again on its next reconciliation.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Protocol, TypeVar
 
@@ -53,6 +54,16 @@ DEPRECATED = "deprecated_endpoint"  # the cause when a 410 carries no code
 MALFORMED = "malformed_order_answer"
 LOST = "order_outcome_unknown"
 _VENUE_STATES = frozenset({OrderStatus.RESTING, OrderStatus.CANCELED, OrderStatus.EXECUTED})
+
+
+@dataclass(slots=True)
+class SessionOrderGroup:
+    """The session's order group (Kalshi's exchange-side kill switch), made by the first
+    broker that needs it and kept for the session, so a restarted order actor's orders
+    join the same group as its predecessor's."""
+
+    contracts_limit: int
+    order_group_id: str | None = None
 
 
 class VenueOrderState(Protocol):
@@ -122,20 +133,25 @@ class KalshiBroker:
         self.order_group_id = order_group_id
 
     @classmethod
-    def for_session(cls, rest: KalshiRestClient, contracts_limit: int | None) -> KalshiBroker:
-        """A broker with a new order group capping ``contracts_limit`` contracts over
-        Kalshi's rolling window (none without a limit, or when Kalshi will not make one:
-        then :meth:`halt` has no exchange-side switch to pull)."""
-        if contracts_limit is None:
+    def for_session(cls, rest: KalshiRestClient, group: SessionOrderGroup | None) -> KalshiBroker:
+        """A broker whose orders join the session's order group: the group made by an
+        earlier broker of this session, or a new one capping ``group.contracts_limit``
+        contracts over Kalshi's rolling window. Without a group (none asked, or Kalshi
+        will not make one) :meth:`halt` has no exchange-side switch to pull."""
+        if group is None:
             return cls(rest)
-        try:
-            group = rest.create_order_group(contracts_limit)
-        except KalshiError as exc:
-            logger.error("kalshi: no order group for this session: {}", exc)
-            return cls(rest)
-        logger.info(
-            "kalshi: order group {} caps {} contracts", group.order_group_id, contracts_limit
-        )
+        if group.order_group_id is None:
+            try:
+                made = rest.create_order_group(group.contracts_limit)
+            except KalshiError as exc:
+                logger.error("kalshi: no order group for this session: {}", exc)
+                return cls(rest)
+            group.order_group_id = made.order_group_id
+            logger.info(
+                "kalshi: order group {} caps {} contracts per 15 s",
+                made.order_group_id,
+                group.contracts_limit,
+            )
         return cls(rest, order_group_id=group.order_group_id)
 
     # -- the Broker protocol ------------------------------------------------------------

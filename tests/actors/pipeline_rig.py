@@ -24,6 +24,7 @@ from actors.order import OrderActor
 from actors.risk import RiskActor
 from actors.spot_feed import SpotFeed
 from app.connection import ExchangeConnection
+from execution.kalshi_broker import SessionOrderGroup
 from kalshi.auth import Signer
 from messages.market_data import BookUpdate, MarketInfo, SpotTick
 from messages.status import RiskStatus
@@ -288,13 +289,15 @@ def running_pipeline(
     database: Database | None = None,
     make_connection: Callable[[SimHandle, Signer], ExchangeConnection] | None = None,
     paper: bool = False,
+    order_group_contracts: int | None = None,
 ) -> Iterator[Pipeline]:
     """The trading subtree (ledger → risk → order, ``rest_for_one``), the market-data actors, a
     deterministic signal source and a probe, against a fresh simulated exchange.
 
     The ledger writes to ``database`` (prepared), or to a fresh SQLite file; ``ledger=False``
     runs the trading actors without one. ``paper`` runs them as paper mode does: the
-    exchange's market data, fills from the paper broker, nothing sent."""
+    exchange's market data, fills from the paper broker, nothing sent.
+    ``order_group_contracts`` puts the session's orders in an order group with that cap."""
     with (
         running_exchange(
             seed=seed, window_seconds=window_seconds, starting_balance=starting_balance
@@ -333,6 +336,11 @@ def running_pipeline(
                     paper=paper,
                     reconcile_interval=reconcile_interval,
                     database=database,
+                    order_group=(
+                        None
+                        if order_group_contracts is None
+                        else SessionOrderGroup(order_group_contracts)
+                    ),
                 ),
             ),
             strategy=Strategy.REST_FOR_ONE,

@@ -15,6 +15,7 @@ from typing import Any
 
 from actors.order import OrderActor
 from actors.risk import RiskActor
+from execution.kalshi_broker import SessionOrderGroup
 from kalshi import models
 from kalshi.ws_events import FillEvent
 from messages.control import CancelAllOrders, CancelOrder, HaltTrading, ResetCircuitBreaker
@@ -92,7 +93,7 @@ def order_rig(
         paper=paper,
         reconcile_interval=RECONCILE,
         presign_interval=3600.0,
-        order_group_limit=None if paper else 50,
+        order_group=None if paper else SessionOrderGroup(50),
     )
     risk = (
         ChildSpec.of("risk", RiskActor, RiskLimits(), None)

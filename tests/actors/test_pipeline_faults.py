@@ -276,6 +276,23 @@ def test_a_create_answered_without_an_order_id_halts_and_resolves_to_one_order()
         check_books(p)
 
 
+def test_the_exchange_side_kill_switch_caps_the_session_and_halts_it() -> None:
+    with running_pipeline(WIDE_LIMITS, order_group_contracts=3) as p:
+        [signal] = p.fire(Fire(p.ticker, quantity=5, price=D("0.99")))  # sweeps the asks
+        assert p.decision_for(signal).approved
+        alert = p.log.wait_for(Alert, lambda a: a.alert_type == "order_group_triggered")
+        assert alert.level == "critical" and "3 contracts" in alert.message
+        p.quiesce()
+        [intent] = [i for i in p.intents() if i.signal_id == signal.signal_id]
+        [order] = [o for o in p.exchange_orders() if o.client_order_id == intent.client_order_id]
+        assert order.fill_count == 3 and order.status == "canceled"  # the exchange cut it
+        status = p.risk_status()
+        assert (status.trading_state, status.halt_reason) == ("halted", "order_group_triggered")
+        [again] = p.fire(Fire(p.ticker, quantity=1))
+        assert not p.decision_for(again).approved
+        check_books(p)
+
+
 # -- an order whose outcome is unknown when the order actor crashes --------------------------
 
 WIDE_LIMITS = RiskLimits(

@@ -10,7 +10,7 @@ import pytest
 from loguru import logger
 
 from execution.broker import Broker, OutcomeUnknown, VenueFailure, VenueUnavailable
-from execution.kalshi_broker import KalshiBroker
+from execution.kalshi_broker import KalshiBroker, SessionOrderGroup
 from execution.tracker import OrderTracker, TrackedOrder
 from kalshi import errors
 from kalshi.models import Fill as WireFill
@@ -280,8 +280,13 @@ def test_resting_orders_and_fills_are_read_to_the_last_page() -> None:
 
 def test_halt_triggers_the_order_group_and_resume_resets_it() -> None:
     rest = FakeRest(liquidity={"T": 0})
-    broker = KalshiBroker.for_session(rest, 40)  # type: ignore[arg-type]
-    assert broker.order_group_id == "g-1" and "create_order_group:40" in rest.calls
+    group = SessionOrderGroup(40)
+    broker = KalshiBroker.for_session(rest, group)  # type: ignore[arg-type]
+    assert broker.order_group_id == group.order_group_id == "g-1"
+    assert rest.calls.count("create_order_group:40") == 1
+    # a later broker of the session (a restarted order actor) joins the same group
+    again = KalshiBroker.for_session(rest, group)  # type: ignore[arg-type]
+    assert again.order_group_id == "g-1" and rest.calls.count("create_order_group:40") == 1
     _tracked(broker, count=3, tif="good_till_canceled")
     assert broker.halt("circuit_breaker", 2.0) == []
     assert rest.orders["o-1"].status == "canceled"  # the exchange cancelled the group
@@ -294,7 +299,7 @@ def test_halt_triggers_the_order_group_and_resume_resets_it() -> None:
 
 def test_a_kill_switch_that_fails_is_logged_not_raised(logs: list[str]) -> None:
     rest = FakeRest()
-    broker = KalshiBroker.for_session(rest, 40)  # type: ignore[arg-type]
+    broker = KalshiBroker.for_session(rest, SessionOrderGroup(40))  # type: ignore[arg-type]
 
     def broken(order_group_id: str) -> None:
         raise answer_error(503, "service_unavailable", "unavailable")
@@ -322,7 +327,9 @@ def test_without_an_order_group_halt_leaves_the_account_alone(logs: list[str]) -
 
 def test_an_order_group_kalshi_will_not_make_leaves_the_broker_without_one() -> None:
     rest = FakeRest(refuse_groups=True)
-    assert KalshiBroker.for_session(rest, 10).order_group_id is None  # type: ignore[arg-type]
+    group = SessionOrderGroup(10)
+    assert KalshiBroker.for_session(rest, group).order_group_id is None  # type: ignore[arg-type]
+    assert group.order_group_id is None
     assert rest.calls == ["create_order_group:10"]
 
 
