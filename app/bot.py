@@ -27,6 +27,7 @@ from app.connection import ExchangeConnection
 from app.exchange import exchange_for
 from app.modes import Mode, ModeError, resolve_mode
 from config.settings import ConfigError, Settings, load_settings
+from execution.kalshi_broker import SessionOrderGroup
 from hub.config import HubConfig, HubConfigError
 from hub.store import HubStore
 from kalshi.auth import KeyFileError
@@ -66,7 +67,9 @@ def build_tree(
     # The session's order group: an exchange-side cap on contracts matched per 15 s that
     # also cancels everything when triggered (on a halt, at shutdown). Paper sends nothing.
     kill_switch = (
-        None if paper else settings.order_group_contracts or limits.kill_switch_contracts()
+        None
+        if paper
+        else SessionOrderGroup(settings.order_group_contracts or limits.kill_switch_contracts())
     )
     ledger: tuple[ChildSpec, ...] = ()
     if database is not None:
