@@ -10,6 +10,8 @@ noise traders trade.
 
 from __future__ import annotations
 
+import math
+
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -135,7 +137,9 @@ class Exchange:
             self._second += 1
             self._step(self._second)
         self._now = now
-        self._fast_ticks(round(now * 1000))
+        # floor, not round: 464.9998 s must not reach the tick at 465 s before that second is
+        # processed (its print does not exist yet)
+        self._fast_ticks(min(math.floor(now * 1000), self._second * 1000 + 999))
 
     def _fast_ticks(self, upto_ms: int) -> None:
         """The 5-per-second index ticks due by ``upto_ms``, each sent once, in order."""

@@ -12,7 +12,7 @@ import pytest
 from kalshi.fees import taker_fee
 from kalshi.tickers import parse_market_ticker
 from simulator.config import ConfigError, ExchangeConfig, IndexConfig
-from simulator.events import LifecycleEvent
+from simulator.events import FastIndexTick, LifecycleEvent
 from simulator.exchange import Exchange
 from simulator.index import IndexProcess
 from simulator.markets import utc
@@ -108,6 +108,20 @@ def test_fast_ticks_lead_to_the_next_print_and_change_no_print() -> None:
             assert abs(math.log(tick) - line) < 6 * sd  # a bridge, not a jump elsewhere
     with pytest.raises(ValueError, match="no index print"):
         plain.fast_ticks(61)
+
+
+def test_a_moment_just_before_a_whole_second_sends_no_tick_of_that_second() -> None:
+    """464.9996 s rounds to 465,000 ms, whose print does not exist yet: the fast feed stops
+    at the last tick of the second it is in (this failed requests with a 500 once)."""
+    ex = quiet_exchange(record_events=True)
+    ex.drain_events()
+    for moment in (START + 2.9996, START + 3.9997, START + 4.0):
+        ex.advance(moment)
+        ticks = [e for e in ex.drain_events() if isinstance(e, FastIndexTick)]
+        assert ticks and ticks[-1].ts_ms <= math.floor(moment) * 1000 + 999
+        assert all(
+            t.value == ex.index.value_at(t.ts_ms // 1000) for t in ticks if t.ts_ms % 1000 == 0
+        )
 
 
 def test_no_fast_ticks_without_listeners() -> None:
