@@ -11,7 +11,6 @@ noise traders trade.
 from __future__ import annotations
 
 import math
-
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
