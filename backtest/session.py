@@ -94,7 +94,8 @@ class Session:
         self.execution = execution
         self.engine = RiskEngine(risk.limits, risk.bankroll)
         self.tracker = OrderTracker()
-        self.broker = PaperBroker(fee_multiplier)
+        self.books: dict[str, BookUpdate] = {}
+        self.broker = PaperBroker(fee_multiplier, self.books)  # it reads the books kept here
         self.calibration = calibration
         self.impact = impact
         self.keep_signals = keep_signals
@@ -104,7 +105,6 @@ class Session:
         self.counters = Counters()
         self.equity: list[EquityPoint] = []
         self.markets: dict[str, MarketInfo] = {}
-        self.books: dict[str, BookUpdate] = {}
         self.spot: SpotTick | None = None
         self.exchange = ExchangeState(True, True, 0.0)
         self.now = 0.0
@@ -205,8 +205,10 @@ class Session:
         if book.ticker in engine.book.positions:
             engine.update_mark(book.ticker, book.yes_bid, book.yes_ask, now)
             self._after_engine(now)
-        for report in self.broker.on_book(book, now):  # resting orders trade first
-            self._report(report, now)
+        broker = self.broker
+        if broker.resting or broker.consumed:  # the broker reads ``self.books`` for the rest
+            for report in broker.on_book(book, now):  # resting orders trade first
+                self._report(report, now)
         if self.calibration is not None:
             self.calibration.on_book(book)
         for strategy in self.strategies:

@@ -43,11 +43,16 @@ class PaperBroker:
 
     needs_books = True
 
-    def __init__(self, fee_multiplier: Decimal = ONE) -> None:
+    def __init__(
+        self, fee_multiplier: Decimal = ONE, books: dict[str, BookUpdate] | None = None
+    ) -> None:
+        """``books``: the latest book per ticker, when the caller keeps them itself (the
+        backtest shares its own, so a book needs :meth:`on_book` only while an order rests or
+        depth was taken from it); otherwise the broker keeps what :meth:`on_book` shows it."""
         self.fee_multiplier = fee_multiplier
         self._ids = itertools.count(1)
         self._trades = itertools.count(1)
-        self.books: dict[str, BookUpdate] = {}
+        self.books: dict[str, BookUpdate] = {} if books is None else books
         self.resting: dict[str, _Resting] = {}  # by client_order_id
         # depth already taken from the current book: ticker → (direction, price) → contracts
         self.consumed: dict[str, dict[tuple[str, Decimal], int]] = {}
