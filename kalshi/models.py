@@ -213,8 +213,31 @@ class OrderbookSnapshot:
         return cls(ticker, inner.levels("yes_dollars"), inner.levels("no_dollars"))
 
 
+class _Directed:
+    """The direction of an Order or a Fill, in both vocabularies, and the price of its side."""
+
+    __slots__ = ()
+    side: Side
+    action: Action
+    yes_price: Decimal
+    no_price: Decimal
+
+    @property
+    def outcome_side(self) -> Side:
+        return outcome_of(self.side, self.action)
+
+    @property
+    def book_side(self) -> BookSide:
+        return book_side_of_outcome(self.outcome_side)
+
+    @property
+    def price(self) -> Decimal:
+        """The price of the side bought or sold (the order's limit, the fill's price)."""
+        return self.yes_price if self.side == "yes" else self.no_price
+
+
 @dataclass(frozen=True, slots=True)
-class Order:
+class Order(_Directed):
     """An order as ``GET /portfolio/orders`` reports it; ``side``/``action`` are ours."""
 
     order_id: str
@@ -239,19 +262,6 @@ class Order:
     exchange_index: int | None = None
     order_group_id: str | None = None
     self_trade_prevention_type: str | None = None
-
-    @property
-    def outcome_side(self) -> Side:
-        return outcome_of(self.side, self.action)
-
-    @property
-    def book_side(self) -> BookSide:
-        return book_side_of_outcome(self.outcome_side)
-
-    @property
-    def price(self) -> Decimal:
-        """The limit price of the order's own side."""
-        return self.yes_price if self.side == "yes" else self.no_price
 
     @property
     def fees(self) -> Decimal | None:
@@ -290,7 +300,7 @@ class Order:
 
 
 @dataclass(frozen=True, slots=True)
-class Fill:
+class Fill(_Directed):
     """One of our fills, from ``GET /portfolio/fills`` or the ``fill`` WebSocket channel."""
 
     trade_id: str
@@ -309,18 +319,6 @@ class Fill:
     ts_ms: int | None = None
     post_position: Decimal | None = None
     exchange_index: int | None = None
-
-    @property
-    def outcome_side(self) -> Side:
-        return outcome_of(self.side, self.action)
-
-    @property
-    def book_side(self) -> BookSide:
-        return book_side_of_outcome(self.outcome_side)
-
-    @property
-    def price(self) -> Decimal:
-        return self.yes_price if self.side == "yes" else self.no_price
 
     @classmethod
     def from_wire(cls, data: object) -> Fill:

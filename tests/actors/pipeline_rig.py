@@ -41,6 +41,16 @@ from simulator.testing import SimHandle, running_exchange
 from storage import Database, open_database, prepare
 from tests.actors.probe import Probe, ProbeLog
 
+SMALL_LIMITS = RiskLimits(
+    max_position_size=Decimal(6),
+    max_daily_loss=Decimal(100),
+    circuit_breaker_pct=Decimal("0.5"),
+    max_concurrent_positions=2,
+    min_edge=Decimal("0.03"),
+    max_orders_per_minute=30,
+)
+"""Limits a few contracts fill: a second order soon meets one of them."""
+
 # Restarts happen at once on the simulated clock: ``settle`` never moves time.
 NO_BACKOFF = Backoff(initial=0.0, maximum=0.0, jitter=0.0)
 SIGNAL_SOURCE = "signaller"

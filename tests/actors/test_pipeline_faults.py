@@ -26,20 +26,14 @@ from risk.limits import RiskLimits
 from runtime.faults import crash
 from tests.actors.pipeline_rig import (
     SIGNAL_SOURCE,
+    SMALL_LIMITS,
     Fire,
     Pipeline,
     exchange_paused,
     running_pipeline,
 )
 
-LIMITS = RiskLimits(
-    max_position_size=D(6),
-    max_daily_loss=D(100),
-    circuit_breaker_pct=D("0.5"),
-    max_concurrent_positions=2,
-    min_edge=D("0.03"),
-    max_orders_per_minute=30,
-)
+LIMITS = SMALL_LIMITS
 VICTIMS = ("order", "risk", "stream", "watcher", "spot", "discovery", SIGNAL_SOURCE)
 
 

@@ -6,17 +6,9 @@ from decimal import Decimal as D
 
 from kalshi.fees import taker_fee
 from messages.trading import Fill
-from risk.limits import RiskLimits
-from tests.actors.pipeline_rig import Fire, running_pipeline
+from tests.actors.pipeline_rig import SMALL_LIMITS, Fire, running_pipeline
 
-LIMITS = RiskLimits(
-    max_position_size=D(6),
-    max_daily_loss=D(100),
-    circuit_breaker_pct=D("0.5"),
-    max_concurrent_positions=2,
-    min_edge=D("0.03"),
-    max_orders_per_minute=30,
-)
+LIMITS = SMALL_LIMITS
 
 
 def test_paper_mode_fills_through_the_paper_broker_and_sends_nothing() -> None:
