@@ -26,8 +26,7 @@ from loguru import logger
 from kalshi.fees import taker_fee
 from kalshi.units import ONE, ZERO
 from messages.trading import Fill, OrderUpdate, Settlement
-
-TERMINAL_STATUSES = frozenset({"canceled", "cancelled", "rejected", "failed", "executed"})
+from messages.vocabulary import TERMINAL
 
 
 def other_side(side: str) -> str:
@@ -190,7 +189,7 @@ class ExposureBook:
         if reservation is None:
             return
         awaited = max(update.filled - reservation.booked, 0)  # reported filled, fill not booked
-        if update.status in TERMINAL_STATUSES:
+        if update.status in TERMINAL:
             reservation.terminal = True
             outstanding = awaited
         else:

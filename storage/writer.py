@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Dialect
 
+from messages.vocabulary import TERMINAL as FINISHED
 from storage.database import Database
 from storage.journal import (
     DAILY,
@@ -47,7 +48,9 @@ from storage.schema import (
 )
 from storage.upsert import insert_ignore, upsert
 
-TERMINAL = ("executed", "canceled", "rejected", "failed")
+TERMINAL = tuple(
+    sorted(status.value for status in FINISHED)
+)  # sorted: the SQL built from it is stable
 _CHUNK = 500  # ids per IN (...) query
 PAUSE_EVERY = 32  # entries planned between two calls of the writer's ``pause`` (~30 µs)
 

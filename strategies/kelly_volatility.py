@@ -32,6 +32,7 @@ from kalshi.fees import TAKER_RATE, taker_fee_per_contract
 from kalshi.units import ONE, PriceLevels, PriceRange
 from messages.market_data import BookUpdate, Level, MarketInfo, MarketLifecycle, SpotTick
 from messages.trading import Fill, OrderUpdate, RiskDecision, Settlement, Signal
+from messages.vocabulary import TERMINAL
 from strategies.base import Strategy, StrategyParams, register
 from strategies.pending import PendingBuys
 from strategies.positions import Positions, opposite
@@ -40,7 +41,6 @@ from strategies.sizing import kelly_contracts, kelly_contracts_bound, plan_buy
 from strategies.volatility import EwmaVolatility
 
 _CLOSED_EVENTS = frozenset({"closed", "deactivated", "determined", "settled", "finalized"})
-_TERMINAL = frozenset({"canceled", "cancelled", "rejected", "failed", "executed"})
 _Q = Decimal("0.000001")
 
 
@@ -254,7 +254,7 @@ class KellyVolatility(Strategy):
         self._pending.approved(decision.signal_id, decision.quantity if decision.approved else 0)
 
     def on_order_update(self, update: OrderUpdate) -> None:
-        if update.status in _TERMINAL and update.action == "buy" and update.remaining > 0:
+        if update.status in TERMINAL and update.action == "buy" and update.remaining > 0:
             self._pending.reduce(update.ticker, update.side, update.remaining)
 
     def on_fill(self, fill: Fill) -> None:

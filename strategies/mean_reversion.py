@@ -29,12 +29,12 @@ from kalshi.fees import taker_fee_per_contract
 from kalshi.units import ONE
 from messages.market_data import BookUpdate, MarketInfo, MarketLifecycle, SpotTick
 from messages.trading import Fill, OrderUpdate, RiskDecision, Settlement, Signal
+from messages.vocabulary import TERMINAL
 from strategies.base import Strategy, StrategyParams, register
 from strategies.positions import Positions
 from strategies.rolling import RollingStats
 
 _CLOSED_EVENTS = frozenset({"closed", "deactivated", "determined", "settled", "finalized"})
-_TERMINAL = frozenset({"canceled", "cancelled", "rejected", "failed", "executed"})
 
 
 class MeanReversionParams(StrategyParams):
@@ -175,7 +175,7 @@ class MeanReversion(Strategy):
 
     def on_order_update(self, update: OrderUpdate) -> None:
         state = self._tickers.get(update.ticker)
-        if state is None or state.pending is None or update.status not in _TERMINAL:
+        if state is None or state.pending is None or update.status not in TERMINAL:
             return
         pending = state.pending
         if pending.action == update.action and pending.side == update.side:
