@@ -1,18 +1,71 @@
-"""Which exchange a mode talks to: the built-in simulator, a running one, or Kalshi itself."""
+"""Which exchange a mode talks to: the built-in simulator, a running one, or Kalshi itself.
+
+In sim mode a running exchange beyond this machine is asked what it is before any
+signed request reaches it: only one that answers with the simulator's
+``X-Sol15-Simulator`` header is used (see ``simulator.identity``).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from urllib.parse import urlsplit, urlunsplit
 
+import httpx
 from loguru import logger
 
 from app.connection import ExchangeConnection
-from app.modes import Mode
+from app.modes import Mode, ModeError
 from config.settings import KalshiEnv, Settings
 from kalshi.auth import Signer
 from kalshi.environment import DEMO, PRODUCTION
 from kalshi.rate_limit import tier_named
+from runtime.net import is_loopback_host
+from simulator.identity import SIMULATOR_HEADER
+
+Probe = Callable[[str], str | None]
+
+
+def simulator_identity(url: str, timeout: float = 5.0) -> str | None:
+    """The ``X-Sol15-Simulator`` header of the answer at ``url`` (any status), or None.
+
+    Unauthenticated and read-only; raises ``httpx.HTTPError`` when nothing answers.
+    """
+    response = httpx.get(url, timeout=timeout, follow_redirects=False)
+    name: str | None = response.headers.get(SIMULATOR_HEADER)
+    return name
+
+
+def _probe_url(setting: str, url: str) -> str:
+    """An unauthenticated GET that any Kalshi-shaped server answers (even with an error)."""
+    parts = urlsplit(url)
+    if setting == "KALSHI_API_BASE":
+        return url.rstrip("/") + "/exchange/status"
+    scheme = {"ws": "http", "wss": "https"}.get(parts.scheme, parts.scheme)
+    return urlunsplit((scheme, parts.netloc, parts.path, parts.query, ""))
+
+
+def check_sim_exchange(api_base: str, ws_url: str, probe: Probe = simulator_identity) -> None:
+    """Refuse a sim-mode exchange beyond this machine unless it says it is a simulator."""
+    for setting, url in (("KALSHI_API_BASE", api_base), ("KALSHI_WS_URL", ws_url)):
+        host = urlsplit(url).hostname or ""
+        if is_loopback_host(host):
+            continue
+        try:
+            name = probe(_probe_url(setting, url))
+        except httpx.HTTPError as exc:
+            raise ModeError(
+                f"sim mode: cannot reach {setting} {url} to confirm it is a simulator "
+                f"({type(exc).__name__}: {exc}); start the exchange-sim, or fix {setting}"
+            ) from None
+        if name is None:
+            raise ModeError(
+                f"sim mode refused: {setting} {url} is beyond this machine and does not say it "
+                f"is a simulator (no {SIMULATOR_HEADER} header), so orders sent there could be "
+                f"real. Point {setting} at an exchange-sim or at 127.0.0.1; real orders go only "
+                "in live mode (credentials, DRY_RUN_MODE=false and --live)"
+            )
+        logger.info("exchange at {} ({}) identifies itself as {}", host, setting, name)
 
 
 def _configured(settings: Settings) -> ExchangeConnection:
@@ -35,9 +88,17 @@ def _configured(settings: Settings) -> ExchangeConnection:
 
 
 @contextmanager
-def exchange_for(mode: Mode, settings: Settings, seed: int | None) -> Iterator[ExchangeConnection]:
-    """Yield the connection for ``mode``; in sim without a configured exchange, run one in-process."""
-    external_sim = settings.has_credentials and settings.kalshi_api_base and settings.kalshi_ws_url
+def exchange_for(
+    mode: Mode, settings: Settings, seed: int | None, probe: Probe = simulator_identity
+) -> Iterator[ExchangeConnection]:
+    """Yield the connection for ``mode``; in sim without a configured exchange, run one in-process.
+
+    Raises :class:`ModeError` when sim mode names an exchange that is not a simulator.
+    """
+    api_base, ws_url = settings.kalshi_api_base, settings.kalshi_ws_url
+    external_sim = settings.has_credentials and api_base is not None and ws_url is not None
+    if mode is Mode.SIM and api_base is not None and ws_url is not None:
+        check_sim_exchange(api_base, ws_url, probe)
     if mode is not Mode.SIM or external_sim:
         connection = _configured(settings)
         logger.info(

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from runtime.net import is_loopback_host
 
 if TYPE_CHECKING:
     from config.settings import Settings
@@ -16,16 +17,6 @@ WEB_DIR = Path(__file__).resolve().parent.parent / "web"
 
 class HubConfigError(ValueError):
     """The hub refuses this configuration; the message says what to change."""
-
-
-def is_loopback(host: str) -> bool:
-    """True for addresses only this machine can reach (``localhost``, 127.0.0.0/8, ::1)."""
-    if host.strip().lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False  # a host name other than localhost may resolve anywhere
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +44,7 @@ class HubConfig:
             raise HubConfigError(f"port must be between 0 and 65535, got {self.port}")
         if self.api_token is not None and len(self.api_token) < 8:
             raise HubConfigError("API_TOKEN is too short: use at least 8 characters")
-        if not is_loopback(self.host) and not self.api_token:
+        if not is_loopback_host(self.host) and not self.api_token:
             raise HubConfigError(
                 f"refusing to listen on {self.host}: the dashboard and control API would be "
                 "reachable from other machines without a password. Set API_TOKEN, or use "
@@ -70,7 +61,7 @@ class HubConfig:
     @property
     def auth_required(self) -> bool:
         """Controls need the token when one is set or anyone beyond this machine can connect."""
-        return self.api_token is not None or not is_loopback(self.host)
+        return self.api_token is not None or not is_loopback_host(self.host)
 
     @classmethod
     def from_settings(

@@ -19,8 +19,9 @@ from aiohttp import web
 from aiohttp.typedefs import Middleware
 from multidict import CIMultiDict
 
-from hub.config import HubConfig, is_loopback
+from hub.config import HubConfig
 from hub.errors import ApiError, Handler
+from runtime.net import is_loopback_host
 
 ALLOWED_METHODS = "GET, POST, OPTIONS"
 ALLOWED_HEADERS = frozenset({"authorization", "content-type"})
@@ -47,7 +48,7 @@ class SecurityPolicy:
     def __init__(self, config: HubConfig) -> None:
         self.config = config
         self.allowed_origins = frozenset(_origin_of(o) for o in config.cors_origins)
-        self._loopback = is_loopback(config.host)
+        self._loopback = is_loopback_host(config.host)
         hosts = {urlsplit(o).hostname for o in config.cors_origins}
         self._hosts = LOOPBACK_NAMES | {config.host.lower().strip("[]")} | {h for h in hosts if h}
 

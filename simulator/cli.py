@@ -21,6 +21,7 @@ from pathlib import Path
 from loguru import logger
 
 from kalshi.auth import KeyFileError, generate_private_key, private_key_pem, public_key_pem
+from runtime.net import is_loopback_host
 from simulator.clock import wall_clock
 from simulator.config import ConfigError, ExchangeConfig, IndexConfig, MarketCalibration
 from simulator.exchange import Exchange
@@ -70,6 +71,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--data-dir", type=Path, default=DEFAULT_DATA_DIR, help="where the demo key pair lives"
     )
     parser.add_argument("--heartbeat-seconds", type=float, default=10.0, help="WS ping interval")
+    parser.add_argument(
+        "--allow-remote-control",
+        action="store_true",
+        help="let clients beyond this machine use the unauthenticated /sim control endpoints "
+        "(faults, clock); without it they answer loopback clients only",
+    )
     return parser
 
 
@@ -109,6 +116,22 @@ def build_config(args: argparse.Namespace) -> ExchangeConfig:
     return config
 
 
+def _say_who_controls(host: str, allow_remote: bool) -> None:
+    """Exposing the unauthenticated /sim endpoints is never silent."""
+    if allow_remote:
+        logger.warning(
+            "exchange-sim: --allow-remote-control: anyone who can reach {} may change faults "
+            "and the clock through /sim (no authentication)",
+            host,
+        )
+    elif not is_loopback_host(host):
+        logger.info(
+            "exchange-sim: listening on {}; the /sim control endpoints answer loopback clients "
+            "only (--allow-remote-control exposes them)",
+            host,
+        )
+
+
 def main(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
     if (args.key_id is None) != (args.public_key is None):
@@ -146,6 +169,7 @@ def main(argv: list[str]) -> int:
         port=args.port,
         heartbeat_seconds=args.heartbeat_seconds or None,
         log_index=True,
+        allow_remote_control=args.allow_remote_control,
     )
 
     async def run() -> None:
@@ -159,6 +183,7 @@ def main(argv: list[str]) -> int:
             raise SystemExit(
                 f"exchange-sim: cannot listen on {args.host}:{args.port}: {exc}"
             ) from None
+        _say_who_controls(args.host, args.allow_remote_control)
         print(f"KALSHI_API_BASE={server.api_base}", flush=True)
         print(f"KALSHI_WS_URL={server.ws_url}", flush=True)
         print(f"KALSHI_API_KEY={key_id}", flush=True)

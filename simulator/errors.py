@@ -28,6 +28,7 @@ TOO_MANY_REQUESTS = "too_many_requests"
 INTERNAL_SERVER_ERROR = "internal_server_error"
 METHOD_NOT_ALLOWED = "method_not_allowed"
 CONFLICT = "conflict"
+FORBIDDEN = "forbidden"
 
 
 class ExchangeError(Exception):

@@ -6,9 +6,10 @@ advanced to the clock; the events it produces are fanned out to WebSocket
 clients. A background task keeps advancing it with the wall clock; with a
 manual clock time moves only through :meth:`SimServer.advance_by`.
 
-Control endpoints (unauthenticated, for tests; bind to loopback):
-``GET/POST /sim/faults``, ``POST /sim/advance`` (manual clock only),
-``GET /sim/status``.
+Control endpoints (unauthenticated, for tests): ``GET/POST /sim/faults``,
+``POST /sim/advance`` (manual clock only), ``GET /sim/status``. They answer
+loopback clients only unless ``allow_remote_control``; every answer carries the
+``X-Sol15-Simulator`` header (``simulator.identity``).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from simulator import errors
 from simulator.clock import ManualClock
 from simulator.exchange import Exchange
 from simulator.faults import FaultError, Faults, parse_fault_body
+from simulator.identity import control_refused, stamp
 from simulator.keys import KeyRegistry
 from simulator.responses import API_PREFIX, error_response, json_response
 from simulator.rest import RestApi
@@ -53,6 +55,7 @@ class SimServer:
         heartbeat_seconds: float | None = 10.0,
         tick_seconds: float = 0.1,
         log_index: bool = False,
+        allow_remote_control: bool = False,
     ) -> None:
         self.exchange = exchange
         self.clock = clock
@@ -63,12 +66,14 @@ class SimServer:
         self.manual_clock = manual_clock
         self.tick_seconds = tick_seconds
         self.log_index = log_index
+        self.allow_remote_control = allow_remote_control
         self.hub = WebSocketHub(exchange, faults, self.sync, heartbeat_seconds)
         self.rest = RestApi(self)
         self._runner: web.AppRunner | None = None
         self._ticker: asyncio.Task[None] | None = None
         self._last_logged = -1
         self.app = web.Application(middlewares=[self._middleware])
+        self.app.on_response_prepare.append(stamp)
         self.app.add_routes(self.rest.routes())
         self.app.add_routes(
             [
@@ -159,6 +164,16 @@ class SimServer:
     async def _middleware(
         self, request: web.Request, handler: Callable[[web.Request], Any]
     ) -> web.StreamResponse:
+        if control_refused(request, self.allow_remote_control):
+            return error_response(
+                errors.ExchangeError(
+                    403,
+                    errors.FORBIDDEN,
+                    "forbidden",
+                    "the /sim control endpoints answer loopback clients only "
+                    "(start exchange-sim with --allow-remote-control to expose them)",
+                )
+            )
         api = request.path.startswith(API_PREFIX)
         if api:
             latency = self.faults.latency_ms

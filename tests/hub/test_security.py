@@ -6,9 +6,10 @@ import aiohttp
 import pytest
 
 from config.settings import load_settings
-from hub.config import HubConfig, HubConfigError, is_loopback
+from hub.config import HubConfig, HubConfigError
 from hub.security import tokens_match
 from messages.control import StartTrading, StopTrading
+from runtime.net import is_loopback_host as is_loopback
 from tests.hub.conftest import TOKEN, Harness, StartHub
 from tests.hub.wsclient import next_message, send
 
