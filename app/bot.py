@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import signal
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -26,12 +27,13 @@ from actors.ws_hub import WebSocketHub
 from app.connection import ExchangeConnection
 from app.exchange import exchange_for
 from app.modes import Mode, ModeError, resolve_mode
+from app.startup import StartupError, check_directories, check_port
+from app.summary import SessionSummary
 from config.settings import ConfigError, Settings, load_settings
 from execution.kalshi_broker import SessionOrderGroup
 from hub.config import HubConfig, HubConfigError
 from hub.store import HubStore
 from kalshi.auth import KeyFileError
-from messages.control import StopTrading
 from risk.limits import RiskLimits
 from runtime.faults import ChaosMonkey
 from runtime.log import setup_logging
@@ -40,6 +42,7 @@ from runtime.supervisor import ChildSpec, SupervisorSpec
 from runtime.system import ActorSystem
 from storage import Database, LedgerError, open_database, prepare
 from storage.history import LedgerHistory
+from storage.locks import InstanceLocked, Lock, lock_directory, lock_ledger
 
 EXIT_OK = 0
 EXIT_ESCALATED = 1
@@ -164,15 +167,23 @@ def _fail(text: str) -> int:
     return EXIT_BAD_CONFIG
 
 
+def _configure(args: argparse.Namespace) -> tuple[Settings, Mode, HubConfig]:
+    """Settings, mode and hub configuration, and the checks that need no lock or network."""
+    overrides = {"database_url": args.db} if args.db else {}
+    settings = load_settings(args.env_file, **overrides)
+    mode = resolve_mode(args.mode, settings, args.live)
+    hub = HubConfig.from_settings(settings, args.host, args.port, mode.value)
+    check_directories(settings)
+    check_port(args.host, args.port)
+    return settings, mode, hub
+
+
 def run_bot(args: argparse.Namespace) -> int:
     try:
-        overrides = {"database_url": args.db} if args.db else {}
-        settings = load_settings(args.env_file, **overrides)
-        mode = resolve_mode(args.mode, settings, args.live)
-        hub = HubConfig.from_settings(settings, args.host, args.port, mode.value)
+        settings, mode, hub = _configure(args)
     except ConfigError as exc:
         return _fail("\n".join(f"config error: {line}" for line in exc.lines))
-    except (ModeError, HubConfigError) as exc:
+    except (ModeError, HubConfigError, StartupError) as exc:
         return _fail(f"refusing to start: {exc}")
     api_key = settings.kalshi_api_key.get_secret_value() if settings.kalshi_api_key else None
     token = settings.api_token.get_secret_value() if settings.api_token else None
@@ -185,41 +196,57 @@ def run_bot(args: argparse.Namespace) -> int:
     stop = threading.Event()
     _Signals(stop).install()
     logger.info("sol15 starting in {} mode", mode.value)
+    with contextlib.ExitStack() as held:
+        try:
+            database = open_ledger(settings.database_url, settings.data_dir, held)
+            held.enter_context(_held(lock_directory(settings.data_dir)))
+            connection = held.enter_context(exchange_for(mode, settings, args.seed))
+        except (LedgerError, InstanceLocked, ModeError) as exc:
+            return _fail(f"refusing to start: {exc}")
+        except KeyFileError as exc:
+            return _fail(f"config error: KALSHI_PRIVATE_KEY_PATH: {exc}")
+        system = ActorSystem(seed=args.seed)
+        # The API's history endpoints, the status's order counts and the session summary
+        # read the ledger.
+        history = LedgerHistory(
+            database, flush=lambda: system.ask(LEDGER, Flush(), timeout=hub.ask_timeout)
+        )
+        store = HubStore(hub.history_limit, reader=history)
+        spec = build_tree(settings, mode, connection, hub, store, args.chaos, database=database)
+        logger.info("dashboard and API: http://{}:{}", args.host, args.port)
+        summary = SessionSummary(history, since=system.clock.now())
+        return supervise(system, spec, stop, args.duration, summary)
+    return EXIT_OK  # not reached: the block returns
+
+
+@contextlib.contextmanager
+def _held(lock: Lock) -> Iterator[None]:
     try:
-        database = open_ledger(settings.database_url, settings.data_dir)
-    except LedgerError as exc:
-        return _fail(f"refusing to start: {exc}")
-    try:
-        with exchange_for(mode, settings, args.seed) as connection:
-            system = ActorSystem(seed=args.seed)
-            # The API's history endpoints and the status's order counts read the ledger.
-            history = LedgerHistory(
-                database, flush=lambda: system.ask(LEDGER, Flush(), timeout=hub.ask_timeout)
-            )
-            store = HubStore(hub.history_limit, reader=history)
-            spec = build_tree(settings, mode, connection, hub, store, args.chaos, database=database)
-            logger.info("dashboard and API: http://{}:{}", args.host, args.port)
-            return supervise(system, spec, stop, args.duration, _summary)
-    except KeyFileError as exc:
-        return _fail(f"config error: KALSHI_PRIVATE_KEY_PATH: {exc}")
+        yield
     finally:
-        database.dispose()
+        lock.release()
 
 
-def open_ledger(url: str, data_dir: Path | None = None) -> Database:
+def open_ledger(
+    url: str, data_dir: Path | None = None, held: contextlib.ExitStack | None = None
+) -> Database:
     """The ledger, created or migrated; raises ``LedgerError`` (unreachable, foreign, too new).
 
-    The write-ahead log of intents is a local file: beside a SQLite ledger, or in
-    ``data_dir`` with PostgreSQL.
+    With ``held`` it is locked first (``InstanceLocked`` when another bot uses it), and
+    both lock and engine are released when ``held`` closes. The write-ahead log of
+    intents is a local file: beside a SQLite ledger, or in ``data_dir`` with PostgreSQL.
     """
     server = not url.startswith("sqlite")
     intents = data_dir / "sol15-intents.log" if server and data_dir is not None else None
-    database = open_database(url, intents_path=intents)
-    try:
+    with contextlib.ExitStack() as own:
+        database = open_database(url, intents_path=intents)
+        own.callback(database.dispose)
+        if held is not None:
+            own.enter_context(_held(lock_ledger(database)))
         version = prepare(database)
-    except LedgerError:
-        database.dispose()
-        raise
+        kept = own.pop_all()
+    if held is not None:
+        held.push(kept)
     logger.info("ledger: {} (schema version {})", database.safe_url, version)
     return database
 
@@ -247,36 +274,3 @@ def supervise(
     system.shutdown()
     logger.info("stopped: {} dead letters", system.dead_letters.total)
     return EXIT_ESCALATED if escalated else EXIT_OK
-
-
-def _ask(system: ActorSystem, name: str, message: object) -> Any:
-    try:
-        return system.ask(name, message, timeout=5)
-    except Exception as exc:  # a summary must never stop the shutdown
-        logger.warning("summary: {} unavailable: {}", name, exc)
-        return None
-
-
-def _summary(system: ActorSystem) -> None:
-    """Stop new trading (resting orders are cancelled), then print what the session did."""
-    _ask(system, "risk", StopTrading("shutdown", "system"))
-    status = _ask(system, "risk", "status")
-    stats = _ask(system, "order", "stats") or {}
-    signals = 0
-    for node in system.tree().walk():
-        if node.name.startswith("strategy:"):
-            described = _ask(system, node.name, "describe") or {}
-            signals += int(described.get("signals_sent", 0))
-    lines = [
-        "sol15 session summary",
-        f"  signals sent to risk: {signals}",
-        f"  orders: {stats.get('orders', 0)} ({stats.get('filled_orders', 0)} filled)",
-        f"  fills: {stats.get('fills', 0)}",
-    ]
-    if status is not None:
-        lines.append(
-            f"  P&L today: ${status.daily_pnl:.2f} (realized ${status.realized_pnl:.2f}, "
-            f"unrealized ${status.unrealized_pnl:.2f}, fees ${status.fees_paid:.2f}), "
-            f"{status.open_positions} open positions"
-        )
-    print("\n".join(lines), flush=True)

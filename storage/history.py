@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 from collections import defaultdict
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -33,6 +34,18 @@ from storage.schema import fills, orders, positions, signals
 from storage.writer import TERMINAL
 
 _AVG = Decimal("0.0001")
+
+
+@dataclass(frozen=True, slots=True)
+class SessionCounts:
+    """A session's work as the ledger recorded it (the summary printed at shutdown)."""
+
+    signals: int
+    orders: int
+    filled_orders: int
+    fills: int
+
+
 _MAX_LIMIT = 10_000
 
 
@@ -191,6 +204,23 @@ class LedgerHistory:
             rejected=by_status.get("rejected", 0) + by_status.get("failed", 0),
             total=sum(by_status.values()),
         )
+
+    def session_counts(self, since: float) -> SessionCounts:
+        """What happened from ``since`` on, whichever actor incarnation did it."""
+        with self._connect() as conn:
+            signal_count = conn.execute(
+                sa.select(sa.func.count()).select_from(signals).where(signals.c.ts >= since)
+            ).scalar_one()
+            placed, filled = conn.execute(
+                sa.select(
+                    sa.func.count(),
+                    sa.func.count().filter(orders.c.filled > 0),
+                ).where(orders.c.created_at >= since)
+            ).one()
+            fill_count = conn.execute(
+                sa.select(sa.func.count()).select_from(fills).where(fills.c.ts >= since)
+            ).scalar_one()
+        return SessionCounts(int(signal_count), int(placed), int(filled), int(fill_count))
 
     @staticmethod
     def _fills_of(conn: sa.Connection, rows: Any) -> dict[str, list[dict[str, Any]]]:

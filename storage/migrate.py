@@ -54,7 +54,8 @@ def reason_of(exc: BaseException) -> str:
     return text[0] if text else type(inner).__name__
 
 
-def _connect(db: Database, engine: sa.Engine | None = None) -> Connection:
+def connect(db: Database, engine: sa.Engine | None = None) -> Connection:
+    """A connection, or the ledger error an operator can act on (unreachable, not a database)."""
     try:
         return (engine or db.engine).connect()
     except sa.exc.OperationalError as exc:
@@ -132,7 +133,7 @@ def _too_new(db: Database, version: int) -> SchemaTooNew:
 
 def check(db: Database) -> int:
     """Read-only: the ledger's schema version, or an error if it is not a usable sol15 ledger."""
-    with _connect(db) as conn:
+    with connect(db) as conn:
         try:
             version = _installed(db, conn)
             if version is None:
@@ -149,7 +150,7 @@ def check(db: Database) -> int:
 
 def prepare(db: Database) -> int:
     """Connect, refuse what is not ours, create or migrate the schema; returns its version."""
-    with _connect(db) as conn:
+    with connect(db) as conn:
         try:
             version = _installed(db, conn)
             conn.rollback()

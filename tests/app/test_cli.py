@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import selectors
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -180,3 +181,96 @@ def test_a_sim_session_trades_and_prints_a_summary(tmp_path: Path) -> None:
     assert int(summary["signals sent to risk"]) > 0
     assert int(summary["fills"]) > 0, result.stdout
     assert summary["P&L today"].startswith("$")
+
+
+def test_a_busy_port_stops_start_up_with_one_line(tmp_path: Path) -> None:
+    """Not a dashboard crash-looping while the bot trades blind: nothing starts at all."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [*RUN, "--port", str(port), "--duration", "20"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            cwd=tmp_path,
+            env=_env(),
+            check=False,
+        )
+    assert result.returncode == 2
+    [line] = result.stderr.splitlines()
+    assert line.startswith(f"refusing to start: port {port} on 127.0.0.1 is in use")
+    assert "--port" in line
+    assert not (tmp_path / "data" / "sol15.db").exists()  # nothing ran: no ledger, no exchange
+
+
+def test_bad_data_and_log_folders_give_one_line_each(tmp_path: Path) -> None:
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("not a folder")
+    env = _env(DATA_DIR=str(a_file), LOG_DIR=str(a_file / "logs"))
+    result = subprocess.run(
+        [*RUN, "--duration", "20"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+        env=env,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        f"config error: DATA_DIR: {a_file} is a file, not a folder: point DATA_DIR at a folder",
+        f"config error: LOG_DIR: {a_file / 'logs'} cannot be created ({a_file} is a file)",
+    ]
+    assert a_file.read_text() == "not a folder"
+
+
+@pytest.mark.slow
+def test_one_bot_per_data_directory_and_a_killed_one_blocks_nothing(tmp_path: Path) -> None:
+    first = subprocess.Popen(
+        [*RUN, "--port", "0", "--seed", "1"],
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+        env=_env(),
+    )
+    try:
+        _wait_for_line(first, "sol15 running")
+        who = f"pid {first.pid} on host {socket.gethostname()}"
+        for extra, what in (
+            ((), "the ledger"),  # the same ledger (and folder)
+            (("--db", f"sqlite:///{tmp_path}/other.db"), "DATA_DIR"),  # another ledger, same folder
+        ):
+            second = subprocess.run(
+                [*RUN, "--port", "0", "--seed", "2", "--duration", "20", *extra],
+                capture_output=True,
+                text=True,
+                timeout=60,
+                cwd=tmp_path,
+                env=_env(),
+                check=False,
+            )
+            assert second.returncode == 2, second.stderr
+            refusal = second.stderr.strip().splitlines()[-1]
+            assert refusal.startswith(f"refusing to start: another sol15 is using {what}")
+            assert who in refusal
+        first.kill()  # SIGKILL: its locks go with it
+        first.wait(timeout=30)
+    finally:
+        if first.poll() is None:
+            first.kill()
+    third = subprocess.Popen(
+        [*RUN, "--port", "0", "--seed", "3"],
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+        env=_env(),
+    )
+    try:
+        _wait_for_line(third, "sol15 running")
+        third.send_signal(signal.SIGTERM)
+        assert third.wait(timeout=60) == 0
+    finally:
+        if third.poll() is None:
+            third.kill()
