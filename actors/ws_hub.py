@@ -89,7 +89,7 @@ class WebSocketHub(SupervisedActor):
         logger.info(
             "hub: dashboard and API at {} (controls {})",
             self.endpoint().url,
-            "need the API token" if self.config.auth_required else "open on loopback",
+            _access(self.config),
         )
 
     def handle(self, message: Any) -> Any:
@@ -132,3 +132,9 @@ class WebSocketHub(SupervisedActor):
             control=ControlGateway(self.system, self.config.ask_timeout),
             policy=SecurityPolicy(self.config),
         )
+
+
+def _access(config: HubConfig) -> str:
+    if config.reads_need_token:
+        return "and reads need the API token; /api/health is open"
+    return "need the API token" if config.auth_required else "open on loopback"

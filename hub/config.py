@@ -33,6 +33,10 @@ class HubConfig:
     ask_timeout: float = 5.0  # seconds to wait for a trading actor to answer a control
     ws_heartbeat: float | None = 20.0
     ws_max_message: int = 64 * 1024
+    # replies a client may leave unread; its commands then wait (ws_reply_wait seconds at
+    # most) for it to read some, else it is closed with code 4029 for commanding too fast
+    ws_max_unread_replies: int = 64
+    ws_reply_wait: float = 2.0
     max_pending: int = 50_000  # events waiting for the loop before every client is resynced
     history_limit: int = 5_000  # trades/orders and signals kept in memory
     counts_interval: float = 1.0  # seconds between re-reads of the ledger's order counts
@@ -50,11 +54,19 @@ class HubConfig:
                 "reachable from other machines without a password. Set API_TOKEN, or use "
                 "--host 127.0.0.1"
             )
-        for name in ("max_body", "client_queue", "ws_max_message", "max_pending"):
+        for name in (
+            "max_body",
+            "client_queue",
+            "ws_max_message",
+            "max_pending",
+            "ws_max_unread_replies",
+        ):
             if getattr(self, name) < 1:
                 raise HubConfigError(f"{name} must be >= 1")
         if self.coalesce_interval < 0 or self.send_timeout <= 0 or self.ask_timeout <= 0:
             raise HubConfigError("coalesce_interval, send_timeout and ask_timeout must be > 0")
+        if self.ws_reply_wait <= 0:
+            raise HubConfigError("ws_reply_wait must be > 0")
         origins = tuple(o.rstrip("/") for o in self.cors_origins)
         object.__setattr__(self, "cors_origins", origins)
 
@@ -62,6 +74,11 @@ class HubConfig:
     def auth_required(self) -> bool:
         """Controls need the token when one is set or anyone beyond this machine can connect."""
         return self.api_token is not None or not is_loopback_host(self.host)
+
+    @property
+    def reads_need_token(self) -> bool:
+        """Beyond loopback, positions, trades, P&L, the feed and metrics need the token too."""
+        return not is_loopback_host(self.host)
 
     @classmethod
     def from_settings(

@@ -7,6 +7,12 @@ a fresh ``status_update`` (and the latest market frames) instead: a resync. If
 it stays stuck — another queue's worth of events skipped before the writer could
 even send that resync, or one send blocked longer than ``send_timeout`` (checked
 by the broadcaster's watchdog) — it is dropped.
+
+Replies to the client's own commands are counted until they are written: a client
+that sends commands faster than it reads the answers owes more and more of them,
+and once it owes ``max_owed`` :meth:`ClientFeed.reply` stops reading its commands
+until it reads some answers; if it does not, the handler closes it with a reason
+instead of letting its outbox overflow.
 """
 
 from __future__ import annotations
@@ -22,6 +28,10 @@ class ClientGone(Exception):
     """The connection closed (or was dropped) while sending."""
 
 
+class _Reply(bytes):
+    """A frame answering this client's own command (counted until it is written)."""
+
+
 class ClientFeed:
     def __init__(
         self,
@@ -35,6 +45,7 @@ class ClientFeed:
         on_resync: Callable[[], None] = lambda: None,
         on_sent: Callable[[int], None] = lambda n: None,
         name: str = "client",
+        max_owed: int = 64,
     ) -> None:
         self._send_fn = send
         self._status = status
@@ -45,6 +56,9 @@ class ClientFeed:
         self._on_resync = on_resync
         self._on_sent = on_sent
         self.name = name
+        self.max_owed = max_owed
+        self.owed = 0  # replies queued (or skipped for a resync) and not yet written
+        self._paid = asyncio.Event()  # set when a reply is written
         self.queue: deque[bytes] = deque()
         self.coalesced: dict[str, bytes | None] = {}
         self._wake = asyncio.Event()
@@ -90,6 +104,29 @@ class ClientFeed:
             return
         self.queue.append(frame)
         self._wake.set()
+
+    async def reply(self, frame: bytes, wait: float) -> bool:
+        """Queue an answer to the client's own command.
+
+        A client that owes ``max_owed`` answers is given up to ``wait`` seconds to read
+        some (meanwhile its next command is not read: the pressure goes back to it);
+        False when it did not: it sends faster than it reads.
+        """
+        if self.owed >= self.max_owed:
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + wait
+            while self.owed >= self.max_owed:
+                left = deadline - loop.time()
+                if left <= 0 or self.closed:
+                    return False
+                self._paid.clear()
+                try:
+                    await asyncio.wait_for(self._paid.wait(), left)
+                except TimeoutError:
+                    return False
+        self.owed += 1
+        self.push(_Reply(frame))
+        return True
 
     def prime(self) -> None:
         """A new client starts from the current status and the latest market frames."""
@@ -156,6 +193,8 @@ class ClientFeed:
         if self._resync:
             self.resyncs += 1
             self._on_resync()
+            self.owed = 0  # the replies it skipped: the fresh status answers them all
+            self._paid.set()
         self._resync = self._priming = False
         self._skipped = 0
         await self._send(self._status())
@@ -170,5 +209,8 @@ class ClientFeed:
             raise ClientGone(str(exc)) from None
         finally:
             self.send_started = None
+        if type(frame) is _Reply:
+            self.owed -= 1
+            self._paid.set()
         self.sent += 1
         self._on_sent(1)

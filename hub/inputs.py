@@ -16,6 +16,9 @@ from hub.errors import ApiError
 from hub.history import SIGNAL_STATUSES, STATUS_ALIASES, SignalQuery, TradeQuery
 
 MAX_LIMIT = 1_000
+# Deeper pages are a job for ``since`` or ``run.py export``; an unbounded offset also
+# overflows the database's integer (a 500 instead of an answer).
+MAX_OFFSET = 1_000_000
 # Order ids, tickers and strategy names: what Kalshi and sol15 use, nothing that needs escaping.
 IDENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,127}$")
 
@@ -93,7 +96,7 @@ def _limit(text: str | None) -> int:
 
 
 def _offset(text: str | None) -> int:
-    return 0 if text is None else _whole_number(text, "offset", 0)
+    return 0 if text is None else _whole_number(text, "offset", 0, MAX_OFFSET)
 
 
 def _since(text: str | None) -> float | None:

@@ -76,6 +76,7 @@ async def health(request: web.Request) -> web.Response:
             "uptime_seconds": round(time.monotonic() - deps.started, 3),
             "websocket_clients": deps.broadcaster.count,
             "auth_required": deps.config.auth_required,
+            "read_auth_required": deps.config.reads_need_token,
             "time": deps.now(),
         }
     )

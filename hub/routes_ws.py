@@ -4,6 +4,12 @@ Each connection gets a ``ClientFeed`` (bounded outbox + writer task) registered
 with the broadcaster; this handler only reads commands. Replies go through the
 same outbox, so one task ever writes to the socket. Bad input gets an
 ``{"type": "error"}`` frame and the connection stays open.
+
+A client that sends commands faster than it reads the answers (it owes
+``HubConfig.ws_max_unread_replies`` of them and reads none for ``ws_reply_wait``
+seconds) gets an ``error`` frame with code ``too_many_commands`` and is closed with
+code 4029 (``CLOSE_TOO_FAST``); without that, its outbox would overflow and it would
+be dropped without a word.
 """
 
 from __future__ import annotations
@@ -26,6 +32,12 @@ from messages.control import StartTrading, StopTrading
 
 _ids = itertools.count(1)
 CLOSE_TIMEOUT = 2.0
+CLOSE_TOO_FAST = 4029  # private range (4000-4999): "commands faster than you read", like 429
+TOO_FAST = "too_many_commands"
+
+
+class _TooFast(Exception):
+    """The client owes too many replies: it sends faster than it reads."""
 
 
 async def websocket(request: web.Request) -> web.StreamResponse:
@@ -52,7 +64,9 @@ async def websocket(request: web.Request) -> web.StreamResponse:
             if message.type is WSMsgType.TEXT:
                 await _command(deps, feed, message.data, authorized)
             elif message.type is WSMsgType.BINARY:
-                feed.push(error_frame("invalid_message", "send JSON as text frames"))
+                await _reply(deps, feed, error_frame("invalid_message", "send JSON as text frames"))
+    except _TooFast:
+        await _close_too_fast(deps, ws, feed, writer, request)
     finally:
         deps.broadcaster.remove(feed)
         feed.closed = True
@@ -92,26 +106,64 @@ def _feed(deps: HubDeps, ws: web.WebSocketResponse, request: web.Request, name: 
         on_resync=metrics.resyncs.inc,
         on_sent=sent,
         name=name,
+        max_owed=deps.config.ws_max_unread_replies,
     )
+
+
+async def _reply(deps: HubDeps, feed: ClientFeed, frame: bytes) -> None:
+    if not await feed.reply(frame, deps.config.ws_reply_wait):
+        raise _TooFast
+
+
+async def _close_too_fast(
+    deps: HubDeps,
+    ws: web.WebSocketResponse,
+    feed: ClientFeed,
+    writer: asyncio.Task[None],
+    request: web.Request,
+) -> None:
+    """Tell the client why, then close it: the backlog is dropped, the reason is not."""
+    deps.metrics.drops.labels(TOO_FAST).inc()
+    logger.warning("hub: closing WebSocket client {}: it sends faster than it reads", feed.name)
+    feed.closed = True
+    writer.cancel()
+    with contextlib.suppress(asyncio.CancelledError, Exception):
+        await writer
+    reason = (
+        f"more than {feed.max_owed} replies unread: read the answers before sending more commands"
+    )
+    try:
+        await asyncio.wait_for(_say_and_close(ws, reason), deps.config.send_timeout)
+    except (TimeoutError, ConnectionError, RuntimeError):
+        transport = request.transport  # it reads nothing at all: nothing more can reach it
+        if transport is not None:
+            transport.abort()
+
+
+async def _say_and_close(ws: web.WebSocketResponse, reason: str) -> None:
+    await ws.send_frame(error_frame(TOO_FAST, reason), WSMsgType.TEXT)
+    await ws.close(code=CLOSE_TOO_FAST, message=TOO_FAST.encode())
 
 
 async def _command(deps: HubDeps, feed: ClientFeed, text: str, authorized: bool) -> None:
     try:
         data: Any = orjson.loads(text)
     except orjson.JSONDecodeError:
-        feed.push(error_frame("invalid_json", "message is not valid JSON"))
+        await _reply(deps, feed, error_frame("invalid_json", "message is not valid JSON"))
         return
     if not isinstance(data, dict) or not isinstance(data.get("type"), str):
-        feed.push(error_frame("invalid_message", 'expected {"type": "..."}'))
+        await _reply(deps, feed, error_frame("invalid_message", 'expected {"type": "..."}'))
         return
     kind = data["type"]
     if kind == "ping":
-        feed.push(envelope("pong", {"timestamp": deps.now()}))
+        await _reply(deps, feed, envelope("pong", {"timestamp": deps.now()}))
     elif kind == "get_status":
-        feed.push(deps.status_frame())
+        await _reply(deps, feed, deps.status_frame())
     elif kind in ("start_bot", "stop_bot"):
         if not authorized:
-            feed.push(error_frame("unauthorized", f"{kind} needs the API token (?token=)"))
+            await _reply(
+                deps, feed, error_frame("unauthorized", f"{kind} needs the API token (?token=)")
+            )
             return
         message = (
             StartTrading(requested_by="websocket")
@@ -121,11 +173,11 @@ async def _command(deps: HubDeps, feed: ClientFeed, text: str, authorized: bool)
         try:
             await deps.control.ask("risk", message)
         except ApiError as exc:
-            feed.push(error_frame(exc.code, exc.message))
+            await _reply(deps, feed, error_frame(exc.code, exc.message))
             return
         feed.offer(STATUS)  # the new state follows as soon as the risk actor publishes it
     else:
-        feed.push(error_frame("unknown_type", f"unknown message type {kind[:40]!r}"))
+        await _reply(deps, feed, error_frame("unknown_type", f"unknown message type {kind[:40]!r}"))
 
 
 async def close_all(deps: HubDeps) -> None:

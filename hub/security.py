@@ -3,6 +3,9 @@
 - Controls (POST under ``/api``, ``start_bot``/``stop_bot`` on the WebSocket) need
   ``Authorization: Bearer <API_TOKEN>`` (or ``?token=`` on the WebSocket) whenever
   ``HubConfig.auth_required``. Tokens are compared in constant time.
+- Beyond loopback (``HubConfig.reads_need_token``) every read needs the token too: the
+  ``/api`` reads, ``/metrics`` and the ``/ws`` feed. ``/api/health`` stays open (monitors),
+  and so does the page itself (it holds no data; it asks for the token).
 - A request carrying an ``Origin`` that is neither this server nor in
   ``CORS_ORIGINS`` is refused (403) — browsers send simple cross-site POSTs
   without a preflight, so CORS headers alone would not stop a forged ``/api/stop``.
@@ -24,6 +27,7 @@ from hub.errors import ApiError, Handler
 from runtime.net import is_loopback_host
 
 ALLOWED_METHODS = "GET, POST, OPTIONS"
+OPEN_READS = frozenset({"/api/health"})
 ALLOWED_HEADERS = frozenset({"authorization", "content-type"})
 LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
 SECURITY_HEADERS = {
@@ -90,6 +94,28 @@ class SecurityPolicy:
                 {"WWW-Authenticate": 'Bearer realm="sol15"'},
             )
 
+    def is_guarded_read(self, request: web.Request) -> bool:
+        """A read that shows trading data: the ``/api`` reads, ``/metrics`` and ``/ws``."""
+        path = request.path
+        if path in OPEN_READS:
+            return False
+        return path.startswith("/api/") or path in ("/metrics", "/ws")
+
+    def require_read_auth(self, request: web.Request) -> None:
+        """Beyond loopback, reading needs the token (``?token=`` too on the WebSocket)."""
+        if not self.config.reads_need_token or not self.is_guarded_read(request):
+            return
+        if not tokens_match(
+            self.token_of(request, allow_query=request.path == "/ws"), self.config.api_token
+        ):
+            raise ApiError(
+                401,
+                "unauthorized",
+                "beyond loopback, reads need Authorization: Bearer <API_TOKEN> "
+                "(?token= on the WebSocket); only /api/health is open",
+                {"WWW-Authenticate": 'Bearer realm="sol15"'},
+            )
+
     # -- middlewares ----------------------------------------------------------------------------
 
     def cors_middleware(self) -> Middleware:
@@ -153,6 +179,8 @@ class SecurityPolicy:
                 raise ApiError(413, "payload_too_large", "request body too large")
             if request.method == "POST" and request.path.startswith("/api/"):
                 self.require_auth(request)
+            else:
+                self.require_read_auth(request)
             return await handler(request)
 
         return guard

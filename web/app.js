@@ -131,7 +131,7 @@
   async function api(method, path) {
     const headers = { Accept: "application/json" };
     const token = sessionStorage.getItem(TOKEN_KEY);
-    if (token && method !== "GET") headers.Authorization = "Bearer " + token;
+    if (token) headers.Authorization = "Bearer " + token; // beyond loopback reads need it too
     const res = await fetch(path, { method, headers, cache: "no-store" });
     let data = null;
     try {
@@ -279,9 +279,33 @@
     return proto + "//" + location.host + "/ws" + (token ? "?token=" + encodeURIComponent(token) : "");
   }
 
-  function connect() {
+  // Beyond loopback the server wants the token for reads and the feed too (/api/health says
+  // so, and answers without one): ask before connecting rather than fail in a loop.
+  async function readTokenReady() {
+    let health = null;
+    try {
+      const res = await fetch("/api/health", { cache: "no-store" });
+      health = res.ok ? await res.json() : null;
+    } catch (_) {
+      return true; // unreachable: the reconnect loop shows it
+    }
+    if (!health || !health.read_auth_required) return true;
+    if (sessionStorage.getItem(TOKEN_KEY)) {
+      const probe = await api("GET", "/api/status");
+      if (probe.status !== 401) return true;
+      sessionStorage.removeItem(TOKEN_KEY); // wrong or expired: ask again
+    }
+    setConn("down", "the API token is needed");
+    return Boolean(await askToken());
+  }
+
+  async function connect() {
     clearTimeout(retryTimer);
     setConn("connecting", "connecting…");
+    if (!(await readTokenReady())) {
+      setConn("down", "the API token is needed (reload to enter it)");
+      return;
+    }
     let ws;
     try {
       ws = new WebSocket(wsUrl());

@@ -12,6 +12,7 @@ from typing import Any
 import aiohttp
 import pytest
 
+from hub.inputs import MAX_OFFSET
 from hub.store import HubStore
 from messages.trading import OrderIntent
 from storage import Database
@@ -115,3 +116,20 @@ async def test_an_unreadable_ledger_is_a_503_and_the_hub_keeps_running(
 
         backend.run_sql("ALTER TABLE orders_away RENAME TO orders")
         assert await _ids(session, "/api/trades?limit=1") == ["c6"]
+
+
+async def test_an_offset_beyond_its_bound_is_a_400_naming_it(
+    start_hub: StartHub, database: Database
+) -> None:
+    """A huge offset used to overflow the database's integer: a 500 instead of an answer."""
+    write_to_ledger(database)
+    hub = start_hub(store=HubStore(reader=LedgerHistory(database)))
+    async with aiohttp.ClientSession(hub.url) as session:
+        for path in ("/api/trades", "/api/signals"):
+            for offset in (MAX_OFFSET + 1, 10**20):
+                status, body = await _get(session, f"{path}?offset={offset}")
+                assert status == 400, (path, offset, body)
+                assert body["error"]["code"] == "invalid_parameter"
+                assert body["error"]["message"] == f"offset must be between 0 and {MAX_OFFSET}"
+            status, body = await _get(session, f"{path}?offset={MAX_OFFSET}")
+            assert (status, body["count"]) == (200, 0)

@@ -99,6 +99,61 @@ async def test_beyond_loopback_with_a_token(start_hub: StartHub) -> None:
             assert response.status == 200
 
 
+READS = (
+    "/api/status",
+    "/api/trades",
+    "/api/trades/active",
+    "/api/positions",
+    "/api/strategies",
+    "/api/signals",
+    "/api/actors",
+    "/api/dashboard",
+    "/metrics",
+)
+
+
+async def test_beyond_loopback_every_read_needs_the_token_but_health(start_hub: StartHub) -> None:
+    """D7: positions, trades, P&L, the feed and /metrics used to be open to anyone."""
+    hub = start_hub(host="0.0.0.0", api_token=TOKEN)
+    url = f"http://127.0.0.1:{hub.endpoint.port}"
+    async with aiohttp.ClientSession(url) as session:
+        for path in READS:
+            async with session.get(path) as response:
+                assert response.status == 401, path
+                assert response.headers["WWW-Authenticate"].startswith("Bearer")
+                assert "only /api/health is open" in (await response.json())["error"]["message"]
+            async with session.get(path, headers={"Authorization": "Bearer wrong-token-1"}) as r:
+                assert r.status == 401, path
+            async with session.get(path, params={"token": TOKEN}) as r:  # only on /ws
+                assert r.status == 401, path
+            async with session.get(path, headers=hub.auth()) as response:
+                assert response.status == 200, path
+        async with session.get("/api/health") as response:
+            assert response.status == 200
+            body = await response.json()
+            assert body["read_auth_required"] is True and body["auth_required"] is True
+        async with session.get("/") as response:  # the page holds no data; it asks for the token
+            assert response.status == 200
+        with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+            await session.ws_connect("/ws")
+        assert refused.value.status == 401
+        async with session.ws_connect(f"/ws?token={TOKEN}") as ws:
+            await next_message(ws, "status_update")
+        async with session.ws_connect("/ws", headers=hub.auth()) as ws:
+            await next_message(ws, "status_update")
+
+
+async def test_on_loopback_reads_stay_open_even_with_a_token(secured: Harness) -> None:
+    async with aiohttp.ClientSession(secured.url) as session:
+        for path in (*READS, "/api/health"):
+            async with session.get(path) as response:
+                assert response.status == 200, path
+        async with session.get("/api/health") as response:
+            assert (await response.json())["read_auth_required"] is False
+        async with session.ws_connect("/ws") as ws:
+            await next_message(ws, "status_update")
+
+
 async def test_the_token_never_appears_in_responses(secured: Harness) -> None:
     async with aiohttp.ClientSession(secured.url) as session:
         for path in ("/api/health", "/api/status", "/api/actors", "/metrics", "/api/dashboard"):
