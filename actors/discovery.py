@@ -28,6 +28,7 @@ from messages.system import Tick
 from runtime.actor import ActorContext, SupervisedActor
 from runtime.address import ActorUnavailable, AddressState
 from runtime.bus import MARKETS
+from runtime.log import throttled
 from runtime.supervisor import ChildSpec, StartChild, StopChild
 from runtime.system import ActorSystem
 
@@ -126,7 +127,9 @@ class MarketDiscovery(SupervisedActor):
                 ):
                     found.setdefault(market.ticker, market)
             except KalshiError as exc:
-                logger.warning("discovery: listing {} failed: {}", self.series_ticker, exc)
+                throttled("discovery: listing").warning(
+                    "discovery: listing {} failed: {}", self.series_ticker, exc
+                )
         for ticker in list(self.markets):
             if ticker not in found:  # follow markets we know until they settle
                 market = self._get(ticker)
@@ -145,7 +148,7 @@ class MarketDiscovery(SupervisedActor):
         except NotFound:
             return None
         except KalshiError as exc:
-            logger.warning("discovery: {} unavailable: {}", ticker, exc)
+            throttled("discovery: market").warning("discovery: {} unavailable: {}", ticker, exc)
             return None
 
     def _load_series(self) -> None:
@@ -163,7 +166,9 @@ class MarketDiscovery(SupervisedActor):
         try:
             status = self.rest.get_exchange_status()
         except KalshiError as exc:
-            logger.warning("discovery: exchange status unavailable: {}", exc)
+            throttled("discovery: exchange status").warning(
+                "discovery: exchange status unavailable: {}", exc
+            )
             return
         state = ExchangeState(status.exchange_active, status.trading_active, self.clock.now())
         if self.exchange is None or (

@@ -37,6 +37,7 @@ from messages.market_data import FeedState, ResyncBook, UnwatchMarket, WatchMark
 from runtime.actor import ActorContext, SupervisedActor
 from runtime.address import ActorUnavailable, Address
 from runtime.bus import MARKETS
+from runtime.log import throttled
 
 SPOT_INDEX = "SOLUSD_RTI"
 INDEX_CHANNEL = "cfbenchmarks_value"
@@ -154,12 +155,10 @@ class MarketStream(SupervisedActor):
             reason = "reconnected" if event.reconnect else "connected"
         else:
             reason = event.reason
-        logger.log(
-            "INFO" if connected else "WARNING",
-            "market stream {}: {}",
-            "up" if connected else "down",
-            reason,
-        )
+        if connected:
+            logger.info("market stream up: {}", reason)
+        else:
+            throttled("market stream down").warning("market stream down: {}", reason)
         state = FeedState(connected, reason, self.clock.now())
         self.publish(MARKETS, state)
         self._spot.tell(state)

@@ -84,10 +84,9 @@ class EventRouter:
     # -- market data: coalesced per key ---------------------------------------------------
 
     def _spot(self, tick: SpotTick) -> list[Outgoing]:
-        self.store.state.set_spot(tick)
-        return [
-            Outgoing(wire.envelope("market_update", wire.spot_data(tick)), f"spot:{tick.index}")
-        ]
+        turned = self.store.state.set_spot(tick)  # stale or fresh again: the status changes
+        frame = Outgoing(wire.envelope("market_update", wire.spot_data(tick)), f"spot:{tick.index}")
+        return [frame, STATUS] if turned else [frame]
 
     def _book(self, book: BookUpdate) -> list[Outgoing]:
         self.store.state.set_book(book)

@@ -19,7 +19,7 @@ from runtime.address import AddressState
 from runtime.system import ActorSystem
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
-TRADING_STATES = ("running", "stopped", "halted")
+TRADING_STATES = ("running", "waiting_for_data", "stopped", "halted")
 
 
 class RuntimeCollector(Collector):

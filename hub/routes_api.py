@@ -68,10 +68,13 @@ async def _read(deps: HubDeps, reader: Callable[..., Any], *args: Any) -> Any:
 
 
 async def health(request: web.Request) -> web.Response:
+    """Open to monitors everywhere: ``degraded`` (with the reasons) while market data is down."""
     deps = _deps(request)
+    problems = deps.store.state.data_problems()
     return json_response(
         {
-            "status": "ok",
+            "status": "degraded" if problems else "ok",
+            "reasons": problems,
             "mode": deps.config.mode,
             "uptime_seconds": round(time.monotonic() - deps.started, 3),
             "websocket_clients": deps.broadcaster.count,

@@ -22,6 +22,8 @@ from messages.trading import RiskDecision, Signal
 
 Point = tuple[float, float]
 
+RUNNING = "running"
+WAITING_FOR_DATA = "waiting_for_data"  # running, but the market-data feed is down or stale
 MAX_MARKETS = 24  # a day of 15-minute windows is 96; the dashboard needs only the recent ones
 SERIES_POINTS = 3_000
 
@@ -138,10 +140,15 @@ class LiveState:
             "spot_stale": None if spot is None else spot.stale,
         }
 
-    def set_spot(self, tick: SpotTick) -> None:
+    def set_spot(self, tick: SpotTick) -> bool:
+        """Keep the latest print; True when it went stale or fresh (the status shows that)."""
         with self.lock:
+            turned = self.spot is None or self.spot.stale != tick.stale
             self.spot = tick
             self.spot_series.add(tick.ts, float(tick.price))
+            if turned:
+                self.version += 1
+            return turned
 
     def set_book(self, book: BookUpdate) -> None:
         with self.lock:
@@ -250,9 +257,23 @@ class LiveState:
         body["updated_at"] = body.pop("timestamp")
         return body
 
+    def data_problems(self) -> list[str]:
+        """Why market data cannot be traded on now (empty: nothing known to be wrong)."""
+        data = self.market_data()
+        if data["feed_connected"] is False:
+            return [f"market data feed down: {data['feed_reason'] or 'disconnected'}"]
+        if data["spot_stale"]:
+            return ["the index stopped printing (stale)"]
+        return []
+
     def trading_state(self) -> str:
+        """The risk actor's state, except that trading switched on without market data is
+        ``waiting_for_data``: nothing can trade until the feed is back."""
         with self.lock:
-            return self.risk.trading_state if self.risk is not None else "stopped"
+            state = self.risk.trading_state if self.risk is not None else "stopped"
+        if state == RUNNING and self.data_problems():
+            return WAITING_FOR_DATA
+        return state
 
     def positions(self) -> list[dict[str, Any]]:
         with self.lock:

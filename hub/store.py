@@ -15,7 +15,7 @@ from typing import Any, Protocol
 from loguru import logger
 
 from hub.history import HistoryReader, MemoryHistory, OrderCounts
-from hub.state import LiveState
+from hub.state import RUNNING, WAITING_FOR_DATA, LiveState
 from hub.wire import envelope
 
 
@@ -45,7 +45,7 @@ class HubStore:
         counts = self.order_counts()
         window = state.current_market(now)
         return {
-            "running": trading_state == "running",
+            "running": trading_state in (RUNNING, WAITING_FOR_DATA),  # trading is switched on
             "mode": mode,
             "trading_state": trading_state,
             "risk_metrics": state.risk_metrics(),

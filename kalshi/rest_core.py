@@ -308,7 +308,10 @@ class RestCore:
 
     def _pause(self, endpoint: str, attempt: int, last: KalshiError | None) -> None:
         delay = self._backoff.delay(attempt - 1)
-        logger.warning(
+        # One line per endpoint and kind of failure per minute (runtime.log's throttle): a
+        # bot without network would otherwise log every retry of every request, forever.
+        reason = f"kalshi {endpoint} retry: {type(last).__name__}"
+        logger.bind(throttle=reason).warning(
             "kalshi {}: attempt {} failed ({}); retrying in {:.3f}s", endpoint, attempt, last, delay
         )
         self._sleep(delay)

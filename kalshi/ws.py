@@ -205,7 +205,9 @@ class KalshiWebSocket:
                 if self._max_failures is not None and failures >= self._max_failures:
                     raise TransportError(f"websocket: {failures} failed connection attempts")
                 delay = self._backoff.delay(failures)
-                logger.warning("kalshi ws: {}; reconnecting in {:.2f}s", reason, delay)
+                logger.bind(throttle="kalshi ws reconnect").warning(
+                    "kalshi ws: {}; reconnecting in {:.2f}s", reason, delay
+                )
                 self._emit(Disconnected(reason))
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._stop.wait(), delay)

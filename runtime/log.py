@@ -3,6 +3,11 @@
 Redaction happens on the fully formatted line, traceback included, so a key id
 or a PEM block that reaches a log call by any route (a message, an exception
 text, a repr) is replaced before it is written anywhere.
+
+Repeated warnings back off: a line bound to a reason (``throttled(reason)``, or
+``logger.bind(throttle=reason)`` in layers below this one) is written once per
+reason per minute; the next one written says how many were left out meanwhile. A
+bot without network would otherwise log every retry of every request, forever.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ import logging
 import re
 import sys
 import threading
+import time
 from collections.abc import Callable
 from datetime import UTC
 from logging.handlers import RotatingFileHandler
@@ -51,6 +57,56 @@ class Redactor:
 
 
 redactor = Redactor()
+
+THROTTLE = "throttle"  # the ``extra`` key naming a repeated line's reason
+_SUPPRESSED = "_throttle_suppressed"
+
+
+class Throttle:
+    """One line per reason per ``interval`` seconds; the next one counts what was left out."""
+
+    def __init__(self, interval: float = 60.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.interval = interval
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._last: dict[str, float] = {}  # reason -> when its last line was written
+        self._left_out: dict[str, int] = {}
+
+    def admit(self, reason: str) -> int | None:
+        """None: leave this line out; else write it, noting that many left out before it."""
+        now = self.clock()
+        with self._lock:
+            last = self._last.get(reason)
+            if last is not None and now - last < self.interval:
+                self._left_out[reason] = self._left_out.get(reason, 0) + 1
+                return None
+            self._last[reason] = now
+            return self._left_out.pop(reason, 0)
+
+    def patch(self, record: Any) -> None:
+        """A loguru patcher (once per record, before any sink): mark or annotate the line."""
+        reason = record["extra"].get(THROTTLE)
+        if reason is None:
+            return
+        left_out = self.admit(str(reason))
+        if left_out is None:
+            record["extra"][_SUPPRESSED] = True
+        elif left_out:
+            record["message"] += (
+                f" [{left_out} more like this in the last {self.interval:g} s not shown]"
+            )
+
+
+throttle = Throttle()
+
+
+def throttled(reason: str) -> Any:
+    """The logger for a line that may repeat: at most one per ``reason`` per minute."""
+    return logger.bind(**{THROTTLE: reason})
+
+
+def _shown(record: Any) -> bool:
+    return not record["extra"].get(_SUPPRESSED, False)
 
 
 def _json_line(record: dict[str, Any]) -> str:
@@ -125,12 +181,14 @@ def setup_logging(
     """Configure loguru once for the process. ``diagnose`` stays off: it would print variable values."""
     redactor.register(*secrets)
     logger.remove()
+    logger.configure(patcher=throttle.patch)
     fmt = "{message}" if as_json else _PLAIN_FORMAT
     out = stream if stream is not None else sys.stderr
     logger.add(
         _sink(_stream_writer(out), as_json),
         level=level,
         format=fmt,
+        filter=_shown,
         diagnose=False,
         backtrace=False,
     )
@@ -140,6 +198,7 @@ def setup_logging(
             _sink(writer, as_json),
             level=level,
             format=fmt,
+            filter=_shown,
             diagnose=False,
             backtrace=False,
             enqueue=False,

@@ -416,8 +416,9 @@
     if (Number.isFinite(s.server_time)) state.skew = s.server_time - Date.now() / 1000;
     $("mode").textContent = s.mode;
     const badge = $("trading-state");
-    badge.textContent = s.trading_state;
+    badge.textContent = s.trading_state.replace(/_/g, " ");
     badge.dataset.state = s.trading_state;
+    badge.title = s.trading_state === "waiting_for_data" ? "trading is on, but market data is down or stale" : "";
     const r = s.risk_metrics || {};
     const pnl = $("kpi-pnl");
     pnl.textContent = money(r.daily_pnl);
@@ -430,8 +431,9 @@
     breaker.textContent = r.circuit_breaker_triggered ? "TRIPPED" : "ok";
     breaker.className = "value " + (r.circuit_breaker_triggered ? "neg" : "pos");
     breaker.title = r.halt_reason || "";
-    $("btn-start").disabled = s.trading_state === "running";
-    $("btn-stop").disabled = s.trading_state !== "running";
+    const on = s.trading_state === "running" || s.trading_state === "waiting_for_data";
+    $("btn-start").disabled = on;
+    $("btn-stop").disabled = !on;
     $("btn-reset").disabled = !r.circuit_breaker_triggered && s.trading_state !== "halted";
     if (r.updated_at && Number.isFinite(num(r.daily_pnl))) {
       pushPoint(state.charts.pnl, [r.updated_at, num(r.daily_pnl)], 5);

@@ -12,10 +12,12 @@ import threading
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 
 from app.bot import EXIT_ESCALATED, EXIT_FORCED, EXIT_OK, _Signals, supervise
 from app.cli import bot_parser
+from kalshi.auth import generate_private_key, private_key_pem
 from runtime.restart_policy import Backoff
 from runtime.supervisor import ChildSpec, SupervisorSpec
 from runtime.system import ActorSystem
@@ -274,3 +276,50 @@ def test_one_bot_per_data_directory_and_a_killed_one_blocks_nothing(tmp_path: Pa
     finally:
         if third.poll() is None:
             third.kill()
+
+
+@pytest.mark.slow
+def test_paper_without_network_is_degraded_waiting_and_quiet(tmp_path: Path) -> None:
+    """Paper mode with no network used to log 3 warnings a second forever while /api/health
+    said "ok" and the state said "running"."""
+    key = tmp_path / "key.pem"
+    key.write_bytes(private_key_pem(generate_private_key()))
+    key.chmod(0o600)
+    with socket.socket() as closed:  # bound, never listening: every connection is refused
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+        env = _env(
+            KALSHI_API_KEY="kid-no-network-1",
+            KALSHI_PRIVATE_KEY_PATH=str(key),
+            KALSHI_API_BASE=f"http://127.0.0.1:{port}/trade-api/v2",
+            KALSHI_WS_URL=f"ws://127.0.0.1:{port}/trade-api/ws/v2",
+        )
+        proc = subprocess.Popen(
+            [*RUN, "--port", "0", "--duration", "20"],
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=tmp_path,
+            env=env,
+        )
+        try:
+            line = _wait_for_line(proc, "hub: dashboard and API at")
+            url = line.split(" at ", 1)[1].split()[0]
+            _wait_for_line(proc, "market stream down")
+            with httpx.Client(base_url=url, timeout=10) as http:
+                for _ in range(500):  # bounded: until the hub has heard of it too
+                    health = http.get("/api/health").json()
+                    if health["status"] != "ok":
+                        break
+                assert health["status"] == "degraded"
+                assert health["reasons"][0].startswith("market data feed down: ")
+                status = http.get("/api/status").json()
+                assert (status["trading_state"], status["running"]) == ("waiting_for_data", True)
+            _, rest = proc.communicate(timeout=90)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+    assert proc.returncode == 0
+    warnings = [entry for entry in rest.splitlines() if "| WARNING " in entry]
+    for repeated in ("kalshi get_market: attempt", "discovery: KXSOL15M-", "market stream down"):
+        assert sum(repeated in entry for entry in warnings) <= 1, (repeated, warnings)
+    assert len(warnings) < 15, warnings  # 20 s: dozens before

@@ -12,7 +12,7 @@ import pytest
 from loguru import logger
 
 from kalshi.auth import generate_private_key, private_key_pem
-from runtime.log import REDACTED, setup_logging
+from runtime.log import REDACTED, Throttle, setup_logging, throttle, throttled
 
 KEY_ID = "3f1c2a9e-key-id-7788"
 
@@ -63,3 +63,39 @@ def test_stdlib_logging_goes_through_redaction(out: io.StringIO) -> None:
     setup_logging("INFO", stream=out, secrets=(KEY_ID,))
     logging.getLogger("aiohttp.access").warning("header %s", KEY_ID)
     assert f"header {REDACTED}" in out.getvalue()
+
+
+def test_a_repeated_reason_is_written_once_a_minute_with_a_count(out: io.StringIO) -> None:
+    now = [1000.0]
+    clock = throttle.clock
+    throttle.clock = lambda: now[0]
+    try:
+        setup_logging("INFO", stream=out)
+        for attempt in range(1, 241):  # four a second for a minute, as a bot without network
+            throttled("kalshi get_market retry").warning("attempt {} failed", attempt)
+            logger.bind(throttle="discovery: market").warning("KX-{} unavailable", attempt)
+            now[0] += 0.25
+        logger.warning("an ordinary warning")
+        throttled("kalshi get_market retry").warning("attempt {} failed", 241)
+    finally:
+        throttle.clock = clock
+    lines = [line.split(" - ", 1)[1] for line in out.getvalue().splitlines()]
+    assert lines == [
+        "attempt 1 failed",
+        "KX-1 unavailable",
+        "an ordinary warning",
+        "attempt 241 failed [239 more like this in the last 60 s not shown]",
+    ]
+
+
+def test_the_throttle_counts_per_reason() -> None:
+    now = [0.0]
+    gate = Throttle(interval=60.0, clock=lambda: now[0])
+    assert gate.admit("a") == 0
+    assert gate.admit("a") is None
+    assert gate.admit("b") == 0
+    now[0] = 59.9
+    assert gate.admit("a") is None
+    now[0] = 60.0
+    assert gate.admit("a") == 2
+    assert gate.admit("b") == 0
