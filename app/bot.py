@@ -196,7 +196,8 @@ def run_bot(args: argparse.Namespace) -> int:
     stop = threading.Event()
     _Signals(stop).install()
     logger.info("sol15 starting in {} mode", mode.value)
-    with contextlib.ExitStack() as held:
+    held = contextlib.ExitStack()  # the locks, the ledger and the exchange, closed in reverse
+    try:
         try:
             database = open_ledger(settings.database_url, settings.data_dir, held)
             held.enter_context(_held(lock_directory(settings.data_dir)))
@@ -216,7 +217,8 @@ def run_bot(args: argparse.Namespace) -> int:
         logger.info("dashboard and API: http://{}:{}", args.host, args.port)
         summary = SessionSummary(history, since=system.clock.now())
         return supervise(system, spec, stop, args.duration, summary)
-    return EXIT_OK  # not reached: the block returns
+    finally:
+        held.close()
 
 
 @contextlib.contextmanager
