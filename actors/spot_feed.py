@@ -32,8 +32,8 @@ from runtime.bus import SPOT
 from storage.database import Database
 from storage.index_prints import LedgerPrints
 
-# A start waits for the backfill: bound it (two tries of two seconds) so the strategies'
-# catch-up, which waits five, still gets whatever there is.
+# A start waits for the backfill: bound it (two tries of two seconds, no longer wait for
+# read tokens) so the strategies' catch-up, which waits five, still gets whatever there is.
 PASSTHROUGH_TIMEOUT = 2.0
 PASSTHROUGH_ATTEMPTS = 2
 
@@ -152,6 +152,7 @@ def history_sources(
                 rate_limiter=connection.limiter,
                 rate_limit=connection.rate_limited,
                 timeout=PASSTHROUGH_TIMEOUT,
+                rate_limit_timeout=PASSTHROUGH_TIMEOUT,
                 max_attempts=PASSTHROUGH_ATTEMPTS,
             )
 
