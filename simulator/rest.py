@@ -35,7 +35,8 @@ class RestApi:
     """The handlers; each runs on the server loop and reads the core directly.
 
     Order writes live in :class:`~simulator.rest_orders.OrderWrites`, order
-    groups and API limits in :class:`~simulator.rest_account.AccountApi`.
+    groups and API limits in :class:`~simulator.rest_account.AccountApi`, the CF
+    Benchmarks passthrough in :class:`~simulator.rest_cfbenchmarks.CfBenchmarksApi`.
     """
 
     def __init__(self, server: SimServer) -> None:
