@@ -154,11 +154,12 @@ class OrderActor(SupervisedActor):
     def teardown(self) -> None:
         broker = self._broker
         if broker is not None:
-            if self.crashed is None:  # an orderly stop (shutdown): nothing may be left resting
+            if self.crashed is None and not self.restarting:  # a shutdown: nothing may rest
                 self._cancel_all("shutdown", halt=True)
             elif self.venue is not None:
-                # Crashed: orders of unknown outcome would otherwise be forgotten, and risk
-                # would keep their reservations for ever. Our address holds this for the next.
+                # Crashed or restarting: orders of unknown outcome would otherwise be forgotten,
+                # and risk would keep their reservations for ever. Our address holds this for
+                # the next incarnation.
                 unsettled = tuple(
                     o.intent
                     for o in self.tracker.open_orders()

@@ -4,21 +4,38 @@ The contract settles on the average of the index's prints in the minute before
 close, so the feed keeps the last few minutes of prints (by time: the index arrives
 about once a second, or five times on Kalshi's 5 Hz channel) for anyone who needs
 them, and says so loudly (a stale tick) when prints stop arriving.
+
+A (re)started feed first fills those minutes from its ``history`` sources
+(:mod:`marketdata.backfill`: Kalshi's CF Benchmarks passthrough, then the ledger), so
+strategies that start after it warm up at once instead of waiting minutes for live
+prints; and it keeps one print a second in the ledger for the next start.
 """
 
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
 from loguru import logger
 
+from app.connection import ExchangeConnection
+from kalshi.rest import KalshiRestClient
 from kalshi.ws_events import IndexValueEvent
-from messages.market_data import FeedState, SpotTick
+from marketdata.backfill import PrintSource, backfill, first_each_second
+from marketdata.passthrough import PassthroughPrints
+from messages.market_data import FeedState, IndexPrints, SpotTick
 from messages.system import Tick
 from runtime.actor import ActorContext, SupervisedActor
 from runtime.bus import SPOT
+from storage.database import Database
+from storage.index_prints import LedgerPrints
+
+# A start waits for the backfill: bound it (two tries of two seconds, no longer wait for
+# read tokens) so the strategies' catch-up, which waits five, still gets whatever there is.
+PASSTHROUGH_TIMEOUT = 2.0
+PASSTHROUGH_ATTEMPTS = 2
 
 
 class SpotFeed(SupervisedActor):
@@ -28,26 +45,43 @@ class SpotFeed(SupervisedActor):
         index_id: str = "SOLUSD_RTI",
         stale_after: float = 5.0,
         keep_seconds: float = 300.0,
+        history: Sequence[PrintSource] = (),
+        ledger: str | None = None,
+        record_every: float = 5.0,
     ) -> None:
         super().__init__(context)
         self.index_id = index_id
         self.stale_after = stale_after
         self.keep_seconds = keep_seconds
+        self.history = tuple(history)  # where a (re)start finds the last minutes of prints
+        self.ledger = ledger  # the address that keeps prints for the next start (None: none)
+        self.record_every = record_every
         self.prints: deque[tuple[float, Decimal]] = deque()
         self.last: SpotTick | None = None
         self.last_arrival = 0.0
         self.stale = True
+        self._recorded_to = 0.0  # the newest print in the ledger (or that came from history)
+        self._recorded_at = 0.0
 
     def setup(self) -> None:
         self.every(1.0, "staleness")
+        if self.history:
+            self._warm_up()
+
+    def teardown(self) -> None:
+        self._record()  # what arrived since the last batch
 
     def handle(self, message: Any) -> Any:
         kind = type(message)
         if kind is IndexValueEvent:
             self._on_print(message)
         elif kind is Tick:
-            if self.clock.now() - self.last_arrival > self.stale_after:
+            now = self.clock.now()
+            if now - self.last_arrival > self.stale_after:
                 self._go_stale(f"no index print for {self.stale_after:g} s")
+            if now - self._recorded_at >= self.record_every:
+                self._recorded_at = now
+                self._record()
         elif kind is FeedState:
             if not message.connected:
                 self._go_stale(message.reason)
@@ -58,6 +92,24 @@ class SpotFeed(SupervisedActor):
         else:
             return super().handle(message)
         return None
+
+    def _warm_up(self) -> None:
+        """The last ``keep_seconds`` of prints from the first history source that has any."""
+        found = backfill(self.history, self.index_id, self.clock.now(), self.keep_seconds)
+        logger.info("{}", found.describe(self.index_id))
+        self.prints.extend(found.prints)
+        if found.prints:
+            self._recorded_to = found.prints[-1][0]  # kept already, or to be had again
+
+    def _record(self) -> None:
+        """Send the ledger one print a second of what arrived since the last batch."""
+        if self.ledger is None:
+            return
+        after = self._recorded_to
+        batch = first_each_second((p for p in self.prints if p[0] > after), after)
+        if batch:
+            self._recorded_to = batch[-1][0]
+            self.system.tell(self.ledger, IndexPrints(self.index_id, tuple(batch), batch[-1][0]))
 
     def _on_print(self, event: IndexValueEvent) -> None:
         ts = (event.source_ts_ms if event.source_ts_ms is not None else event.received_at_ms) / 1000
@@ -82,3 +134,29 @@ class SpotFeed(SupervisedActor):
         logger.warning("index {} stale: {}", self.index_id, reason)
         last = self.last
         self.publish(SPOT, SpotTick(last.index, last.price, last.ts, last.avg_60s, stale=True))
+
+
+def history_sources(
+    connection: ExchangeConnection | None, database: Database | None
+) -> tuple[PrintSource, ...]:
+    """Where a starting feed looks for recent prints: the exchange's CF Benchmarks
+    passthrough (signed, so only with a key), then the prints kept in the ledger."""
+    sources: list[PrintSource] = []
+    if connection is not None and connection.signer is not None:
+        signer = connection.signer
+
+        def client() -> KalshiRestClient:
+            return KalshiRestClient(
+                connection.api_base,
+                signer,
+                rate_limiter=connection.limiter,
+                rate_limit=connection.rate_limited,
+                timeout=PASSTHROUGH_TIMEOUT,
+                rate_limit_timeout=PASSTHROUGH_TIMEOUT,
+                max_attempts=PASSTHROUGH_ATTEMPTS,
+            )
+
+        sources.append(PassthroughPrints(client))
+    if database is not None:
+        sources.append(LedgerPrints(database))
+    return tuple(sources)

@@ -21,7 +21,7 @@ from actors.ledger import LEDGER, Flush, LedgerActor
 from actors.market_stream import MarketStream
 from actors.order import OrderActor
 from actors.risk import RiskActor
-from actors.spot_feed import SpotFeed
+from actors.spot_feed import SpotFeed, history_sources
 from actors.strategy import StrategyActor, strategy_address
 from actors.ws_hub import WebSocketHub
 from app.connection import ExchangeConnection
@@ -105,7 +105,12 @@ def build_tree(
     market_data = SupervisorSpec(
         "market-data",
         (
-            ChildSpec.of("spot", SpotFeed),
+            ChildSpec.of(
+                "spot",
+                SpotFeed,
+                history=history_sources(connection, database),
+                ledger=LEDGER if database is not None else None,
+            ),
             ChildSpec.of("stream", MarketStream, connection, private_channels=not paper),
             ChildSpec.of("discovery", MarketDiscovery, connection, window_seconds=window),
         ),

@@ -31,6 +31,9 @@ CANCEL_ROUTE = ("DELETE", "/portfolio/events/orders/{order_id}")
 CANCEL_ALL_ROUTE = ("DELETE", "/portfolio/events/orders")
 BATCH_CREATE_ROUTE = ("POST", "/portfolio/events/orders/batched")
 BATCH_CANCEL_ROUTE = ("DELETE", "/portfolio/events/orders/batched")
+# Kalshi's CF Benchmarks passthrough (``kalshi.cfbenchmarks``): 50 read tokens a request.
+PASSTHROUGH_ROUTE = ("GET", "/cfbenchmarks/{path}")
+PASSTHROUGH_COST = 50
 # Batches are billed per item: their cost is multiplied by the number of orders.
 PER_ITEM_ROUTES = frozenset({BATCH_CREATE_ROUTE, BATCH_CANCEL_ROUTE})
 # Writes that place or remove orders: they may use the whole write bucket.
@@ -196,6 +199,7 @@ class RouteCosts:
                 (*BATCH_CANCEL_ROUTE, cancel_cost),
                 (*BATCH_CREATE_ROUTE, default_cost),
                 ("GET", "/portfolio/orders/{order_id}", GET_ORDER_COST),
+                (*PASSTHROUGH_ROUTE, PASSTHROUGH_COST),
             ],
         )
 

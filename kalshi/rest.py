@@ -2,7 +2,8 @@
 
 One instance per API key. Plumbing (signing, rate limits, retries) is in
 :mod:`kalshi.rest_core`, order writes and order groups in :mod:`kalshi.order_api`; this
-module adds market data, the portfolio reads and the account's rate-limit budget.
+module adds market data, the portfolio reads and the account's rate-limit budget
+(:mod:`kalshi.cfbenchmarks` the index's recent prints).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Sequence
 from loguru import logger
 
 from kalshi.account import AccountLimits, EndpointCosts
+from kalshi.cfbenchmarks import IndexApi
 from kalshi.errors import KalshiError, OrderOutcomeUnknown
 from kalshi.models import (
     Balance,
@@ -31,7 +33,7 @@ from kalshi.rest_core import params_of, segment
 __all__ = ["KalshiRestClient", "OrderOutcomeUnknown"]
 
 
-class KalshiRestClient(OrderApi):
+class KalshiRestClient(OrderApi, IndexApi):
     """Blocking client for the endpoints the bot uses. One instance per API key."""
 
     def __enter__(self) -> KalshiRestClient:

@@ -20,6 +20,16 @@ class SpotTick(Message):
     stale: bool = False
 
 
+@message("index_prints")
+class IndexPrints(Message):
+    """Prints of an index the spot feed keeps in the ledger for the next start's warm-up
+    (one a second, oldest first); ``ts`` is the last one's time."""
+
+    index: str
+    prints: tuple[tuple[float, Decimal], ...]
+    ts: float
+
+
 @message("market_info")
 class MarketInfo(Message):
     """What discovery learned about one 15-minute market; ``floor_strike`` None = not tradeable yet."""

@@ -19,6 +19,7 @@ import pykka
 from loguru import logger
 
 from messages.system import ActorCrashed, CrashNow, Ping, Pong, Tick
+from runtime.address import AddressState
 from runtime.bus import SYSTEM
 from runtime.timers import PeriodicTimer
 
@@ -82,6 +83,13 @@ class SupervisedActor(pykka.ThreadingActor):
 
     def teardown(self) -> None:
         """Release resources; runs once, after a normal stop or a failure."""
+
+    @property
+    def restarting(self) -> bool:
+        """Stopped by its supervisor only to be started again (a ``rest_for_one`` restart
+        after a sibling failed, or its subtree restarting): the session goes on, so a
+        ``teardown`` must not act as on a shutdown."""
+        return self.address.state is AddressState.RESTARTING
 
     # -- helpers for subclasses ----------------------------------------------------
 

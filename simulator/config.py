@@ -146,6 +146,7 @@ NON_DEFAULT_COSTS: tuple[tuple[str, str, int], ...] = (
     ("DELETE", "/portfolio/events/orders", 2),
     ("DELETE", "/portfolio/events/orders/{order_id}", 2),
     ("DELETE", "/portfolio/events/orders/batched", 2),  # per order in the batch
+    ("GET", "/cfbenchmarks/{path}", 50),  # the CF Benchmarks passthrough
 )
 
 
@@ -193,6 +194,8 @@ class ExchangeConfig:
     noise_traders: bool = True
     record_events: bool = True  # keep an outbox of events for the WebSocket feed
     index_retain_seconds: int = 7_200
+    # Whether accounts may use the CF Benchmarks passthrough (Kalshi's needs an entitlement)
+    cfbenchmarks_entitled: bool = True
 
     def validate(self) -> None:
         if self.window_seconds < 60:

@@ -16,6 +16,7 @@ from simulator.markets import STATUS_FILTERS
 from simulator.requests import paginate, query_bool, query_int, query_limit
 from simulator.responses import API_PREFIX, json_response
 from simulator.rest_account import AccountApi
+from simulator.rest_cfbenchmarks import CfBenchmarksApi
 from simulator.rest_orders import OrderWrites
 
 if TYPE_CHECKING:
@@ -34,13 +35,14 @@ class RestApi:
     """The handlers; each runs on the server loop and reads the core directly.
 
     Order writes live in :class:`~simulator.rest_orders.OrderWrites`, order
-    groups and API limits in :class:`~simulator.rest_account.AccountApi`.
+    groups and API limits in :class:`~simulator.rest_account.AccountApi`, the CF
+    Benchmarks passthrough in :class:`~simulator.rest_cfbenchmarks.CfBenchmarksApi`.
     """
 
     def __init__(self, server: SimServer) -> None:
         self._server = server
         self._exchange = server.exchange
-        self._parts = (OrderWrites(server), AccountApi(server))
+        self._parts = (OrderWrites(server), AccountApi(server), CfBenchmarksApi(server))
 
     def routes(self) -> list[web.RouteDef]:
         """Every REST route; the write routes come first (``/batched`` before ``/{order_id}``)."""

@@ -16,6 +16,7 @@ from loguru import logger
 from sqlalchemy import Table
 
 from messages.base import Message, to_json
+from messages.market_data import IndexPrints
 from messages.status import Alert, RiskStatus
 from messages.system import ActorCrashed, ActorRestarted, ActorStopped, Escalated
 from messages.trading import Fill, OrderIntent, OrderUpdate, RiskDecision, Settlement, Signal
@@ -260,6 +261,10 @@ def _alert(m: Alert, now: float) -> Entry:
     return Entry(journal_row(m, m.timestamp, m.alert_type, None, now))
 
 
+def _index_prints(m: IndexPrints, now: float) -> Entry:
+    return Entry(journal_row(m, m.ts, m.index, None, now))  # read by storage.index_prints
+
+
 ENCODERS: dict[type, Callable[[Any, float], Entry]] = {
     Signal: _signal,
     RiskDecision: _decision,
@@ -272,6 +277,7 @@ ENCODERS: dict[type, Callable[[Any, float], Entry]] = {
     ActorStopped: _stopped,
     Escalated: _escalated,
     Alert: _alert,
+    IndexPrints: _index_prints,
 }
 
 

@@ -31,11 +31,11 @@ ROOT = Path(__file__).resolve().parents[2]
 PASS_THROUGH = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "TZ")
 T = TypeVar("T")
 
-# Strategies tuned to trade often (in short windows, right after every restart), so the
-# kills land while orders are being placed.
+# Strategies tuned to trade often (in short windows), so the kills land while orders are
+# being placed. ``kelly_volatility`` keeps its volatility warm-up: a restarted bot trades at
+# once because it backfills the index from the exchange's CF Benchmarks passthrough.
 STRATEGY_PARAMS = (
-    '{"kelly_volatility": {"initial_sigma": 0.8, "vol_warmup": 1, "cooldown_seconds": 1,'
-    ' "min_edge": 0.01, "no_entry_seconds": 5},'
+    '{"kelly_volatility": {"cooldown_seconds": 1, "min_edge": 0.01, "no_entry_seconds": 5},'
     ' "mean_reversion": {"window": 10, "min_periods": 3, "entry_z": 0.5, "exit_z": 0.2,'
     ' "no_entry_seconds": 10, "exit_before_close_seconds": 5, "min_std": 0.001,'
     ' "min_edge": 0, "contracts": 2}}'
@@ -104,6 +104,7 @@ class Bot:
             sys.executable, str(ROOT / "run.py"), "--mode", "sim", "--port", "0",
             "--db", database_url, "--env-file", str(work / "no.env"),
         ]  # fmt: skip
+        self.started = time.monotonic()
         self.proc = subprocess.Popen(
             command,
             cwd=work,
@@ -142,9 +143,12 @@ class Bot:
 
         return poll(reported, timeout, "the risk status", every=0.05)
 
-    def kill(self) -> None:
+    def kill(self) -> float:
+        """SIGKILL; returns how long after its start the bot was killed."""
         self.proc.send_signal(signal.SIGKILL)
+        at = time.monotonic() - self.started
         self.proc.wait(10)
+        return at
 
     def terminate(self, timeout: float = 60.0) -> int:
         self.proc.send_signal(signal.SIGTERM)

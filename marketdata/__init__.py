@@ -1,0 +1,1 @@
+"""Market-data logic that is not an actor: warming the index history on a (re)start."""
