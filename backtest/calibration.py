@@ -14,8 +14,7 @@ forecasts of "settles YES" are taken:
   changed is still the market: leaving out old books would leave out the
   quiet, near-certain markets and make the market look worse than it is.
 
-Brier score ``mean((p − y)²)`` and log-loss ``−mean(y ln p + (1 − y) ln(1 − p))``
-(p clipped to ``[1e-6, 1 − 1e-6]`` so one confident miss is costly but finite).
+Brier score and log-loss come from :mod:`scoring.forecasts`.
 """
 
 from __future__ import annotations
@@ -28,64 +27,22 @@ from decimal import Decimal
 from typing import Any
 
 from messages.market_data import BookUpdate, MarketInfo, SpotTick
+from scoring.forecasts import (
+    HORIZONS,
+    LOG_LOSS_EPS,
+    REAL_SOL_MID_BRIER,
+    ReliabilityBin,
+    brier,
+    log_loss,
+    reliability,
+)
 from strategies.kelly_volatility import KellyVolatilityParams, volatility_for
 from strategies.pricing import digital_probability, naive_probability
 from strategies.volatility import EwmaVolatility
 
-BUCKETS = (14, 10, 5, 2, 1)  # minutes before close
+BUCKETS = HORIZONS  # minutes before close
 SOURCES = ("model", "naive", "market")
-LOG_LOSS_EPS = 1e-6
-# KALSHI.md: Brier of the real KXSOL15M mid vs outcome, 945 windows, May–Aug 2026.
-REAL_MARKET_BRIER = {14: 0.229, 10: 0.183, 5: 0.106, 2: 0.046, 1: 0.022}
-
-
-def brier(probs: Sequence[float], outcomes: Sequence[int]) -> float:
-    if not probs:
-        return math.nan
-    return math.fsum((p - y) ** 2 for p, y in zip(probs, outcomes, strict=True)) / len(probs)
-
-
-def log_loss(probs: Sequence[float], outcomes: Sequence[int], eps: float = LOG_LOSS_EPS) -> float:
-    if not probs:
-        return math.nan
-    total = 0.0
-    for p, y in zip(probs, outcomes, strict=True):
-        q = min(max(p, eps), 1.0 - eps)
-        total -= math.log(q) if y else math.log(1.0 - q)
-    return total / len(probs)
-
-
-@dataclass(frozen=True, slots=True)
-class ReliabilityBin:
-    lo: float
-    hi: float
-    count: int
-    mean_prob: float
-    frequency: float
-
-
-def reliability(
-    probs: Sequence[float], outcomes: Sequence[int], bins: int = 10
-) -> list[ReliabilityBin]:
-    """Equal-width bins of forecast probability: mean forecast vs observed YES frequency."""
-    sums = [0.0] * bins
-    hits = [0] * bins
-    counts = [0] * bins
-    for p, y in zip(probs, outcomes, strict=True):
-        i = min(int(p * bins), bins - 1)
-        sums[i] += p
-        hits[i] += y
-        counts[i] += 1
-    return [
-        ReliabilityBin(
-            i / bins,
-            (i + 1) / bins,
-            counts[i],
-            sums[i] / counts[i] if counts[i] else math.nan,
-            hits[i] / counts[i] if counts[i] else math.nan,
-        )
-        for i in range(bins)
-    ]
+REAL_MARKET_BRIER = REAL_SOL_MID_BRIER
 
 
 @dataclass(slots=True)

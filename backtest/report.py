@@ -22,6 +22,7 @@ from backtest import calibration as calib
 from backtest import charts
 from backtest.calibration import BUCKETS, REAL_MARKET_BRIER, SOURCES
 from backtest.runner import BacktestResult
+from scoring.forecasts import LOG_LOSS_EPS
 
 HTML_ROWS = 300  # tables longer than this are cut on the page (the CSV has them all)
 
@@ -287,7 +288,7 @@ def write_report(result: BacktestResult, directory: Path) -> Path:
         "<h2>Model calibration</h2>",
         "<p class='note'>model = digital_probability with the strategy's EWMA σ (averaged "
         "settlement); naive = spot vs strike at close, same σ; market = YES mid of the book. "
-        f"log-loss clips p to [{calib.LOG_LOSS_EPS}, 1 − {calib.LOG_LOSS_EPS}].</p>",
+        f"log-loss clips p to [{LOG_LOSS_EPS}, 1 − {LOG_LOSS_EPS}].</p>",
         _table(CALIBRATION_HEADER, calibration_rows(calibration)),
         f"<p class='warn'>{html.escape(warning)}</p>" if warning else "",
         "<img src='brier.png' alt='brier'><img src='reliability.png' alt='reliability'>",
