@@ -62,7 +62,7 @@ from storage.journal import (
 )
 from storage.migrate import reason_of
 from storage.recovery import load_risk
-from storage.risk_state import SavedRisk
+from storage.risk_state import SavedRisk, UnreadableRiskState
 from storage.writer_process import ProcessWriter
 
 LEDGER = "ledger"  # the actor's address and the bus topic of LedgerHealth
@@ -99,6 +99,7 @@ class LoadRiskState:
 class LoadedRisk:
     saved: SavedRisk | None
     known: bool  # False: the database could not be read, so ``None`` means "unknown"
+    unreadable: str = ""  # why a saved state exists but cannot be decoded ("" = none such)
 
 
 @dataclass(frozen=True, slots=True)
@@ -493,8 +494,10 @@ class LedgerActor(SupervisedActor):
         except LedgerUnavailable as exc:
             logger.error("ledger: {}", exc)
             return LoadedRisk(None, False)
-        except ValueError as exc:  # another format: start as if there were none
-            logger.error("ledger: the saved risk state cannot be read ({}); ignoring it", exc)
-            saved = None
+        except UnreadableRiskState as exc:
+            # Not "none": it held the day's starting equity and maybe a halt. Not remembered,
+            # so every load says so until the RiskActor saves a state over it.
+            logger.error("ledger: the saved risk state of {} cannot be read: {}", account, exc)
+            return LoadedRisk(None, True, str(exc))
         self.saved_risk[account] = saved
         return LoadedRisk(saved, True)
