@@ -67,6 +67,7 @@ from storage.writer_process import ProcessWriter
 
 LEDGER = "ledger"  # the actor's address and the bus topic of LedgerHealth
 SLICE = 8  # events pickled between two pauses (~20 µs)
+ID_CONFLICT = "exchange_id_conflict"  # the alert: an exchange id came back meaning something else
 
 
 @message("ledger_health")
@@ -252,6 +253,7 @@ class LedgerActor(SupervisedActor):
         self._positions_key: tuple[Any, ...] | None = None
         self.written = 0
         self.duplicates = 0
+        self._conflicts_reported: set[str] = set()
         self.failures = 0
         self.dropped = 0
 
@@ -420,11 +422,23 @@ class LedgerActor(SupervisedActor):
                 self._risk_entries.clear()
             self.written += written.journal_rows
             self.duplicates += written.duplicates
+            self._report_conflicts(written.conflicts)
             if not last:
                 _LazyInbox.pause()
         if not self.healthy:
             self._recovered(total)
         return True
+
+    def _report_conflicts(self, conflicts: tuple[str, ...]) -> None:
+        """An exchange id that came back meaning something else: both facts were kept;
+        the operator hears of each conflict once (its later updates repeat it)."""
+        for conflict in conflicts:
+            if conflict in self._conflicts_reported:
+                continue
+            self._conflicts_reported.add(conflict)
+            logger.warning("ledger: {}", conflict)
+            alert = Alert(ID_CONFLICT, conflict, "warning", self.clock.now())
+            self.publish(ALERTS, alert)
 
     def _write_failed(self, exc: Exception) -> None:
         self.failures += 1

@@ -14,6 +14,7 @@ import pytest
 import sqlalchemy as sa
 
 from actors.ledger import (
+    ID_CONFLICT,
     LEDGER,
     Flush,
     LedgerActor,
@@ -200,6 +201,20 @@ def test_a_repeated_fill_is_kept_once(rig: Rig) -> None:
     assert rig.count(fills) == 2
     assert rig.kinds() == ["fill", "fill"]
     assert rig.ask("stats")["duplicates"] == 2
+
+
+def test_a_fill_id_that_comes_back_for_another_fill_is_kept_and_alerted_once(rig: Rig) -> None:
+    other = dataclasses.replace(fill(1), order_id="o9", ticker="KX-9")
+    rig.publish(FILLS, fill(1))
+    assert rig.ask(Flush()) is True
+    rig.publish(FILLS, other)
+    assert rig.ask(Flush()) is True
+    rig.publish(FILLS, other, fill(1))  # re-reported: plain repeats now
+    assert rig.ask(Flush()) is True
+    assert rig.count(fills) == 2 and rig.ask("stats")["healthy"]
+    quiesce(rig.system)
+    [alert] = [a for a in rig.log.of(Alert) if a.alert_type == ID_CONFLICT]
+    assert alert.level == "warning" and "t1" in alert.message and "o9" in alert.message
 
 
 def test_pnl_marks_are_throttled_but_state_changes_are_kept(rig: Rig) -> None:
