@@ -93,6 +93,7 @@ def build_tree(
                 paper=paper,
                 database=database,
                 order_group=kill_switch,
+                max_intent_age=settings.max_intent_age_seconds,
             ),
         ),
         strategy=Strategy.REST_FOR_ONE,

@@ -46,6 +46,7 @@ class LedgerOrder:
     remaining: int
     created_at: float
     in_orders: bool = True  # False: only in the write-ahead log (the bus copy was lost)
+    reason: str = ""  # why it is in its state (e.g. why its outcome is unknown)
 
     def intent(self) -> OrderIntent:
         return OrderIntent(
@@ -80,6 +81,7 @@ def _order(row: Any) -> LedgerOrder:
         filled=int(row.filled),
         remaining=int(row.remaining),
         created_at=float(row.created_at),
+        reason=row.reason or "",
     )
 
 

@@ -264,6 +264,8 @@ def test_a_restarted_order_actor_settles_the_ledgers_open_intents_and_reports_st
             client.close()
         crash(p.system, "order")
         p.settle()
+        p.advance(10)  # "never-sent" not found 10 s after its intent: proof it never left
+        p.quiesce()
         p.wait_fills_published()
         alert = p.log.wait_for(Alert, lambda a: a.alert_type == "order_adopted")
         assert "stranger" in alert.message and "sent-unacked" not in alert.message
