@@ -302,11 +302,20 @@ class OrderActor(SupervisedActor):
         self._publish(tracked.as_update(now, OrderStatus.CANCELED, reason=STALE_INTENT))
         return True
 
-    def _mark_unknown(self, tracked: TrackedOrder, reason: str, *, claimed: bool = False) -> None:
-        """Its create's outcome is not known: say so (the ledger records it, risk keeps its
-        reservation) and let reconciliation find it by ``client_order_id``."""
+    def _mark_unknown(
+        self,
+        tracked: TrackedOrder,
+        reason: str,
+        *,
+        claimed: bool = False,
+        since: float | None = None,
+    ) -> None:
+        """Its create's outcome is not known: say so (the ledger records it; risk keeps its
+        reservation, or makes one again after a restart) and let reconciliation find it by
+        ``client_order_id``."""
         now = self.clock.now()
-        if self.tracker.mark_unknown(tracked.client_order_id, reason, now, claimed=claimed):
+        coid = tracked.client_order_id
+        if self.tracker.mark_unknown(coid, reason, now, since=since, claimed=claimed):
             self._announce(tracked.as_update(now))
 
     def _write_ahead(self, tracked: TrackedOrder) -> bool:
@@ -554,13 +563,12 @@ class OrderActor(SupervisedActor):
 
     def _take_over(self, intents: tuple[OrderIntent, ...], claimed: frozenset[str]) -> None:
         """Orders a crashed incarnation sent without learning their fate: look them up now."""
-        now = self.clock.now()
         for intent in intents:
             coid = intent.client_order_id
             if self.tracker.get(coid) is None:
-                self.tracker.open(intent)
+                tracked = self.tracker.open(intent)
                 reason = CLAIMED if coid in claimed else "taken_over"
-                self.tracker.mark_unknown(coid, reason, now, claimed=coid in claimed)
+                self._mark_unknown(tracked, reason, claimed=coid in claimed)
         logger.warning("took over {} orders of unknown outcome", len(intents))
         self._reconcile()
 
@@ -612,17 +620,12 @@ class OrderActor(SupervisedActor):
                 )
                 self.tracker.adopt(intent, resting)
                 continue
-            self.tracker.open(intent)
+            tracked = self.tracker.open(intent)
             if row.order_id is not None:
                 self.tracker.link(row.client_order_id, row.order_id)
             claimed = row.reason == CLAIMED  # the exchange said it exists: keep looking
-            self.tracker.mark_unknown(
-                row.client_order_id,
-                CLAIMED if claimed else "recovered",
-                now,
-                since=row.created_at,
-                claimed=claimed,
-            )
+            reason = CLAIMED if claimed else "recovered"
+            self._mark_unknown(tracked, reason, claimed=claimed, since=row.created_at)
         if rows:
             logger.info("order: {} orders open in the ledger; checking them", len(rows))
         return True

@@ -38,7 +38,7 @@ from messages.market_data import BookUpdate, ExchangeState, MarketInfo, MarketLi
 from messages.status import Alert, Position, RiskStatus
 from messages.system import Tick
 from messages.trading import Fill, OrderIntent, OrderUpdate, RiskDecision, Settlement, Signal
-from messages.vocabulary import TimeInForce
+from messages.vocabulary import TERMINAL, OrderStatus, TimeInForce
 from risk.engine import MarketState, RiskEngine, RiskState, TradingState
 from risk.exposure import Position as HeldPosition
 from risk.exposure import Reservation
@@ -92,6 +92,7 @@ class RiskActor(SupervisedActor):
         self.exchange = ExchangeState(True, True, 0.0)
         self.day = ""
         self.seen_fills: set[str] = set()  # trade ids already booked (the order actor may resend)
+        self._provisional: set[str] = set()  # orders of unknown outcome reserved again
         self._dirty = True
 
     # -- lifecycle -----------------------------------------------------------------------
@@ -264,6 +265,49 @@ class RiskActor(SupervisedActor):
             self.ledger_down = LEDGER_UNAVAILABLE
         self._after_engine(force=True)
 
+    def _on_order_update(self, update: OrderUpdate) -> None:
+        coid = update.client_order_id
+        if update.status == OrderStatus.UNKNOWN:
+            if update.remaining > 0:
+                self._reserve_unknown(update)
+        elif coid in self._provisional:
+            # Known at last: what it has filled is in the positions already (rebuilt from
+            # the exchange, or booked as its fills came); only what may still fill is held.
+            self._provisional.discard(coid)
+            held = self.engine.book.reservations.get(coid)
+            if held is not None:
+                keep = 0 if update.status in TERMINAL else update.remaining
+                self.engine.release(coid, max(held.count - keep, 0))
+        self.engine.on_order_update(update)
+        self._after_engine()
+
+    def _reserve_unknown(self, update: OrderUpdate) -> None:
+        """An order of unknown outcome may still trade: it holds its cost. One this
+        incarnation holds nothing for (it restarted after approving it; the exchange could
+        not show it; or the order actor recovered it from a ledger that lagged) is reserved
+        again, provisionally, until its state is known."""
+        if update.client_order_id in self.engine.book.reservations:
+            return
+        self._provisional.add(update.client_order_id)
+        info = self.markets.get(update.ticker)
+        fee_multiplier = info.fee_multiplier if info and info.fee_multiplier else Decimal(1)
+        self.engine.reserve(
+            update.client_order_id,
+            ticker=update.ticker,
+            side=update.side,
+            action=update.action,
+            count=update.remaining,
+            price=update.price,
+            now=self.clock.now(),
+            strategy_name=update.strategy_name,
+            fee_multiplier=fee_multiplier,
+        )
+        logger.warning(
+            "risk: order {} of unknown outcome reserved again ({} contracts)",
+            update.client_order_id,
+            update.remaining,
+        )
+
     # -- messages --------------------------------------------------------------------------
 
     def handle(self, message: Any) -> Any:
@@ -277,8 +321,7 @@ class RiskActor(SupervisedActor):
         elif kind is SpotTick:
             self.spot = message
         elif kind is OrderUpdate:
-            self.engine.on_order_update(message)
-            self._after_engine()
+            self._on_order_update(message)
         elif kind is Fill:
             if message.trade_id not in self.seen_fills:
                 self.seen_fills.add(message.trade_id)

@@ -20,6 +20,7 @@ from kalshi.auth import Signer
 from kalshi.rest import KalshiRestClient
 from messages.market_data import BookUpdate, MarketInfo
 from messages.vocabulary import OrderStatus
+from runtime.faults import crash
 from simulator.testing import SimHandle
 from tests.actors.pipeline_rig import Fire, Pipeline, running_pipeline
 from tests.actors.test_pipeline_faults import WIDE_LIMITS, check_books
@@ -182,3 +183,29 @@ def test_an_unknown_order_that_rests_is_cancelled_before_its_market_closes() -> 
         assert _tracked(p, coid).status is S.CANCELED  # type: ignore[attr-defined]
         assert _statuses(p, coid) == [S.UNKNOWN, S.RESTING, S.CANCELED]
         assert p.risk_status().reserved == 0
+
+
+def test_an_order_of_unknown_outcome_keeps_its_reservation_across_a_restart_of_risk() -> None:
+    """Risk rebuilds its reservations from the exchange's resting orders: one the exchange
+    cannot show yet would be forgotten, and its cost could be spent twice."""
+    with running_pipeline(WIDE_LIMITS, private_channels=False) as p:
+        # hidden from the create's lookup, the restarts' reads and a few reconciliations
+        p.sim.faults.update(lost_response_next=1, lost_response_mode="close", hide_orders_next=7)
+        [signal] = p.fire(Fire(p.ticker, quantity=3, price=_below_the_book(p)))
+        assert p.decision_for(signal).approved
+        p.quiesce()
+        coid = _coid(p, signal.signal_id)
+        held = p.risk_status().reserved
+        assert held > 0
+        crash(p.system, "risk")  # rest_for_one: the order actor restarts after it
+        p.settle()
+        for _ in range(5):
+            if _tracked(p, coid).status is not S.UNKNOWN:  # type: ignore[attr-defined]
+                break
+            assert p.risk_status().reserved == held
+            p.advance(5)
+            p.quiesce()
+        assert p.sim.faults.snapshot().hide_orders_next == 0
+        assert _tracked(p, coid).status is S.CANCELED  # type: ignore[attr-defined]
+        assert p.risk_status().reserved == 0  # found: it ended unfilled, and its reservation
+        check_books(p)
