@@ -224,6 +224,9 @@ class OrderActor(SupervisedActor):
             return {o.client_order_id: replace(o) for o in tracker}
         if message == "positions":
             return dict(tracker.positions)
+        if message == "open_orders":  # a restarted strategy's orders on their way
+            now = self.clock.now()
+            return [o.as_update(now) for o in tracker.open_orders()]
         if message == "stats":
             filled = sum(1 for o in tracker if o.filled > 0)
             return {"orders": self.sent, "filled_orders": filled, "fills": tracker.fills_booked}

@@ -122,6 +122,7 @@ def build_tree(
                 StrategyActor,
                 name,
                 {**defaults.get(name, {}), **overrides.get(name, {})} or None,
+                ledger=LEDGER if database is not None else None,
             )
             for name in settings.strategy_names
         ),

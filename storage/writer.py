@@ -23,6 +23,7 @@ from messages.vocabulary import TERMINAL as FINISHED
 from storage.database import Database
 from storage.exchange_ids import FillKeys, OrderIds
 from storage.journal import (
+    CONTROL,
     DAILY,
     DECISION,
     FILL,
@@ -42,6 +43,7 @@ from storage.journal import (
     entries_of,
 )
 from storage.schema import (
+    controls,
     daily_pnl,
     fills,
     orders,
@@ -95,6 +97,7 @@ _INTENT_COLUMNS = (
 _UPDATE_COLUMNS = ("status", "filled", "remaining", "fees", "reason", "updated_at")
 _DAILY_COLUMNS = tuple(c.name for c in daily_pnl.columns if c.name != "day")
 _RISK_COLUMNS = tuple(c.name for c in risk_state.columns if c.name != "account")
+_CONTROL_COLUMNS = tuple(c.name for c in controls.columns if c.name != "name")
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,6 +173,7 @@ class LedgerWriter:
             POSITIONS: positions.insert(),
             DAILY: upsert(d, daily_pnl, ["day"], _DAILY_COLUMNS),
             RISK: upsert(d, risk_state, ["account"], _RISK_COLUMNS),
+            CONTROL: upsert(d, controls, ["name"], _CONTROL_COLUMNS),
         }
         dialect = _positional(database)
         self._compiled: dict[str, str] = {}
@@ -267,6 +271,7 @@ _UNIQUE = {
     SETTLEMENT: "ticker",
     DAILY: "day",
     RISK: "account",
+    CONTROL: "name",
 }
 
 

@@ -304,6 +304,7 @@ def running_pipeline(
     private_channels: bool = True,
     time_in_force: TimeInForce = "immediate_or_cancel",
     max_intent_age: float = 2.0,
+    extra: tuple[ChildSpec | SupervisorSpec, ...] = (),
 ) -> Iterator[Pipeline]:
     """The trading subtree (ledger → risk → order, ``rest_for_one``), the market-data actors, a
     deterministic signal source and a probe, against a fresh simulated exchange.
@@ -313,7 +314,8 @@ def running_pipeline(
     exchange's market data, fills from the paper broker, nothing sent.
     ``order_group_contracts`` puts the session's orders in an order group with that cap.
     ``private_channels=False``: no ``user_orders``/``fill`` streams (the order actor learns
-    only from its answers and its reconciliation); ``time_in_force``: of every order."""
+    only from its answers and its reconciliation); ``time_in_force``: of every order;
+    ``extra``: more children of the root, started last (e.g. strategies)."""
     with (
         running_exchange(
             seed=seed, window_seconds=window_seconds, starting_balance=starting_balance
@@ -395,6 +397,7 @@ def running_pipeline(
                 trading,
                 market_data,
                 ChildSpec.of(SIGNAL_SOURCE, Signaller),
+                *extra,
             ),
             max_restarts=50,
             within=60.0,
