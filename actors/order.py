@@ -13,10 +13,10 @@ lost) is never taken for refused: it is published ``unknown``, keeps its reserva
 holds back new intents on its market until reconciliation finds it by
 ``client_order_id`` (or proves it absent); one still unknown when its market closes is
 looked up, and cancelled if it rests. An intent approved longer than ``max_intent_age``
-ago (it waited behind a slow create) is not sent: it ends ``canceled`` (``stale_intent``)
-and its reservation is released. A venue failure (Kalshi answering 410 on a retired endpoint) or an
-answer that cannot be read halts trading: an alert names the cause, the RiskActor is
-told (``HaltTrading``) and the broker's kill switch is pulled.
+ago (it waited behind a slow create) is not sent: it ends ``failed`` (``stale_intent``)
+and its reservation is released. A venue failure (Kalshi answering 410 on a retired
+endpoint) or an answer that cannot be read halts trading: an alert names the cause, the
+RiskActor is told (``HaltTrading``) and the broker's kill switch is pulled.
 
 With a ledger (``database``), each intent is written to it — synchronously, through
 :class:`storage.intents.IntentLog` — before the order is sent; if that write fails the
@@ -63,7 +63,6 @@ if TYPE_CHECKING:
     from kalshi.models import Fill as WireFill
 
 RISK = "risk"
-UNKNOWN = OrderStatus.UNKNOWN
 ORDER_GROUP_TRIGGERED = "order_group_triggered"  # the exchange's kill switch fired
 FILL_LOOKBACK_SECONDS = 3600  # fills re-read from the exchange after a (re)start
 LEDGER_UNAVAILABLE = "ledger_unavailable"
@@ -174,9 +173,10 @@ class OrderActor(SupervisedActor):
             elif self.venue is not None:
                 # Crashed: orders of unknown outcome would otherwise be forgotten, and risk
                 # would keep their reservations for ever. Our address holds this for the next.
-                open_orders = self.tracker.open_orders()
                 unsettled = [
-                    o for o in open_orders if o.status in (OrderStatus.PENDING, OrderStatus.UNKNOWN)
+                    o
+                    for o in self.tracker.open_orders()
+                    if o.status in (OrderStatus.PENDING, OrderStatus.UNKNOWN)
                 ]
                 if unsettled:
                     claimed = frozenset(o.client_order_id for o in unsettled if o.claimed)
@@ -302,7 +302,7 @@ class OrderActor(SupervisedActor):
             age,
             self.max_intent_age,
         )
-        self._publish(tracked.as_update(now, OrderStatus.CANCELED, reason=STALE_INTENT))
+        self._publish(tracked.as_update(now, OrderStatus.FAILED, reason=STALE_INTENT))
         return True
 
     def _mark_unknown(
@@ -385,7 +385,10 @@ class OrderActor(SupervisedActor):
         if venue is None:
             return
         tracked = self.tracker.find(wire.client_order_id, wire.order_id)
-        in_doubt = tracked is not None and tracked.status in (OrderStatus.FAILED, UNKNOWN)
+        in_doubt = tracked is not None and tracked.status in (
+            OrderStatus.FAILED,
+            OrderStatus.UNKNOWN,
+        )
         fill = venue.fill_of(wire, tracked.intent if tracked else None, self.clock.now())
         if self._book_fill(fill) and in_doubt and tracked is not None:
             # Unknown, or marked failed as never received, yet it traded: the fill names

@@ -190,6 +190,25 @@ def test_a_create_that_never_arrived_fails_and_frees_its_market() -> None:
         assert [o.client_order_id for o in rig.rest.orders.values()] == ["b"]
 
 
+def test_an_order_the_exchange_said_exists_but_never_shows_ends_once_its_market_is_over() -> None:
+    """A 409 said the order exists, and no lookup finds it: not found is no proof while its
+    market trades. Once the market has closed it can trade no more: ``canceled``, alerted."""
+    with order_rig(FakeRest(claim_unfound=1)) as rig:
+        close = rig.clock.now() + 30
+        rig.system.tell("order", market("T", open_time=close - 900, close_time=close))
+        rig.send(intent("a"))
+        [unknown] = rig.updates("a")
+        assert (unknown.status, unknown.reason) == (S.UNKNOWN, "exists_not_found")
+        for _ in range(7):  # up to and past the close: still unknown, never failed
+            rig.reconcile()
+            assert rig.orders()["a"].status is S.UNKNOWN
+        rig.reconcile()  # the market closed more than absent_after ago
+        ended = rig.updates("a")[-1]
+        assert (ended.status, ended.reason) == (S.CANCELED, "not_found_after_close")
+        alert = next(a for a in rig.log.of(Alert) if a.alert_type == "not_found_after_close")
+        assert alert.level == "warning" and "can trade no more" in alert.message
+
+
 def test_a_held_intent_is_cancelled_if_its_market_closes_first() -> None:
     with order_rig(FakeRest(lose_answers=1)) as rig:
         close = rig.clock.now() + 5
