@@ -12,8 +12,10 @@ does not start in a burst of orders: it waits until no journaled event arrived f
 ``quiet_gap`` seconds, ``max_defer`` seconds at most. Any busy core slows the edges
 that overlap a write (``bench/ledger_cost.py`` counts them), and orders come in bursts
 (several markets or strategies reacting to one move) with long pauses between them.
-It also keeps the risk engine's state for the RiskActor: saved on every change that
-matters, loaded on (re)start.
+It also keeps the risk engine's state for the RiskActor (saved on every change that
+matters, loaded on (re)start), the operator's switches (a strategy turned off stays off
+across restarts), and answers a restarted strategy's question: its fills in markets
+that have not settled, written or still buffered.
 
 When the database fails, nothing is dropped: events stay buffered and the
 write is retried with backoff; the actor publishes ``LedgerHealth(ok=False)``
@@ -30,18 +32,21 @@ from __future__ import annotations
 
 import collections
 import math
+import pickle
 import queue
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from loguru import logger
 
 from messages.base import Message, message
+from messages.control import ControlChanged
 from messages.status import Alert, RiskStatus
 from messages.system import Tick
+from messages.trading import Fill
 from runtime.actor import ActorContext, SupervisedActor
 from runtime.bus import ALERTS, FILLS, ORDERS, SIGNALS, STATUS, SYSTEM
 from runtime.clock import TimerHandle
@@ -61,12 +66,14 @@ from storage.journal import (
     status_mark,
 )
 from storage.migrate import reason_of
-from storage.recovery import load_risk
-from storage.risk_state import SavedRisk
+from storage.recovery import load_controls, load_risk, strategy_fills
+from storage.risk_state import SavedRisk, UnreadableRiskState
 from storage.writer_process import ProcessWriter
 
+T = TypeVar("T")
 LEDGER = "ledger"  # the actor's address and the bus topic of LedgerHealth
 SLICE = 8  # events pickled between two pauses (~20 µs)
+ID_CONFLICT = "exchange_id_conflict"  # the alert: an exchange id came back meaning something else
 
 
 @message("ledger_health")
@@ -99,6 +106,41 @@ class LoadRiskState:
 class LoadedRisk:
     saved: SavedRisk | None
     known: bool  # False: the database could not be read, so ``None`` means "unknown"
+    unreadable: str = ""  # why a saved state exists but cannot be decoded ("" = none such)
+
+
+@dataclass(frozen=True, slots=True)
+class SaveControl:
+    """Keep an operator's switch; written at once, answers True once it is on disk."""
+
+    change: ControlChanged
+
+
+@dataclass(frozen=True, slots=True)
+class LoadControls:
+    """The switches whose names start with ``prefix`` (answered with :class:`LoadedControls`)."""
+
+    prefix: str
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedControls:
+    values: Mapping[str, str]  # name → JSON value
+    known: bool  # False: the database could not be read
+
+
+@dataclass(frozen=True, slots=True)
+class LoadStrategyFills:
+    """``strategy_name``'s fills since ``since`` in unsettled markets (:class:`LoadedFills`)."""
+
+    strategy_name: str
+    since: float
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedFills:
+    fills: tuple[Fill, ...]  # oldest first
+    known: bool  # False: the database could not be read
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,6 +285,7 @@ class LedgerActor(SupervisedActor):
         self._buffer: list[Item] = []
         self._risk_entries: dict[str, Entry] = {}  # by account, waiting for the next write
         self.saved_risk: dict[str, SavedRisk | None] = {}  # by account, as last saved or loaded
+        self.controls: dict[str, str] | None = None  # the switches as last loaded or saved
         self.healthy = True
         self._retry_delay = retry_initial
         self._retry_at = -math.inf
@@ -251,6 +294,7 @@ class LedgerActor(SupervisedActor):
         self._positions_key: tuple[Any, ...] | None = None
         self.written = 0
         self.duplicates = 0
+        self._conflicts_reported: set[str] = set()
         self.failures = 0
         self.dropped = 0
 
@@ -312,6 +356,12 @@ class LedgerActor(SupervisedActor):
             return self._save_risk(message)
         elif kind is LoadRiskState:
             return self._load_risk(message.account)
+        elif kind is SaveControl:
+            return self._save_control(message.change)
+        elif kind is LoadControls:
+            return self._load_controls(message.prefix)
+        elif kind is LoadStrategyFills:
+            return self._strategy_fills(message.strategy_name, message.since)
         elif kind is Flush:
             return self.flush()
         elif kind is LedgerHealth:
@@ -419,11 +469,23 @@ class LedgerActor(SupervisedActor):
                 self._risk_entries.clear()
             self.written += written.journal_rows
             self.duplicates += written.duplicates
+            self._report_conflicts(written.conflicts)
             if not last:
                 _LazyInbox.pause()
         if not self.healthy:
             self._recovered(total)
         return True
+
+    def _report_conflicts(self, conflicts: tuple[str, ...]) -> None:
+        """An exchange id that came back meaning something else: both facts were kept;
+        the operator hears of each conflict once (its later updates repeat it)."""
+        for conflict in conflicts:
+            if conflict in self._conflicts_reported:
+                continue
+            self._conflicts_reported.add(conflict)
+            logger.warning("ledger: {}", conflict)
+            alert = Alert(ID_CONFLICT, conflict, "warning", self.clock.now())
+            self.publish(ALERTS, alert)
 
     def _write_failed(self, exc: Exception) -> None:
         self.failures += 1
@@ -493,8 +555,63 @@ class LedgerActor(SupervisedActor):
         except LedgerUnavailable as exc:
             logger.error("ledger: {}", exc)
             return LoadedRisk(None, False)
-        except ValueError as exc:  # another format: start as if there were none
-            logger.error("ledger: the saved risk state cannot be read ({}); ignoring it", exc)
-            saved = None
+        except UnreadableRiskState as exc:
+            # Not "none": it held the day's starting equity and maybe a halt. Not remembered,
+            # so every load says so until the RiskActor saves a state over it.
+            logger.error("ledger: the saved risk state of {} cannot be read: {}", account, exc)
+            return LoadedRisk(None, True, str(exc))
         self.saved_risk[account] = saved
         return LoadedRisk(saved, True)
+
+    # -- the operator's switches, and what a restarted strategy held ---------------------------
+
+    def _save_control(self, change: ControlChanged) -> bool:
+        if self.controls is not None:
+            self.controls[change.name] = change.value
+        self._add((change, self.clock.now()))
+        return self.flush()
+
+    def _load_controls(self, prefix: str) -> LoadedControls:
+        """From memory once read (newer than the database while writes are pending)."""
+        if self.controls is None:
+            try:
+                stored = load_controls(self.database)
+            except LedgerUnavailable as exc:
+                logger.error("ledger: {}", exc)
+                return LoadedControls({}, False)
+            stored.update(self._buffered_controls())
+            self.controls = stored
+        found = {k: v for k, v in self.controls.items() if k.startswith(prefix)}
+        return LoadedControls(found, True)
+
+    def _strategy_fills(self, strategy_name: str, since: float) -> LoadedFills:
+        """Written first when the database takes it, then read; the still buffered added."""
+        self.flush()
+        try:
+            found = strategy_fills(self.database, strategy_name, since)
+        except LedgerUnavailable as exc:
+            logger.error("ledger: {}", exc)
+            return LoadedFills((), False)
+        known = {f.trade_id for f in found}
+        for fill in self._buffered(Fill):
+            ours = fill.strategy_name == strategy_name and fill.timestamp >= since
+            if ours and fill.trade_id not in known:
+                known.add(fill.trade_id)
+                found.append(fill)
+        return LoadedFills(tuple(found), True)
+
+    def _buffered_controls(self) -> dict[str, str]:
+        return {c.name: c.value for c in self._buffered(ControlChanged)}
+
+    def _buffered(self, kind: type[T]) -> list[T]:
+        """The ``kind`` messages buffered and not written yet, oldest first."""
+        found: list[T] = []
+        for item in self._buffer:
+            if isinstance(item, Entry):
+                continue  # already encoded: its message is not kept (a status mark, a risk row)
+            message = item[0]
+            if type(message) is bytes:
+                message = pickle.loads(message)
+            if isinstance(message, kind):
+                found.append(message)
+        return found

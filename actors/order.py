@@ -9,10 +9,14 @@ arrives with its ``client_order_id`` already made, so a retry can never double a
 Order state comes from the broker's answers, the venue's ``user_orders`` and ``fill``
 streams, and a periodic reconciliation; the tracker books each fill once by
 ``trade_id``, whichever arrives first. An order whose outcome is unknown (its answer was
-lost) holds back new intents on its market until reconciliation finds it by
-``client_order_id``. A venue failure (Kalshi answering 410 on a retired endpoint) or an
-answer that cannot be read halts trading: an alert names the cause, the RiskActor is
-told (``HaltTrading``) and the broker's kill switch is pulled.
+lost) is never taken for refused: it is published ``unknown``, keeps its reservation and
+holds back new intents on its market until reconciliation finds it by
+``client_order_id`` (or proves it absent); one still unknown when its market closes is
+looked up, and cancelled if it rests. An intent approved longer than ``max_intent_age``
+ago (it waited behind a slow create) is not sent: it ends ``failed`` (``stale_intent``)
+and its reservation is released. A venue failure (Kalshi answering 410 on a retired
+endpoint) or an answer that cannot be read halts trading: an alert names the cause, the
+RiskActor is told (``HaltTrading``) and the broker's kill switch is pulled.
 
 With a ledger (``database``), each intent is written to it — synchronously, through
 :class:`storage.intents.IntentLog` — before the order is sent; if that write fails the
@@ -36,10 +40,11 @@ from actors.discovery import known_markets
 from actors.ledger import LEDGER, LedgerHealth
 from app.connection import ExchangeConnection
 from execution.broker import Broker, BrokerReport, OutcomeUnknown, VenueFailure, VenueUnavailable
-from execution.kalshi_broker import KalshiBroker, SessionOrderGroup
+from execution.kalshi_broker import CLAIMED, KalshiBroker, SessionOrderGroup
 from execution.paper import PaperBroker
-from execution.tracker import OrderTracker, TrackedOrder
+from execution.tracker import ABSENT_AFTER, NOT_FOUND_AFTER_CLOSE, OrderTracker, TrackedOrder
 from execution.updates import order_update
+from kalshi.tickers import parse_market_ticker
 from kalshi.ws_events import FillEvent, OrderGroupEvent, OrderUpdateEvent
 from messages.control import CancelAllOrders, CancelOrder, HaltTrading
 from messages.market_data import BookUpdate, MarketInfo, MarketLifecycle
@@ -62,13 +67,16 @@ ORDER_GROUP_TRIGGERED = "order_group_triggered"  # the exchange's kill switch fi
 FILL_LOOKBACK_SECONDS = 3600  # fills re-read from the exchange after a (re)start
 LEDGER_UNAVAILABLE = "ledger_unavailable"
 NOT_SENT = "not_sent"  # a held intent cancelled before it could be sent
+STALE_INTENT = "stale_intent"  # approved too long ago to be sent (MAX_INTENT_AGE_SECONDS)
 
 
 @dataclass(frozen=True, slots=True)
 class _Unsettled:
-    """From a crashed incarnation to the next: orders it sent whose outcome it never learned."""
+    """From a crashed incarnation to the next: orders it sent whose outcome it never learned
+    (``claimed``: those the venue said exist)."""
 
     intents: tuple[OrderIntent, ...]
+    claimed: frozenset[str] = frozenset()
 
 
 class OrderActor(SupervisedActor):
@@ -82,7 +90,12 @@ class OrderActor(SupervisedActor):
         presign_interval: float = 0.5,
         database: Database | None = None,
         order_group: SessionOrderGroup | None = None,
+        max_intent_age: float = 2.0,
+        absent_after: float = ABSENT_AFTER,
     ) -> None:
+        """``max_intent_age``: seconds after its approval an intent may still be sent;
+        ``absent_after``: seconds after an uncertain create that a lookup finding nothing
+        proves the order absent."""
         super().__init__(context)
         if connection is None and not paper:
             raise ValueError(
@@ -94,7 +107,8 @@ class OrderActor(SupervisedActor):
         self.cancel_before_close = cancel_before_close
         self.reconcile_interval = reconcile_interval
         self.presign_interval = presign_interval
-        self.tracker = OrderTracker()
+        self.max_intent_age = max_intent_age
+        self.tracker = OrderTracker(absent_after)
         self._broker: Broker | None = None
         self.venue: KalshiBroker | None = None  # the broker, when it is an exchange's
         self.held: dict[str, deque[str]] = {}  # ticker → intents waiting for an unknown order
@@ -160,13 +174,14 @@ class OrderActor(SupervisedActor):
                 # Crashed or restarting: orders of unknown outcome would otherwise be forgotten,
                 # and risk would keep their reservations for ever. Our address holds this for
                 # the next incarnation.
-                unsettled = tuple(
-                    o.intent
+                unsettled = [
+                    o
                     for o in self.tracker.open_orders()
                     if o.status in (OrderStatus.PENDING, OrderStatus.UNKNOWN)
-                )
+                ]
                 if unsettled:
-                    self.address.tell(_Unsettled(unsettled))
+                    claimed = frozenset(o.client_order_id for o in unsettled if o.claimed)
+                    self.address.tell(_Unsettled(tuple(o.intent for o in unsettled), claimed))
             broker.close()
         if self.intents is not None:
             self.intents.close()
@@ -199,7 +214,7 @@ class OrderActor(SupervisedActor):
         elif kind is HaltTrading:
             return self._cancel_all(message.reason, halt=True)
         elif kind is _Unsettled:
-            self._take_over(message.intents)
+            self._take_over(message.intents, message.claimed)
         else:
             return self._query(message)
         return None
@@ -210,6 +225,9 @@ class OrderActor(SupervisedActor):
             return {o.client_order_id: replace(o) for o in tracker}
         if message == "positions":
             return dict(tracker.positions)
+        if message == "open_orders":  # a restarted strategy's orders on their way
+            now = self.clock.now()
+            return [o.as_update(now) for o in tracker.open_orders()]
         if message == "stats":
             filled = sum(1 for o in tracker if o.filled > 0)
             return {"orders": self.sent, "filled_orders": filled, "fills": tracker.fills_booked}
@@ -242,16 +260,17 @@ class OrderActor(SupervisedActor):
 
     def _send(self, tracked: TrackedOrder) -> None:
         intent = tracked.intent
+        if self._too_old(tracked):
+            return
         if self.intents is not None and not self._write_ahead(tracked):
             return
         self.sent += 1
-        now = self.clock.now()
         try:
-            report = self.broker.submit(intent, now)
+            report = self.broker.submit(intent, self.clock.now())
         except OutcomeUnknown as exc:
             # It may or may not exist; reconciliation will find it by client_order_id.
             logger.error("order {} outcome unknown: {}", intent.client_order_id, exc)
-            self.tracker.mark_unknown(intent.client_order_id, exc.reason, now)
+            self._mark_unknown(tracked, exc.reason, claimed=exc.claimed)
             if exc.halt:
                 raw = f"; the answer was {exc.raw}" if exc.raw else ""
                 self._halt(
@@ -270,6 +289,38 @@ class OrderActor(SupervisedActor):
             )
             return
         self._apply(report)
+
+    def _too_old(self, tracked: TrackedOrder) -> bool:
+        """An intent approved longer than ``max_intent_age`` ago (it waited behind a slow
+        create): the prices it was approved at have moved on, so it ends unsent (True)."""
+        intent, now = tracked.intent, self.clock.now()
+        age = now - intent.created_at
+        if not intent.created_at or age <= self.max_intent_age:
+            return False
+        logger.warning(
+            "order {} not sent: approved {:.1f} s ago, longer than MAX_INTENT_AGE_SECONDS ({:g})",
+            intent.client_order_id,
+            age,
+            self.max_intent_age,
+        )
+        self._publish(tracked.as_update(now, OrderStatus.FAILED, reason=STALE_INTENT))
+        return True
+
+    def _mark_unknown(
+        self,
+        tracked: TrackedOrder,
+        reason: str,
+        *,
+        claimed: bool = False,
+        since: float | None = None,
+    ) -> None:
+        """Its create's outcome is not known: say so (the ledger records it; risk keeps its
+        reservation, or makes one again after a restart) and let reconciliation find it by
+        ``client_order_id``."""
+        now = self.clock.now()
+        coid = tracked.client_order_id
+        if self.tracker.mark_unknown(coid, reason, now, since=since, claimed=claimed):
+            self._announce(tracked.as_update(now))
 
     def _write_ahead(self, tracked: TrackedOrder) -> bool:
         """Make the intent durable; False (the order ends ``failed``, unsent) when that fails."""
@@ -335,10 +386,14 @@ class OrderActor(SupervisedActor):
         if venue is None:
             return
         tracked = self.tracker.find(wire.client_order_id, wire.order_id)
-        revived = tracked is not None and tracked.status is OrderStatus.FAILED
+        in_doubt = tracked is not None and tracked.status in (
+            OrderStatus.FAILED,
+            OrderStatus.UNKNOWN,
+        )
         fill = venue.fill_of(wire, tracked.intent if tracked else None, self.clock.now())
-        if self._book_fill(fill) and revived and tracked is not None:
-            # Marked failed as never received, yet it traded: the exchange is the truth.
+        if self._book_fill(fill) and in_doubt and tracked is not None:
+            # Unknown, or marked failed as never received, yet it traded: the fill names
+            # its exchange id, and the exchange is the truth.
             self._refresh(tracked)
 
     def _on_wire_update(self, event: OrderUpdateEvent) -> None:
@@ -411,6 +466,8 @@ class OrderActor(SupervisedActor):
         if tracked.status is OrderStatus.PENDING:  # held back, never sent
             self._publish(tracked.as_update(now, OrderStatus.CANCELED, reason=NOT_SENT))
             return
+        if tracked.status is OrderStatus.UNKNOWN and not self._found_resting(tracked, reason):
+            return  # not found (yet), or done: nothing to cancel now
         try:
             self._apply(self.broker.cancel(tracked, now))
         except VenueUnavailable as exc:
@@ -419,6 +476,14 @@ class OrderActor(SupervisedActor):
             logger.error("cancel of {} failed ({}): {}", tracked.client_order_id, reason, exc)
             if not self.halt_cause:
                 self._halt(exc.cause, f"{exc.cause}: Kalshi refused a cancel ({exc.message})")
+
+    def _found_resting(self, tracked: TrackedOrder, reason: str) -> bool:
+        """An order of unknown outcome may rest: look it up; True if it does."""
+        try:
+            self._look_up(tracked, self.clock.now())
+        except VenueUnavailable as exc:
+            logger.warning("cancel of {} ({}): {}", tracked.client_order_id, reason, exc)
+        return tracked.status is OrderStatus.RESTING
 
     def _halt(self, cause: str, message: str) -> None:
         """A venue failure: an alert naming it, the RiskActor told, every order cancelled
@@ -466,8 +531,7 @@ class OrderActor(SupervisedActor):
         tracker, broker = self.tracker, self.broker
         try:
             for tracked in tracker.unknown_orders():
-                found = broker.lookup(tracked.intent, now)
-                self._announce(tracker.resolve(tracked.client_order_id, found, now))
+                self._look_up(tracked, now)
             if self.venue is not None:
                 for wire in self.venue.fills_since(int(tracker.last_fill_ts) - 60):
                     self._on_wire_fill(wire)
@@ -477,13 +541,41 @@ class OrderActor(SupervisedActor):
             logger.warning("order reconciliation incomplete: {}", exc)
         self._release()
 
-    def _take_over(self, intents: tuple[OrderIntent, ...]) -> None:
+    def _look_up(self, tracked: TrackedOrder, now: float) -> None:
+        """Ask the venue for an order of unknown outcome by ``client_order_id`` and take what
+        that proves (raises :class:`VenueUnavailable` when it cannot answer)."""
+        found = self.broker.lookup(tracked.intent, now)
+        closed = self._closed(tracked.ticker, now)
+        news = self.tracker.resolve(tracked.client_order_id, found, now, closed=closed)
+        self._announce(news)
+        if news is not None and news.reason == NOT_FOUND_AFTER_CLOSE:
+            self._alert(
+                NOT_FOUND_AFTER_CLOSE,
+                f"order {tracked.client_order_id} on {tracked.ticker}: the exchange said it "
+                "exists but it was never found; its market has closed, so it can trade no "
+                "more: marked canceled (its fills, if any, are booked from the fill list)",
+                "warning",
+            )
+
+    def _closed(self, ticker: str, now: float) -> bool:
+        """Whether ``ticker``'s market closed more than ``absent_after`` seconds ago (no order
+        can rest or trade there; the last reports have had time to arrive)."""
+        close = self.close_times.get(ticker)
+        if close is None:
+            try:
+                close = parse_market_ticker(ticker).close_time.timestamp()
+            except ValueError:
+                return False  # not a window ticker: its close is unknown
+        return now - close >= self.tracker.absent_after
+
+    def _take_over(self, intents: tuple[OrderIntent, ...], claimed: frozenset[str]) -> None:
         """Orders a crashed incarnation sent without learning their fate: look them up now."""
-        now = self.clock.now()
         for intent in intents:
-            if self.tracker.get(intent.client_order_id) is None:
-                self.tracker.open(intent)
-                self.tracker.mark_unknown(intent.client_order_id, "taken_over", now)
+            coid = intent.client_order_id
+            if self.tracker.get(coid) is None:
+                tracked = self.tracker.open(intent)
+                reason = CLAIMED if coid in claimed else "taken_over"
+                self._mark_unknown(tracked, reason, claimed=coid in claimed)
         logger.warning("took over {} orders of unknown outcome", len(intents))
         self._reconcile()
 
@@ -535,10 +627,12 @@ class OrderActor(SupervisedActor):
                 )
                 self.tracker.adopt(intent, resting)
                 continue
-            self.tracker.open(intent)
+            tracked = self.tracker.open(intent)
             if row.order_id is not None:
                 self.tracker.link(row.client_order_id, row.order_id)
-            self.tracker.mark_unknown(row.client_order_id, "recovered", now)
+            claimed = row.reason == CLAIMED  # the exchange said it exists: keep looking
+            reason = CLAIMED if claimed else "recovered"
+            self._mark_unknown(tracked, reason, claimed=claimed, since=row.created_at)
         if rows:
             logger.info("order: {} orders open in the ledger; checking them", len(rows))
         return True

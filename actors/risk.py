@@ -6,9 +6,11 @@ and the exposure reserved for the first counts against the second. On start
 (and after a restart) it rebuilds positions, cash and resting orders from the
 exchange before it approves anything, and — with a ledger — what only the ledger
 remembers: the equity the day started from (so the daily P&L and the daily-loss
-limit carry on), the circuit breaker and any halt. It saves that state back to
-the ledger on every change that matters, and approves nothing while the ledger
-cannot write (no order may leave without a durable intent).
+limit carry on), the circuit breaker, any halt and an operator's stop. It saves
+that state back to the ledger on every change that matters, and approves nothing
+while the ledger cannot write (no order may leave without a durable intent). A
+saved state that cannot be read is not taken for "none": trading stays halted,
+with an alert saying how to resume.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ from messages.market_data import BookUpdate, ExchangeState, MarketInfo, MarketLi
 from messages.status import Alert, Position, RiskStatus
 from messages.system import Tick
 from messages.trading import Fill, OrderIntent, OrderUpdate, RiskDecision, Settlement, Signal
-from messages.vocabulary import TimeInForce
+from messages.vocabulary import TERMINAL, OrderStatus, TimeInForce
 from risk.engine import MarketState, RiskEngine, RiskState, TradingState
 from risk.exposure import Position as HeldPosition
 from risk.exposure import Reservation
@@ -54,6 +56,7 @@ PRICE_QUANTUM = Decimal("0.0001")  # average prices shown to 1/100 of a cent
 FILL_LOOKBACK_SECONDS = 3600  # the order actor re-reports fills this far back after a restart
 FILL_PAGES = 50  # pages of fills read when rebuilding (1000 each)
 LEDGER_UNAVAILABLE = "ledger_unavailable"  # the rejection reason (and halt reason) meanwhile
+RISK_STATE_UNREADABLE = "risk_state_unreadable"  # the halt reason when the saved state is bad
 
 
 class RiskActor(SupervisedActor):
@@ -89,6 +92,7 @@ class RiskActor(SupervisedActor):
         self.exchange = ExchangeState(True, True, 0.0)
         self.day = ""
         self.seen_fills: set[str] = set()  # trade ids already booked (the order actor may resend)
+        self._provisional: set[str] = set()  # orders of unknown outcome reserved again
         self._dirty = True
 
     # -- lifecycle -----------------------------------------------------------------------
@@ -103,7 +107,7 @@ class RiskActor(SupervisedActor):
         self.subscribe(SPOT, BOOK, MARKETS, ORDERS, FILLS)
         self.markets.update(known_markets(self.system))
         self.every(self.status_interval, "status")
-        self._publish_status()
+        self._after_engine(force=True)  # alerts from the restore (a halt) go out now
 
     def teardown(self) -> None:
         # Fills and marks since the last status tick: handed over for the next incarnation.
@@ -184,12 +188,15 @@ class RiskActor(SupervisedActor):
             logger.error("risk: no new trading until the ledger can be read")
             return
         self._restored = True
+        if loaded.unreadable:
+            self._halt_unreadable(loaded.unreadable)
         saved = loaded.saved
         if saved is not None:
             current = self.engine.export_state()
             if self.connection is None:  # paper: the ledger is the only record of the account
                 current = replace(saved.state, reservations=[])
-            keep_stop = self.context.incarnation > 1  # a new process starts trading afresh
+            # A new process undoes only the bot's own stop (its shutdown); an operator's stays.
+            keep_stop = self.context.incarnation > 1
             self.engine.restore(merge(current, saved, self.day, keep_stop=keep_stop))
             logger.info(
                 "risk restored from the ledger: day P&L ${} (day started at ${}), trading {}{}",
@@ -199,6 +206,19 @@ class RiskActor(SupervisedActor):
                 f" ({self.engine.halt_reason})" if self.engine.halt_reason else "",
             )
         self._persist(urgent=True)
+
+    def _halt_unreadable(self, why: str) -> None:
+        """The saved state exists but cannot be read: it may have held a halt and it held
+        the equity the day started from, so trading stays halted until a person has looked."""
+        message = (
+            f"{RISK_STATE_UNREADABLE}: {why}. Trading is halted: the day's starting equity and "
+            "any halt or tripped circuit breaker it held are lost (the daily P&L now starts "
+            f"from ${self.engine.equity}). Check today's P&L on the exchange and in the ledger "
+            "(daily_pnl), then reset the circuit breaker (dashboard, or POST "
+            "/api/circuit-breaker/reset) to resume; the next saved state replaces the bad one."
+        )
+        logger.critical("risk: {}", message)
+        self.engine.halt(RISK_STATE_UNREADABLE, self.clock.now(), message)
 
     def _state_key(self) -> tuple[Any, ...]:
         """What must be on disk before anything else happens when it changes."""
@@ -245,6 +265,49 @@ class RiskActor(SupervisedActor):
             self.ledger_down = LEDGER_UNAVAILABLE
         self._after_engine(force=True)
 
+    def _on_order_update(self, update: OrderUpdate) -> None:
+        coid = update.client_order_id
+        if update.status == OrderStatus.UNKNOWN:
+            if update.remaining > 0:
+                self._reserve_unknown(update)
+        elif coid in self._provisional:
+            # Known at last: what it has filled is in the positions already (rebuilt from
+            # the exchange, or booked as its fills came); only what may still fill is held.
+            self._provisional.discard(coid)
+            held = self.engine.book.reservations.get(coid)
+            if held is not None:
+                keep = 0 if update.status in TERMINAL else update.remaining
+                self.engine.release(coid, max(held.count - keep, 0))
+        self.engine.on_order_update(update)
+        self._after_engine()
+
+    def _reserve_unknown(self, update: OrderUpdate) -> None:
+        """An order of unknown outcome may still trade: it holds its cost. One this
+        incarnation holds nothing for (it restarted after approving it; the exchange could
+        not show it; or the order actor recovered it from a ledger that lagged) is reserved
+        again, provisionally, until its state is known."""
+        if update.client_order_id in self.engine.book.reservations:
+            return
+        self._provisional.add(update.client_order_id)
+        info = self.markets.get(update.ticker)
+        fee_multiplier = info.fee_multiplier if info and info.fee_multiplier else Decimal(1)
+        self.engine.reserve(
+            update.client_order_id,
+            ticker=update.ticker,
+            side=update.side,
+            action=update.action,
+            count=update.remaining,
+            price=update.price,
+            now=self.clock.now(),
+            strategy_name=update.strategy_name,
+            fee_multiplier=fee_multiplier,
+        )
+        logger.warning(
+            "risk: order {} of unknown outcome reserved again ({} contracts)",
+            update.client_order_id,
+            update.remaining,
+        )
+
     # -- messages --------------------------------------------------------------------------
 
     def handle(self, message: Any) -> Any:
@@ -258,8 +321,7 @@ class RiskActor(SupervisedActor):
         elif kind is SpotTick:
             self.spot = message
         elif kind is OrderUpdate:
-            self.engine.on_order_update(message)
-            self._after_engine()
+            self._on_order_update(message)
         elif kind is Fill:
             if message.trade_id not in self.seen_fills:
                 self.seen_fills.add(message.trade_id)
@@ -292,7 +354,7 @@ class RiskActor(SupervisedActor):
             if not self.engine.start(now):
                 raise ValueError("trading is halted by the circuit breaker: reset it first")
         elif isinstance(message, StopTrading):
-            self.engine.stop(now)
+            self.engine.stop(now, by=message.requested_by)
             stopped = CancelAllOrders(f"trading stopped: {message.reason}", halt=True)
             self.system.tell(ORDER, stopped)
         elif isinstance(message, HaltTrading):

@@ -4,6 +4,13 @@ The strategy itself (:mod:`strategies`) never sees threads or the clock; the
 actor feeds it messages, forwards what it returns, and routes the risk
 decisions, order updates and fills of its own signals back to it. A disabled
 strategy keeps learning (its volatility estimate stays warm) but sends nothing.
+
+What it knows outlives it. The operator's switch is kept in the ledger (``ledger``) and
+read back on start; a (re)started strategy rebuilds what it holds from its fills in the
+ledger and what is on its way from the order actor's open orders — before its first
+signal: until it could read both (the ledger or the order actor restarting), it sends
+nothing. Fills and orders are counted once each (:class:`strategies.memory.StrategyMemory`):
+a restarted order actor reports recent fills again.
 """
 
 from __future__ import annotations
@@ -16,21 +23,35 @@ import pykka
 from loguru import logger
 
 from actors.discovery import known_markets
-from messages.control import SetStrategyEnabled
+from actors.ledger import LoadControls, LoadedControls, LoadedFills, LoadStrategyFills, SaveControl
+from execution.updates import order_update
+from messages.control import ControlChanged, SetStrategyEnabled
 from messages.market_data import BookUpdate, MarketInfo, MarketLifecycle, SpotTick
 from messages.status import StrategyStatus
 from messages.system import Tick
-from messages.trading import Fill, OrderUpdate, RiskDecision, Settlement, Signal
+from messages.trading import Fill, OrderIntent, OrderUpdate, RiskDecision, Settlement, Signal
+from messages.vocabulary import OrderStatus, is_side
 from runtime.actor import ActorContext, SupervisedActor
-from runtime.address import ActorUnavailable
+from runtime.address import ActorUnavailable, AddressState
 from runtime.bus import BOOK, FILLS, MARKETS, ORDERS, SIGNALS, SPOT, STATUS
 from strategies.base import Strategy, create_strategy
+from strategies.memory import StrategyMemory
 
 RISK = "risk"
+ORDER = "order"
+DISABLED = "strategy_disabled"  # the decision a suppressed signal is told
+RESTORING = "strategy_restoring"  # not sent: what it holds is not known yet
+RESTORE_LOOKBACK_SECONDS = 86_400.0  # fills read back from the ledger after a restart
+_UNANSWERED = (ActorUnavailable, pykka.ActorDeadError, pykka.Timeout)
 
 
 def strategy_address(name: str) -> str:
     return f"strategy:{name}"
+
+
+def switch_name(strategy_name: str) -> str:
+    """The ledger's name for a strategy's on/off switch."""
+    return f"strategy:{strategy_name}:enabled"
 
 
 def _text(value: Any) -> str:
@@ -47,20 +68,33 @@ class StrategyActor(SupervisedActor):
         params: dict[str, Any] | None = None,
         enabled: bool = True,
         status_interval: float = 1.0,
+        ledger: str | None = None,
+        restore_lookback: float = RESTORE_LOOKBACK_SECONDS,
     ) -> None:
+        """``enabled``: the switch until the operator sets it (then the ledger's, with
+        ``ledger``, the LedgerActor's address; None: nothing is kept)."""
         super().__init__(context)
         self.strategy_name = strategy_name
         self.params = params or {}
         self.enabled = enabled
         self.status_interval = status_interval
+        self.ledger = ledger
+        self.restore_lookback = restore_lookback
         self.strategy: Strategy = create_strategy(strategy_name, **self.params)
+        self.memory = StrategyMemory()
         self.signals = 0
         self.suppressed = 0
         self._risk = self.system.address(RISK)
+        self._switch = switch_name(strategy_name)
+        self._switch_known = ledger is None
+        self._switch_unsaved = False
+        self._fills_known = ledger is None
+        self._orders_known = False
 
     def setup(self) -> None:
         self._catch_up()
         self.subscribe(SPOT, BOOK, MARKETS, SIGNALS, ORDERS, FILLS)
+        self._recall()
         self.every(self.status_interval, "status")
         self._publish_status()
 
@@ -78,6 +112,11 @@ class StrategyActor(SupervisedActor):
                 SpotTick("SOLUSD_RTI", price, ts)
             )  # warms volatility; no trading on replay
 
+    @property
+    def ready(self) -> bool:
+        """Whether what it holds and its switch are known: it may signal."""
+        return self._switch_known and self._fills_known and self._orders_known
+
     def handle(self, message: Any) -> Any:
         kind = type(message)
         if kind is SpotTick:
@@ -85,26 +124,23 @@ class StrategyActor(SupervisedActor):
         elif kind is BookUpdate:
             self._send(self.strategy.on_book(message))
         elif kind is Tick:
-            self._send(self.strategy.on_timer(self.clock.now()))
-            self._publish_status()
+            self._on_tick()
         elif kind is MarketInfo:
             self.strategy.on_market(message)
+            self._wake(message.ticker)
         elif kind is MarketLifecycle:
-            self.strategy.on_lifecycle(message)
-            if message.event_type == "settled" and message.result in ("yes", "no"):
-                # Every strategy hears each market end, traded or not, so it can drop the
-                # market's state (the OrderActor reports a Settlement only for held positions).
-                self.strategy.on_settlement(
-                    Settlement(message.ticker, message.result, 0, 0, Decimal(0), message.ts)
-                )
+            self._on_lifecycle(message)
         elif kind is RiskDecision:
             if message.strategy_name == self.strategy_name:
+                self.memory.decided(message.signal_id)
                 self.strategy.on_decision(message)
+        elif kind is OrderIntent:
+            self._on_intent(message)
         elif kind is OrderUpdate:
             if message.strategy_name == self.strategy_name:
                 self.strategy.on_order_update(message)
         elif kind is Fill:
-            if message.strategy_name == self.strategy_name:
+            if message.strategy_name == self.strategy_name and self.memory.first_time(message):
                 self.strategy.on_fill(message)
         elif kind is Settlement:
             self.strategy.on_settlement(message)
@@ -118,10 +154,35 @@ class StrategyActor(SupervisedActor):
             return super().handle(message)
         return None
 
+    def _on_tick(self) -> None:
+        now = self.clock.now()
+        if not self.ready or self._switch_unsaved:
+            self._recall()
+        self.memory.prune(now)
+        self._send(self.strategy.on_timer(now))
+        self._publish_status()
+
+    def _on_lifecycle(self, event: MarketLifecycle) -> None:
+        self.strategy.on_lifecycle(event)
+        if event.event_type == "settled" and is_side(event.result):
+            # Every strategy hears each market end, traded or not, so it can drop the
+            # market's state (the OrderActor reports a Settlement only for held positions).
+            self.strategy.on_settlement(
+                Settlement(event.ticker, event.result, 0, 0, Decimal(0), event.ts)
+            )
+            self.memory.forget(event.ticker)
+
+    def _on_intent(self, intent: OrderIntent) -> None:
+        """An intent of a signal the previous incarnation sent, decided after the restart."""
+        if intent.strategy_name == self.strategy_name and self.memory.inherited(intent):
+            now = self.clock.now()
+            self.strategy.on_open_order(order_update(intent, OrderStatus.PENDING, now), now)
+
     def _send(self, signals: list[Signal]) -> None:
         if not signals:
             return
-        if not self.enabled:
+        if not (self.enabled and self.ready):
+            reason = DISABLED if not self.enabled else RESTORING
             self.suppressed += len(signals)
             for signal in signals:  # tell the strategy nothing will happen, so it does not wait
                 self.strategy.on_decision(
@@ -130,7 +191,7 @@ class StrategyActor(SupervisedActor):
                         signal.strategy_name,
                         signal.ticker,
                         False,
-                        "strategy_disabled",
+                        reason,
                         0,
                         signal.timestamp,
                     )
@@ -138,13 +199,105 @@ class StrategyActor(SupervisedActor):
             return
         for signal in signals:
             self.signals += 1
+            self.memory.sent(signal.signal_id, self.clock.now())
             self.publish(SIGNALS, signal)  # first, so every subscriber sees it before its decision
             self._risk.tell(signal)
+
+    # -- what must be known before the first signal -------------------------------------
+
+    def _recall(self) -> None:
+        """The switch, the fills and the open orders: each asked until it is known."""
+        if not self._switch_known:
+            self._load_switch()
+        if self._switch_unsaved:
+            self._save_switch()
+        if not self._fills_known:
+            self._restore_fills()
+        if not self._orders_known:
+            self._restore_orders()
+
+    def _ask(self, address: str, message: object, timeout: float = 5.0) -> Any:
+        """The answer, or None when ``address`` cannot answer now (asked again later)."""
+        try:
+            return self.system.ask(address, message, timeout=timeout)
+        except _UNANSWERED as exc:
+            logger.warning("strategy {}: {} did not answer ({})", self.strategy_name, address, exc)
+            return None
+
+    def _load_switch(self) -> None:
+        assert self.ledger is not None
+        loaded: LoadedControls | None = self._ask(self.ledger, LoadControls(self._switch))
+        if loaded is None or not loaded.known:
+            return
+        self._switch_known = True
+        value = loaded.values.get(self._switch)
+        if value is not None:
+            self.enabled = orjson.loads(value) is True
+            state = "enabled" if self.enabled else "disabled"
+            logger.info("strategy {} {} (the operator's switch)", self.strategy_name, state)
+
+    def _save_switch(self) -> None:
+        assert self.ledger is not None
+        change = ControlChanged(
+            self._switch, orjson.dumps(self.enabled).decode(), "api", self.clock.now()
+        )
+        saved = self._ask(self.ledger, SaveControl(change), timeout=10)
+        self._switch_unsaved = saved is not True
+        if self._switch_unsaved:
+            logger.error(
+                "strategy {}: its switch could not be written to the ledger; trying again",
+                self.strategy_name,
+            )
+
+    def _restore_fills(self) -> None:
+        """Its fills in markets not settled: parked, and booked once their market trades."""
+        assert self.ledger is not None
+        since = self.clock.now() - self.restore_lookback
+        query = LoadStrategyFills(self.strategy_name, since)
+        loaded: LoadedFills | None = self._ask(self.ledger, query, timeout=10)
+        if loaded is None or not loaded.known:
+            return
+        self._fills_known = True
+        self.memory.park(loaded.fills)
+        for ticker in known_markets(self.system):
+            self._wake(ticker)
+
+    def _wake(self, ticker: str) -> None:
+        fills = self.memory.wake(ticker)
+        if fills:
+            self.strategy.restore(fills, (), self.clock.now())
+            logger.info(
+                "strategy {}: {} fills in {} restored", self.strategy_name, len(fills), ticker
+            )
+
+    def _restore_orders(self) -> None:
+        """Its orders the order actor holds open: on their way, counted against its caps."""
+        if self.system.address(ORDER).state is AddressState.UNBOUND:
+            self._orders_known = True  # no order actor here: nothing can be on its way
+            return
+        found: list[OrderUpdate] | None = self._ask(ORDER, "open_orders")
+        if found is None:
+            return
+        self._orders_known = True
+        mine = [
+            order
+            for order in found
+            if order.strategy_name == self.strategy_name
+            and self.memory.new_order(order.ticker, order.client_order_id)
+        ]
+        if mine:
+            self.strategy.restore((), mine, self.clock.now())
+            logger.info("strategy {}: {} open orders restored", self.strategy_name, len(mine))
+
+    # -- the operator's switch and the status ----------------------------------------------
 
     def _toggle(self, enabled: bool) -> dict[str, Any]:
         if enabled != self.enabled:
             self.enabled = enabled
             logger.info("strategy {} {}", self.strategy_name, "enabled" if enabled else "disabled")
+        if self.ledger is not None:
+            self._switch_known = True  # the operator's word is newer than anything stored
+            self._save_switch()
         self._publish_status()
         return self.describe()
 

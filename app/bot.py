@@ -96,6 +96,7 @@ def build_tree(
                 paper=paper,
                 database=database,
                 order_group=kill_switch,
+                max_intent_age=settings.max_intent_age_seconds,
             ),
         ),
         strategy=Strategy.REST_FOR_ONE,
@@ -129,6 +130,7 @@ def build_tree(
                 StrategyActor,
                 name,
                 {**defaults.get(name, {}), **overrides.get(name, {})} or None,
+                ledger=LEDGER if database is not None else None,
             )
             for name in settings.strategy_names
         ),

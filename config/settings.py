@@ -75,6 +75,8 @@ class Settings(BaseSettings):
     # the exchange-side kill switch: contracts the session's order group may match in Kalshi's
     # rolling 15 s before the exchange cancels its orders (unset: sized from the limits above)
     order_group_contracts: int | None = Field(None, ge=1)
+    # an approved order not sent within this many seconds (queued behind a slow one) is dropped
+    max_intent_age_seconds: float = Field(2.0, gt=0, le=60)
 
     # trading
     strategies: str = "kelly_volatility,mean_reversion"  # enabled strategies, comma-separated

@@ -7,7 +7,8 @@ paper broker keeps its simulated book, as an exchange would). Every answer is a
 
 * :class:`OutcomeUnknown` — the order may or may not exist (a lost or malformed answer).
   The tracker marks it ``unknown`` and reconciliation looks it up by ``client_order_id``;
-  with ``halt`` the venue answered in a way we do not understand and trading stops.
+  with ``halt`` the venue answered in a way we do not understand and trading stops; with
+  ``claimed`` the venue said the order exists although a lookup did not find it.
 * :class:`VenueFailure` — the venue refuses the way we talk to it (a retired endpoint):
   no order can succeed, so trading halts with an alert naming ``cause``.
 """
@@ -43,10 +44,12 @@ class OutcomeUnknown(Exception):
         client_order_id: str | None = None,
         halt: bool = False,
         raw: str | None = None,
+        claimed: bool = False,
     ) -> None:
         self.reason = reason
         self.client_order_id = client_order_id
         self.halt = halt
+        self.claimed = claimed
         self.raw = raw  # the venue's answer as received, when there was one
         super().__init__(reason)
 

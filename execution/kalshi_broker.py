@@ -10,7 +10,8 @@ as follows:
   code, and :class:`~execution.broker.VenueFailure` halts trading — no order can land.
 * ``MalformedOrderAnswer`` (a 2xx without ``order_id``, a count that is not fixed-point):
   :class:`~execution.broker.OutcomeUnknown` with ``halt`` — looked up, never guessed.
-* ``OrderOutcomeUnknown`` (lost answer, 5xx after retries): ``OutcomeUnknown``.
+* ``OrderOutcomeUnknown`` (lost answer, 5xx after retries): ``OutcomeUnknown``; after a
+  409 "already exists" whose lookup found nothing, ``claimed`` (reason ``exists_not_found``).
 * Any other refusal (400/403/404, our own rate limiter): a ``rejected`` report.
 
 Reads (orders, fills) raise :class:`~execution.broker.VenueUnavailable` when Kalshi
@@ -53,6 +54,7 @@ PAGE_SIZE = 200
 DEPRECATED = "deprecated_endpoint"  # the cause when a 410 carries no code
 MALFORMED = "malformed_order_answer"
 LOST = "order_outcome_unknown"
+CLAIMED = "exists_not_found"  # Kalshi said the client_order_id exists; the lookup missed it
 _VENUE_STATES = frozenset({OrderStatus.RESTING, OrderStatus.CANCELED, OrderStatus.EXECUTED})
 
 
@@ -176,7 +178,10 @@ class KalshiBroker:
         except (OrderOutcomeUnknown, ServerError, TransportError) as exc:
             # It may have arrived: only a lookup by client_order_id can tell.
             raw = exc.raw if isinstance(exc, OrderOutcomeUnknown) else None
-            raise OutcomeUnknown(LOST, client_order_id=coid, raw=raw) from exc
+            claimed = isinstance(exc, OrderOutcomeUnknown) and exc.claimed
+            raise OutcomeUnknown(
+                CLAIMED if claimed else LOST, client_order_id=coid, raw=raw, claimed=claimed
+            ) from exc
         except KalshiError as exc:
             logger.warning("order {} rejected: {}", coid, exc)
             reason = exc.code or type(exc).__name__

@@ -9,7 +9,11 @@ signed position per market is netted as Kalshi nets it. It is pure (no I/O, no c
 
 An order whose outcome is unknown (the answer to its create was lost or malformed)
 blocks its market: a second order there could double the position if the first did
-arrive, so new ones wait until reconciliation finds it by ``client_order_id``.
+arrive, so new ones wait until reconciliation finds it by ``client_order_id``. A lookup
+that finds nothing proves the order absent only once no attempt can still arrive
+(``absent_after`` seconds since it became unknown), and never while its market trades
+if the venue said the id exists (``claimed``); once that market has closed, such an order
+can no longer trade and ends ``canceled`` (``not_found_after_close``).
 """
 
 from __future__ import annotations
@@ -30,6 +34,8 @@ from messages.vocabulary import OPEN, TERMINAL, OrderStatus, Side
 
 UNKNOWN = OrderStatus.UNKNOWN
 NOT_AT_EXCHANGE = "not_at_exchange"  # reconciliation proved an order of unknown outcome absent
+NOT_FOUND_AFTER_CLOSE = "not_found_after_close"  # claimed by the venue, never found; market over
+ABSENT_AFTER = 10.0  # seconds after which a lookup that finds nothing proves an order absent
 
 
 @dataclass(slots=True)
@@ -44,6 +50,8 @@ class TrackedOrder:
     fees: Decimal = ZERO
     reason: str = ""
     updated_at: float = 0.0
+    unknown_since: float = 0.0  # when its outcome became unknown (the last attempt, at most)
+    claimed: bool = False  # the venue said an order with this id exists (a 409)
 
     @property
     def client_order_id(self) -> str:
@@ -72,7 +80,8 @@ class TrackedOrder:
 class OrderTracker:
     """Orders by ``client_order_id``, fills by ``trade_id``, signed positions by ticker."""
 
-    def __init__(self) -> None:
+    def __init__(self, absent_after: float = ABSENT_AFTER) -> None:
+        self.absent_after = absent_after
         self._orders: dict[str, TrackedOrder] = {}
         self._by_order_id: dict[str, str] = {}
         self._unknown: dict[str, set[str]] = {}  # ticker → orders there of unknown outcome
@@ -189,26 +198,40 @@ class OrderTracker:
 
     # -- unknown outcomes -----------------------------------------------------------------
 
-    def mark_unknown(self, client_order_id: str, reason: str, now: float) -> bool:
+    def mark_unknown(
+        self,
+        client_order_id: str,
+        reason: str,
+        now: float,
+        *,
+        since: float | None = None,
+        claimed: bool = False,
+    ) -> bool:
         """The order may or may not be at the venue; its market waits until it is resolved.
-        False if its state cannot become unknown (it is already known to be done)."""
+        ``since``: when an attempt to create it was last made (default ``now``); ``claimed``:
+        the venue said the id exists. False if its state cannot become unknown (it is
+        already known to be done)."""
         order = self._orders.get(client_order_id)
         if order is None:
             raise KeyError(f"unknown order {client_order_id!r}")
-        if order.status is UNKNOWN:
-            return True
-        if UNKNOWN not in TRANSITIONS[order.status]:
-            self._refuse(order, UNKNOWN)
-            return False
-        self._set_status(order, UNKNOWN)
-        order.reason, order.updated_at = reason, now
+        if order.status is not UNKNOWN:
+            if UNKNOWN not in TRANSITIONS[order.status]:
+                self._refuse(order, UNKNOWN)
+                return False
+            self._set_status(order, UNKNOWN)
+            order.reason, order.updated_at = reason, now
+        order.unknown_since = max(order.unknown_since, now if since is None else since)
+        order.claimed = order.claimed or claimed
         return True
 
     def resolve(
-        self, client_order_id: str, found: OrderUpdate | None, now: float
+        self, client_order_id: str, found: OrderUpdate | None, now: float, *, closed: bool = False
     ) -> OrderUpdate | None:
-        """Settle an order of unknown outcome with what the venue says: its state as found,
-        or ``failed`` (``not_at_exchange``) when the venue has no such order."""
+        """Settle an order of unknown outcome with what the venue says: its state as found.
+        Not found, it stays unknown (None) unless that proves something: ``failed``
+        (``not_at_exchange``) once ``absent_after`` seconds have passed since it became
+        unknown; for an order the venue said exists, only once its market is over
+        (``closed``): ``canceled`` (``not_found_after_close``), as it can trade no more."""
         order = self._orders.get(client_order_id)
         if order is None:
             return None
@@ -216,6 +239,13 @@ class OrderTracker:
             return self.apply(found)
         if order.status is not UNKNOWN and order.status is not OrderStatus.PENDING:
             return None  # known meanwhile (a stream update won the race)
+        if order.claimed:
+            if not closed:
+                return None
+            ended = order.as_update(now, OrderStatus.CANCELED, reason=NOT_FOUND_AFTER_CLOSE)
+            return self.apply(ended)
+        if now - order.unknown_since < self.absent_after:
+            return None  # an attempt may still be on its way
         return self.apply(order.as_update(now, OrderStatus.FAILED, reason=NOT_AT_EXCHANGE))
 
     def blocked(self, ticker: str) -> bool:

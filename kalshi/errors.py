@@ -112,7 +112,9 @@ class OrderOutcomeUnknown(KalshiError):
     """A create may or may not have made an order; only a lookup can tell.
 
     Look it up later by :attr:`client_order_id`; never resend it under a new id.
-    ``raw`` is the exchange's answer when there was one.
+    ``raw`` is the exchange's answer when there was one; ``claimed``: the exchange said an
+    order with this id exists (a 409) though the lookup did not find it — not finding it
+    later proves nothing either.
     """
 
     def __init__(
@@ -123,9 +125,11 @@ class OrderOutcomeUnknown(KalshiError):
         cause: KalshiError | None = None,
         raw: str | None = None,
         status: int | None = None,
+        claimed: bool = False,
     ) -> None:
         self.client_order_id = client_order_id
         self.raw = raw
+        self.claimed = claimed
         super().__init__(
             f"{message}; client_order_id={client_order_id}",
             status=cause.status if cause is not None else status,

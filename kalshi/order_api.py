@@ -5,6 +5,8 @@ June 2026 and no code here names them. What a create may leave behind is never g
 
 - A create is retried only with its own ``client_order_id``, so the exchange's duplicate
   check makes a retry harmless; a duplicate answer is resolved by looking the order up.
+  The create, its retries and that lookup end by ``create_deadline`` (the order actor
+  sends nothing else meanwhile).
 - When the last attempt failed after one that may have arrived (a timeout, a 5xx), the
   order is looked up: found, it is the answer; otherwise :class:`OrderOutcomeUnknown` —
   never a plain error a caller could read as "rejected".
@@ -30,6 +32,7 @@ from kalshi.errors import (
     OrderOutcomeUnknown,
     OrderRejected,
     ParseError,
+    TransportError,
     error_from_item,
 )
 from kalshi.fields import Fields
@@ -93,6 +96,7 @@ class OrderApi(RestCore):
         """``POST /portfolio/events/orders``; the flat answer is the order's first state."""
         body = request.to_wire()
         coid = request.client_order_id
+        deadline = self.deadline_in(self.create_deadline)
 
         def send(attempt: int) -> CreatedOrder:
             answer = self._send(
@@ -104,6 +108,7 @@ class OrderApi(RestCore):
                 order_write=True,
                 create=True,
                 presigned=self._order_headers,
+                deadline=deadline,
             )
             try:
                 return CreatedOrder.from_wire(answer.data)
@@ -114,16 +119,18 @@ class OrderApi(RestCore):
             if isinstance(error, OrderOutcomeUnknown | DeprecatedEndpoint):
                 return None
             if isinstance(error, DuplicateOrder) or uncertain:
-                return self._recover(request, error)
+                return self._recover(request, error, deadline)
             return None
 
-        return self._with_retries("create_order", send, resolve)
+        return self._with_retries("create_order", send, resolve, deadline=deadline)
 
-    def _recover(self, request: OrderRequestV2, error: KalshiError) -> CreatedOrder:
+    def _recover(
+        self, request: OrderRequestV2, error: KalshiError, deadline: float | None
+    ) -> CreatedOrder:
         """The order a create may have made, found by its ``client_order_id``, or unknown."""
         coid = request.client_order_id
         try:
-            found = self.find_order_by_client_order_id(coid, ticker=request.ticker)
+            found = self._find_orders({coid}, ticker=request.ticker, deadline=deadline).get(coid)
         except KalshiError as lookup_error:
             raise OrderOutcomeUnknown(
                 f"create_order failed ({error}) and the lookup failed ({lookup_error})",
@@ -135,6 +142,7 @@ class OrderApi(RestCore):
                 f"create_order failed ({error}) and no order has this client_order_id yet",
                 client_order_id=coid,
                 cause=error,
+                claimed=isinstance(error, DuplicateOrder),
             ) from error
         self._check_same(request, found, error)
         logger.info("kalshi create_order: {} resolved by lookup after {!r}", coid, error)
@@ -512,7 +520,10 @@ class OrderApi(RestCore):
             subaccount=subaccount,
             exchange_index=exchange_index,
         )
-        data = self._get(ORDERS_PATH, "get_orders", params)
+        return self._orders_page(params)
+
+    def _orders_page(self, params: dict[str, str], deadline: float | None = None) -> Page[Order]:
+        data = self._get(ORDERS_PATH, "get_orders", params, deadline=deadline)
         return self._page(data, "orders", Order.from_wire, "get_orders")
 
     def find_order_by_client_order_id(
@@ -524,14 +535,23 @@ class OrderApi(RestCore):
         )
 
     def _find_orders(
-        self, client_order_ids: Iterable[str], *, ticker: str | None, max_pages: int | None = None
+        self,
+        client_order_ids: Iterable[str],
+        *,
+        ticker: str | None,
+        max_pages: int | None = None,
+        deadline: float | None = None,
     ) -> dict[str, Order]:
-        """One scan of the order list for several ``client_order_id``s."""
+        """One scan of the order list for several ``client_order_id``s; a scan that reaches
+        ``deadline`` before its end raises :class:`TransportError` (not found ≠ not read)."""
         wanted = set(client_order_ids)
         found: dict[str, Order] = {}
         cursor: str | None = None
-        for _ in range(max_pages or self._lookup_pages):
-            page = self.get_orders(ticker=ticker, cursor=cursor, limit=200)
+        for pages in range(max_pages or self._lookup_pages):
+            if pages and deadline is not None and self._perf() >= deadline:
+                raise TransportError(f"order lookup stopped at its deadline after {pages} pages")
+            params = params_of(ticker=ticker, cursor=cursor, limit=200)
+            page = self._orders_page(params, deadline)
             for order in page.items:
                 if order.client_order_id in wanted:
                     found[order.client_order_id] = order

@@ -6,6 +6,8 @@
 - Failures become typed errors (:mod:`kalshi.errors`); 429, 5xx and transport failures
   are retried with exponential backoff and jitter, and a retry policy can turn a final
   failure into a result (e.g. an order found by lookup after its answer was lost).
+- A call may have a deadline: no retry starts that could not end before it, and each
+  attempt's timeouts (and its wait for rate-limit tokens) shrink to the time left.
 - Per-request latency lands in :attr:`RestCore.latency`.
 """
 
@@ -45,6 +47,7 @@ from kalshi.rate_limit import BASIC, RateLimiter, RateLimitTier
 T = TypeVar("T")
 CREATE_ORDER_PATH = "/portfolio/events/orders"  # V2 create (POST); also cancel-all (DELETE)
 Resolve = Callable[[KalshiError, bool], T | None]
+LAST_ATTEMPT_SECONDS = 1.0  # an attempt made at (or past) a deadline still gets this long
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,9 +102,16 @@ class RestCore:
         perf_counter: Callable[[], float] = time.perf_counter,
         max_connections: int = 10,
         duplicate_lookup_pages: int = 20,
+        create_deadline: float | None = 10.0,
     ) -> None:
+        """``create_deadline``: seconds one order create may take with its retries and the
+        lookup after an uncertain attempt (None: unbounded) — the order actor sends nothing
+        else meanwhile."""
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
+        if create_deadline is not None and create_deadline <= 0:
+            raise ValueError("create_deadline must be positive (or None)")
+        self.create_deadline = create_deadline
         self.api_base = api_base.rstrip("/")
         self.environment = environment_name(self.api_base)
         self._base_path = httpx.URL(self.api_base).path.rstrip("/")
@@ -116,6 +126,7 @@ class RestCore:
         self._perf = perf_counter
         self._lookup_pages = duplicate_lookup_pages
         self.latency = latency or LatencyRecorder()
+        self._timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
         self._order_headers: PresignedHeaders | None = None
         if presign_orders and signer is not None:
             self._order_headers = PresignedHeaders(
@@ -124,7 +135,7 @@ class RestCore:
             self._order_headers.refresh()
         self._http = httpx.Client(
             base_url=self.api_base + "/",
-            timeout=timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout),
+            timeout=self._timeout,
             limits=httpx.Limits(
                 max_connections=max_connections,
                 max_keepalive_connections=max_connections,
@@ -188,20 +199,26 @@ class RestCore:
         auth: bool = True,
         items: int = 1,
         presigned: PresignedHeaders | None = None,
+        deadline: float | None = None,
     ) -> Answer:
         """Send once; the :class:`Answer` of a 2xx, else a typed :class:`KalshiError`.
 
         Requests are signed whenever a key is configured; ``auth`` marks endpoints that
         cannot work without one (they fail here instead of earning a 401). ``items`` is
-        the size of a batch, which is billed per item.
+        the size of a batch, which is billed per item. ``deadline`` (on the
+        ``perf_counter`` clock) caps the wait for tokens and the request's timeouts.
         """
         if auth and self._signer is None:
             raise AuthError(
                 f"{endpoint} needs an API key and none is configured",
                 environment=self.environment,
             )
+        left = None if deadline is None else max(deadline - self._perf(), LAST_ATTEMPT_SECONDS)
         if self._limiter is not None:
-            self._limiter.acquire(method, path, self._rate_limit_timeout, items)
+            wait = self._rate_limit_timeout
+            if left is not None:
+                wait = left if wait is None else min(wait, left)
+            self._limiter.acquire(method, path, wait, items)
         headers = self._auth_headers(method, path, presigned)
         content = None
         if body is not None:
@@ -212,7 +229,12 @@ class RestCore:
         error: str | None = None
         try:
             response = self._http.request(
-                method, path.lstrip("/"), params=params, content=content, headers=headers
+                method,
+                path.lstrip("/"),
+                params=params,
+                content=content,
+                headers=headers,
+                timeout=httpx.USE_CLIENT_DEFAULT if left is None else self._within(left),
             )
             status = response.status_code
         except httpx.TimeoutException as exc:
@@ -240,6 +262,21 @@ class RestCore:
         if isinstance(failure, RateLimited) and self._limiter is not None:
             self._limiter.penalize(method, path)
         raise failure
+
+    def _within(self, seconds: float) -> httpx.Timeout:
+        """The client's timeouts, none longer than ``seconds``."""
+        t = self._timeout
+
+        def cap(value: float | None) -> float:
+            return seconds if value is None else min(value, seconds)
+
+        return httpx.Timeout(
+            connect=cap(t.connect), read=cap(t.read), write=cap(t.write), pool=cap(t.pool)
+        )
+
+    def deadline_in(self, seconds: float | None) -> float | None:
+        """The ``perf_counter`` time ``seconds`` from now (None stays None)."""
+        return None if seconds is None else self._perf() + seconds
 
     def _attempt(self, method: str, path: str, **kwargs: Any) -> Any:
         """:meth:`_send` for answers that must carry a JSON body."""
@@ -269,6 +306,7 @@ class RestCore:
         resolve: Resolve[T] | None = None,
         *,
         retry_uncertain: bool = True,
+        deadline: float | None = None,
     ) -> T:
         """Run ``send(attempt)``, retrying 429, 5xx and transport failures.
 
@@ -276,13 +314,14 @@ class RestCore:
         better one); ``uncertain`` is true once an earlier attempt may have reached the
         exchange. Without ``retry_uncertain`` (writes that must not be repeated blindly)
         only 429s, which the exchange refused unseen, are retried. A retired endpoint
-        (:class:`DeprecatedEndpoint`) is never retried nor resolved.
+        (:class:`DeprecatedEndpoint`) is never retried nor resolved. No retry starts
+        whose backoff would end past ``deadline`` (a ``perf_counter`` time).
         """
         uncertain = False
         last: KalshiError | None = None
         for attempt in range(self._max_attempts):
-            if attempt:
-                self._pause(endpoint, attempt, last)
+            if attempt and not self._pause(endpoint, attempt, last, deadline):
+                break
             try:
                 return send(attempt)
             except DeprecatedEndpoint:
@@ -306,8 +345,16 @@ class RestCore:
                 return resolved
         raise last
 
-    def _pause(self, endpoint: str, attempt: int, last: KalshiError | None) -> None:
+    def _pause(
+        self, endpoint: str, attempt: int, last: KalshiError | None, deadline: float | None
+    ) -> bool:
+        """Back off before retry number ``attempt``; False when the deadline leaves no time."""
         delay = self._backoff.delay(attempt - 1)
+        if deadline is not None and self._perf() + delay >= deadline:
+            logger.warning(
+                "kalshi {}: attempt {} failed ({}); no time left to retry", endpoint, attempt, last
+            )
+            return False
         # One line per endpoint and kind of failure per minute (runtime.log's throttle): a
         # bot without network would otherwise log every retry of every request, forever.
         reason = f"kalshi {endpoint} retry: {type(last).__name__}"
@@ -315,17 +362,30 @@ class RestCore:
             "kalshi {}: attempt {} failed ({}); retrying in {:.3f}s", endpoint, attempt, last, delay
         )
         self._sleep(delay)
+        return True
 
     # -- reads ---------------------------------------------------------------------------
 
     def _get(
-        self, path: str, endpoint: str, params: Mapping[str, str] | None = None, auth: bool = True
+        self,
+        path: str,
+        endpoint: str,
+        params: Mapping[str, str] | None = None,
+        auth: bool = True,
+        deadline: float | None = None,
     ) -> Any:
         return self._with_retries(
             endpoint,
             lambda attempt: self._attempt(
-                "GET", path, endpoint=endpoint, attempt=attempt, params=params, auth=auth
+                "GET",
+                path,
+                endpoint=endpoint,
+                attempt=attempt,
+                params=params,
+                auth=auth,
+                deadline=deadline,
             ),
+            deadline=deadline,
         )
 
     @staticmethod

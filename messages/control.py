@@ -31,6 +31,16 @@ class SetStrategyEnabled(Message):
     enabled: bool
 
 
+@message("control_changed")
+class ControlChanged(Message):
+    """An operator's switch, as the ledger keeps it across restarts (``value``: JSON)."""
+
+    name: str  # e.g. strategy:kelly_volatility:enabled
+    value: str
+    requested_by: str
+    timestamp: float
+
+
 @message("cancel_order")
 class CancelOrder(Message):
     """Cancel one resting order, named by the exchange's ``order_id`` or our ``client_order_id``."""

@@ -162,6 +162,7 @@ class RiskState:
     halt_reason: str = ""
     breaker_reference: Decimal | None = None  # equity the drawdown is measured from
     approvals: list[float] = field(default_factory=list)  # recent approval times (order rate)
+    stopped_by: str = ""  # who stopped trading (``requested_by`` of the stop); "" when running
 
 
 def _floor_int(value: Decimal) -> int:
@@ -196,6 +197,7 @@ class RiskEngine:
         self.breaker_reference = bankroll
         self.circuit_breaker_triggered = False
         self.halt_reason = ""
+        self.stopped_by = ""
         self._approvals: deque[float] = deque()
         self._rejections: Counter[str] = Counter()
         self._approved_count = 0
@@ -435,18 +437,25 @@ class RiskEngine:
         if self.state == TradingState.HALTED:
             return False
         self.state = TradingState.RUNNING
+        self.stopped_by = ""
         return True
 
-    def stop(self, now: float = 0.0) -> None:
-        """Stop new trading (a halt stays a halt)."""
-        if self.state != TradingState.HALTED:
-            self.state = TradingState.STOPPED
+    def stop(self, now: float = 0.0, by: str = "") -> None:
+        """Stop new trading (a halt stays a halt). ``by`` names who stopped it; a second
+        stop keeps the first one's name (an operator's stop stays theirs at shutdown)."""
+        if self.state == TradingState.HALTED:
+            return
+        if self.state != TradingState.STOPPED:
+            self.stopped_by = by
+        self.state = TradingState.STOPPED
 
-    def halt(self, reason: str, now: float = 0.0) -> None:
-        """Halt by hand (e.g. too many crashes); cleared like the circuit breaker."""
+    def halt(self, reason: str, now: float = 0.0, message: str = "") -> None:
+        """Halt by hand (e.g. too many crashes); cleared like the circuit breaker.
+        ``message`` is the alert's text (default: the reason)."""
         self.state = TradingState.HALTED
         self.halt_reason = reason
-        self._alerts.append(RiskAlert("halted", f"trading halted: {reason}", "critical", now))
+        text = message or f"trading halted: {reason}"
+        self._alerts.append(RiskAlert("halted", text, "critical", now))
 
     def reset_circuit_breaker(self, now: float = 0.0, *, rebase: bool = True) -> None:
         """Clear a halt and resume. ``rebase`` measures further drawdown from current equity
@@ -486,6 +495,7 @@ class RiskEngine:
             halt_reason=self.halt_reason,
             breaker_reference=self.breaker_reference,
             approvals=list(self._approvals),
+            stopped_by=self.stopped_by if self.state is TradingState.STOPPED else "",
         )
 
     def restore(self, state: RiskState) -> None:
@@ -511,6 +521,7 @@ class RiskEngine:
         self.state = TradingState(state.trading_state)
         self.circuit_breaker_triggered = state.circuit_breaker_triggered
         self.halt_reason = state.halt_reason
+        self.stopped_by = state.stopped_by if self.state is TradingState.STOPPED else ""
         if self.circuit_breaker_triggered:
             self.state = TradingState.HALTED
         self._approvals = deque(sorted(state.approvals))

@@ -196,6 +196,9 @@ class ExchangeConfig:
     index_retain_seconds: int = 7_200
     # Whether accounts may use the CF Benchmarks passthrough (Kalshi's needs an entitlement)
     cfbenchmarks_entitled: bool = True
+    # the first half of every order, fill and trade id: None draws one per exchange, so two
+    # runs of the same seed never share an id (prices still follow the seed alone)
+    id_run: int | None = None
 
     def validate(self) -> None:
         if self.window_seconds < 60:
@@ -208,6 +211,8 @@ class ExchangeConfig:
             raise ConfigError("window_seconds must be at most 86400")
         if self.starting_balance < 0:
             raise ConfigError("starting_balance must be >= 0")
+        if self.id_run is not None and not 0 <= self.id_run < 1 << 64:
+            raise ConfigError("id_run must be a 64-bit number (or None: random per exchange)")
         if self.determination_delay_seconds < 0 or self.settlement_timer_seconds < 0:
             raise ConfigError("determination_delay_seconds and settlement_timer_seconds >= 0")
         self.index.validate()

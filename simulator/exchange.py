@@ -75,7 +75,7 @@ class Exchange:
         cfg = self.config
         self.window = cfg.window_seconds
         self.levels: PriceLevels = cfg.price_levels
-        self.ids = IdFactory(cfg.seed)
+        self.ids = IdFactory(cfg.seed, cfg.id_run)
         self.outbox = Outbox(cfg.record_events)
         start_second = int(start)
         warmup = self.window + 2 * SETTLEMENT_WINDOW_SECONDS

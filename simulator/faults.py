@@ -36,6 +36,9 @@ class FaultSettings:
     retired_create_next: int = 0
     # the next V2 creates make their order but answer 201 without its order_id
     malformed_create_next: int = 0
+    # the next order lists (GET /portfolio/orders) answer as if no order existed yet (a read
+    # that lags the writes): a lookup by client_order_id finds nothing
+    hide_orders_next: int = 0
 
 
 _RATES = ("error_5xx_rate", "error_429_rate", "ws_drop_rate", "seq_skip_rate", "lost_response_rate")
@@ -46,6 +49,7 @@ _COUNTERS = (
     "lost_response_next",
     "retired_create_next",
     "malformed_create_next",
+    "hide_orders_next",
 )
 
 
@@ -132,6 +136,9 @@ class Faults:
 
     def take_malformed_create(self) -> bool:
         return self._take_next("malformed_create_next")
+
+    def take_hidden_orders(self) -> bool:
+        return self._take_next("hide_orders_next")
 
     def _take_next(self, counter: str) -> bool:
         with self._lock:

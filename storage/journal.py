@@ -16,6 +16,7 @@ from loguru import logger
 from sqlalchemy import Table
 
 from messages.base import Message, to_json
+from messages.control import ControlChanged
 from messages.market_data import IndexPrints
 from messages.status import Alert, RiskStatus
 from messages.system import ActorCrashed, ActorRestarted, ActorStopped, Escalated
@@ -36,7 +37,8 @@ SETTLEMENT = "settlement"
 POSITIONS = "positions"
 DAILY = "daily"
 RISK = "risk"
-OPERATIONS = (SIGNAL, DECISION, INTENT, UPDATE, FILL, SETTLEMENT, POSITIONS, DAILY, RISK)
+CONTROL = "control"
+OPERATIONS = (SIGNAL, DECISION, INTENT, UPDATE, FILL, SETTLEMENT, POSITIONS, DAILY, RISK, CONTROL)
 
 
 JOURNAL_COLUMNS = ("ts", "recorded_at", "kind", "ref", "ticker", "payload")
@@ -86,6 +88,7 @@ ROW_KEYS: dict[str, tuple[str, ...]] = {
     POSITIONS: _in_table_order(schema.positions),
     DAILY: _in_table_order(schema.daily_pnl),
     RISK: _in_table_order(schema.risk_state),
+    CONTROL: _in_table_order(schema.controls),
 }
 
 
@@ -265,6 +268,17 @@ def _index_prints(m: IndexPrints, now: float) -> Entry:
     return Entry(journal_row(m, m.ts, m.index, None, now))  # read by storage.index_prints
 
 
+def _control(m: ControlChanged, now: float) -> Entry:
+    journal = journal_row(m, m.timestamp, m.name, None, now)
+    row = {
+        "name": m.name,
+        "value": m.value,
+        "requested_by": m.requested_by,
+        "updated_at": m.timestamp,
+    }
+    return make(journal, CONTROL, row)
+
+
 ENCODERS: dict[type, Callable[[Any, float], Entry]] = {
     Signal: _signal,
     RiskDecision: _decision,
@@ -278,6 +292,7 @@ ENCODERS: dict[type, Callable[[Any, float], Entry]] = {
     Escalated: _escalated,
     Alert: _alert,
     IndexPrints: _index_prints,
+    ControlChanged: _control,
 }
 
 

@@ -22,6 +22,7 @@ from storage.schema import (
     APP,
     LEDGER_TABLES,
     SCHEMA_VERSION,
+    controls,
     metadata,
     schema_version,
 )
@@ -38,12 +39,17 @@ def _create_v1(conn: Connection) -> None:
     metadata.create_all(conn, checkfirst=True)
 
 
+def _create_v2(conn: Connection) -> None:
+    controls.create(conn, checkfirst=True)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         1,
         "journal, signals, intents, orders, fills, settlements, positions, daily P&L, risk state",
         _create_v1,
     ),
+    Migration(2, "operator controls (strategy switches) kept across restarts", _create_v2),
 )
 
 

@@ -11,14 +11,14 @@ from typing import Any, TypeVar
 import orjson
 import sqlalchemy as sa
 
-from messages.trading import OrderIntent
+from messages.trading import Fill, OrderIntent
 from messages.vocabulary import Action, Side, TimeInForce
 from storage.database import Database
 from storage.errors import LedgerUnavailable
 from storage.intent_file import read_intent_records
 from storage.migrate import reason_of
 from storage.risk_state import SavedRisk
-from storage.schema import fills, orders, risk_state
+from storage.schema import controls, fills, orders, risk_state, settlements
 from storage.writer import TERMINAL
 
 T = TypeVar("T")
@@ -46,6 +46,7 @@ class LedgerOrder:
     remaining: int
     created_at: float
     in_orders: bool = True  # False: only in the write-ahead log (the bus copy was lost)
+    reason: str = ""  # why it is in its state (e.g. why its outcome is unknown)
 
     def intent(self) -> OrderIntent:
         return OrderIntent(
@@ -80,6 +81,7 @@ def _order(row: Any) -> LedgerOrder:
         filled=int(row.filled),
         remaining=int(row.remaining),
         created_at=float(row.created_at),
+        reason=row.reason or "",
     )
 
 
@@ -195,3 +197,52 @@ def load_risk(db: Database, account: str) -> SavedRisk | None:
         return None if text is None else SavedRisk.from_json(text)
 
     return _read(db, "the risk state", query)
+
+
+def load_controls(db: Database, prefix: str = "") -> dict[str, str]:
+    """The operator's switches whose names start with ``prefix``: name → JSON value."""
+
+    def query(conn: sa.Connection) -> dict[str, str]:
+        stmt = sa.select(controls.c.name, controls.c.value)
+        if prefix:
+            stmt = stmt.where(controls.c.name.startswith(prefix, autoescape=True))
+        return {row.name: row.value for row in conn.execute(stmt)}
+
+    return _read(db, "the operator's switches", query)
+
+
+def _fill(row: Any) -> Fill:
+    return Fill(
+        trade_id=row.trade_id,
+        order_id=row.order_id,
+        client_order_id=row.client_order_id,
+        ticker=row.ticker,
+        side=row.side,
+        action=row.action,
+        count=int(row.count),
+        price=Decimal(row.price),
+        fee=Decimal(row.fee),
+        is_taker=bool(row.is_taker),
+        timestamp=float(row.ts),
+        strategy_name=row.strategy_name,
+    )
+
+
+def strategy_fills(db: Database, strategy_name: str, since: float) -> list[Fill]:
+    """``strategy_name``'s fills since ``since`` in markets the ledger has not seen settle,
+    oldest first: what it still holds, for a strategy rebuilding its positions."""
+
+    def query(conn: sa.Connection) -> list[Fill]:
+        settled = sa.select(settlements.c.ticker)
+        stmt = (
+            sa.select(fills)
+            .where(
+                fills.c.strategy_name == strategy_name,
+                fills.c.ts >= since,
+                fills.c.ticker.not_in(settled),
+            )
+            .order_by(fills.c.ts, fills.c.trade_id)
+        )
+        return [_fill(row) for row in conn.execute(stmt)]
+
+    return _read(db, f"the fills of {strategy_name}", query)

@@ -21,6 +21,11 @@ from risk.exposure import Position, Reservation
 
 FORMAT = 1
 PAPER_ACCOUNT = "paper"
+STOPPED_BY_SYSTEM = "system"  # a stop the bot made itself (its shutdown), not an operator's
+
+
+class UnreadableRiskState(ValueError):
+    """A saved risk state that cannot be decoded (corrupt, truncated, another format)."""
 
 
 def account_of(api_base: str, key_id: str | None) -> str:
@@ -93,14 +98,28 @@ def encode(saved: SavedRisk) -> str:
         "halt_reason": state.halt_reason,
         "breaker_reference": _money(state.breaker_reference),
         "approvals": list(state.approvals),
+        "stopped_by": state.stopped_by,
     }
     return orjson.dumps(body).decode()
 
 
 def decode(text: str | bytes) -> SavedRisk:
-    body = orjson.loads(text)
-    if body.get("format") != FORMAT:
-        raise ValueError(f"unknown risk state format {body.get('format')!r}")
+    """The saved state in ``text``; :class:`UnreadableRiskState` saying why when it is not one."""
+    try:
+        body = orjson.loads(text)
+        if not isinstance(body, dict):
+            raise TypeError(f"a JSON {type(body).__name__}, not an object")
+        if body.get("format") != FORMAT:
+            raise ValueError(f"unknown risk state format {body.get('format')!r}")
+        return _decode(body)
+    except UnreadableRiskState:
+        raise
+    except (ValueError, KeyError, TypeError, ArithmeticError, AttributeError) as exc:
+        problem = f"missing field {exc}" if isinstance(exc, KeyError) else str(exc)
+        raise UnreadableRiskState(f"unreadable saved risk state: {problem}") from None
+
+
+def _decode(body: dict[str, Any]) -> SavedRisk:
     reference = body.get("breaker_reference")
     state = RiskState(
         cash=_dec(body["cash"]),
@@ -133,6 +152,8 @@ def decode(text: str | bytes) -> SavedRisk:
         halt_reason=str(body["halt_reason"]),
         breaker_reference=None if reference is None else _dec(reference),
         approvals=[float(t) for t in body["approvals"]],
+        # absent before operator stops were kept: such a stop was the bot's own (its shutdown)
+        stopped_by=str(body.get("stopped_by", STOPPED_BY_SYSTEM)),
     )
     return SavedRisk(str(body["day"]), state, float(body["saved_at"]))
 
@@ -152,7 +173,8 @@ def _equity(state: RiskState) -> Decimal:
 def merge(current: RiskState, saved: SavedRisk, today: str, *, keep_stop: bool) -> RiskState:
     """``current`` (rebuilt from the exchange) with what only the ledger remembers.
 
-    A halt (circuit breaker or by hand) survives any restart. An operator's stop
+    A halt (circuit breaker or by hand) survives any restart, and so does an operator's
+    stop. The bot's own stop (``stopped_by`` :data:`STOPPED_BY_SYSTEM`: its shutdown)
     survives an actor restart (``keep_stop``) but not a new process, which starts
     trading as a fresh start would. On the same day the day's starting equity, the
     breaker's reference, today's realized P&L and fees, and the order-rate window
@@ -163,12 +185,14 @@ def merge(current: RiskState, saved: SavedRisk, today: str, *, keep_stop: bool) 
     marks = {t: m for t, m in old.marks.items() if t in held}
     marks.update(current.marks)
     trading_state = TradingState(old.trading_state)
-    if trading_state is TradingState.STOPPED and not keep_stop:
-        trading_state = TradingState.RUNNING
+    stopped_by = old.stopped_by if trading_state is TradingState.STOPPED else ""
+    if stopped_by == STOPPED_BY_SYSTEM and not keep_stop:
+        trading_state, stopped_by = TradingState.RUNNING, ""
     merged = replace(
         current,
         marks=marks,
         trading_state=trading_state,
+        stopped_by=stopped_by,
         circuit_breaker_triggered=old.circuit_breaker_triggered,
         halt_reason=old.halt_reason,
     )

@@ -22,7 +22,7 @@ from sqlalchemy import (
 )
 
 APP = "sol15"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 ID = String(200)  # exchange and client ids, tickers
 SHORT = String(40)
@@ -172,6 +172,16 @@ risk_state = Table(
     Column("circuit_breaker_triggered", Boolean, nullable=False),
     Column("halt_reason", Text, nullable=False),
     Column("state", Text, nullable=False),  # RiskEngine.export_state() as JSON
+    Column("updated_at", Double, nullable=False),
+)
+
+controls = Table(
+    "controls",
+    metadata,
+    # an operator's switch that must outlive a restart, e.g. strategy:kelly_volatility:enabled
+    Column("name", ID, primary_key=True),
+    Column("value", Text, nullable=False),  # JSON
+    Column("requested_by", SHORT, nullable=False),
     Column("updated_at", Double, nullable=False),
 )
 

@@ -2,9 +2,11 @@
 
 Duplicates are dropped here: a fill is booked once per ``trade_id`` and a
 settlement once per market, whether the repeat is in this batch or already in
-the database (a restarted order actor re-reports recent fills). Order updates
-never move an order back: not from a final state to an open one, and not to an
-older update than the one recorded.
+the database (a restarted order actor re-reports recent fills); an exchange id
+that comes back meaning something else is kept and reported
+(:mod:`storage.exchange_ids`). Order updates never move an order back: not from a
+final state to an open one (``failed``, our own conclusion, is not final: the
+exchange may prove it wrong), and not to an older update than the one recorded.
 """
 
 from __future__ import annotations
@@ -16,9 +18,12 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Dialect
 
+from execution.transitions import TRANSITIONS
 from messages.vocabulary import TERMINAL as FINISHED
 from storage.database import Database
+from storage.exchange_ids import FillKeys, OrderIds
 from storage.journal import (
+    CONTROL,
     DAILY,
     DECISION,
     FILL,
@@ -38,6 +43,7 @@ from storage.journal import (
     entries_of,
 )
 from storage.schema import (
+    controls,
     daily_pnl,
     fills,
     orders,
@@ -51,6 +57,8 @@ from storage.upsert import insert_ignore, upsert
 TERMINAL = tuple(
     sorted(status.value for status in FINISHED)
 )  # sorted: the SQL built from it is stable
+# States no update may leave (the transition table's dead ends); sorted: stable SQL.
+FINAL = tuple(sorted(status.value for status, then in TRANSITIONS.items() if not then))
 _CHUNK = 500  # ids per IN (...) query
 PAUSE_EVERY = 32  # entries planned between two calls of the writer's ``pause`` (~30 µs)
 
@@ -89,6 +97,7 @@ _INTENT_COLUMNS = (
 _UPDATE_COLUMNS = ("status", "filled", "remaining", "fees", "reason", "updated_at")
 _DAILY_COLUMNS = tuple(c.name for c in daily_pnl.columns if c.name != "day")
 _RISK_COLUMNS = tuple(c.name for c in risk_state.columns if c.name != "account")
+_CONTROL_COLUMNS = tuple(c.name for c in controls.columns if c.name != "name")
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,16 +105,19 @@ class Written:
     entries: int
     journal_rows: int
     duplicates: int
+    conflicts: tuple[str, ...] = ()  # exchange ids that came back meaning something else
 
 
-def _is_terminal(column: Any) -> Any:
+def _is_one_of(column: Any, statuses: Iterable[str]) -> Any:
     # Literal constants: an expanding IN (...) parameter cannot be used with executemany.
-    return sa.or_(*(column == sa.literal_column(f"'{status}'") for status in TERMINAL))
+    return sa.or_(*(column == sa.literal_column(f"'{status}'") for status in statuses))
 
 
 def _no_regression(excluded: Any) -> Any:
     """An update applies unless it would reopen a finished order or is older than the last."""
-    reopen = sa.and_(_is_terminal(orders.c.status), sa.not_(_is_terminal(excluded.status)))
+    reopen = sa.and_(
+        _is_one_of(orders.c.status, FINAL), sa.not_(_is_one_of(excluded.status, TERMINAL))
+    )
     return sa.and_(sa.not_(reopen), excluded.updated_at >= orders.c.updated_at)
 
 
@@ -161,6 +173,7 @@ class LedgerWriter:
             POSITIONS: positions.insert(),
             DAILY: upsert(d, daily_pnl, ["day"], _DAILY_COLUMNS),
             RISK: upsert(d, risk_state, ["account"], _RISK_COLUMNS),
+            CONTROL: upsert(d, controls, ["name"], _CONTROL_COLUMNS),
         }
         dialect = _positional(database)
         self._compiled: dict[str, str] = {}
@@ -186,22 +199,15 @@ class LedgerWriter:
     def _plan(self, conn: Connection, entries: Sequence[Entry]) -> _Plan:
         """Drop duplicates and turn every row into a tuple, before the database is locked."""
         pause = self.pause
-        seen_fills = _existing(conn, fills.c.trade_id, _keys(entries, FILL, "trade_id"))
-        pause()
-        seen_settled = _existing(conn, settlements.c.ticker, _keys(entries, SETTLEMENT, "ticker"))
-        pause()
+        gate = _Gate.read(conn, entries, pause)
         journal_rows: list[JournalRow] = []
         by_op: dict[str, list[Entry]] = {op: [] for op in OPERATIONS}
         duplicates = 0
-        for entry in _paced(entries, pause):
-            if entry.op in (FILL, SETTLEMENT):
-                assert entry.row is not None
-                seen = seen_fills if entry.op == FILL else seen_settled
-                key = entry.row["trade_id" if entry.op == FILL else "ticker"]
-                if key in seen:
-                    duplicates += 1
-                    continue
-                seen.add(key)
+        for given in _paced(entries, pause):
+            entry = gate.admit(given)
+            if entry is None:
+                duplicates += 1
+                continue
             if entry.journal is not None:
                 journal_rows.append(entry.journal)
             if entry.op is not None and entry.row is not None:
@@ -219,7 +225,42 @@ class LedgerWriter:
                     statements.append((self._compiled[op], chosen[-1].values))
                 continue
             statements.append((self._compiled[op], _collapse(op, chosen, pause)))
-        return _Plan(statements, Written(len(entries), len(journal_rows), duplicates))
+        conflicts = (*gate.fills.conflicts, *gate.order_ids.conflicts)
+        return _Plan(statements, Written(len(entries), len(journal_rows), duplicates, conflicts))
+
+
+@dataclass(slots=True)
+class _Gate:
+    """What of a batch is new: fills and settlements not booked yet (a fill id meaning
+    another fill is kept under an alias), and order ids as other orders may hold them."""
+
+    fills: FillKeys
+    order_ids: OrderIds
+    settled: set[str]
+
+    @classmethod
+    def read(cls, conn: Connection, entries: Sequence[Entry], pause: Callable[[], object]) -> _Gate:
+        booked = FillKeys.read(conn, entries)
+        pause()
+        order_ids = OrderIds.read(conn, entries)
+        pause()
+        settled = _existing(conn, settlements.c.ticker, _keys(entries, SETTLEMENT, "ticker"))
+        pause()
+        return cls(booked, order_ids, settled)
+
+    def admit(self, entry: Entry) -> Entry | None:
+        """``entry`` as it is to be written; None for a repeat of what is booked."""
+        if entry.op == FILL:
+            return self.fills.place(entry)
+        if entry.op == UPDATE:
+            return self.order_ids.claim(entry)
+        if entry.op == SETTLEMENT:
+            assert entry.row is not None
+            ticker = entry.row["ticker"]
+            if ticker in self.settled:
+                return None
+            self.settled.add(ticker)
+        return entry
 
 
 _UNIQUE = {
@@ -230,6 +271,7 @@ _UNIQUE = {
     SETTLEMENT: "ticker",
     DAILY: "day",
     RISK: "account",
+    CONTROL: "name",
 }
 
 
@@ -276,7 +318,7 @@ def fold_updates(
         if current is None:
             folded[key] = row
             continue
-        reopen = current["status"] in TERMINAL and row["status"] not in TERMINAL
+        reopen = current["status"] in FINAL and row["status"] not in TERMINAL
         if reopen or row["updated_at"] < current["updated_at"]:
             continue
         merged = dict(row)

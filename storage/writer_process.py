@@ -12,8 +12,11 @@ child that dies (or a database that fails) loses nothing: the write raises
 
 The child is ``python -m storage.writer_process`` (not a ``multiprocessing`` spawn, which
 would re-run the parent's main script), joined to the parent by a socket pair; it gets the
-database URL over that socket, never on its command line. A parent killed with SIGKILL
-leaves the child to read the end of its socket and exit.
+database URL over that socket, never on its command line. It stops only by the parent's
+word: in a process group of its own (a terminal's Ctrl-C goes to the parent's group) and
+ignoring SIGINT and SIGTERM (systemd signals every process of the service), it writes the
+parent's last batch at shutdown instead of dying with a traceback. A parent killed with
+SIGKILL leaves the child to read the end of its socket and exit.
 
 The child runs at idle CPU priority and gives its core away every few microseconds
 (:func:`give_way`: between pairs of events it encodes, every few dozen entries while the
@@ -29,6 +32,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -156,6 +160,7 @@ class ProcessWriter:
                 pass_fds=(theirs.fileno(),),
                 env=env,
                 stdin=subprocess.DEVNULL,
+                process_group=0,  # the terminal's Ctrl-C is the parent's to handle
             )
         except OSError as exc:
             ours.close()
@@ -211,7 +216,14 @@ class ProcessWriter:
                 process.wait(timeout)
 
 
+def _ignore_stop_signals() -> None:
+    """The parent decides when the child stops (it has the last batch to write)."""
+    for stop in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(stop, signal.SIG_IGN)
+
+
 if __name__ == "__main__":
+    _ignore_stop_signals()
     # Run only when a core would otherwise idle (Linux SCHED_IDLE; elsewhere the lowest
     # priority): on a busy machine the bot's own threads always go first.
     try:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import itertools
 from abc import ABC, abstractmethod
+from collections.abc import Iterable
 from typing import Any, ClassVar, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -132,6 +133,21 @@ class Strategy(ABC):
 
     def on_settlement(self, settlement: Settlement) -> None:  # noqa: B027 - optional hook
         """A market this strategy traded settled."""
+
+    def on_open_order(self, order: OrderUpdate, now: float) -> None:  # noqa: B027 - optional hook
+        """One of this strategy's orders is open though this instance did not signal it (it
+        was found after a restart): what it may still fill (``remaining``) is on its way."""
+
+    def restore(
+        self, fills: Iterable[Fill], open_orders: Iterable[OrderUpdate], now: float
+    ) -> None:
+        """After a restart, before the first signal: what this strategy holds (its fills in
+        markets still trading) and what is on its way (its open orders), so its caps and
+        its choice of side hold as if it had never stopped."""
+        for fill in fills:
+            self.on_fill(fill)
+        for order in open_orders:
+            self.on_open_order(order, now)
 
     # --- outputs --------------------------------------------------------------------
 

@@ -262,6 +262,11 @@ class KellyVolatility(Strategy):
         if fill.action == "buy":
             self._pending.reduce(fill.ticker, fill.side, fill.count)
 
+    def on_open_order(self, order: OrderUpdate, now: float) -> None:
+        if order.action == "buy" and order.remaining > 0:
+            key = f"order:{order.client_order_id}"
+            self._pending.add(key, order.ticker, order.side, order.remaining, now)
+
     def on_settlement(self, settlement: Settlement) -> None:
         self.positions.settle(settlement)
         ticker = settlement.ticker

@@ -196,6 +196,13 @@ class MeanReversion(Strategy):
         self.positions.settle(settlement)
         self._tickers.pop(settlement.ticker, None)
 
+    def on_open_order(self, order: OrderUpdate, now: float) -> None:
+        if order.remaining > 0:
+            state = self._state(order.ticker)
+            state.pending = _Pending(
+                order.client_order_id, order.action, order.side, order.remaining, now
+            )
+
     # --- decisions ------------------------------------------------------------------
 
     def _skip(self, reason: str) -> list[Signal]:

@@ -29,6 +29,7 @@ from kalshi.auth import Signer
 from messages.market_data import BookUpdate, MarketInfo, SpotTick
 from messages.status import RiskStatus
 from messages.trading import Fill, OrderIntent, OrderUpdate, RiskDecision, Signal
+from messages.vocabulary import TimeInForce
 from risk.limits import RiskLimits
 from runtime.actor import ActorContext, SupervisedActor
 from runtime.bus import ALERTS, BOOK, FILLS, MARKETS, ORDERS, SIGNALS, SPOT, SYSTEM
@@ -300,6 +301,10 @@ def running_pipeline(
     make_connection: Callable[[SimHandle, Signer], ExchangeConnection] | None = None,
     paper: bool = False,
     order_group_contracts: int | None = None,
+    private_channels: bool = True,
+    time_in_force: TimeInForce = "immediate_or_cancel",
+    max_intent_age: float = 2.0,
+    extra: tuple[ChildSpec | SupervisorSpec, ...] = (),
 ) -> Iterator[Pipeline]:
     """The trading subtree (ledger → risk → order, ``rest_for_one``), the market-data actors, a
     deterministic signal source and a probe, against a fresh simulated exchange.
@@ -307,7 +312,10 @@ def running_pipeline(
     The ledger writes to ``database`` (prepared), or to a fresh SQLite file; ``ledger=False``
     runs the trading actors without one. ``paper`` runs them as paper mode does: the
     exchange's market data, fills from the paper broker, nothing sent.
-    ``order_group_contracts`` puts the session's orders in an order group with that cap."""
+    ``order_group_contracts`` puts the session's orders in an order group with that cap.
+    ``private_channels=False``: no ``user_orders``/``fill`` streams (the order actor learns
+    only from its answers and its reconciliation); ``time_in_force``: of every order;
+    ``extra``: more children of the root, started last (e.g. strategies)."""
     with (
         running_exchange(
             seed=seed, window_seconds=window_seconds, starting_balance=starting_balance
@@ -337,6 +345,7 @@ def running_pipeline(
                     RiskActor,
                     limits,
                     None if paper else connection,
+                    taker_time_in_force=time_in_force,
                     ledger=None if database is None else LEDGER,
                 ),
                 ChildSpec.of(
@@ -351,6 +360,7 @@ def running_pipeline(
                         if order_group_contracts is None
                         else SessionOrderGroup(order_group_contracts)
                     ),
+                    max_intent_age=max_intent_age,
                 ),
             ),
             strategy=Strategy.REST_FOR_ONE,
@@ -362,7 +372,12 @@ def running_pipeline(
             "market-data",
             (
                 ChildSpec.of("spot", SpotFeed),
-                ChildSpec.of("stream", MarketStream, connection, private_channels=not paper),
+                ChildSpec.of(
+                    "stream",
+                    MarketStream,
+                    connection,
+                    private_channels=private_channels and not paper,
+                ),
                 ChildSpec.of(
                     "discovery",
                     MarketDiscovery,
@@ -382,6 +397,7 @@ def running_pipeline(
                 trading,
                 market_data,
                 ChildSpec.of(SIGNAL_SOURCE, Signaller),
+                *extra,
             ),
             max_restarts=50,
             within=60.0,

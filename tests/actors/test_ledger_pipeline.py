@@ -264,6 +264,8 @@ def test_a_restarted_order_actor_settles_the_ledgers_open_intents_and_reports_st
             client.close()
         crash(p.system, "order")
         p.settle()
+        p.advance(10)  # "never-sent" not found 10 s after its intent: proof it never left
+        p.quiesce()
         p.wait_fills_published()
         alert = p.log.wait_for(Alert, lambda a: a.alert_type == "order_adopted")
         assert "stranger" in alert.message and "sent-unacked" not in alert.message
@@ -309,3 +311,36 @@ def test_the_days_pnl_continues_across_a_restart_of_risk(database: Database) -> 
         assert (after.fees_paid, after.realized_pnl) == (before.fees_paid, before.realized_pnl)
         assert after.daily_pnl == after.bankroll - start != 0
         check_books(p)
+
+
+def test_a_second_run_of_the_same_exchange_on_one_ledger_trades_and_keeps_both(
+    database: Database,
+) -> None:
+    """``python run.py`` twice on one data directory: the built-in exchange starts again
+    from the same seed, and its ids must not meet the first run's in the ledger (which
+    halted trading for good with ``UNIQUE constraint failed: orders.order_id``)."""
+    traded: list[str] = []
+    for _ in range(2):
+        with running_pipeline(LIMITS, database=database) as p:
+            [signal] = p.fire(Fire(p.ticker, quantity=2))
+            assert p.decision_for(signal).approved
+            p.wait_fills_published()
+            assert p.system.ask(LEDGER, Flush(), timeout=10) is True, "the ledger cannot write"
+            status = p.risk_status()
+            assert (status.trading_state, status.halt_reason) == ("running", "")
+            assert not [a for a in p.log.of(Alert) if a.level != "info"]
+            assert_ledger_matches_exchange_run(p)
+            traded += [f.fill_id for f in p.exchange_fills()]
+    assert len(set(traded)) == len(traded) > 1
+    assert {r.trade_id for r in ledger_rows(database, fills)} == set(traded)
+
+
+def assert_ledger_matches_exchange_run(p: Pipeline) -> None:
+    """This run's exchange orders and fills are in the ledger, each once, as they are."""
+    assert p.database is not None
+    by_coid = {r.client_order_id: r for r in ledger_rows(p.database, orders)}
+    for order in p.exchange_orders():
+        row = by_coid[order.client_order_id]
+        assert (row.order_id, row.status) == (order.order_id, order.status)
+    booked = {r.trade_id for r in ledger_rows(p.database, fills)}
+    assert {f.fill_id for f in p.exchange_fills()} <= booked

@@ -156,7 +156,9 @@ def test_a_lost_answer_blocks_its_market_until_reconciliation_finds_exactly_one_
         rest = rig.rest
         assert rest is not None
         rig.send(intent("a", ticker="T"))
-        assert rig.orders()["a"].status is S.UNKNOWN and rig.updates("a") == []
+        assert rig.orders()["a"].status is S.UNKNOWN
+        [unknown] = rig.updates("a")  # said, so the ledger and risk know (never "rejected")
+        assert (unknown.status, unknown.reason) == (S.UNKNOWN, "order_outcome_unknown")
         rig.send(intent("b", ticker="T"), intent("c", ticker="U"))
         # b waits behind the unknown a; c, on another market, does not
         assert [r.client_order_id for r in rest.created] == ["a", "c"]
@@ -178,11 +180,33 @@ def test_a_create_that_never_arrived_fails_and_frees_its_market() -> None:
     with order_rig(FakeRest(lose_requests=1)) as rig:
         rig.send(intent("a"), intent("b"))
         assert rig.rest is not None and rig.rest.orders == {}
-        rig.reconcile()
-        [failed] = rig.updates("a")
+        rig.reconcile()  # not found 5 s on: it may still be on its way, so it stays unknown
+        assert rig.orders()["a"].status is S.UNKNOWN and rig.orders()["b"].status is S.PENDING
+        rig.reconcile()  # 10 s on (absent_after): not found is proof now
+        unknown, failed = rig.updates("a")
+        assert unknown.status is S.UNKNOWN
         assert (failed.status, failed.reason) == (S.FAILED, "not_at_exchange")
         assert rig.orders()["b"].status is S.EXECUTED
         assert [o.client_order_id for o in rig.rest.orders.values()] == ["b"]
+
+
+def test_an_order_the_exchange_said_exists_but_never_shows_ends_once_its_market_is_over() -> None:
+    """A 409 said the order exists, and no lookup finds it: not found is no proof while its
+    market trades. Once the market has closed it can trade no more: ``canceled``, alerted."""
+    with order_rig(FakeRest(claim_unfound=1)) as rig:
+        close = rig.clock.now() + 30
+        rig.system.tell("order", market("T", open_time=close - 900, close_time=close))
+        rig.send(intent("a"))
+        [unknown] = rig.updates("a")
+        assert (unknown.status, unknown.reason) == (S.UNKNOWN, "exists_not_found")
+        for _ in range(7):  # up to and past the close: still unknown, never failed
+            rig.reconcile()
+            assert rig.orders()["a"].status is S.UNKNOWN
+        rig.reconcile()  # the market closed more than absent_after ago
+        ended = rig.updates("a")[-1]
+        assert (ended.status, ended.reason) == (S.CANCELED, "not_found_after_close")
+        alert = next(a for a in rig.log.of(Alert) if a.alert_type == "not_found_after_close")
+        assert alert.level == "warning" and "can trade no more" in alert.message
 
 
 def test_a_held_intent_is_cancelled_if_its_market_closes_first() -> None:
@@ -251,15 +275,15 @@ def test_intents_already_on_their_way_are_refused_until_risk_confirms_the_halt()
         assert rig.orders()["c"].status is S.EXECUTED
 
 
-def test_a_malformed_answer_halts_and_reconciliation_still_resolves_the_order() -> None:
+def test_a_malformed_answer_halts_and_the_order_is_still_resolved_by_lookup() -> None:
     with order_rig(FakeRest(malformed_answers=1)) as rig:
         rig.send(intent("a"))
         alert = next(a for a in rig.log.of(Alert) if a.alert_type == "malformed_order_answer")
         assert '"client_order_id": "a"' in alert.message  # the raw answer, for the operator
         assert [h.reason for h in rig.told_risk.of(HaltTrading)] == ["malformed_order_answer"]
-        assert rig.orders()["a"].status is S.UNKNOWN
-        rig.reconcile()
-        assert rig.orders()["a"].status is S.EXECUTED
+        # the halt cancels every open order: the unknown one is looked up first (it may rest)
+        assert [u.status for u in rig.updates("a")] == [S.UNKNOWN, S.EXECUTED]
+        assert rig.rest is not None and len(rig.rest.created) == 1
 
 
 def test_a_halt_from_risk_cancels_resting_orders_and_pulls_the_switch_once() -> None:

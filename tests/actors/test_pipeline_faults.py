@@ -344,7 +344,9 @@ def test_an_order_of_unknown_outcome_is_resolved_after_an_order_actor_crash(
 
         crash(p.system, "order")
         p.settle()
-        p.advance(5)  # a reconciliation pass of the new incarnation
+        # reconciliation passes of the new incarnation; not found is proof of absence only
+        # once no attempt can still arrive (absent_after, 10 s)
+        p.advance(10)
         p.quiesce()
         assert p.risk_status().reserved == 0, "risk still reserves for the forgotten order"
         check_books(p)
@@ -472,3 +474,31 @@ def test_a_halt_survives_a_restart_of_risk() -> None:
         p.settle()
         status = p.risk_status()
         assert status.trading_state == "halted" and status.circuit_breaker_triggered
+
+
+# -- intents held up behind a slow create --------------------------------------------------
+
+
+def test_intents_approved_behind_a_slow_create_are_not_sent_once_too_old() -> None:
+    """The order actor sends one order at a time: while one create hangs, intents approved
+    meanwhile wait in its mailbox. Older than MAX_INTENT_AGE_SECONDS when their turn comes,
+    they are not sent — their prices have moved on — but recorded, their reservation freed."""
+    with running_pipeline(LIMITS) as p:
+        price = _ask_price(p)
+        before = len(_signals(p))
+        with exchange_paused(p.sim):
+            p.system.tell(SIGNAL_SOURCE, Fire(p.ticker, quantity=1, price=price))
+            _wait_intent(p, before + 1)  # the order actor is stuck sending it
+            p.system.tell(SIGNAL_SOURCE, Fire(p.ticker, quantity=1, times=2, price=price))
+            _wait_intent(p, before + 3)
+            assert p.risk_status().reserved > 0
+            p.clock.advance(2.5)  # the create hangs on: the two behind it age past 2 s
+        p.quiesce()
+        first, *late = p.intents()[-3:]
+        assert [o.client_order_id for o in p.exchange_orders()] == [first.client_order_id]
+        for intent in late:
+            [update] = p.updates(intent.client_order_id)
+            assert (update.status, update.reason) == ("failed", "stale_intent")
+        p.wait_fills_published()
+        assert p.risk_status().reserved == 0
+        check_books(p)

@@ -110,6 +110,9 @@ def test_money_is_parsed_exactly() -> None:
         ("DATABASE_URL", "sol15.db", "DATABASE_URL: must be a URL"),
         ("KALSHI_RATE_TIER", "gold", "KALSHI_RATE_TIER: unknown rate-limit tier 'gold'"),
         ("ORDER_GROUP_CONTRACTS", "0", "ORDER_GROUP_CONTRACTS: must be >= 1, got 0"),
+        ("MAX_INTENT_AGE_SECONDS", "0", "MAX_INTENT_AGE_SECONDS: must be > 0.0, got 0"),
+        ("MAX_INTENT_AGE_SECONDS", "120", "MAX_INTENT_AGE_SECONDS: must be <= 60.0, got 120"),
+        ("MAX_INTENT_AGE_SECONDS", "soon", "MAX_INTENT_AGE_SECONDS: must be a number, got soon"),
     ],
 )
 def test_bad_values_name_the_setting(

@@ -151,6 +151,9 @@ class FakeRest:
     deprecated: bool = False  # every V2 write answers 410 (as if the path were retired)
     lose_answers: int = 0  # the next creates are made, but their answers are lost
     lose_requests: int = 0  # the next creates never arrive, and the client cannot tell
+    # the next creates never arrive, yet their retry hears 409 "already exists" and the
+    # lookup after it finds nothing
+    claim_unfound: int = 0
     malformed_answers: int = 0  # the next creates are made, their answers have no order_id
     refuse_next: errors.KalshiError | None = None  # the next create is refused with this
     failing_reads: int = 0  # the next reads fail with a 503
@@ -169,6 +172,15 @@ class FakeRest:
         self.calls.append("create_order")
         coid = request.client_order_id
         self._admit(request)
+        if self.claim_unfound:
+            self.claim_unfound -= 1
+            raise errors.OrderOutcomeUnknown(
+                "create_order failed (409 already exists) and no order has this "
+                "client_order_id yet",
+                client_order_id=coid,
+                cause=answer_error(409, "order_already_exists", "exists", create_order=True),
+                claimed=True,
+            )
         if self.lose_requests:
             self.lose_requests -= 1
             raise errors.OrderOutcomeUnknown(

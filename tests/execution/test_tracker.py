@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from execution.tracker import NOT_AT_EXCHANGE, OrderTracker
+from execution.tracker import ABSENT_AFTER, NOT_AT_EXCHANGE, NOT_FOUND_AFTER_CLOSE, OrderTracker
 from execution.transitions import TRANSITIONS
 from messages.vocabulary import OrderStatus
 from tests.execution.builders import fill, intent, update
@@ -133,7 +133,7 @@ def test_positions_net_like_kalshi() -> None:
 def test_a_failed_order_is_revived_by_its_fill_and_the_venues_state() -> None:
     tracker, order = _tracked(S.PENDING)
     tracker.mark_unknown("c1", "lost", 1.0)
-    failed = tracker.resolve("c1", None, 2.0)
+    failed = tracker.resolve("c1", None, 1.0 + ABSENT_AFTER)
     assert failed is not None and (failed.status, failed.reason) == (S.FAILED, NOT_AT_EXCHANGE)
     # yet it traded: the fill proves it was there, and names the venue's id
     assert tracker.record_fill(fill(order, "t1", 10, order_id="late-1"))
@@ -177,7 +177,8 @@ def test_an_order_of_unknown_outcome_blocks_its_market_until_resolved() -> None:
     found = tracker.resolve("c1", update(first, S.RESTING, 2), 2.0)
     assert found is not None and found.status is S.RESTING
     assert tracker.blocked("T")  # c2 still unknown
-    gone = tracker.resolve("c2", None, 3.0)
+    assert tracker.resolve("c2", None, 3.0) is None  # too soon: an attempt may be on its way
+    gone = tracker.resolve("c2", None, 1.0 + ABSENT_AFTER)
     assert gone is not None and gone.status is S.FAILED
     assert not tracker.blocked("T")
     assert [o.client_order_id for o in tracker.resting()] == ["c1"]
@@ -191,6 +192,39 @@ def test_a_stream_update_resolves_an_unknown_order_too() -> None:
     assert tracker.resolve("c1", None, 5.0) is None  # reconciliation came too late: no change
     tracked = tracker.get("c1")
     assert tracked is not None and tracked.status is S.EXECUTED
+
+
+def test_not_found_right_after_an_uncertain_create_proves_nothing() -> None:
+    """The create may still be on its way to the venue (or in its queue): a lookup that
+    misses it is proof of absence only ``absent_after`` seconds after the last attempt."""
+    tracker = OrderTracker(absent_after=10.0)
+    tracker.open(intent("c1"))
+    tracker.mark_unknown("c1", "lost", 100.0, since=95.0)
+    assert tracker.resolve("c1", None, 104.9) is None
+    still = tracker.get("c1")
+    assert still is not None and still.status is S.UNKNOWN and tracker.blocked("T")
+    gone = tracker.resolve("c1", None, 105.0)
+    assert gone is not None and (gone.status, gone.reason) == (S.FAILED, NOT_AT_EXCHANGE)
+
+
+def test_an_order_the_venue_said_exists_stays_unknown_until_found_or_its_market_is_over() -> None:
+    tracker = OrderTracker(absent_after=10.0)
+    order = intent("c1")
+    tracker.open(order)
+    tracker.mark_unknown("c1", "exists_not_found", 1.0, claimed=True)
+    assert tracker.resolve("c1", None, 1_000.0) is None  # not found is no proof: a 409 said so
+    assert tracker.blocked("T")
+    ended = tracker.resolve("c1", None, 1_001.0, closed=True)
+    assert ended is not None and (ended.status, ended.reason) == (
+        S.CANCELED,
+        NOT_FOUND_AFTER_CLOSE,
+    )
+    assert not tracker.blocked("T")
+    other = intent("c2")
+    tracker.open(other)
+    tracker.mark_unknown("c2", "exists_not_found", 1.0, claimed=True)
+    found = tracker.resolve("c2", update(other, S.RESTING, 0, order_id="o-2"), 2.0)
+    assert found is not None and found.status is S.RESTING
 
 
 def test_a_finished_order_cannot_become_unknown() -> None:

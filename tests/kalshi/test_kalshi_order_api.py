@@ -468,3 +468,51 @@ def test_the_fake_answers_the_spec_shapes(fake: FakeKalshi) -> None:
     assert openapi_problems("Order", fake.orders["ord-1"]) == []
     assert openapi_problems("CancelOrderV2Response", fake.cancel("ord-1")) == []
     assert openapi_problems("BatchCancelOrdersV2Response", {"orders": [fake.cancel("x")]}) == []
+
+
+def _timing_out(
+    clock: FakeClock, fake: FakeKalshi, seen: list[tuple[str, float]]
+) -> httpx.MockTransport:
+    """Every request waits out its read timeout on ``clock``; a create is taken first."""
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        read = request.extensions["timeout"]["read"]
+        seen.append((request.method, read))
+        if request.method == "POST":
+            fake.process(request)  # the exchange has it; the answer never comes
+        clock.advance(read)
+        raise httpx.ReadTimeout("simulated", request=request)
+
+    return httpx.MockTransport(handle)
+
+
+@pytest.mark.parametrize("deadline", [10.0, 3.0])
+def test_a_create_that_keeps_timing_out_ends_by_its_deadline_as_unknown(
+    fake: FakeKalshi, signer: Signer, deadline: float
+) -> None:
+    """One create used to hold the order actor for ~40 s (4 attempts of 5 s, backoff, then
+    a lookup with its own retries). Now it, its retries and the lookup end by the deadline
+    (an attempt started there still gets a second), and the order stays unknown."""
+    clock = FakeClock(start=0.0)
+    seen: list[tuple[str, float]] = []
+    with (
+        KalshiRestClient(
+            BASE,
+            signer,
+            transport=_timing_out(clock, fake, seen),
+            rate_limit=False,
+            timeout=5.0,
+            max_attempts=4,
+            sleep=clock.sleep,
+            perf_counter=clock,
+            create_deadline=deadline,
+        ) as rest,
+        pytest.raises(OrderOutcomeUnknown) as info,
+    ):
+        rest.create_order(request("slow-1"))
+    assert clock.now <= deadline + 1.0
+    assert "lookup failed" in str(info.value)
+    assert [method for method, _ in seen].count("POST") >= 1
+    assert all(read <= 5.0 for _, read in seen)
+    assert seen[-1][0] == "GET"  # the lookup was tried, within what was left
+    assert len(fake.orders) == 1  # the order exists: unknown, never rejected

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import math
 import statistics
+import uuid
 from decimal import Decimal
 
 import pytest
@@ -245,32 +246,45 @@ def test_money_is_conserved_with_simulated_traders() -> None:
     assert money(ex) == before
 
 
-def test_same_seed_same_run_different_seed_different_run() -> None:
-    def run(seed: int) -> tuple[object, ...]:
-        ex = Exchange(ExchangeConfig(seed=seed), start=START)
-        alice = ex.create_user("alice")
-        placed = []
-        for step in range(1, 200, 7):
-            ex.advance(START + step)
-            market = ex.current_market()
-            assert market is not None
-            top = ex.top_of_book(market)
-            placed.append(order(ex, alice, "yes", "buy", str(top.yes_bid), 2).order_id)
+def _run(seed: int, id_run: int | None = None) -> tuple[tuple[object, ...], tuple[str, ...]]:
+    """What a run's prices and trades were, and the ids it gave out."""
+    ex = Exchange(ExchangeConfig(seed=seed, id_run=id_run), start=START)
+    alice = ex.create_user("alice")
+    placed = []
+    for step in range(1, 200, 7):
+        ex.advance(START + step)
         market = ex.current_market()
         assert market is not None
-        return (
-            ex.index.latest(),
-            ex.orderbook(market.ticker),
-            ex.balance(alice),
-            tuple(placed),
-            tuple((f.fill_id, f.count, f.yes_price) for f in ex.fills(alice)),
-            market.volume,
-        )
+        top = ex.top_of_book(market)
+        placed.append(order(ex, alice, "yes", "buy", str(top.yes_bid), 2).order_id)
+    market = ex.current_market()
+    assert market is not None
+    fills = ex.fills(alice)
+    prices = (
+        ex.index.latest(),
+        ex.orderbook(market.ticker),
+        ex.balance(alice),
+        tuple((f.count, f.yes_price) for f in fills),
+        market.volume,
+    )
+    return prices, (*placed, *(f.fill_id for f in fills))
 
-    first, again, other = run(11), run(11), run(12)
+
+def test_same_seed_same_prices_different_seed_different_prices() -> None:
+    (first, _), (again, _), (other, _) = _run(11), _run(11), _run(12)
     assert first == again
     assert first[0] != other[0]
     assert first[1] != other[1]
+
+
+def test_ids_never_repeat_across_runs_of_the_same_seed() -> None:
+    """A second exchange on the same seed (a second ``python run.py``) gives new ids: a
+    ledger kept across runs never meets an order or fill id twice."""
+    (_, first), (_, again) = _run(11), _run(11)
+    assert len(first) > 30 and len(set(first)) == len(first)
+    assert not set(first) & set(again)
+    assert all(uuid.UUID(i).version == 4 for i in first)
+    assert _run(11, id_run=7)[1] == _run(11, id_run=7)[1]  # fixed by hand, they repeat
 
 
 def test_advance_never_goes_back() -> None:

@@ -4,12 +4,20 @@ from __future__ import annotations
 
 from decimal import Decimal as D
 
+import orjson
 import pytest
 
 from risk.engine import RiskEngine, RiskState, TradingState
 from risk.exposure import Position, Reservation
 from risk.limits import RiskLimits
-from storage.risk_state import SavedRisk, account_of, merge, utc_day
+from storage.risk_state import (
+    STOPPED_BY_SYSTEM,
+    SavedRisk,
+    UnreadableRiskState,
+    account_of,
+    merge,
+    utc_day,
+)
 
 T0 = 1_780_000_200.0  # 2026-05-28 20:30 UTC
 TODAY = utc_day(T0)
@@ -81,15 +89,51 @@ def test_a_new_day_restarts_the_days_figures_but_keeps_a_halt() -> None:
     assert merged.trading_state is TradingState.HALTED
 
 
-@pytest.mark.parametrize(("keep_stop", "expected"), [(True, "stopped"), (False, "running")])
-def test_an_operators_stop_survives_an_actor_restart_but_not_a_new_process(
-    keep_stop: bool, expected: str
+@pytest.mark.parametrize(
+    ("stopped_by", "keep_stop", "expected"),
+    [
+        ("api", True, "stopped"),
+        ("api", False, "stopped"),  # an operator's stop outlives the process
+        (STOPPED_BY_SYSTEM, True, "stopped"),
+        (STOPPED_BY_SYSTEM, False, "running"),  # the bot's own stop at shutdown does not
+    ],
+)
+def test_an_operators_stop_survives_any_restart_the_bots_own_only_an_actor_restart(
+    stopped_by: str, keep_stop: bool, expected: str
 ) -> None:
     stopped = saved_state(
-        trading_state=TradingState.STOPPED, circuit_breaker_triggered=False, halt_reason=""
+        trading_state=TradingState.STOPPED,
+        circuit_breaker_triggered=False,
+        halt_reason="",
+        stopped_by=stopped_by,
     )
-    merged = merge(exchange_state(), SavedRisk(TODAY, stopped, T0), TODAY, keep_stop=keep_stop)
+    again = SavedRisk.from_json(SavedRisk(TODAY, stopped, T0).to_json())
+    merged = merge(exchange_state(), again, TODAY, keep_stop=keep_stop)
     assert merged.trading_state.value == expected
+
+
+def test_a_stop_saved_before_stops_were_named_is_taken_for_the_bots_own() -> None:
+    stopped = SavedRisk(TODAY, saved_state(trading_state=TradingState.STOPPED), T0)
+    body = orjson.loads(stopped.to_json())
+    del body["stopped_by"]
+    assert SavedRisk.from_json(orjson.dumps(body)).state.stopped_by == STOPPED_BY_SYSTEM
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "{truncated", "[1, 2]", '{"format": 1}', '{"format": 9}'],
+    ids=["empty", "not_json", "not_an_object", "missing_fields", "another_format"],
+)
+def test_an_unreadable_state_is_one_error_that_says_why(text: str) -> None:
+    with pytest.raises(UnreadableRiskState, match=r"unreadable saved risk state: .+"):
+        SavedRisk.from_json(text)
+
+
+def test_bad_money_in_a_state_is_unreadable_too() -> None:
+    body = orjson.loads(SavedRisk(TODAY, saved_state(), T0).to_json())
+    body["cash"] = "a lot"
+    with pytest.raises(UnreadableRiskState):
+        SavedRisk.from_json(orjson.dumps(body))
 
 
 def test_accounts_are_told_apart_without_storing_the_key() -> None:

@@ -18,7 +18,7 @@ from storage import (
 )
 from storage.errors import UnsupportedDatabase
 from storage.migrate import MIGRATIONS, Migration, check
-from storage.schema import SCHEMA_VERSION, schema_version
+from storage.schema import SCHEMA_VERSION, metadata, schema_version
 from tests.storage.backends import Backend
 
 
@@ -40,7 +40,7 @@ def test_an_empty_database_gets_the_current_schema_and_a_second_start_changes_no
         assert prepare(db) == SCHEMA_VERSION
         assert _tables(db) == backend.tables
         assert prepare(db) == SCHEMA_VERSION
-        assert _versions(db) == [SCHEMA_VERSION]
+        assert _versions(db) == list(range(1, SCHEMA_VERSION + 1))
         assert check(db) == SCHEMA_VERSION
     finally:
         db.dispose()
@@ -53,7 +53,8 @@ def test_a_newer_schema_stops_start_up_with_a_clear_message(database: Database) 
                 version=SCHEMA_VERSION + 1, app="sol15", applied_at=0.0, description="future"
             )
         )
-    with pytest.raises(SchemaTooNew, match=r"version 2, newer than this sol15 understands \(1\)"):
+    newer = rf"version {SCHEMA_VERSION + 1}, newer than this sol15 understands \({SCHEMA_VERSION}\)"
+    with pytest.raises(SchemaTooNew, match=newer):
         prepare(database)
     with pytest.raises(SchemaTooNew, match="upgrade sol15"):
         check(database)
@@ -70,7 +71,27 @@ def test_an_older_schema_is_migrated_step_by_step(
     monkeypatch.setattr(migrate, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
     assert prepare(database) == SCHEMA_VERSION + 1
     assert "notes" in _tables(database)
-    assert _versions(database) == [SCHEMA_VERSION, SCHEMA_VERSION + 1]
+    assert _versions(database) == list(range(1, SCHEMA_VERSION + 2))
+
+
+def test_a_version_1_ledger_gains_the_operators_switches(backend: Backend) -> None:
+    """A ledger written before switches were kept: migrated in place, nothing else touched."""
+    db = backend.open()
+    try:
+        with db.engine.begin() as conn:
+            for table in metadata.sorted_tables:
+                if table.name != "controls":
+                    table.create(conn)
+            conn.execute(
+                schema_version.insert().values(
+                    version=1, app="sol15", applied_at=0.0, description="v1"
+                )
+            )
+        assert "controls" not in _tables(db)
+        assert prepare(db) == SCHEMA_VERSION == 2
+        assert "controls" in _tables(db) and _versions(db) == [1, 2]
+    finally:
+        db.dispose()
 
 
 def test_a_database_with_other_tables_is_refused_and_left_untouched(backend: Backend) -> None:

@@ -153,6 +153,62 @@ def test_a_fill_is_booked_once_by_trade_id(database: Database) -> None:
     assert journaled == ["t1", "t2", "t3"]
 
 
+def test_a_fill_id_that_comes_back_for_another_fill_keeps_both_and_says_so(
+    database: Database,
+) -> None:
+    """A new exchange (a second run of the built-in one) may reuse a fill id: the second
+    fill is a fact of its own, not a repeat to drop."""
+    mine = fill("t1", count=2)
+    theirs = dataclasses.replace(fill("t1", count=5), order_id="o-9", ticker="KX-2")
+    first = write(database, mine)
+    clash = write(database, theirs)
+    assert (first.conflicts, clash.duplicates) == ((), 0)
+    [conflict] = clash.conflicts
+    assert "t1" in conflict and "o-9" in conflict and "both are kept" in conflict
+    booked = rows(database, fills, "trade_id")
+    assert [(r.order_id, r.ticker, r.count) for r in booked] == [
+        ("o-1", "KX-1", 2), ("o-9", "KX-2", 5),
+    ]  # fmt: skip
+    assert booked[0].trade_id == "t1" and booked[1].trade_id.startswith("t1~")
+    # both re-reported (a restarted order actor): each is now a plain repeat
+    again = write(database, mine, theirs)
+    assert (again.duplicates, again.conflicts) == (2, ())
+    assert len(rows(database, fills, "trade_id")) == 2
+    journaled = [r.ref for r in rows(database, journal, "seq") if r.kind == "fill"]
+    assert journaled == ["t1", "t1"]  # each fact journaled once, under the exchange's id
+
+
+def test_an_order_id_given_to_a_second_order_never_fails_the_write(database: Database) -> None:
+    """The ledger's orders hold their exchange ids uniquely: a second order with an id the
+    ledger already holds must not fail every write from then on (which halts trading)."""
+    write(database, intent("c1"), update("executed", 3, 0, T0 + 1, coid="c1"))
+    newcomer = update("resting", 0, 3, T0 + 60, coid="c2")  # given "o-1" again
+    written = write(database, intent("c2", ts=T0 + 59), newcomer)
+    [conflict] = written.conflicts
+    assert "o-1" in conflict and "c1" in conflict and "c2" in conflict
+    assert (the_order(database, "c1").order_id, the_order(database, "c1").status) == (
+        "o-1", "executed",
+    )  # fmt: skip
+    second = the_order(database, "c2")
+    assert (second.order_id, second.status, second.remaining) == (None, "resting", 3)
+    later = write(database, update("executed", 3, 0, T0 + 61, coid="c2"))
+    assert the_order(database, "c2").status == "executed" and later.conflicts
+    kept = [r for r in rows(database, journal, "seq") if r.ref == "c2" and r.kind == "order_update"]
+    assert all(orjson.loads(r.payload)["order_id"] == "o-1" for r in kept)
+
+
+def test_a_failed_order_the_exchange_turns_out_to_hold_is_recorded_as_it_is(
+    database: Database,
+) -> None:
+    """``failed`` is our conclusion (not at the exchange) and the exchange may prove it
+    wrong; an executed, cancelled or rejected order is never reopened."""
+    write(database, intent(), dataclasses.replace(update("failed", 0, 0, T0 + 1), order_id=None))
+    write(database, update("resting", 1, 2, T0 + 2))
+    assert (the_order(database).status, the_order(database).order_id) == ("resting", "o-1")
+    write(database, update("canceled", 1, 0, T0 + 3), update("resting", 1, 2, T0 + 4))
+    assert the_order(database).status == "canceled"
+
+
 def test_a_settlement_is_booked_once(database: Database) -> None:
     paid = Settlement("KX-1", "yes", 3, 0, D("3"), T0 + 900)
     write(database, paid, paid)

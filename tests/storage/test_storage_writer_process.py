@@ -6,13 +6,15 @@ from __future__ import annotations
 import dataclasses
 import os
 import signal as signals
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
-from storage import Database, writer_process
+from storage import Database, open_database, writer_process
 from storage.errors import LedgerUnavailable
 from storage.journal import encode
 from storage.schema import fills, journal, orders
@@ -129,3 +131,57 @@ def test_sqlite_work_gives_way_to_other_threads_as_it_goes(
     finally:
         database.dispose()
     assert len(yields) >= 10  # every SQLITE_YIELD_OPS steps, not once per statement
+
+
+_RUN_A_WRITER = """
+import signal, sys, threading
+from storage import open_database, prepare
+from storage.writer_process import ProcessWriter
+from tests.storage.test_storage_writer import T0, signal as a_signal
+
+database = open_database(sys.argv[1])
+prepare(database)
+stop = threading.Event()
+signal.signal(signal.SIGINT, lambda *_: stop.set())  # as the bot does: an orderly stop
+writer = ProcessWriter(database, reply_timeout=30)
+writer.write([(a_signal(), T0)])
+print(writer._process.pid, flush=True)
+stop.wait(30)
+writer.write([(a_signal(), T0 + 1)])  # the last batch, written after the interrupt
+writer.close()
+database.dispose()
+print("stopped", flush=True)
+"""
+
+
+@pytest.mark.slow
+def test_ctrl_c_ends_a_process_running_a_writer_quietly(tmp_path: Path) -> None:
+    """A terminal's Ctrl-C signals the whole foreground process group: the writer child
+    must leave it to its parent, which writes its last batch and stops it, with no traceback."""
+    db = tmp_path / "ledger.db"
+    process = subprocess.Popen(
+        [sys.executable, "-c", _RUN_A_WRITER, f"sqlite:///{db}"],
+        cwd=Path(__file__).resolve().parents[2],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # a group of its own, as a shell gives a foreground job
+    )
+    try:
+        assert process.stdout is not None
+        child = int(process.stdout.readline())
+        os.killpg(process.pid, signals.SIGINT)
+        out, err = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0, err
+    assert out.strip() == "stopped"
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
+    with pytest.raises(ProcessLookupError):
+        os.kill(child, 0)  # the child has exited with its parent
+    check = open_database(f"sqlite:///{db}")
+    try:
+        assert _count(check, journal) == 2  # the batch after the interrupt was written
+    finally:
+        check.dispose()

@@ -9,13 +9,16 @@ import pytest
 from loguru import logger
 from strategy_builders import CLOSE, OPEN, TICKER, book, fill, market, quote, spot
 
+from execution.updates import order_update
 from kalshi.fees import taker_fee_per_contract
 from kalshi.units import PriceLevels
 from messages.trading import RiskDecision, Settlement, Signal
+from messages.vocabulary import OrderStatus as S
 from strategies import create_strategy
 from strategies.kelly_volatility import KellyVolatility
 from strategies.pricing import digital_probability
 from strategies.sizing import plan_buy
+from tests.execution.builders import intent
 
 T = OPEN + 300.0  # ten minutes left
 SIGMA = 0.5
@@ -276,3 +279,25 @@ def test_long_runs_of_books_keep_their_answers() -> None:
     assert sum(len(strategy.on_book(b)) for b in quiet) == 0  # no edge at 0.74
     emitted = sum(len(strategy.on_book(b)) for b in active)
     assert emitted > 1_000  # each expired in-flight buy frees the next signal
+
+
+def test_a_restarted_instance_keeps_its_cap_and_its_side() -> None:
+    """What the audit saw after restarts: 121 contracts against max_contracts 100, and NO
+    bought while YES was held. A new instance restored with its fills and open orders is
+    held to both, as the instance that made them was."""
+    first = make(max_contracts=10)
+    [signal] = signal_once(first, "0.60", "0.62")  # YES is cheap: it wants YES
+    assert signal.direction == "yes"
+    held = [fill("yes", 6, "0.62", ts=T)]
+    on_its_way = order_update(
+        intent("c-4", ticker=TICKER, count=4, price="0.62"), S.RESTING, T, order_id="o"
+    )
+
+    restarted = make(max_contracts=10)
+    restarted.restore(held, [on_its_way], T)
+    assert signal_once(restarted, "0.60", "0.62") == []  # 6 held + 4 on their way = the cap
+    assert restarted.stats.skips["at_target"] >= 1
+    restarted.on_spot(spot(T + 10, "75.10"))
+    assert restarted.on_book(quote(T + 10.5, "0.85", "0.87")) == []  # NO cheap: YES is held
+    assert restarted.stats.skips["holding_opposite"] >= 1
+    assert restarted.metrics()["pending"] == 4

@@ -7,10 +7,13 @@ from decimal import Decimal as D
 import pytest
 from strategy_builders import CLOSE, OPEN, TICKER, fill, market, quote
 
+from execution.updates import order_update
 from kalshi.fees import taker_fee_per_contract
 from messages.trading import Fill, RiskDecision, Signal
+from messages.vocabulary import OrderStatus as S
 from strategies import create_strategy
 from strategies.mean_reversion import MeanReversion
+from tests.execution.builders import intent
 
 START = OPEN + 100.0
 
@@ -199,3 +202,19 @@ def test_a_no_position_rejection_forgets_a_position_netted_away_by_another_strat
     )
     strategy.on_decision(other)  # another strategy's rejection says nothing about ours
     assert strategy.positions.held(TICKER, "yes") == 1
+
+
+def test_a_restarted_instance_knows_its_position_and_its_order_on_the_way() -> None:
+    """Restored with what it held, it exits it; restored with an open entry, it waits."""
+    holding = make()
+    t = warm(holding)
+    holding.restore([fill("no", 3, "0.45", ts=t)], [], t)
+    [exit_] = holding.on_book(quote(t + 1, "0.50", "0.52"))  # back at the mean: it exits
+    assert (exit_.direction, exit_.action, exit_.quantity) == ("no", "sell", 3)
+
+    waiting = make()
+    t = warm(waiting)
+    entry = order_update(intent("c-1", ticker=TICKER, side="no", count=3), S.RESTING, t)
+    waiting.restore([], [entry], t)
+    assert waiting.on_book(quote(t, "0.55", "0.57")) == []  # z = 5, but an entry is open
+    assert waiting.stats.skips["pending"] == 1
