@@ -25,6 +25,26 @@ def cost_floor(bid: Decimal, ask: Decimal, fee_multiplier: Decimal = Decimal(1))
     return (ask - bid) / 2 + taker_fee_per_contract(ask, fee_multiplier)
 
 
+def fill_floor(
+    side: str,
+    action: str,
+    yes_bid: Decimal | None,
+    yes_ask: Decimal | None,
+    fee_multiplier: Decimal = Decimal(1),
+) -> Decimal | None:
+    """The cost floor of one taker fill, from the YES book it met: half the spread plus the
+    fee at the price a taker without edge pays — the side's ask to buy, its bid to sell.
+    None when the book had no two-sided quote."""
+    if yes_bid is None or yes_ask is None:
+        return None
+    if side == "yes":
+        bid, ask = yes_bid, yes_ask
+    else:  # a NO bid at p is a YES ask at 1 − p
+        bid, ask = 1 - yes_ask, 1 - yes_bid
+    price = ask if action == "buy" else bid
+    return (ask - bid) / 2 + taker_fee_per_contract(price, fee_multiplier)
+
+
 def verdict(edge_cents: Interval, what: str = "realized edge") -> str:
     """One line for beside a headline P&L: the interval, or that it includes zero."""
     if edge_cents.windows == 0 or math.isnan(edge_cents.estimate):

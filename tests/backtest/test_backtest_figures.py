@@ -213,3 +213,99 @@ def test_a_softer_simulated_market_is_flagged() -> None:
     warning = sharpness_warning({"buckets": buckets, "kind": "history"})
     assert "less sharp than the real Kalshi mid at 2 min (0.056 vs 0.046), 1 min" in warning
     assert sharpness_warning({"buckets": buckets, "kind": "recording"}) == ""
+
+
+# --- the honest figures, by hand -------------------------------------------------------------
+# A: 10 YES at 0.40 against a 0.38/0.40 book, 899 s before close: floor 1¢ + 0.07 × 0.40 × 0.60
+# = 2.68¢; it won: 100 − 40 − 1.68 = +58.32¢ a contract. B: 5 NO at 0.30 against YES 0.70/0.72
+# (NO 0.28/0.30): floor 1¢ + 0.07 × 0.30 × 0.70 = 2.47¢; it lost: −30 − 1.47 = −31.47¢.
+# Two windows: a resample is A twice, B twice or one of each, so every 95% interval runs from
+# the all-B draw to the all-A draw.
+
+
+def test_each_fill_carries_the_book_it_met_and_its_cost_floor(result: Any) -> None:
+    assert [(t.seconds_left, t.yes_bid, t.yes_ask, t.floor) for t in result.trades] == [
+        (899.0, D("0.38"), D("0.40"), D("0.0268")),
+        (899.0, D("0.70"), D("0.72"), D("0.0247")),
+    ]
+
+
+def test_realized_edge_against_the_cost_floor_by_hand(result: Any) -> None:
+    edge = result.judged().edge
+    early = edge.rows[0]
+    assert (early.minutes, early.fills, early.contracts) == (14, 2, 15)
+    assert early.floor.estimate == pytest.approx((10 * 2.68 + 5 * 2.47) / 15)  # 2.61¢
+    assert (early.floor.low, early.floor.high) == (pytest.approx(2.47), pytest.approx(2.68))
+    assert early.real_floor == 2.89
+    assert early.edge.estimate == pytest.approx(425.85 / 15)  # (583.2 − 157.35)¢ / 15
+    assert (early.edge.low, early.edge.high) == (pytest.approx(-31.47), pytest.approx(58.32))
+    assert all(row.fills == 0 for row in edge.rows[1:])
+    assert edge.overall == early.edge and edge.unsettled == 0
+    assert edge.verdict == (
+        "realized edge not distinguishable from zero "
+        "(+28.39¢/contract, 95% interval [-31.47, +58.32] over 2 windows)"
+    )
+
+
+def test_the_pnl_interval_and_the_market_by_hand(result: Any) -> None:
+    honesty = result.judged()
+    assert honesty.pnl.estimate == pytest.approx(4.2585) == float(result.pnl)  # all settled
+    assert (honesty.pnl.low, honesty.pnl.high) == (pytest.approx(-3.147), pytest.approx(11.664))
+    assert honesty.pnl.windows == 2
+    assert math.isnan(honesty.sharpe.estimate) and honesty.sharpe.windows == 1  # one day
+    assert honesty.assumptions.market.startswith("the books of the recording")
+    assert not honesty.assumptions.simulated and honesty.assumptions.latency_seconds == 0
+
+
+def test_model_and_market_brier_with_intervals_by_hand(result: Any) -> None:
+    for row in result.judged().brier:
+        left = 60.0 * row.minutes
+        model = [(model_prob(100.00, left) - 1) ** 2, (model_prob(100.20, left) - 1) ** 2]
+        market = [(0.39 - 1) ** 2, (0.71 - 1) ** 2]  # both settled YES
+        assert row.model.estimate == pytest.approx(sum(model) / 2, abs=1e-12)
+        assert row.market.estimate == pytest.approx((0.3721 + 0.0841) / 2)
+        assert (row.market.low, row.market.high) == (pytest.approx(0.0841), pytest.approx(0.3721))
+        paired = sorted(m - k for m, k in zip(model, market, strict=True))
+        assert row.difference.estimate == pytest.approx(sum(paired) / 2, abs=1e-12)
+        assert (row.difference.low, row.difference.high) == (
+            pytest.approx(paired[0], abs=1e-12),
+            pytest.approx(paired[1], abs=1e-12),
+        )
+
+
+def test_the_report_files_and_the_console_carry_the_intervals(result: Any, tmp_path: Path) -> None:
+    import orjson
+
+    from backtest.cli import render_text
+
+    page = write_report(result, tmp_path).read_text()
+    for text in (
+        "95% interval [-$3.15, $11.66] resampling 2 windows",
+        "realized edge not distinguishable from zero (+28.39¢/contract",
+        "Realized edge against the cost floor",
+        "Does the model beat the market?",
+        "2.61 [2.47, 2.68]",
+        "the books of the recording",
+    ):
+        assert text in page
+    assert (tmp_path / "edge.png").stat().st_size > 1000
+    summary = orjson.loads((tmp_path / "summary.json").read_bytes())["summary"]
+    assert summary["pnl_interval"] | {"resampled": ""} == {
+        "estimate": 4.26,
+        "low": -3.15,
+        "high": 11.66,
+        "windows": 2,
+        "resampled": "",
+    }
+    assert summary["verdict"].startswith("realized edge not distinguishable from zero")
+    assert summary["market_assumptions"]["latency_seconds"] == 0
+    assert summary["edge_vs_cost_floor"]["buckets"][0]["cost_floor_cents"]["estimate"] == 2.61
+    assert summary["brier_model_vs_market"]["horizons"][2]["market"]["estimate"] == 0.2281
+    assert summary["strategies"]["test_scripted"]["pnl_interval"]["high"] == 11.66
+    trades = (tmp_path / "trades.csv").read_text().splitlines()
+    assert trades[1].endswith(",14.983,0.38,0.40,0.026800,0.583200")
+    assert trades[2].endswith(",14.983,0.70,0.72,0.024700,-0.314700")
+    text = render_text(result)
+    assert "$4.26 on $1000 (0.43%), 95% interval [-$3.15, $11.66] resampling 2 windows" in text
+    assert "  verdict          realized edge not distinguishable from zero" in text
+    assert "Sharpe – (fewer than 2 days" in text
