@@ -32,7 +32,7 @@ from backtest.runner import BacktestResult
 from scoring.compare import BrierRow
 from scoring.edge import EdgeReport
 from scoring.forecasts import LOG_LOSS_EPS
-from scoring.intervals import Interval
+from scoring.text import dollars, interval_text
 
 HTML_ROWS = 300  # tables longer than this are cut on the page (the CSV has them all)
 
@@ -49,29 +49,6 @@ def _num(value: Any, digits: int = 4) -> str:
     if isinstance(value, float):
         return "–" if math.isnan(value) else f"{value:.{digits}f}"
     return str(value)
-
-
-def interval_text(
-    interval: Interval, digits: int = 4, *, money: bool = False, signed: bool = False
-) -> str:
-    """``0.2360 [0.2224, 0.2497]``, ``$4.26 [-$3.15, $11.66]``; – without data."""
-
-    def one(value: float) -> str:
-        if math.isnan(value):
-            return "–"
-        if money:
-            return dollars(value, digits)
-        return f"{value:+.{digits}f}" if signed else f"{value:.{digits}f}"
-
-    if math.isnan(interval.estimate):
-        return "–"
-    return f"{one(interval.estimate)} [{one(interval.low)}, {one(interval.high)}]"
-
-
-def dollars(value: float | Decimal, digits: int = 2) -> str:
-    """``$4.26``, ``-$3.15``."""
-    sign = "-" if value < 0 else ""
-    return f"{sign}${abs(value):.{digits}f}"
 
 
 def pnl_line(result: BacktestResult, honesty: Honesty) -> str:

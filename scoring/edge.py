@@ -35,12 +35,13 @@ ENTRY_BUCKETS: tuple[tuple[int, float, float], ...] = (
 CENTS = 100.0
 
 
-def bucket_of(minutes_left: float) -> int:
-    """The horizon of ``ENTRY_BUCKETS`` a fill with ``minutes_left`` counts under."""
+def bucket_of(minutes_left: float) -> int | None:
+    """The horizon of ``ENTRY_BUCKETS`` a fill with ``minutes_left`` counts under (None:
+    not known — such a fill counts only in the overall edge)."""
     for minutes, low, high in ENTRY_BUCKETS:
         if low <= minutes_left < high:
             return minutes
-    return ENTRY_BUCKETS[-1][0]  # NaN: the last bucket, never lost
+    return None
 
 
 def bucket_label(minutes: int) -> str:
@@ -158,7 +159,9 @@ def edge_report(entries: Sequence[Entry], *, unsettled: int = 0, seed: int = 0) 
     """The table of every ``ENTRY_BUCKETS`` row (empty ones too) and the overall edge."""
     groups: dict[int, list[Entry]] = {minutes: [] for minutes, _, _ in ENTRY_BUCKETS}
     for entry in entries:
-        groups[bucket_of(entry.minutes_left)].append(entry)
+        bucket = bucket_of(entry.minutes_left)
+        if bucket is not None:
+            groups[bucket].append(entry)
     rows = tuple(
         EdgeRow(
             minutes,

@@ -62,10 +62,17 @@ def test_draws_without_weight_are_skipped_and_no_items_no_interval() -> None:
         (2.0, 2),
         (1.49, 1),
         (0.0, 1),
+        (math.nan, None),  # close time unknown: no bucket
     ],
 )
-def test_a_fill_counts_at_the_nearest_horizon(minutes: float, bucket: int) -> None:
+def test_a_fill_counts_at_the_nearest_horizon(minutes: float, bucket: int | None) -> None:
     assert bucket_of(minutes) == bucket
+
+
+def test_a_fill_without_minutes_left_counts_only_overall() -> None:
+    report = edge_report([_entry("a", math.nan, "buy", 10, "0.40", "0.10", True)])
+    assert all(row.fills == 0 for row in report.rows)
+    assert report.overall.estimate == pytest.approx(59.0)
 
 
 def test_bucket_labels_show_their_ranges() -> None:
