@@ -26,7 +26,7 @@ from runtime.system import ActorSystem
 from scoring.edge import EdgeReport, edge_report, pnl_interval
 from scoring.fills import WINDOW_SECONDS, Judged
 from scoring.intervals import Interval
-from scoring.text import dollars, interval_text
+from scoring.text import dollars, interval_text, plural
 from storage.history import LedgerHistory, SessionCounts
 
 
@@ -109,7 +109,7 @@ def edge_lines(judged: Judged, market: str, seed: int = 0) -> list[str]:
         scaled = f"; minutes left scaled from {judged.window_seconds:g}-s markets to 15 minutes"
     lines = [
         f"  measured against: {market}",
-        f"  settled P&L: {_pnl_text(pnl)} ({len(judged.entries)} fills judged, "
+        f"  settled P&L: {_pnl_text(pnl)} ({plural(len(judged.entries), 'fill')} judged, "
         f"{judged.unsettled} in markets not settled yet)",
         f"  verdict: {report.verdict}",
         "  realized edge vs cost floor: ¢/contract by minutes left at the fill (floor = half "
@@ -122,9 +122,11 @@ def edge_lines(judged: Judged, market: str, seed: int = 0) -> list[str]:
 def _pnl_text(pnl: Interval) -> str:
     if pnl.windows == 0:
         return "$0.00, no settled windows (no interval)"
+    windows = plural(pnl.windows, "window")
     if math.isnan(pnl.low):
-        return f"{dollars(pnl.estimate)} over {pnl.windows} windows (no interval)"
-    return f"{interval_text(pnl, 2, money=True)} (95% interval, resampling {pnl.windows} windows)"
+        return f"{dollars(pnl.estimate)} over {windows} (no interval)"
+    few = ": too few to trust the interval" if pnl.too_few else ""
+    return f"{interval_text(pnl, 2, money=True)} (95% interval, resampling {windows}{few})"
 
 
 def _edge_rows(report: EdgeReport) -> list[str]:
@@ -133,7 +135,8 @@ def _edge_rows(report: EdgeReport) -> list[str]:
         if not row.fills:
             continue
         rows.append(
-            f"    {row.label} min left: {row.fills} fills, {row.contracts} contracts, "
+            f"    {row.label} min left: {plural(row.fills, 'fill')}, "
+            f"{plural(row.contracts, 'contract')}, "
             f"floor {interval_text(row.floor, 2)} (real KXSOL15M {row.real_floor}), "
             f"edge {interval_text(row.edge, 2, signed=True)}"
         )

@@ -32,7 +32,7 @@ from backtest.runner import BacktestResult
 from scoring.compare import BrierRow
 from scoring.edge import EdgeReport
 from scoring.forecasts import LOG_LOSS_EPS
-from scoring.text import dollars, interval_text
+from scoring.text import dollars, interval_text, plural
 
 HTML_ROWS = 300  # tables longer than this are cut on the page (the CSV has them all)
 
@@ -55,12 +55,14 @@ def pnl_line(result: BacktestResult, honesty: Honesty) -> str:
     """The headline P&L with its interval: never one without the other."""
     pnl = honesty.pnl
     if math.isnan(pnl.low):
-        span = f"no interval: {pnl.windows} settled windows to resample"
+        span = f"no interval: {plural(pnl.windows, 'settled window')} to resample"
     else:
         span = (
             f"95% interval [{dollars(pnl.low)}, {dollars(pnl.high)}] resampling "
-            f"{pnl.windows} windows"
+            f"{plural(pnl.windows, 'window')}"
         )
+        if pnl.too_few:
+            span += " (too few to trust the interval)"
     line = (
         f"{dollars(result.pnl)} on ${result.bankroll:.0f} "
         f"({float(result.pnl / result.bankroll):.2%}), {span}"

@@ -19,6 +19,9 @@ import numpy as np
 T = TypeVar("T")
 DRAWS = 2000
 LEVEL = 0.95
+# Fewer windows and a percentile bootstrap's interval is too narrow to trust (one window:
+# no width at all); a verdict then says there are too few to judge.
+MIN_WINDOWS = 10
 _CELLS = 2_000_000  # windows × draws resampled at once: about 16 MB of indices
 
 
@@ -33,6 +36,11 @@ class Interval:
 
     def contains(self, value: float) -> bool:
         return self.low <= value <= self.high
+
+    @property
+    def too_few(self) -> bool:
+        """Fewer than ``MIN_WINDOWS`` windows were resampled."""
+        return self.windows < MIN_WINDOWS
 
     def as_dict(self, digits: int = 4) -> dict[str, float | int | None]:
         def shown(value: float) -> float | None:

@@ -8,6 +8,11 @@ from decimal import Decimal
 from scoring.intervals import Interval
 
 
+def plural(count: int, word: str) -> str:
+    """``1 window``, ``3 windows``."""
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
 def dollars(value: float | Decimal, digits: int = 2) -> str:
     """``$4.26``, ``-$3.15``."""
     sign = "-" if value < 0 else ""

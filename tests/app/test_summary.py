@@ -90,12 +90,12 @@ def test_the_summary_judges_the_edge_against_the_cost_floor_and_names_the_market
     summary = _lines(text)
     assert summary["measured against"].startswith("our simulated makers")
     assert summary["settled P&L"] == (
-        "$4.26 [-$3.15, $11.66] (95% interval, resampling 2 windows) "
-        "(2 fills judged, 1 in markets not settled yet)"
+        "$4.26 [-$3.15, $11.66] (95% interval, resampling 2 windows: too few to trust the "
+        "interval) (2 fills judged, 1 in markets not settled yet)"
     )
     assert summary["verdict"] == (
-        "realized edge not distinguishable from zero "
-        "(+28.39¢/contract, 95% interval [-31.47, +58.32] over 2 windows)"
+        "realized edge: too few windows to judge "
+        "(+28.39¢/contract over 2 windows; an interval needs at least 10)"
     )
     assert summary["14 (≥12) min left"] == (
         "2 fills, 15 contracts, floor 2.61 [2.47, 2.68] (real KXSOL15M 2.89), "
@@ -155,9 +155,9 @@ def test_the_fill_watch_hands_the_summary_what_it_judged() -> None:
         system.shutdown()
     summary = _lines(out.getvalue())
     assert summary["settled P&L"].startswith(
-        "$5.83 [$5.83, $5.83] (95% interval, resampling 1 windows)"
+        "$5.83 [$5.83, $5.83] (95% interval, resampling 1 window: too few"
     )
-    assert summary["14 (≥12) min left"].startswith("1 fills, 10 contracts, floor 2.68 [2.68, 2.68]")
+    assert summary["14 (≥12) min left"].startswith("1 fill, 10 contracts, floor 2.68 [2.68, 2.68]")
     assert summary["signals, orders and fills"].startswith("unavailable")
 
 

@@ -241,9 +241,9 @@ def test_realized_edge_against_the_cost_floor_by_hand(result: Any) -> None:
     assert (early.edge.low, early.edge.high) == (pytest.approx(-31.47), pytest.approx(58.32))
     assert all(row.fills == 0 for row in edge.rows[1:])
     assert edge.overall == early.edge and edge.unsettled == 0
-    assert edge.verdict == (
-        "realized edge not distinguishable from zero "
-        "(+28.39¢/contract, 95% interval [-31.47, +58.32] over 2 windows)"
+    assert edge.verdict == (  # two windows cannot make an interval to judge by
+        "realized edge: too few windows to judge "
+        "(+28.39¢/contract over 2 windows; an interval needs at least 10)"
     )
 
 
@@ -281,7 +281,7 @@ def test_the_report_files_and_the_console_carry_the_intervals(result: Any, tmp_p
     page = write_report(result, tmp_path).read_text()
     for text in (
         "95% interval [-$3.15, $11.66] resampling 2 windows",
-        "realized edge not distinguishable from zero (+28.39¢/contract",
+        "realized edge: too few windows to judge (+28.39¢/contract over 2 windows",
         "Realized edge against the cost floor",
         "Does the model beat the market?",
         "2.61 [2.47, 2.68]",
@@ -297,7 +297,7 @@ def test_the_report_files_and_the_console_carry_the_intervals(result: Any, tmp_p
         "windows": 2,
         "resampled": "",
     }
-    assert summary["verdict"].startswith("realized edge not distinguishable from zero")
+    assert summary["verdict"].startswith("realized edge: too few windows to judge")
     assert summary["market_assumptions"]["latency_seconds"] == 0
     assert summary["edge_vs_cost_floor"]["buckets"][0]["cost_floor_cents"]["estimate"] == 2.61
     assert summary["brier_model_vs_market"]["horizons"][2]["market"]["estimate"] == 0.2281
@@ -307,5 +307,66 @@ def test_the_report_files_and_the_console_carry_the_intervals(result: Any, tmp_p
     assert trades[2].endswith(",14.983,0.70,0.72,0.024700,-0.314700")
     text = render_text(result)
     assert "$4.26 on $1000 (0.43%), 95% interval [-$3.15, $11.66] resampling 2 windows" in text
-    assert "  verdict          realized edge not distinguishable from zero" in text
+    assert "  verdict          realized edge: too few windows to judge" in text
     assert "Sharpe – (fewer than 2 days" in text
+
+
+# --- a verdict with enough windows: twelve copies of market A --------------------------------
+
+WINDOWS = 12
+
+
+if "test_buys_every_market" not in STRATEGIES:
+
+    @register
+    class BuysEveryMarket(Scripted):
+        """Market A's trade in every market: 10 YES at its first book's ask."""
+
+        name = "test_buys_every_market"
+        plan: ClassVar[dict[str, tuple[str, int, D]]] = {}  # its own, filled as markets come
+
+        def on_book(self, update: BookUpdate) -> list[Signal]:
+            self.plan.setdefault(update.ticker, ("yes", 10, D("0.6")))
+            return super().on_book(update)
+
+
+def repeated_windows() -> list[tuple[float, Any]]:
+    """Twelve 15-minute markets, each A again: 0.38/0.40 book, strike 100.00, settles YES."""
+    events: dict[int, list[Any]] = {}
+    for i in range(WINDOWS):
+        ticker, open_ = f"KXSOL15M-REPEAT-{i:02d}", START + 900 * i
+        close = open_ + 900
+        info = market(ticker, strike=D("100.00"), open_time=float(open_), close_time=float(close))
+        events.setdefault(open_, []).append(info)
+        for t in range(open_ + 1, close, 5):
+            events.setdefault(t, []).append(
+                book(float(t), [("0.38", 50)], [("0.40", 10)], ticker=ticker)
+            )
+        settled = MarketLifecycle(ticker, "settled", float(close + 2), "yes", D("100.1"))
+        events.setdefault(close + 2, []).append(settled)
+    messages: list[tuple[float, Any]] = []
+    for t in range(START - 60, START + 900 * WINDOWS + 3):
+        messages.append((float(t), SpotTick("SOLUSD_RTI", D("100.10"), float(t))))
+        messages.extend((float(t), m) for m in events.get(t, []))
+    return messages
+
+
+def test_a_backtest_of_twelve_equal_windows_has_a_verdict_by_hand(tmp_path: Path) -> None:
+    from backtest.cli import render_text
+
+    paths = write_recording(tmp_path, repeated_windows())
+    config = build_configs(["test_buys_every_market"], ["exec.latency_seconds=0"], seed=0)[0]
+    honesty = run_backtest(config, paths).judged()
+    # every window made 10 × (1 − 0.40) − 0.168 = $5.832: every resample is the same
+    assert (honesty.pnl.estimate, honesty.pnl.low, honesty.pnl.high) == (
+        pytest.approx(12 * 5.832),
+        pytest.approx(12 * 5.832),
+        pytest.approx(12 * 5.832),
+    )
+    assert honesty.edge.rows[0].floor.estimate == pytest.approx(2.68)
+    assert honesty.verdict == (
+        "realized edge positive (+58.32¢/contract, 95% interval [+58.32, +58.32] over 12 windows)"
+    )
+    text = render_text(run_backtest(config, paths))
+    assert "$69.98 on $1000 (7.00%), 95% interval [$69.98, $69.98] resampling 12 windows;" in text
+    assert "  verdict          realized edge positive (+58.32¢/contract" in text

@@ -128,8 +128,24 @@ def test_the_edge_report_by_hand() -> None:
     assert rows[10].fills == 0 and rows[10].edge.windows == 0
     assert rows[1].edge.estimate == pytest.approx(4.75) and rows[1].floor.windows == 0
     assert report.overall.estimate == pytest.approx((590 - 610 + 19) / 24)
-    assert report.verdict.startswith("realized edge not distinguishable from zero")
+    assert report.verdict.startswith("realized edge: too few windows to judge (-0.04¢/contract")
     assert report.as_dict()["buckets"][0]["realized_edge_cents"]["estimate"] == -1.0
+
+
+def test_the_verdict_of_many_windows_by_hand() -> None:
+    # twelve windows that each made +58.32¢ a contract: every resample is the same
+    same = [_entry(f"w{i}", 13, "buy", 10, "0.40", "0.168", True) for i in range(12)]
+    assert edge_report(same).verdict == (
+        "realized edge positive (+58.32¢/contract, 95% interval [+58.32, +58.32] over 12 windows)"
+    )
+    # six that won 60¢ and six that lost 40¢ at 40¢, 1¢ fee: +9¢ a contract, and zero
+    # well inside the interval
+    mixed = [_entry(f"w{i}", 13, "buy", 10, "0.40", "0.10", i % 2 == 0) for i in range(12)]
+    report = edge_report(mixed)
+    assert report.overall.estimate == pytest.approx(9.0)  # (6 × 590 − 6 × 410) / 120
+    assert report.overall.low < 0 < report.overall.high
+    assert report.verdict.startswith("realized edge not distinguishable from zero (+9.00¢")
+    assert "over 12 windows" in report.verdict
 
 
 def test_the_settled_pnl_interval_counts_quiet_windows_as_zero() -> None:
