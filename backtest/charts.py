@@ -31,8 +31,15 @@ def _pyplot() -> Any:
     return plt
 
 
-def equity_chart(path: Path, bankroll: Decimal, curve: Sequence[EquityPoint], first: float) -> None:
-    """Cumulative P&L and drawdown below the running peak, after each settlement."""
+def equity_chart(
+    path: Path,
+    bankroll: Decimal,
+    curve: Sequence[EquityPoint],
+    first: float,
+    market: str = "",
+) -> None:
+    """Cumulative P&L and drawdown below the running peak, after each settlement; the
+    title names the market it was measured against."""
     plt = _pyplot()
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(10, 6), sharex=True, height_ratios=(2, 1))
     times = [datetime.fromtimestamp(first, tz=UTC)] + [
@@ -43,7 +50,8 @@ def equity_chart(path: Path, bankroll: Decimal, curve: Sequence[EquityPoint], fi
     top.plot(times, pnl, color="#1f77b4", linewidth=1.2)
     top.axhline(0, color="#999", linewidth=0.8)
     top.set_ylabel("P&L after fees ($)")
-    top.set_title("Cumulative P&L (cash + positions at mid, after each settlement)")
+    title = "Cumulative P&L (cash + positions at mid, after each settlement)"
+    top.set_title(f"{title}\nagainst {market}" if market else title, fontsize=10)
     bottom.fill_between(times, dd, 0, color="#d62728", alpha=0.4, step="post")
     bottom.set_ylabel("drawdown ($)")
     fig.autofmt_xdate()

@@ -465,7 +465,11 @@ def _write_data(
     _write_csv(directory / "trades.csv", trades, list(trades[0]) if trades else ["time"])
     honesty = result.judged()
     charts.equity_chart(
-        directory / "equity.png", result.bankroll, result.equity, result.first_ts or 0.0
+        directory / "equity.png",
+        result.bankroll,
+        result.equity,
+        result.first_ts or 0.0,
+        honesty.assumptions.market,
     )
     charts.reliability_chart(directory / "reliability.png", result.forecasts)
     charts.brier_chart(directory / "brier.png", calib.score_table(result.forecasts), honesty.brier)
