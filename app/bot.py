@@ -26,9 +26,10 @@ from actors.strategy import StrategyActor, strategy_address
 from actors.ws_hub import WebSocketHub
 from app.connection import ExchangeConnection
 from app.exchange import exchange_for
+from app.fill_watch import FILL_WATCH, FillWatch
 from app.modes import Mode, ModeError, resolve_mode
 from app.startup import StartupError, check_directories, check_port
-from app.summary import SessionSummary
+from app.summary import SessionSummary, market_label
 from config.settings import ConfigError, Settings, load_settings
 from execution.kalshi_broker import SessionOrderGroup
 from hub.config import HubConfig, HubConfigError
@@ -139,6 +140,7 @@ def build_tree(
     )
     children: list[ChildSpec | SupervisorSpec] = [
         ChildSpec.of("hub", WebSocketHub, hub, store, shutdown_timeout=15.0),
+        ChildSpec.of(FILL_WATCH, FillWatch),  # before the market data: it sees every listing
         trading,
         market_data,
         strategies,
@@ -222,7 +224,9 @@ def run_bot(args: argparse.Namespace) -> int:
         store = HubStore(hub.history_limit, reader=history)
         spec = build_tree(settings, mode, connection, hub, store, args.chaos, database=database)
         logger.info("dashboard and API: http://{}:{}", args.host, args.port)
-        summary = SessionSummary(history, since=system.clock.now())
+        summary = SessionSummary(
+            history, system.clock.now(), market=market_label(mode, settings), seed=args.seed or 0
+        )
         return supervise(system, spec, stop, args.duration, summary)
     finally:
         held.close()

@@ -14,6 +14,10 @@ from backtest.calibration import reliability_table as _reliability
 from backtest.ledger import MarketResult
 from backtest.metrics import drawdown_series
 from backtest.session import EquityPoint
+from scoring.compare import BrierRow
+from scoring.costs import REAL_SOL_COST_FLOOR_CENTS
+from scoring.edge import EdgeReport
+from scoring.intervals import Interval
 
 COLORS = {"model": "#1f77b4", "naive": "#ff7f0e", "market": "#2ca02c"}
 
@@ -27,8 +31,15 @@ def _pyplot() -> Any:
     return plt
 
 
-def equity_chart(path: Path, bankroll: Decimal, curve: Sequence[EquityPoint], first: float) -> None:
-    """Cumulative P&L and drawdown below the running peak, after each settlement."""
+def equity_chart(
+    path: Path,
+    bankroll: Decimal,
+    curve: Sequence[EquityPoint],
+    first: float,
+    market: str = "",
+) -> None:
+    """Cumulative P&L and drawdown below the running peak, after each settlement; the
+    title names the market it was measured against."""
     plt = _pyplot()
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(10, 6), sharex=True, height_ratios=(2, 1))
     times = [datetime.fromtimestamp(first, tz=UTC)] + [
@@ -39,7 +50,8 @@ def equity_chart(path: Path, bankroll: Decimal, curve: Sequence[EquityPoint], fi
     top.plot(times, pnl, color="#1f77b4", linewidth=1.2)
     top.axhline(0, color="#999", linewidth=0.8)
     top.set_ylabel("P&L after fees ($)")
-    top.set_title("Cumulative P&L (cash + positions at mid, after each settlement)")
+    title = "Cumulative P&L (cash + positions at mid, after each settlement)"
+    top.set_title(f"{title}\nagainst {market}" if market else title, fontsize=10)
     bottom.fill_between(times, dd, 0, color="#d62728", alpha=0.4, step="post")
     bottom.set_ylabel("drawdown ($)")
     fig.autofmt_xdate()
@@ -79,15 +91,35 @@ def reliability_chart(path: Path, records: Sequence[WindowForecasts]) -> None:
     plt.close(fig)
 
 
-def brier_chart(path: Path, scores: dict[int, dict[str, Score]]) -> None:
+def _bars(interval: Interval) -> tuple[float, float]:
+    """Distances from the estimate to the interval's ends (0 without an interval)."""
+    if math.isnan(interval.low) or math.isnan(interval.estimate):
+        return 0.0, 0.0
+    return interval.estimate - interval.low, interval.high - interval.estimate
+
+
+def brier_chart(
+    path: Path, scores: dict[int, dict[str, Score]], rows: Sequence[BrierRow] = ()
+) -> None:
+    """Brier by minutes left; the model's and the market's with their 95% intervals."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(7, 4))
     minutes = list(scores)
+    intervals = {row.minutes: row for row in rows}
     for source in SOURCES:
         values = [scores[m][source].brier for m in minutes]
         if all(math.isnan(v) for v in values):
             continue
-        ax.plot(minutes, values, marker="o", color=COLORS[source], label=source)
+        bars = None
+        if source in ("model", "market") and intervals:
+            spans = [
+                _bars(getattr(intervals[m], source)) if m in intervals else (0.0, 0.0)
+                for m in minutes
+            ]
+            bars = [[low for low, _ in spans], [high for _, high in spans]]
+        ax.errorbar(
+            minutes, values, yerr=bars, marker="o", capsize=3, color=COLORS[source], label=source
+        )
     ax.plot(
         list(REAL_MARKET_BRIER),
         list(REAL_MARKET_BRIER.values()),
@@ -100,7 +132,51 @@ def brier_chart(path: Path, scores: dict[int, dict[str, Score]]) -> None:
     ax.set_xlabel("minutes before close")
     ax.set_ylabel("Brier score (lower is better)")
     ax.legend()
-    ax.set_title("Brier score by minutes left")
+    ax.set_title("Brier score by minutes left (95% intervals, resampling windows)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def edge_chart(path: Path, report: EdgeReport, market: str) -> None:
+    """Realized edge per contract by minutes left, with its interval, against the cost floors."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(8, 4))
+    rows = [row for row in report.rows if row.fills]
+    x = list(range(len(report.rows)))
+    labels = [row.label for row in report.rows]
+    where = {row.minutes: i for i, row in enumerate(report.rows)}
+    if rows:
+        spans = [_bars(row.edge) for row in rows]
+        ax.errorbar(
+            [where[row.minutes] for row in rows],
+            [row.edge.estimate for row in rows],
+            yerr=[[low for low, _ in spans], [high for _, high in spans]],
+            fmt="o",
+            capsize=4,
+            color="#1f77b4",
+            label="realized edge (¢/contract)",
+        )
+        ax.plot(
+            [where[row.minutes] for row in rows],
+            [-row.floor.estimate for row in rows],
+            "s",
+            color="#d62728",
+            label="− cost floor of these fills",
+        )
+    ax.plot(
+        [where[m] for m in REAL_SOL_COST_FLOOR_CENTS if m in where],
+        [-v for m, v in REAL_SOL_COST_FLOOR_CENTS.items() if m in where],
+        "x:",
+        color="#555",
+        label="− real KXSOL15M floor (KALSHI.md)",
+    )
+    ax.axhline(0, color="#999", linewidth=0.8)
+    ax.set_xticks(x, labels)
+    ax.set_xlabel("minutes left at the fill")
+    ax.set_ylabel("¢ per contract")
+    ax.set_title(f"Realized edge vs the cost floor — {market}", fontsize=9)
+    ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)

@@ -210,35 +210,69 @@ def _f(value: Any, digits: int = 4) -> str:
 
 
 def render_text(result: BacktestResult) -> str:
+    from backtest.report import (
+        BRIER_HEADER,
+        EDGE_HEADER,
+        brier_rows,
+        edge_rows,
+        pnl_line,
+        sharpe_line,
+        sharpness_warning,
+        text_table,
+        verdict_line,
+    )
+
     s = result.summary()
+    honesty = result.judged()
     first = datetime.fromtimestamp(result.first_ts or 0, tz=UTC).strftime("%Y-%m-%d %H:%M")
     last = datetime.fromtimestamp(result.last_ts or 0, tz=UTC).strftime("%Y-%m-%d %H:%M")
     lines = [
         f"backtest {result.kind}: {first} → {last} UTC, {s['windows_listed']} markets listed "
         f"({s['market_days']} days of markets), {s['windows_skipped']} skipped (gaps, warm-up)",
-        f"  P&L after fees   ${Decimal(s['pnl']):.2f} on ${Decimal(s['bankroll']):.0f} "
-        f"({s['return']:.2%}); fees ${Decimal(s['fees']):.2f}",
+        f"  market           {honesty.assumptions.line()}",
+        f"  P&L after fees   {pnl_line(result, honesty)}; fees ${Decimal(s['fees']):.2f}",
+        f"  verdict          {verdict_line(honesty)}",
         f"  trading          {s['orders']} orders, {s['fills']} fills, {s['contracts']} contracts "
         f"in {s['markets_traded']} markets; win rate {_f(s['win_rate'], 3)}",
-        f"  edge/contract    expected {_f(s['edge_expected_per_contract'])}, "
-        f"realized {_f(s['edge_realized_per_contract'])}",
         f"  risk             max drawdown ${Decimal(s['max_drawdown']):.2f} "
-        f"({s['max_drawdown_pct']:.2%}); Sharpe {_f(s['sharpe_daily_annualized'], 2)} "
-        f"(daily, ×√365); halts {s['halts']}",
+        f"({s['max_drawdown_pct']:.2%}); Sharpe {sharpe_line(honesty)}; halts {s['halts']}",
         "  decisions        " + ", ".join(f"{k} {v}" for k, v in sorted(s["decisions"].items())),
     ]
     for name, f in s["strategies"].items():
+        span = f["pnl_interval"] or {}
         lines.append(
-            f"  {name:<16} P&L ${Decimal(f['pnl']):.2f}, {f['markets_traded']} markets, "
+            f"  {name:<16} P&L ${Decimal(f['pnl']):.2f} [{_f(span.get('low'), 2)}, "
+            f"{_f(span.get('high'), 2)}], {f['markets_traded']} markets, "
             f"win rate {_f(f['win_rate'], 3)}, fees ${Decimal(f['fees']):.2f}"
         )
-    lines.append("")
-    lines.append("calibration (Brier / log-loss; lower is better)")
+    lines += [
+        "",
+        "realized edge against the cost floor (¢/contract; floor = half the spread + the fee,",
+        "from the book each fill met; a fill counts at the horizon nearest its minutes left)",
+        *text_table(EDGE_HEADER, edge_rows(honesty.edge)),
+        "",
+        f"does the model beat the market? Brier, lower is better; market = {honesty.assumptions.market}",
+        *text_table(BRIER_HEADER, brier_rows(honesty.brier)),
+    ]
+    warning = sharpness_warning({"buckets": s["calibration"], "kind": s["kind"]})
+    if warning:
+        lines.append(f"  note: {warning}")
+    lines += ["", *_calibration_lines(s)]
     lines.append(
-        "  min left    n   " + "  ".join(f"{src:>15}" for src in SOURCES) + "   real mid Brier"
+        f"  ({s['market_events']} market events in {s['seconds']:.1f} s"
+        + (f", {s['events_per_s']:,.0f}/s)" if s["events_per_s"] else ")")
     )
+    return "\n".join(lines)
+
+
+def _calibration_lines(s: dict[str, Any]) -> list[str]:
+    """Brier and log-loss of the model, the naive forecast and the market's mid."""
     from backtest.calibration import REAL_MARKET_BRIER
 
+    lines = [
+        "calibration (Brier / log-loss; lower is better)",
+        "  min left    n   " + "  ".join(f"{src:>15}" for src in SOURCES) + "   real mid Brier",
+    ]
     for minutes in BUCKETS:
         row = s["calibration"][str(minutes)]
         cells = [f"{_f(row[src]['brier'])} / {_f(row[src]['log_loss'])}" for src in SOURCES]
@@ -249,30 +283,50 @@ def render_text(result: BacktestResult) -> str:
             + "  ".join(f"{c:>15}" for c in cells)
             + f"   {_f(REAL_MARKET_BRIER.get(minutes), 3):>14}"
         )
-    from backtest.report import sharpness_warning
-
-    warning = sharpness_warning({"buckets": s["calibration"], "kind": s["kind"]})
-    if warning:
-        lines.append(f"  note: {warning}")
-    lines.append(
-        f"  ({s['market_events']} market events in {s['seconds']:.1f} s"
-        + (f", {s['events_per_s']:,.0f}/s)" if s["events_per_s"] else ")")
-    )
-    return "\n".join(lines)
+    return lines
 
 
 def render_grid(results: Sequence[BacktestResult]) -> str:
+    """Ranked runs, each P&L and realized edge with its 95% interval (Sharpe's is in grid.csv)."""
     rows = ranking_rows(results)
     width = max(len(str(r["params"])) for r in rows)
+    cells = [
+        (
+            f"{r['rank']:>4}",
+            f"{r['params']:<{width}}",
+            f"{Decimal(r['pnl']):.2f} [{_f(r['pnl_low'], 2)}, {_f(r['pnl_high'], 2)}]",
+            f"{_f(r['edge_cents'], 2)} [{_f(r['edge_low'], 2)}, {_f(r['edge_high'], 2)}]",
+            f"{r['fills']}",
+            f"{_f(r['win_rate'], 3)}",
+            f"{Decimal(r['max_drawdown']):.2f}",
+            f"{Decimal(r['fees']):.2f}",
+        )
+        for r in rows
+    ]
     header = (
-        f"{'rank':>4}  {'params':<{width}}  {'P&L $':>10}  {'return':>8}  {'fills':>6}  "
-        f"{'win':>6}  {'max DD $':>9}  {'Sharpe':>7}  {'fees $':>8}"
+        "rank",
+        "params",
+        "P&L $ [95%]",
+        "edge ¢/contract [95%]",
+        "fills",
+        "win",
+        "max DD $",
+        "fees $",
     )
-    lines = [header, "-" * len(header)]
-    for r in rows:
+    widths = [max(len(c) for c in col) for col in zip(header, *cells, strict=True)]
+    lines = [
+        f"market: {results[0].judged().assumptions.line()} (a row's params override)",
+        "  ".join(
+            h.rjust(w) if i != 1 else h.ljust(w)
+            for i, (h, w) in enumerate(zip(header, widths, strict=True))
+        ),
+    ]
+    lines.append("-" * len(lines[-1]))
+    for row in cells:
         lines.append(
-            f"{r['rank']:>4}  {r['params']:<{width}}  {Decimal(r['pnl']):>10.2f}  "
-            f"{r['return']:>8.2%}  {r['fills']:>6}  {_f(r['win_rate'], 3):>6}  "
-            f"{Decimal(r['max_drawdown']):>9.2f}  {_f(r['sharpe'], 2):>7}  {Decimal(r['fees']):>8.2f}"
+            "  ".join(
+                c.rjust(w) if i != 1 else c.ljust(w)
+                for i, (c, w) in enumerate(zip(row, widths, strict=True))
+            )
         )
     return "\n".join(lines)

@@ -8,6 +8,7 @@ smaller drawdown first).
 from __future__ import annotations
 
 import concurrent.futures
+import math
 import multiprocessing
 from collections.abc import Callable, Sequence
 from decimal import Decimal
@@ -66,20 +67,36 @@ def ranked(results: Sequence[BacktestResult]) -> list[BacktestResult]:
 
 
 def ranking_rows(results: Sequence[BacktestResult]) -> list[dict[str, Any]]:
+    """One flat row per run (grid.csv): every P&L, edge and Sharpe with its 95% interval."""
     rows = []
     for rank, (result, s) in enumerate(_ranked(results), 1):
+        honesty = result.judged()
         rows.append(
             {
                 "rank": rank,
                 "params": result.config.label or "(defaults)",
                 "pnl": s["pnl"],
+                "pnl_low": _shown(honesty.pnl.low),
+                "pnl_high": _shown(honesty.pnl.high),
                 "return": s["return"],
+                "edge_cents": _shown(honesty.edge.overall.estimate),
+                "edge_low": _shown(honesty.edge.overall.low),
+                "edge_high": _shown(honesty.edge.overall.high),
+                "cost_floor_cents": _shown(honesty.edge.floor.estimate),
+                "verdict": honesty.verdict,
                 "fills": s["fills"],
                 "win_rate": s["win_rate"],
                 "max_drawdown": s["max_drawdown"],
                 "sharpe": s["sharpe_daily_annualized"],
+                "sharpe_low": _shown(honesty.sharpe.low),
+                "sharpe_high": _shown(honesty.sharpe.high),
                 "fees": s["fees"],
                 "brier_model_5m": s["calibration"]["5"]["model"]["brier"],
+                "market": honesty.assumptions.line(),
             }
         )
     return rows
+
+
+def _shown(value: float) -> float | None:
+    return None if math.isnan(value) else round(value, 4)

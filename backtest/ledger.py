@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from kalshi.units import ONE, ZERO
+from messages.market_data import BookUpdate
 from messages.trading import Fill, Settlement, Signal
+from scoring.costs import fill_floor
 from strategies.positions import Positions
 
 
@@ -30,6 +32,10 @@ class Trade:
     fee: Decimal
     model_prob: Decimal | None
     expected: Decimal | None
+    seconds_left: float | None = None  # before the market's close
+    yes_bid: Decimal | None = None  # the book the fill met
+    yes_ask: Decimal | None = None
+    floor: Decimal | None = None  # cost floor per contract: half that spread + the fee
 
 
 @dataclass(slots=True)
@@ -52,6 +58,7 @@ class MarketResult:
 
 @dataclass(slots=True)
 class Ledger:
+    fee_multiplier: Decimal = ONE  # the series', for the cost floor of each fill
     trades: list[Trade] = field(default_factory=list)
     markets: dict[tuple[str, str], MarketResult] = field(default_factory=dict)
     positions: dict[str, Positions] = field(default_factory=dict)
@@ -65,7 +72,14 @@ class Ledger:
             self._unsettled.setdefault(ticker, []).append(found)
         return found
 
-    def on_fill(self, fill: Fill, signal: Signal | None) -> Trade:
+    def on_fill(
+        self,
+        fill: Fill,
+        signal: Signal | None,
+        quote: BookUpdate | None = None,
+        close_time: float | None = None,
+    ) -> Trade:
+        """Book a fill; ``quote`` is the order book it met, ``close_time`` its market's close."""
         name = fill.strategy_name
         book = self.positions.setdefault(name, Positions())
         before = book.realized_pnl
@@ -95,6 +109,14 @@ class Ledger:
             fill.fee,
             model_prob,
             expected,
+            None if close_time is None else close_time - fill.timestamp,
+            None if quote is None else quote.yes_bid,
+            None if quote is None else quote.yes_ask,
+            None
+            if quote is None
+            else fill_floor(
+                fill.side, fill.action, quote.yes_bid, quote.yes_ask, self.fee_multiplier
+            ),
         )
         self.trades.append(trade)
         return trade

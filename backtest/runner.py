@@ -23,6 +23,7 @@ from backtest import calibration as calib
 from backtest.calibration import CalibrationCollector, WindowForecasts
 from backtest.errors import BacktestInputError
 from backtest.history_feed import HistoryFeed, prepare_history
+from backtest.honesty import Honesty, judge
 from backtest.ledger import MarketResult, Trade
 from backtest.market import MarketModel
 from backtest.metrics import daily_pnl, max_drawdown, sharpe, strategy_figures
@@ -61,6 +62,13 @@ class BacktestResult:
     signals: list[Signal] = field(default_factory=list)
     seconds: float = 0.0  # wall time of the run
     cpu_seconds: float = 0.0
+    honesty: Honesty | None = None  # computed once, by ``judged``
+
+    def judged(self) -> Honesty:
+        """The intervals, cost floor, verdict and market of this run (computed once)."""
+        if self.honesty is None:
+            self.honesty = judge(self)
+        return self.honesty
 
     @property
     def final_equity(self) -> Decimal:
@@ -80,6 +88,7 @@ class BacktestResult:
         dd = max_drawdown(self.bankroll, self.equity)
         overall = figures.get("all")
         c = self.counters
+        honesty = self.judged()
         return {
             "label": self.config.label,
             "kind": self.kind,
@@ -121,11 +130,15 @@ class BacktestResult:
                     "edge_expected_per_contract": f.edge_expected,
                     "edge_realized_per_contract": f.edge_realized,
                     "open_markets": f.open_markets,
+                    "pnl_interval": honesty.strategy_pnl[name].as_dict(2)
+                    if name in honesty.strategy_pnl
+                    else None,
                 }
                 for name, f in figures.items()
                 if name != "all"
             },
             "calibration": calib.summary(self.forecasts)["buckets"],
+            **honesty.as_dict(),
         }
 
 

@@ -101,7 +101,7 @@ class Session:
         self.keep_signals = keep_signals
         self.signals: list[Signal] = []
         self.fees = Decimal(0)
-        self.ledger = Ledger()
+        self.ledger = Ledger(fee_multiplier)
         self.counters = Counters()
         self.equity: list[EquityPoint] = []
         self.markets: dict[str, MarketInfo] = {}
@@ -298,7 +298,9 @@ class Session:
         if strategy is not None:
             strategy.on_fill(fill)
         signal = self._signal_of.get(fill.client_order_id or "")
-        self.ledger.on_fill(fill, signal)
+        info = self.markets.get(fill.ticker)  # the book it met: our impact comes after
+        close = None if info is None else info.close_time
+        self.ledger.on_fill(fill, signal, self.books.get(fill.ticker), close)
 
     def _settle(self, ticker: str, result: Side, now: float) -> None:
         """OrderActor._on_lifecycle: a settled market with a position pays out."""

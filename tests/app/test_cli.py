@@ -183,6 +183,11 @@ def test_a_sim_session_trades_and_prints_a_summary(tmp_path: Path) -> None:
     assert int(summary["signals sent to risk"]) > 0
     assert int(summary["fills"]) > 0, result.stdout
     assert summary["P&L today"].startswith("$")
+    assert summary["measured against"] == (
+        "our simulated makers (the built-in exchange simulator), not Kalshi"
+    )
+    assert "95% interval" in summary["settled P&L"] or "no interval" in summary["settled P&L"]
+    assert summary["verdict"].startswith("realized edge")
 
 
 def test_a_busy_port_stops_start_up_with_one_line(tmp_path: Path) -> None:

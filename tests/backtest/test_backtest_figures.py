@@ -213,3 +213,160 @@ def test_a_softer_simulated_market_is_flagged() -> None:
     warning = sharpness_warning({"buckets": buckets, "kind": "history"})
     assert "less sharp than the real Kalshi mid at 2 min (0.056 vs 0.046), 1 min" in warning
     assert sharpness_warning({"buckets": buckets, "kind": "recording"}) == ""
+
+
+# --- the honest figures, by hand -------------------------------------------------------------
+# A: 10 YES at 0.40 against a 0.38/0.40 book, 899 s before close: floor 1¢ + 0.07 × 0.40 × 0.60
+# = 2.68¢; it won: 100 − 40 − 1.68 = +58.32¢ a contract. B: 5 NO at 0.30 against YES 0.70/0.72
+# (NO 0.28/0.30): floor 1¢ + 0.07 × 0.30 × 0.70 = 2.47¢; it lost: −30 − 1.47 = −31.47¢.
+# Two windows: a resample is A twice, B twice or one of each, so every 95% interval runs from
+# the all-B draw to the all-A draw.
+
+
+def test_each_fill_carries_the_book_it_met_and_its_cost_floor(result: Any) -> None:
+    assert [(t.seconds_left, t.yes_bid, t.yes_ask, t.floor) for t in result.trades] == [
+        (899.0, D("0.38"), D("0.40"), D("0.0268")),
+        (899.0, D("0.70"), D("0.72"), D("0.0247")),
+    ]
+
+
+def test_realized_edge_against_the_cost_floor_by_hand(result: Any) -> None:
+    edge = result.judged().edge
+    early = edge.rows[0]
+    assert (early.minutes, early.fills, early.contracts) == (14, 2, 15)
+    assert early.floor.estimate == pytest.approx((10 * 2.68 + 5 * 2.47) / 15)  # 2.61¢
+    assert (early.floor.low, early.floor.high) == (pytest.approx(2.47), pytest.approx(2.68))
+    assert early.real_floor == 2.89
+    assert early.edge.estimate == pytest.approx(425.85 / 15)  # (583.2 − 157.35)¢ / 15
+    assert (early.edge.low, early.edge.high) == (pytest.approx(-31.47), pytest.approx(58.32))
+    assert all(row.fills == 0 for row in edge.rows[1:])
+    assert edge.overall == early.edge and edge.unsettled == 0
+    assert edge.verdict == (  # two windows cannot make an interval to judge by
+        "realized edge: too few windows to judge "
+        "(+28.39¢/contract over 2 windows; an interval needs at least 10)"
+    )
+
+
+def test_the_pnl_interval_and_the_market_by_hand(result: Any) -> None:
+    honesty = result.judged()
+    assert honesty.pnl.estimate == pytest.approx(4.2585) == float(result.pnl)  # all settled
+    assert (honesty.pnl.low, honesty.pnl.high) == (pytest.approx(-3.147), pytest.approx(11.664))
+    assert honesty.pnl.windows == 2
+    assert math.isnan(honesty.sharpe.estimate) and honesty.sharpe.windows == 1  # one day
+    assert honesty.assumptions.market.startswith("the books of the recording")
+    assert not honesty.assumptions.simulated and honesty.assumptions.latency_seconds == 0
+
+
+def test_model_and_market_brier_with_intervals_by_hand(result: Any) -> None:
+    for row in result.judged().brier:
+        left = 60.0 * row.minutes
+        model = [(model_prob(100.00, left) - 1) ** 2, (model_prob(100.20, left) - 1) ** 2]
+        market = [(0.39 - 1) ** 2, (0.71 - 1) ** 2]  # both settled YES
+        assert row.model.estimate == pytest.approx(sum(model) / 2, abs=1e-12)
+        assert row.market.estimate == pytest.approx((0.3721 + 0.0841) / 2)
+        assert (row.market.low, row.market.high) == (pytest.approx(0.0841), pytest.approx(0.3721))
+        paired = sorted(m - k for m, k in zip(model, market, strict=True))
+        assert row.difference.estimate == pytest.approx(sum(paired) / 2, abs=1e-12)
+        assert (row.difference.low, row.difference.high) == (
+            pytest.approx(paired[0], abs=1e-12),
+            pytest.approx(paired[1], abs=1e-12),
+        )
+
+
+def test_the_report_files_and_the_console_carry_the_intervals(result: Any, tmp_path: Path) -> None:
+    import orjson
+
+    from backtest.cli import render_text
+
+    page = write_report(result, tmp_path).read_text()
+    for text in (
+        "95% interval [-$3.15, $11.66] resampling 2 windows",
+        "realized edge: too few windows to judge (+28.39¢/contract over 2 windows",
+        "Realized edge against the cost floor",
+        "Does the model beat the market?",
+        "2.61 [2.47, 2.68]",
+        "the books of the recording",
+    ):
+        assert text in page
+    assert (tmp_path / "edge.png").stat().st_size > 1000
+    summary = orjson.loads((tmp_path / "summary.json").read_bytes())["summary"]
+    assert summary["pnl_interval"] | {"resampled": ""} == {
+        "estimate": 4.26,
+        "low": -3.15,
+        "high": 11.66,
+        "windows": 2,
+        "resampled": "",
+    }
+    assert summary["verdict"].startswith("realized edge: too few windows to judge")
+    assert summary["market_assumptions"]["latency_seconds"] == 0
+    assert summary["edge_vs_cost_floor"]["buckets"][0]["cost_floor_cents"]["estimate"] == 2.61
+    assert summary["brier_model_vs_market"]["horizons"][2]["market"]["estimate"] == 0.2281
+    assert summary["strategies"]["test_scripted"]["pnl_interval"]["high"] == 11.66
+    trades = (tmp_path / "trades.csv").read_text().splitlines()
+    assert trades[1].endswith(",14.983,0.38,0.40,0.026800,0.583200")
+    assert trades[2].endswith(",14.983,0.70,0.72,0.024700,-0.314700")
+    text = render_text(result)
+    assert "$4.26 on $1000 (0.43%), 95% interval [-$3.15, $11.66] resampling 2 windows" in text
+    assert "  verdict          realized edge: too few windows to judge" in text
+    assert "Sharpe – (fewer than 2 days" in text
+
+
+# --- a verdict with enough windows: twelve copies of market A --------------------------------
+
+WINDOWS = 12
+
+
+if "test_buys_every_market" not in STRATEGIES:
+
+    @register
+    class BuysEveryMarket(Scripted):
+        """Market A's trade in every market: 10 YES at its first book's ask."""
+
+        name = "test_buys_every_market"
+        plan: ClassVar[dict[str, tuple[str, int, D]]] = {}  # its own, filled as markets come
+
+        def on_book(self, update: BookUpdate) -> list[Signal]:
+            self.plan.setdefault(update.ticker, ("yes", 10, D("0.6")))
+            return super().on_book(update)
+
+
+def repeated_windows() -> list[tuple[float, Any]]:
+    """Twelve 15-minute markets, each A again: 0.38/0.40 book, strike 100.00, settles YES."""
+    events: dict[int, list[Any]] = {}
+    for i in range(WINDOWS):
+        ticker, open_ = f"KXSOL15M-REPEAT-{i:02d}", START + 900 * i
+        close = open_ + 900
+        info = market(ticker, strike=D("100.00"), open_time=float(open_), close_time=float(close))
+        events.setdefault(open_, []).append(info)
+        for t in range(open_ + 1, close, 5):
+            events.setdefault(t, []).append(
+                book(float(t), [("0.38", 50)], [("0.40", 10)], ticker=ticker)
+            )
+        settled = MarketLifecycle(ticker, "settled", float(close + 2), "yes", D("100.1"))
+        events.setdefault(close + 2, []).append(settled)
+    messages: list[tuple[float, Any]] = []
+    for t in range(START - 60, START + 900 * WINDOWS + 3):
+        messages.append((float(t), SpotTick("SOLUSD_RTI", D("100.10"), float(t))))
+        messages.extend((float(t), m) for m in events.get(t, []))
+    return messages
+
+
+def test_a_backtest_of_twelve_equal_windows_has_a_verdict_by_hand(tmp_path: Path) -> None:
+    from backtest.cli import render_text
+
+    paths = write_recording(tmp_path, repeated_windows())
+    config = build_configs(["test_buys_every_market"], ["exec.latency_seconds=0"], seed=0)[0]
+    honesty = run_backtest(config, paths).judged()
+    # every window made 10 × (1 − 0.40) − 0.168 = $5.832: every resample is the same
+    assert (honesty.pnl.estimate, honesty.pnl.low, honesty.pnl.high) == (
+        pytest.approx(12 * 5.832),
+        pytest.approx(12 * 5.832),
+        pytest.approx(12 * 5.832),
+    )
+    assert honesty.edge.rows[0].floor.estimate == pytest.approx(2.68)
+    assert honesty.verdict == (
+        "realized edge positive (+58.32¢/contract, 95% interval [+58.32, +58.32] over 12 windows)"
+    )
+    text = render_text(run_backtest(config, paths))
+    assert "$69.98 on $1000 (7.00%), 95% interval [$69.98, $69.98] resampling 12 windows;" in text
+    assert "  verdict          realized edge positive (+58.32¢/contract" in text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from pathlib import Path
 
@@ -124,6 +125,18 @@ def test_the_cli_writes_a_report_and_prints_json(
     text_code = main(["--data", str(history), "--seed", "3", "--param", "data.warmup_seconds=1800"])
     text = capsys.readouterr().out
     assert text_code == 0 and "P&L after fees" in text and "calibration (Brier / log-loss" in text
+    pnl = next(line for line in text.splitlines() if "P&L after fees" in line)
+    found = re.search(r"(-?)\$([\d.]+) on .*95% interval \[(-?)\$([\d.]+), (-?)\$([\d.]+)\]", pnl)
+    assert found is not None and "resampling 21 windows" in pnl
+    value, low, high = (float(found[i] + found[i + 1]) for i in (1, 3, 5))
+    assert low <= value <= high
+    verdict = next(line for line in text.splitlines() if line.startswith("  verdict"))
+    assert "realized edge" in verdict and "our simulated makers (preset soft)" in verdict
+    assert "  market           our simulated makers (preset soft), not Kalshi" in text
+    assert "realized edge against the cost floor" in text and "does the model beat" in text
+    assert summary["pnl_interval"]["windows"] == 21
+    assert summary["market_assumptions"]["maker_preset"] == "soft"
+    assert summary["verdict"] == summary["edge_vs_cost_floor"]["verdict"]
 
 
 def test_a_grid_runs_in_parallel_and_is_ranked(
@@ -154,6 +167,15 @@ def test_a_grid_runs_in_parallel_and_is_ranked(
         f"min_edge={e} market.lag_seconds={lag}" for e in ("0.03", "0.08") for lag in (0, 5)
     }
     assert (tmp_path / "grid.csv").is_file() and (tmp_path / "index.html").is_file()
+    for row in parallel:  # every P&L with its interval, its verdict and its market
+        assert row["pnl_low"] <= float(row["pnl"]) <= row["pnl_high"]
+        assert "realized edge" in row["verdict"] and "simulated makers" in row["market"]
+    grid_csv = (tmp_path / "grid.csv").read_text().splitlines()[0].split(",")
+    assert {"pnl_low", "pnl_high", "edge_low", "edge_high", "sharpe_low", "verdict"} <= set(
+        grid_csv
+    )
     assert main(argv[:-1]) == 0  # the text table
-    table = capsys.readouterr().out
-    assert table.splitlines()[0].split()[:3] == ["rank", "params", "P&L"]
+    table = capsys.readouterr().out.splitlines()
+    assert table[0].startswith("market: our simulated makers (preset soft)")
+    assert table[1].split()[:3] == ["rank", "params", "P&L"] and "[95%]" in table[1]
+    assert "Sharpe" not in table[1]  # its interval is in grid.csv, the table has no room
