@@ -102,6 +102,7 @@ class ScoreboardActor(SupervisedActor):
         self.summarized = -1  # settled windows the summary covers
         self.summary_error = ""
         self._in_flight = False
+        self.summaries_started = 0
         self._retry_at = -math.inf
         self._stopping = False
 
@@ -144,6 +145,8 @@ class ScoreboardActor(SupervisedActor):
             self._on_summary(message)
         elif message == "report":
             return self.report()
+        elif message == "stats":
+            return {"summaries_started": self.summaries_started, "in_flight": self._in_flight}
         else:
             return super().handle(message)
         return None
@@ -221,6 +224,7 @@ class ScoreboardActor(SupervisedActor):
             self.summary, self.summarized = summarize([]), 0
             return
         self._in_flight = True
+        self.summaries_started += 1
         summarizer, address, windows = self.summarizer, self.address, len(settled)
 
         def compute() -> None:

@@ -11,7 +11,9 @@ The bot's fills, per contract: the realized edge (what each made against the out
 after its fee), the cost floor a taker without edge would have paid at that moment
 (half the spread plus the fee, ``scoring.costs``), and their sum — the edge before
 costs, i.e. what the model knew beyond the mid. Resampled by window, weighted by
-contracts. The verdict line is ``scoring.costs.verdict`` on the realized edge.
+contracts. The verdict line is ``scoring.costs.verdict`` on the realized edge — once
+there are ``MIN_WINDOWS`` windows: with fewer, resampling them says little (one window
+resamples to itself), so no verdict is drawn.
 """
 
 from __future__ import annotations
@@ -29,6 +31,9 @@ from scoring.scoreboard import WindowRecord
 
 Pair = tuple[Forecast, Forecast]  # (model, market) for one window at one horizon
 CENTS = Decimal(100)
+# Fewer windows than this and resampling them gives an interval too narrow to trust (one
+# window gives [x, x]): the figures are shown, but no verdict is drawn from them.
+MIN_WINDOWS = 30
 
 
 def summarize(
@@ -107,6 +112,8 @@ def horizon_score(
 def _compare(difference: Interval) -> str:
     if difference.windows == 0:
         return "no windows with both forecasts yet"
+    if difference.windows < MIN_WINDOWS:
+        return f"too few windows to judge ({difference.windows} of at least {MIN_WINDOWS})"
     if math.isnan(difference.low) or difference.contains(0.0):
         return "not distinguishable"
     return "model better" if difference.high < 0 else "market better"
@@ -193,5 +200,15 @@ def _trades_of(
         "realized_edge_cents": realized.as_dict(),
         "cost_floor_cents": None if math.isnan(floor) else round(floor, 4),
         "edge_before_costs_cents": before.as_dict(),
-        "verdict": verdict(realized),
+        "verdict": _trade_verdict(realized),
     }
+
+
+def _trade_verdict(realized: Interval) -> str:
+    """``scoring.costs.verdict``, once there are enough windows for its interval to mean it."""
+    if 0 < realized.windows < MIN_WINDOWS:
+        return (
+            f"realized edge: too few settled windows to judge ({realized.windows} of at "
+            f"least {MIN_WINDOWS}; {realized.estimate:+.2f}¢/contract so far)"
+        )
+    return verdict(realized)

@@ -23,8 +23,8 @@ from scoring.scoreboard import (
     WindowRecord,
     merge,
 )
-from scoring.scoreboard_process import answer, request
-from scoring.scoreboard_summary import summarize
+from scoring.scoreboard_process import SummaryFailed, SummaryProcess, answer, request
+from scoring.scoreboard_summary import MIN_WINDOWS, summarize
 
 OPEN, CLOSE = 9_000.0, 9_900.0  # a 15-minute window
 AT = {m: CLOSE - 60 * m for m in (14, 10, 5, 2, 1)}  # 9060, 9300, 9600, 9780, 9840
@@ -302,7 +302,7 @@ def test_brier_of_model_and_market_on_the_same_windows_by_hand() -> None:
 
 
 def test_the_difference_has_a_verdict_once_it_excludes_zero() -> None:
-    better = [window(f"w{i}", "yes", 0.9, "0.6") for i in range(20)]
+    better = [window(f"w{i}", "yes", 0.9, "0.6") for i in range(MIN_WINDOWS)]
     [one] = summarize(better, horizons=(1,), draws=200)["horizons"]
     assert one["difference"]["high"] < 0 and one["verdict"] == "model better"
 
@@ -330,7 +330,7 @@ def test_realized_edge_and_cost_floor_of_the_trades_by_hand() -> None:
     by_hand = (20 * (46.2 + 3.7472) + 10 * (-53.8 + 3.7472)) / 30
     assert before == pytest.approx(by_hand, abs=1e-4)
     assert by_hand == pytest.approx((20 * 50 - 10 * 50) / 30 - (1.8 - 1.7472))
-    assert trades["verdict"].startswith("realized edge not distinguishable from zero")
+    assert trades["verdict"].startswith("realized edge: too few settled windows to judge (2 of")
     assert set(trades["by_strategy"]) == {"kelly_volatility", "other"}
     assert trades["by_strategy"]["other"]["contracts"] == 10
 
@@ -344,6 +344,13 @@ def test_a_fill_without_a_book_has_no_floor_but_still_counts() -> None:
     assert trades["realized_edge_cents"]["estimate"] == pytest.approx(-40 - 1.8)
     assert trades["cost_floor_cents"] is None
     assert trades["edge_before_costs_cents"]["windows"] == 0
+
+
+def test_too_few_windows_give_figures_but_no_verdict() -> None:
+    few = [window(f"w{i}", "yes", 0.9, "0.6") for i in range(MIN_WINDOWS - 1)]
+    [one] = summarize(few, horizons=(1,), draws=200)["horizons"]
+    assert one["difference"]["estimate"] == pytest.approx(0.01 - 0.16)
+    assert one["verdict"] == f"too few windows to judge ({MIN_WINDOWS - 1} of at least 30)"
 
 
 def test_no_trades_no_verdict_and_no_nan_in_the_json() -> None:
@@ -361,3 +368,18 @@ def test_the_child_process_answers_what_summarize_gives_in_process() -> None:
         orjson.dumps(summarize(records, draws=100))
     )
     assert math.isfinite(summarize(records, draws=100)["horizons"][-1]["model_brier"]["estimate"])
+
+
+def test_the_summary_is_computed_by_a_child_process_as_in_process() -> None:
+    records = [window(f"w{i}", "yes" if i % 3 else "no", 0.2 + i / 50, "0.5") for i in range(12)]
+    import orjson
+
+    expected = orjson.loads(orjson.dumps(summarize(records, draws=150, seed=4)))
+    assert SummaryProcess(draws=150, seed=4)(records) == expected
+
+
+def test_a_cancelled_summary_process_says_so() -> None:
+    process = SummaryProcess(draws=10)
+    process.cancel()  # the scoreboard stopping: no child is started any more
+    with pytest.raises(SummaryFailed, match="stopping"):
+        process([window("a", "yes", 0.9, "0.8")])
