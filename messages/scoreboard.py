@@ -19,7 +19,7 @@ class ScoreboardWindow(Message):
     """
 
     ticker: str
-    market: str  # what the mids are: kalshi | kalshi-demo | simulated
+    market: str  # what the mids are: kalshi | kalshi-demo | simulated | custom
     model: str  # the strategy whose probability is scored, e.g. kelly_volatility
     open_time: float | None
     close_time: float | None

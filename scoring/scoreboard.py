@@ -467,6 +467,7 @@ class Scoreboard:
         self.timing = timing or Timing()
         self.watching: dict[str, WindowTracker] = {}
         self.settled: dict[str, WindowRecord] = {}
+        self._in_order: list[WindowRecord] | None = None  # settled, sorted (made when asked)
 
     def _tracker(self, ticker: str) -> WindowTracker:
         tracker = self.watching.get(ticker)
@@ -518,10 +519,12 @@ class Scoreboard:
         tracker.settle(outcome, ts)
         record = tracker.record(self.market, self.model, ts)
         self.settled[ticker] = record
+        self._in_order = None
         return record
 
     def restore(self, records: Iterable[WindowRecord], now: float) -> None:
         """Records read back from the ledger (this market's and model's only)."""
+        self._in_order = None
         for record in records:
             if record.market != self.market or record.model != self.model:
                 continue
@@ -543,8 +546,13 @@ class Scoreboard:
         ]
 
     def settled_records(self) -> list[WindowRecord]:
-        """Every settled window, in order of close."""
-        return sorted(self.settled.values(), key=lambda r: (r.close_time or 0.0, r.ticker))
+        """Every settled window, in order of close (sorted once per change: the report asks
+        for them on every snapshot and fill, and a year of windows is 35,000)."""
+        if self._in_order is None:
+            self._in_order = sorted(
+                self.settled.values(), key=lambda r: (r.close_time or 0.0, r.ticker)
+            )
+        return list(self._in_order)
 
 
 def _closing(tracker: WindowTracker) -> float:

@@ -1,8 +1,8 @@
 """The scoreboard's scores, computed in a child process at idle CPU priority.
 
 Resampling whole windows is pure Python: 2,000 draws over N windows for each of ~20
-figures is about 8 s of CPU at 1,000 windows (0.25 µs per window per draw, measured on
-the development machine) and grows with N. In the bot's process that would hold the
+figures took 1.1 s of CPU at 100 windows and 10.6 s at 1,000 on the development machine,
+and grows with N. In the bot's process that would hold the
 interpreter lock the order path needs, every time a window settles — right when the
 next one opens. So the records go, as JSON, to ``python -m scoring.scoreboard_process``
 (no ``multiprocessing`` spawn, which would re-run the parent's main script), which runs
