@@ -84,10 +84,10 @@ class ScoreboardActor(SupervisedActor):
         timing: Timing | None = None,
         summarizer: Summarizer | None = None,
     ) -> None:
-        """``market``: kalshi | kalshi-demo | simulated | custom (what the mids are,
-        ``app.bot.scored_market``); ``ledger``: the
-        LedgerActor's address (None: the scoreboard lives in memory only); ``summarizer``:
-        how the scores are computed (by default in a child process: ``SummaryProcess``)."""
+        """``market``: kalshi | kalshi-demo | simulated | custom (what the mids are:
+        ``app.bot.scored_market``); ``ledger``: the LedgerActor's address (None: the
+        scoreboard lives in memory only); ``summarizer``: how the scores are computed (by
+        default in a child process, ``SummaryProcess``)."""
         super().__init__(context)
         self.market = market
         self.mode = mode
@@ -183,7 +183,7 @@ class ScoreboardActor(SupervisedActor):
                 self._unsent.add(record.ticker)
 
     def _load(self) -> None:
-        assert self.ledger is not None or self.loaded
+        """The windows the ledger holds: asked until it answers (the ledger may be restarting)."""
         if self.ledger is None:
             return
         try:
@@ -214,12 +214,11 @@ class ScoreboardActor(SupervisedActor):
 
     def _summarize(self) -> None:
         """Start computing the scores when windows settled since the last summary."""
+        if not self.loaded or self._in_flight or len(self.board.settled) == self.summarized:
+            return
+        if self.clock.now() < self._retry_at or self._stopping:
+            return
         settled = self.board.settled_records()
-        now = self.clock.now()
-        if not self.loaded or self._in_flight or len(settled) == self.summarized:
-            return
-        if now < self._retry_at or self._stopping:
-            return
         if not settled:  # nothing to resample: no need for another process
             self.summary, self.summarized = summarize([]), 0
             return
