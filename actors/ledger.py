@@ -12,7 +12,8 @@ does not start in a burst of orders: it waits until no journaled event arrived f
 ``quiet_gap`` seconds, ``max_defer`` seconds at most. Any busy core slows the edges
 that overlap a write (``bench/ledger_cost.py`` counts them), and orders come in bursts
 (several markets or strategies reacting to one move) with long pauses between them.
-It also keeps the risk engine's state for the RiskActor (saved on every change that
+It keeps the live scoreboard's windows (``scoreboard`` topic: one row per window, read
+back with :class:`LoadScoreboard` when the scoreboard starts). It also keeps the risk engine's state for the RiskActor (saved on every change that
 matters, loaded on (re)start), the operator's switches (a strategy turned off stays off
 across restarts), and answers a restarted strategy's question: its fills in markets
 that have not settled, written or still buffered.
@@ -44,11 +45,12 @@ from loguru import logger
 
 from messages.base import Message, message
 from messages.control import ControlChanged
+from messages.scoreboard import ScoreboardWindow
 from messages.status import Alert, RiskStatus
 from messages.system import Tick
 from messages.trading import Fill
 from runtime.actor import ActorContext, SupervisedActor
-from runtime.bus import ALERTS, FILLS, ORDERS, SIGNALS, STATUS, SYSTEM
+from runtime.bus import ALERTS, FILLS, ORDERS, SCOREBOARD, SIGNALS, STATUS, SYSTEM
 from runtime.clock import TimerHandle
 from storage.database import Database
 from storage.errors import LedgerUnavailable
@@ -68,6 +70,7 @@ from storage.journal import (
 from storage.migrate import reason_of
 from storage.recovery import load_controls, load_risk, strategy_fills
 from storage.risk_state import SavedRisk, UnreadableRiskState
+from storage.scoreboard import load_windows
 from storage.writer_process import ProcessWriter
 
 T = TypeVar("T")
@@ -140,6 +143,20 @@ class LoadStrategyFills:
 @dataclass(frozen=True, slots=True)
 class LoadedFills:
     fills: tuple[Fill, ...]  # oldest first
+    known: bool  # False: the database could not be read
+
+
+@dataclass(frozen=True, slots=True)
+class LoadScoreboard:
+    """The scoreboard's windows of ``market`` and ``model`` (:class:`LoadedScoreboard`)."""
+
+    market: str
+    model: str
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedScoreboard:
+    windows: tuple[ScoreboardWindow, ...]  # in order of close
     known: bool  # False: the database could not be read
 
 
@@ -305,7 +322,9 @@ class LedgerActor(SupervisedActor):
         inbox.now = self.clock.now
         inbox.wake_at = self.batch_size
         self.writer.start()
-        self.subscribe(SIGNALS, ORDERS, FILLS, STATUS, SYSTEM, ALERTS, LEDGER, last=True)
+        self.subscribe(
+            SIGNALS, ORDERS, FILLS, STATUS, SYSTEM, ALERTS, LEDGER, SCOREBOARD, last=True
+        )
         self.every(self.flush_interval, "flush")
 
     def teardown(self) -> None:
@@ -362,6 +381,8 @@ class LedgerActor(SupervisedActor):
             return self._load_controls(message.prefix)
         elif kind is LoadStrategyFills:
             return self._strategy_fills(message.strategy_name, message.since)
+        elif kind is LoadScoreboard:
+            return self._scoreboard(message.market, message.model)
         elif kind is Flush:
             return self.flush()
         elif kind is LedgerHealth:
@@ -599,6 +620,23 @@ class LedgerActor(SupervisedActor):
                 known.add(fill.trade_id)
                 found.append(fill)
         return LoadedFills(tuple(found), True)
+
+    def _scoreboard(self, market: str, model: str) -> LoadedScoreboard:
+        """Written first when the database takes it, then read; newer buffered rows win."""
+        self.flush()
+        try:
+            found = {w.ticker: w for w in load_windows(self.database, market, model)}
+        except LedgerUnavailable as exc:
+            logger.error("ledger: {}", exc)
+            return LoadedScoreboard((), False)
+        for window in self._buffered(ScoreboardWindow):
+            if window.market != market or window.model != model:
+                continue
+            known = found.get(window.ticker)
+            if known is None or (known.outcome is None and window.updated_at >= known.updated_at):
+                found[window.ticker] = window
+        ordered = sorted(found.values(), key=lambda w: (w.close_time or 0.0, w.ticker))
+        return LoadedScoreboard(tuple(ordered), True)
 
     def _buffered_controls(self) -> dict[str, str]:
         return {c.name: c.value for c in self._buffered(ControlChanged)}

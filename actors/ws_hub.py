@@ -31,9 +31,20 @@ from hub.server import HubServer
 from hub.store import HubStore
 from messages.system import Tick
 from runtime.actor import ActorContext, SupervisedActor
-from runtime.bus import ALERTS, BOOK, FILLS, MARKETS, ORDERS, SIGNALS, SPOT, STATUS, SYSTEM
+from runtime.bus import (
+    ALERTS,
+    BOOK,
+    FILLS,
+    MARKETS,
+    ORDERS,
+    SCOREBOARD,
+    SIGNALS,
+    SPOT,
+    STATUS,
+    SYSTEM,
+)
 
-TOPICS = (SPOT, BOOK, SIGNALS, ORDERS, FILLS, SYSTEM, MARKETS, STATUS, ALERTS)
+TOPICS = (SPOT, BOOK, SIGNALS, ORDERS, FILLS, SYSTEM, MARKETS, STATUS, ALERTS, SCOREBOARD)
 
 __all__ = ["GetEndpoint", "HubConfig", "HubEndpoint", "HubStore", "WebSocketHub"]
 

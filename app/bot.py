@@ -21,6 +21,7 @@ from actors.ledger import LEDGER, Flush, LedgerActor
 from actors.market_stream import MarketStream
 from actors.order import OrderActor
 from actors.risk import RiskActor
+from actors.scoreboard import SCOREBOARD_ADDRESS, ScoreboardActor
 from actors.spot_feed import SpotFeed, history_sources
 from actors.strategy import StrategyActor, strategy_address
 from actors.ws_hub import WebSocketHub
@@ -35,6 +36,7 @@ from execution.kalshi_broker import SessionOrderGroup
 from hub.config import HubConfig, HubConfigError
 from hub.store import HubStore
 from kalshi.auth import KeyFileError
+from kalshi.environment import environment_name
 from risk.limits import RiskLimits
 from runtime.faults import ChaosMonkey
 from runtime.log import setup_logging
@@ -138,17 +140,34 @@ def build_tree(
         max_restarts=10,
         within=60.0,
     )
+    scoreboard = ChildSpec.of(
+        SCOREBOARD_ADDRESS,
+        ScoreboardActor,
+        market=scored_market(mode, connection),
+        mode=mode.value,
+        ledger=LEDGER if database is not None else None,
+    )
     children: list[ChildSpec | SupervisorSpec] = [
         ChildSpec.of("hub", WebSocketHub, hub, store, shutdown_timeout=15.0),
         ChildSpec.of(FILL_WATCH, FillWatch),  # before the market data: it sees every listing
         trading,
         market_data,
         strategies,
+        scoreboard,
         ChildSpec.of("health", HealthMonitor),
     ]
     if chaos is not None:
         children.append(ChildSpec.of("chaos", ChaosMonkey, chaos, frozenset({"hub"})))
     return SupervisorSpec("root", tuple(children), max_restarts=20, within=60.0)
+
+
+def scored_market(mode: Mode, connection: ExchangeConnection) -> str:
+    """What the scoreboard's market mids are: Kalshi's real book only in paper and live mode
+    against Kalshi's production hosts."""
+    if mode is Mode.SIM:
+        return "simulated"
+    where = environment_name(connection.api_base)
+    return {"production": "kalshi", "demo": "kalshi-demo"}.get(where, "custom")
 
 
 class _Signals:

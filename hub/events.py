@@ -17,11 +17,13 @@ from hub.metrics import HubMetrics
 from hub.store import HubStore
 from messages.base import Message
 from messages.market_data import BookUpdate, MarketInfo, MarketLifecycle, SpotTick
+from messages.scoreboard import ScoreboardReport
 from messages.status import Alert, RiskStatus, StrategyStatus
 from messages.system import ActorCrashed, ActorRestarted, ActorStopped, Escalated
 from messages.trading import Fill, OrderIntent, OrderUpdate, RiskDecision, Settlement, Signal
 
 STATUS_KEY = "status"
+SCOREBOARD_KEY = "scoreboard"
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +54,7 @@ class EventRouter:
             Settlement: self._settlement,
             RiskStatus: self._risk,
             StrategyStatus: self._strategy,
+            ScoreboardReport: self._scoreboard,
             Alert: self._alert,
             ActorCrashed: self._actor,
             ActorRestarted: self._actor,
@@ -164,6 +167,13 @@ class EventRouter:
     def _strategy(self, status: StrategyStatus) -> list[Outgoing]:
         self.store.state.set_strategy(status)
         return [STATUS]
+
+    def _scoreboard(self, report: ScoreboardReport) -> list[Outgoing]:
+        """The scoreboard's report, as it encoded it: ``/api/scoreboard`` and the panel."""
+        body = report.body.encode()
+        self.store.state.set_scoreboard(body)
+        frame = b'{"type":"scoreboard_update","data":' + body + b"}"
+        return [Outgoing(frame, SCOREBOARD_KEY)]
 
     # -- operator events: ordered -------------------------------------------------------------
 

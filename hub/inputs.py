@@ -155,6 +155,11 @@ def signal_query(query: MultiMapping[str]) -> SignalQuery:
     )
 
 
+def no_query(query: MultiMapping[str]) -> None:
+    """A read that takes no parameters still refuses unknown ones."""
+    _single(query, frozenset())
+
+
 def _optional_ident(values: dict[str, str], key: str) -> str | None:
     value = values.get(key)
     return None if value is None else ident(value, key)

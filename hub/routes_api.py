@@ -18,7 +18,15 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from hub.deps import DEPS, HubDeps
 from hub.errors import ApiError, json_response
 from hub.history import ACTIVE, HistoryUnavailable
-from hub.inputs import EmptyBody, StopBody, ident, read_body, signal_query, trade_query
+from hub.inputs import (
+    EmptyBody,
+    StopBody,
+    ident,
+    no_query,
+    read_body,
+    signal_query,
+    trade_query,
+)
 from hub.wire import dumps, plain
 from messages.base import Message
 from messages.control import (
@@ -144,6 +152,21 @@ async def actors(request: web.Request) -> web.Response:
     )
 
 
+async def scoreboard(request: web.Request) -> web.Response:
+    """Does the model beat the market? The live scoreboard's latest report."""
+    deps = _deps(request)
+    no_query(request.query)
+    body = deps.store.state.scoreboard_report()
+    if body is None:
+        raise ApiError(
+            503,
+            "scoreboard_unavailable",
+            "the scoreboard has not reported yet (it starts with the bot and reads the "
+            "ledger first)",
+        )
+    return web.Response(body=body, content_type="application/json")
+
+
 async def dashboard(request: web.Request) -> web.Response:
     """Not in the contract: the page's first paint (window, chart series, recent alerts)."""
     deps = _deps(request)
@@ -240,5 +263,6 @@ def add_routes(app: web.Application) -> None:
     router.add_post("/api/circuit-breaker/reset", reset_breaker)
     router.add_get("/api/signals", signals)
     router.add_get("/api/actors", actors)
+    router.add_get("/api/scoreboard", scoreboard)
     router.add_get("/api/dashboard", dashboard)
     router.add_get("/metrics", metrics)

@@ -88,6 +88,7 @@ class LiveState:
         self.actor_events: deque[dict[str, Any]] = deque(maxlen=100)
         self.market_events: deque[dict[str, Any]] = deque(maxlen=50)  # lifecycle, connectivity
         self.connectivity: dict[str, dict[str, Any]] = {}  # exchange_state, feed_state
+        self.scoreboard: bytes | None = None  # the scoreboard's latest report (JSON)
 
     # -- updates (hub actor thread) ----------------------------------------------------
 
@@ -125,6 +126,15 @@ class LiveState:
             if _changed(previous, data):  # worth telling: not the healthy start, not a repeat
                 self.market_events.append(orjson.loads(orjson.dumps(data, default=str)))
             self.version += 1
+
+    def set_scoreboard(self, body: bytes) -> None:
+        with self.lock:
+            self.scoreboard = body
+
+    def scoreboard_report(self) -> bytes | None:
+        """``/api/scoreboard``: the report as the scoreboard encoded it (None: none yet)."""
+        with self.lock:
+            return self.scoreboard
 
     def market_data(self) -> dict[str, Any]:
         """Is market data flowing? ``None`` where nothing was reported yet."""

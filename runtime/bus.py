@@ -17,6 +17,7 @@ SYSTEM = "system"
 MARKETS = "markets"  # MarketInfo and lifecycle changes
 STATUS = "status"  # RiskStatus, StrategyStatus
 ALERTS = "alerts"
+SCOREBOARD = "scoreboard"  # the live scoreboard: window records (ledger), reports (hub)
 
 
 class Bus:

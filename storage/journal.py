@@ -18,6 +18,7 @@ from sqlalchemy import Table
 from messages.base import Message, to_json
 from messages.control import ControlChanged
 from messages.market_data import IndexPrints
+from messages.scoreboard import ScoreboardWindow
 from messages.status import Alert, RiskStatus
 from messages.system import ActorCrashed, ActorRestarted, ActorStopped, Escalated
 from messages.trading import Fill, OrderIntent, OrderUpdate, RiskDecision, Settlement, Signal
@@ -38,7 +39,20 @@ POSITIONS = "positions"
 DAILY = "daily"
 RISK = "risk"
 CONTROL = "control"
-OPERATIONS = (SIGNAL, DECISION, INTENT, UPDATE, FILL, SETTLEMENT, POSITIONS, DAILY, RISK, CONTROL)
+SCOREBOARD = "scoreboard"
+OPERATIONS = (
+    SIGNAL,
+    DECISION,
+    INTENT,
+    UPDATE,
+    FILL,
+    SETTLEMENT,
+    POSITIONS,
+    DAILY,
+    RISK,
+    CONTROL,
+    SCOREBOARD,
+)
 
 
 JOURNAL_COLUMNS = ("ts", "recorded_at", "kind", "ref", "ticker", "payload")
@@ -89,6 +103,7 @@ ROW_KEYS: dict[str, tuple[str, ...]] = {
     DAILY: _in_table_order(schema.daily_pnl),
     RISK: _in_table_order(schema.risk_state),
     CONTROL: _in_table_order(schema.controls),
+    SCOREBOARD: _in_table_order(schema.scoreboard),
 }
 
 
@@ -279,6 +294,26 @@ def _control(m: ControlChanged, now: float) -> Entry:
     return make(journal, CONTROL, row)
 
 
+def _scoreboard(m: ScoreboardWindow, now: float) -> Entry:
+    """The window's row, rewritten as it grows; journaled once, when it has its outcome."""
+    journal = None
+    if m.outcome is not None:
+        journal = journal_row(m, m.settled_at or m.updated_at, m.ticker, m.ticker, now)
+    row = {
+        "ticker": m.ticker,
+        "market": m.market,
+        "model": m.model,
+        "open_time": m.open_time,
+        "close_time": m.close_time,
+        "outcome": m.outcome,
+        "settled_at": m.settled_at,
+        "updated_at": m.updated_at,
+        "snapshots": m.snapshots,
+        "trades": m.trades,
+    }
+    return make(journal, SCOREBOARD, row)
+
+
 ENCODERS: dict[type, Callable[[Any, float], Entry]] = {
     Signal: _signal,
     RiskDecision: _decision,
@@ -293,6 +328,7 @@ ENCODERS: dict[type, Callable[[Any, float], Entry]] = {
     Alert: _alert,
     IndexPrints: _index_prints,
     ControlChanged: _control,
+    ScoreboardWindow: _scoreboard,
 }
 
 

@@ -25,6 +25,7 @@ from storage.schema import (
     controls,
     metadata,
     schema_version,
+    scoreboard,
 )
 
 
@@ -43,6 +44,10 @@ def _create_v2(conn: Connection) -> None:
     controls.create(conn, checkfirst=True)
 
 
+def _create_v3(conn: Connection) -> None:
+    scoreboard.create(conn, checkfirst=True)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         1,
@@ -50,6 +55,9 @@ MIGRATIONS: tuple[Migration, ...] = (
         _create_v1,
     ),
     Migration(2, "operator controls (strategy switches) kept across restarts", _create_v2),
+    Migration(
+        3, "the live scoreboard: model and market at fixed moments of each window", _create_v3
+    ),
 )
 
 

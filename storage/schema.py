@@ -22,7 +22,7 @@ from sqlalchemy import (
 )
 
 APP = "sol15"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 ID = String(200)  # exchange and client ids, tickers
 SHORT = String(40)
@@ -183,6 +183,23 @@ controls = Table(
     Column("value", Text, nullable=False),  # JSON
     Column("requested_by", SHORT, nullable=False),
     Column("updated_at", Double, nullable=False),
+)
+
+scoreboard = Table(
+    "scoreboard",
+    metadata,
+    # the live scoreboard: one row per market window, rewritten as its snapshots are taken
+    Column("ticker", ID, primary_key=True),
+    Column("market", SHORT, primary_key=True),  # kalshi | kalshi-demo | simulated
+    Column("model", ID, primary_key=True),  # the strategy whose probability is scored
+    Column("open_time", Double),
+    Column("close_time", Double),
+    Column("outcome", SHORT),  # yes | no once settled
+    Column("settled_at", Double),
+    Column("updated_at", Double, nullable=False),
+    Column("snapshots", Text, nullable=False),  # JSON: scoring.scoreboard.Snapshot each
+    Column("trades", Text, nullable=False),  # JSON: scoring.scoreboard.TradeMark each
+    Index("ix_scoreboard_market_model_close", "market", "model", "close_time"),
 )
 
 LEDGER_TABLES = frozenset(metadata.tables)

@@ -33,6 +33,7 @@ from storage.journal import (
     POSITIONS,
     RISK,
     ROW_KEYS,
+    SCOREBOARD,
     SETTLEMENT,
     SIGNAL,
     UPDATE,
@@ -49,6 +50,7 @@ from storage.schema import (
     orders,
     positions,
     risk_state,
+    scoreboard,
     settlements,
     signals,
 )
@@ -98,6 +100,8 @@ _UPDATE_COLUMNS = ("status", "filled", "remaining", "fees", "reason", "updated_a
 _DAILY_COLUMNS = tuple(c.name for c in daily_pnl.columns if c.name != "day")
 _RISK_COLUMNS = tuple(c.name for c in risk_state.columns if c.name != "account")
 _CONTROL_COLUMNS = tuple(c.name for c in controls.columns if c.name != "name")
+_SCOREBOARD_KEYS = ("ticker", "market", "model")
+_SCOREBOARD_COLUMNS = tuple(c.name for c in scoreboard.columns if c.name not in _SCOREBOARD_KEYS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +115,12 @@ class Written:
 def _is_one_of(column: Any, statuses: Iterable[str]) -> Any:
     # Literal constants: an expanding IN (...) parameter cannot be used with executemany.
     return sa.or_(*(column == sa.literal_column(f"'{status}'") for status in statuses))
+
+
+def _newer_window(excluded: Any) -> Any:
+    """A scoreboard row is replaced by a newer one, and a settled row never by an unsettled."""
+    settled_kept = sa.and_(scoreboard.c.outcome.is_not(None), excluded.outcome.is_(None))
+    return sa.and_(excluded.updated_at >= scoreboard.c.updated_at, sa.not_(settled_kept))
 
 
 def _no_regression(excluded: Any) -> Any:
@@ -174,6 +184,9 @@ class LedgerWriter:
             DAILY: upsert(d, daily_pnl, ["day"], _DAILY_COLUMNS),
             RISK: upsert(d, risk_state, ["account"], _RISK_COLUMNS),
             CONTROL: upsert(d, controls, ["name"], _CONTROL_COLUMNS),
+            SCOREBOARD: upsert(
+                d, scoreboard, list(_SCOREBOARD_KEYS), _SCOREBOARD_COLUMNS, where=_newer_window
+            ),
         }
         dialect = _positional(database)
         self._compiled: dict[str, str] = {}
@@ -263,15 +276,16 @@ class _Gate:
         return entry
 
 
-_UNIQUE = {
-    SIGNAL: "signal_id",
-    DECISION: "signal_id",
-    INTENT: "client_order_id",
-    FILL: "trade_id",
-    SETTLEMENT: "ticker",
-    DAILY: "day",
-    RISK: "account",
-    CONTROL: "name",
+_UNIQUE: dict[str, tuple[str, ...]] = {
+    SIGNAL: ("signal_id",),
+    DECISION: ("signal_id",),
+    INTENT: ("client_order_id",),
+    FILL: ("trade_id",),
+    SETTLEMENT: ("ticker",),
+    DAILY: ("day",),
+    RISK: ("account",),
+    CONTROL: ("name",),
+    SCOREBOARD: _SCOREBOARD_KEYS,
 }
 
 
@@ -297,11 +311,12 @@ def _collapse(
     row twice in one statement); the last one wins, except for order updates (folded)."""
     if op == UPDATE:
         return fold_updates(entries, pause)
-    key = _UNIQUE[op]
+    keys = _UNIQUE[op]
     latest: dict[Any, tuple[Any, ...]] = {}
     for entry in _paced(entries, pause):
-        assert entry.row is not None
-        latest[entry.row[key]] = entry.values
+        row = entry.row
+        assert row is not None
+        latest[tuple(row[k] for k in keys)] = entry.values
     return list(latest.values())
 
 

@@ -200,13 +200,15 @@
   // -- snapshots --------------------------------------------------------------------------------
 
   async function loadAll() {
-    const [status, dash, signals, trades, actors] = await Promise.all([
+    const [status, dash, signals, trades, actors, scores] = await Promise.all([
       getJSON("/api/status"),
       getJSON("/api/dashboard"),
       getJSON("/api/signals?limit=" + MAX_SIGNALS),
       getJSON("/api/trades?limit=50"),
       getJSON("/api/actors"),
+      getJSON("/api/scoreboard"),
     ]);
+    renderScoreboard(scores);
     if (status) applyStatus(status);
     if (dash) applyDashboard(dash);
     if (signals) {
@@ -397,6 +399,9 @@
       case "actor_event":
         addEvent(actorEvent(d));
         refreshActors();
+        break;
+      case "scoreboard_update":
+        renderScoreboard(d);
         break;
       case "pong":
         if (pingSent) setConn("live", "live · " + Math.round(performance.now() - pingSent) + " ms");
@@ -827,6 +832,72 @@
         );
       })
     );
+  }
+
+  // -- the scoreboard: does the model beat the market? -----------------------------------------
+
+  const MARKETS = { kalshi: "real Kalshi market", "kalshi-demo": "Kalshi demo", simulated: "simulated makers", custom: "custom exchange" };
+
+  /* An estimate with its 95% interval: 0.1842 [0.1700, 0.1990]; "—" before there is one. */
+  function interval(iv, digits, signed = false, unit = "") {
+    const fmt = (v) => (v === null || v === undefined ? "?" : (signed && v > 0 ? "+" : "") + Number(v).toFixed(digits) + unit);
+    if (!iv || iv.estimate === null || iv.estimate === undefined) return [h("span", { class: "muted", text: "—" })];
+    return [h("span", { text: fmt(iv.estimate) }), h("span", { class: "iv", text: `[${fmt(iv.low)}, ${fmt(iv.high)}]` })];
+  }
+
+  function renderScoreboard(r) {
+    const box = $("scoreboard");
+    if (!r) {
+      box.dataset.state = "unavailable";
+      $("sb-badge").textContent = "not reporting";
+      $("sb-badge").className = "badge muted";
+      $("sb-against").textContent = "the scoreboard has not reported yet (it starts with the bot and reads its ledger first)";
+      return;
+    }
+    if (!changed("scoreboard", r)) return;
+    box.dataset.state = r.status;
+    box.dataset.market = r.market;
+    const badge = $("sb-badge");
+    badge.textContent = MARKETS[r.market] || r.market;
+    badge.className = "badge " + (r.real_market ? "muted" : "warn");
+    const computing = r.status === "computing" ? " · computing the scores…" : "";
+    const kept = r.kept_in === "ledger" ? "kept in the ledger" : "in memory only";
+    const plural = (n, word) => `${n ?? 0} ${word}${n === 1 ? "" : "s"}`;
+    $("sb-against").textContent = `${r.model} against ${r.scored_against} · ${plural(r.settled_windows, "settled window")} (${r.mode} mode, ${kept})${computing}`;
+    $("sb-against").title = r.summary_error || "";
+    const rows = (r.horizons || []).map((m) => {
+      // coloured only once there are enough windows for a verdict (one window resamples to itself)
+      const cls = m.verdict === "model better" ? "pos" : m.verdict === "market better" ? "neg" : "";
+      const missing = m.missing || {};
+      return h(
+        "tr",
+        { dataset: { minutes: m.minutes } },
+        h("td", { class: "mono", text: m.minutes + "m" }),
+        h("td", { class: "num opt", title: `missing: model ${missing.model ?? 0}, market ${missing.market ?? 0}; shorter windows ${m.not_in_window ?? 0}`, text: m.windows }),
+        h("td", { class: "num" }, interval(m.model_brier, 4)),
+        h("td", { class: "num" }, interval(m.market_brier, 4)),
+        h("td", { class: "num sb-diff " + cls }, interval(m.difference, 4, true)),
+        h("td", { class: "opt", text: m.verdict }),
+        h("td", { class: "num opt", text: m.real_kalshi_mid_brier === null ? "—" : Number(m.real_kalshi_mid_brier).toFixed(3) })
+      );
+    });
+    replace($("sb-horizons"), rows.length ? rows : [h("tr", { class: "empty" }, h("td", { colspan: 7, text: "no settled windows yet" }))]);
+    const t = r.trades || {};
+    const floor = t.cost_floor_cents === null || t.cost_floor_cents === undefined ? "—" : Number(t.cost_floor_cents).toFixed(2) + "¢";
+    replace($("sb-trades"), [
+      h("span", {}, "realized edge ", h("b", {}, interval(t.realized_edge_cents, 2, true, "¢"))),
+      h("span", {}, "cost floor ", h("b", { text: floor })),
+      h("span", {}, "before costs ", h("b", {}, interval(t.edge_before_costs_cents, 2, true, "¢"))),
+      h("span", {}, h("b", { text: `${plural(t.fills, "fill")}, ${plural(t.contracts, "contract")}, ${plural(t.windows, "window")}` })),
+    ]);
+    $("sb-verdict").textContent = t.verdict || "";
+    const recent = (r.recent || []).map((w) => {
+      const said = (w.forecasts || []).map((f) => `${f.minutes}m ${f.model_prob === null ? "—" : pct(f.model_prob)}/${f.market_mid === null ? "—" : pct(f.market_mid)}`);
+      const name = String(w.ticker).replace(/^KXSOL15M-/, "");
+      return h("li", { dataset: { window: w.ticker } }, `${name} → ${String(w.outcome || "?").toUpperCase()} · model/market ${said.join(" · ") || "—"} · ${plural(w.fills, "fill")}`);
+    });
+    replace($("sb-recent"), recent.length ? recent : [h("li", { class: "empty", text: "none yet" })]);
+    $("sb-method").textContent = r.method || "";
   }
 
   // -- actors and events ---------------------------------------------------------------------------

@@ -24,15 +24,17 @@ from actors.ledger import (
     LoadedFills,
     LoadedRisk,
     LoadRiskState,
+    LoadScoreboard,
     LoadStrategyFills,
     SaveControl,
     SaveRiskState,
 )
 from messages.control import ControlChanged
+from messages.scoreboard import ScoreboardWindow
 from messages.status import Alert, Position, RiskStatus
 from messages.trading import Fill, Settlement, Signal
 from risk.engine import RiskState, TradingState
-from runtime.bus import ALERTS, FILLS, SIGNALS, STATUS
+from runtime.bus import ALERTS, FILLS, SCOREBOARD, SIGNALS, STATUS
 from runtime.clock import SimClock
 from runtime.faults import crash
 from runtime.quiescence import quiesce, settle
@@ -41,7 +43,7 @@ from runtime.supervisor import ChildSpec, SupervisorSpec
 from runtime.system import ActorSystem
 from storage import Database
 from storage.risk_state import SavedRisk
-from storage.schema import controls, fills, journal, positions, risk_state
+from storage.schema import controls, fills, journal, positions, risk_state, scoreboard
 from tests.actors.probe import Probe, ProbeLog
 from tests.storage.backends import BACKENDS, Backend, make_backend
 
@@ -341,3 +343,41 @@ def test_a_strategys_fills_come_back_written_or_held_but_not_those_of_settled_ma
     rig.tick(1.0)  # written now: each once
     assert [f.trade_id for f in rig.ask(LoadStrategyFills("kelly", T0)).fills] == ["t1", "t4"]
     assert [f.trade_id for f in rig.ask(LoadStrategyFills("kelly", T0 + 2)).fills] == ["t4"]
+
+
+def window(
+    ticker: str, updated: float, outcome: str | None = None, market: str = "kalshi"
+) -> ScoreboardWindow:
+    settled = None if outcome is None else updated
+    snaps = f'[{{"minutes": 1, "at": {updated}}}]'
+    return ScoreboardWindow(
+        ticker, market, "kelly", T0, T0 + 900, outcome, settled, updated, snaps, "[]"
+    )
+
+
+def test_the_scoreboards_windows_come_back_written_or_held_and_a_settled_one_stays(
+    rig: Rig,
+) -> None:
+    rig.publish(SCOREBOARD, window("KX-1", T0 + 1), window("KX-2", T0 + 2))
+    rig.publish(SCOREBOARD, window("KX-1", T0 + 3, "yes"), window("KX-9", T0, market="simulated"))
+    assert rig.ask(Flush()) is True
+    assert rig.count(scoreboard) == 3  # one row per window (and market)
+    rig.publish(SCOREBOARD, window("KX-1", T0 + 4))  # a late, unsettled copy: never undoes it
+    rig.publish(SCOREBOARD, window("KX-2", T0 + 1))  # older than the row written: not applied
+    assert rig.ask(Flush()) is True
+    with rig.db.engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(scoreboard.c.ticker, scoreboard.c.outcome, scoreboard.c.updated_at)
+            .where(scoreboard.c.market == "kalshi")
+            .order_by(scoreboard.c.ticker)
+        ).all()
+    assert [tuple(r) for r in rows] == [("KX-1", "yes", T0 + 3), ("KX-2", None, T0 + 2)]
+    rig.publish(SCOREBOARD, window("KX-2", T0 + 5))  # newer, held back, not written yet
+    loaded = rig.ask(LoadScoreboard("kalshi", "kelly"))
+    assert loaded.known
+    by_ticker = {w.ticker: w for w in loaded.windows}
+    assert set(by_ticker) == {"KX-1", "KX-2"}  # not the simulated market's
+    assert by_ticker["KX-1"].outcome == "yes" and by_ticker["KX-1"].updated_at == T0 + 3
+    # KX-2: the newest, held back (T0 + 5), is the one answered
+    assert by_ticker["KX-2"].updated_at == T0 + 5 and by_ticker["KX-2"].outcome is None
+    assert rig.kinds().count("scoreboard_window") == 1  # journaled once: when it settled

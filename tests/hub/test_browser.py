@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -154,5 +155,61 @@ def test_dashboard_drives_the_bot(start_hub: StartHub, browser: object, tmp_path
     keep = os.environ.get("SOL15_SCREENSHOTS")
     if keep:
         for name in ("dashboard.png", "dashboard-phone.png"):
+            shutil.copy(tmp_path / name, Path(keep) / name)
+    assert errors == []
+
+
+def test_the_scoreboard_panel(start_hub: StartHub, browser: object, tmp_path: Path) -> None:
+    """The "does the model beat the market?" panel: a settled window scored, live, on a laptop
+    and a phone, saying that the market it was scored against is the simulator's."""
+    from playwright.sync_api import Browser, expect
+
+    from tests.actors.scoreboard_feed import Feed
+    from tests.hub.test_scoreboard_api import start_scoreboard
+
+    assert isinstance(browser, Browser)
+    expect.set_options(timeout=10_000)
+    hub = start_hub()
+    start_scoreboard(hub)  # sim mode: against the simulated makers
+    page = browser.new_page(viewport={"width": 1440, "height": 1100})
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(hub.url)
+    expect(page.locator("#conn")).to_have_attribute("data-state", "live")
+    expect(page.locator("#sb-badge")).to_have_text("simulated makers")
+    expect(page.locator("#sb-against")).to_contain_text("the simulator's market makers, not Kalshi")
+    expect(page.locator("#sb-against")).to_contain_text("0 settled windows")
+    expect(page.locator('#sb-horizons tr[data-minutes="1"]')).to_contain_text(
+        "no windows with both"
+    )
+
+    Feed(hub.system, hub.clock).window("KXSOL15M-T1", outcome="yes")  # arrives on the feed
+    one = page.locator('#sb-horizons tr[data-minutes="1"]')
+    expect(one).to_contain_text("0.0900")  # the model: 0.7 on a YES
+    expect(one).to_contain_text("0.1444")  # the market's mid: 0.62
+    expect(one).to_contain_text("-0.0544")  # model − market: negative, the model did better
+    expect(page.locator("#sb-against")).to_contain_text("1 settled window ")
+    expect(page.locator("#sb-trades")).to_contain_text("+34.40¢")
+    expect(page.locator("#sb-verdict")).to_contain_text("too few settled windows to judge")
+    page.click("#sb-recent-box summary")
+    expect(page.locator('#sb-recent li[data-window="KXSOL15M-T1"]')).to_contain_text("→ YES")
+    page.locator("#scoreboard").screenshot(path=str(tmp_path / "scoreboard.png"))
+
+    phone = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2)
+    phone.on("pageerror", lambda exc: errors.append(str(exc)))
+    phone.goto(hub.url)
+    expect(phone.locator('#sb-horizons tr[data-minutes="14"]')).to_contain_text("0.0900")
+    table = phone.locator("#scoreboard .table-wrap")
+    # fits the phone without scrolling sideways: the long columns fold away
+    assert table.evaluate("el => el.scrollWidth <= el.clientWidth")
+    # one window proves nothing: the difference is not coloured as a win
+    diff = phone.locator('#sb-horizons tr[data-minutes="1"] td.sb-diff')
+    expect(diff).to_have_class(re.compile(r"\bsb-diff\b"))
+    expect(diff).not_to_have_class(re.compile(r"\bpos\b"))
+    phone.locator("#scoreboard").screenshot(path=str(tmp_path / "scoreboard-phone.png"))
+    phone.close()
+    keep = os.environ.get("SOL15_SCREENSHOTS")
+    if keep:
+        for name in ("scoreboard.png", "scoreboard-phone.png"):
             shutil.copy(tmp_path / name, Path(keep) / name)
     assert errors == []

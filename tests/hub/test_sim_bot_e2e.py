@@ -59,6 +59,7 @@ TREE = {
     "strategies",
     "strategy:kelly_volatility",
     "strategy:mean_reversion",
+    "scoreboard",
     "health",
 }
 PRICE = re.compile(r"^\d+\.\d{2,4}$")
@@ -225,6 +226,7 @@ def test_the_sim_bot_on_its_dashboard(browser: Any, tmp_path: Path) -> None:
         expect(page.locator('[data-actor="risk"]')).to_have_attribute("data-state", "running")
         expect(page.locator('[data-actor^="watcher:KXSOL15M-"]').first).to_be_attached()
         expect(page.locator('li[data-strategy="kelly_volatility"]')).to_contain_text("sigma")
+        expect(page.locator("#sb-badge")).to_have_text("simulated makers")
 
         # Stop and Start go to the real risk actor and come back in its status.
         page.click("#btn-stop")
@@ -294,6 +296,14 @@ def check_api(http: httpx.Client) -> None:
     assert set(nodes) >= TREE
     assert any(name.startswith("watcher:KXSOL15M-") for name in nodes)
     assert all(n["state"] == "running" and n["restarts"] == 0 for n in nodes.values())
+
+    # The scoreboard runs in sim mode too, and says what it scores against.
+    scores = http.get("/api/scoreboard")
+    assert scores.status_code == 200
+    board = scores.json()
+    assert (board["mode"], board["market"], board["simulated"]) == ("sim", "simulated", True)
+    assert [h["minutes"] for h in board["horizons"]] == [14, 10, 5, 2, 1]
+    assert board["kept_in"] == "ledger"
 
     metrics = http.get("/metrics").text
     assert metric_value(metrics, "sol15_order_latency_seconds_count") >= 1

@@ -18,7 +18,7 @@ from storage import (
 )
 from storage.errors import UnsupportedDatabase
 from storage.migrate import MIGRATIONS, Migration, check
-from storage.schema import SCHEMA_VERSION, metadata, schema_version
+from storage.schema import SCHEMA_VERSION, controls, metadata, schema_version
 from tests.storage.backends import Backend
 
 
@@ -74,22 +74,46 @@ def test_an_older_schema_is_migrated_step_by_step(
     assert _versions(database) == list(range(1, SCHEMA_VERSION + 2))
 
 
-def test_a_version_1_ledger_gains_the_operators_switches(backend: Backend) -> None:
+def _ledger_at(db: Database, version: int, without: set[str]) -> None:
+    """A ledger as an older sol15 left it: its tables (all but ``without``) and versions."""
+    with db.engine.begin() as conn:
+        for table in metadata.sorted_tables:
+            if table.name not in without:
+                table.create(conn)
+        for n in range(1, version + 1):
+            conn.execute(
+                schema_version.insert().values(
+                    version=n, app="sol15", applied_at=0.0, description=f"v{n}"
+                )
+            )
+
+
+def test_a_version_1_ledger_gains_the_operators_switches_and_the_scoreboard(
+    backend: Backend,
+) -> None:
     """A ledger written before switches were kept: migrated in place, nothing else touched."""
     db = backend.open()
     try:
+        _ledger_at(db, 1, {"controls", "scoreboard"})
+        assert not {"controls", "scoreboard"} & _tables(db)
+        assert prepare(db) == SCHEMA_VERSION == 3
+        assert {"controls", "scoreboard"} <= _tables(db) and _versions(db) == [1, 2, 3]
+    finally:
+        db.dispose()
+
+
+def test_a_version_2_ledger_gains_the_scoreboard(backend: Backend) -> None:
+    db = backend.open()
+    try:
+        _ledger_at(db, 2, {"scoreboard"})
         with db.engine.begin() as conn:
-            for table in metadata.sorted_tables:
-                if table.name != "controls":
-                    table.create(conn)
             conn.execute(
-                schema_version.insert().values(
-                    version=1, app="sol15", applied_at=0.0, description="v1"
-                )
+                controls.insert().values(name="x", value="1", requested_by="api", updated_at=1.0)
             )
-        assert "controls" not in _tables(db)
-        assert prepare(db) == SCHEMA_VERSION == 2
-        assert "controls" in _tables(db) and _versions(db) == [1, 2]
+        assert prepare(db) == 3
+        assert "scoreboard" in _tables(db) and _versions(db) == [1, 2, 3]
+        with db.engine.connect() as conn:  # what was there is still there
+            assert conn.execute(sa.select(controls.c.name)).scalars().all() == ["x"]
     finally:
         db.dispose()
 
