@@ -44,4 +44,5 @@ def order_update(
         timestamp=now,
         fees=fees,
         reason=reason,
+        count=intent.count,
     )

@@ -86,6 +86,7 @@ class OrderUpdate(Message):
     timestamp: float
     fees: Decimal = Decimal(0)
     reason: str = ""  # Kalshi's error code on a rejection
+    count: int = 0  # the order's size (its intent's count): count − filled never filled; 0 unknown
 
 
 @message("fill")

@@ -254,8 +254,12 @@ class KellyVolatility(Strategy):
         self._pending.approved(decision.signal_id, decision.quantity if decision.approved else 0)
 
     def on_order_update(self, update: OrderUpdate) -> None:
-        if update.status in TERMINAL and update.action == "buy" and update.remaining > 0:
-            self._pending.reduce(update.ticker, update.side, update.remaining)
+        # A finished order reports nothing remaining; what it never filled is count − filled
+        # (an IOC's unfilled rest): no longer on its way, so the cap has room for it again.
+        if update.status in TERMINAL and update.action == "buy":
+            unfilled = update.count - update.filled
+            if unfilled > 0:
+                self._pending.reduce(update.ticker, update.side, unfilled)
 
     def on_fill(self, fill: Fill) -> None:
         self.positions.apply_fill(fill)

@@ -60,8 +60,8 @@ class Accumulate(Strategy):
         self.pending.approved(decision.signal_id, decision.quantity if decision.approved else 0)
 
     def on_order_update(self, update: OrderUpdate) -> None:
-        if update.status in TERMINAL and update.action == "buy" and update.remaining > 0:
-            self.pending.reduce(update.ticker, update.side, update.remaining)
+        if update.status in TERMINAL and update.action == "buy" and update.count > update.filled:
+            self.pending.reduce(update.ticker, update.side, update.count - update.filled)
 
     def on_fill(self, fill: Fill) -> None:
         self.positions.apply_fill(fill)
