@@ -230,15 +230,16 @@ def test_an_order_that_ends_unfilled_frees_its_room_at_once() -> None:
     """An IOC that found the ask gone ends canceled with nothing remaining: what it never
     filled (count − filled) is no longer on its way, so the next book may buy again — not
     only after the pending timeout."""
-    strategy = make(cooldown_seconds=1, pending_timeout_seconds=600)
+    strategy = make(cooldown_seconds=5, pending_timeout_seconds=600, max_contracts=5)
     [first] = signal_once(strategy, "0.60", "0.62")
-    strategy.on_decision(
-        RiskDecision(
-            first.signal_id, first.strategy_name, TICKER, True, "approved", first.quantity, T + 1
-        )
+    approved = RiskDecision(
+        first.signal_id, first.strategy_name, TICKER, True, "approved", first.quantity, T + 1
     )
+    strategy.on_decision(approved)
+    strategy.on_spot(spot(T + 6, "75.10"))
+    assert strategy.on_book(quote(T + 6.5, "0.60", "0.62")) == []  # on its way: at target
     sent = intent("c1", ticker=TICKER, count=first.quantity, price="0.62")
-    strategy.on_order_update(order_update(sent, S.CANCELED, T + 1, filled=0))
+    strategy.on_order_update(order_update(sent, S.CANCELED, T + 6.8, filled=0))
     [again] = strategy.on_book(quote(T + 7, "0.60", "0.62"))
     assert again.quantity == first.quantity
     assert strategy.metrics()["pending"] == first.quantity  # only the new one is on its way
