@@ -59,6 +59,7 @@ class BacktestResult:
     trades: list[Trade] = field(default_factory=list)
     forecasts: list[WindowForecasts] = field(default_factory=list)
     signals: list[Signal] = field(default_factory=list)
+    kalshi: dict[str, Any] | None = None  # --market kalshi:DIR: the real market's own figures
     seconds: float = 0.0  # wall time of the run
     cpu_seconds: float = 0.0
 
@@ -126,6 +127,7 @@ class BacktestResult:
                 if name != "all"
             },
             "calibration": calib.summary(self.forecasts)["buckets"],
+            "kalshi": self.kalshi,
         }
 
 
