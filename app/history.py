@@ -32,7 +32,10 @@ RESUME = "everything fetched so far is kept: run the same command again to resum
 
 
 def _time(text: str) -> int:
-    """``YYYY-MM-DD`` (midnight UTC) or an ISO 8601 time (UTC unless it says otherwise)."""
+    """``YYYY-MM-DD`` (midnight UTC), an ISO 8601 time (UTC unless it says otherwise) or
+    Unix seconds."""
+    if text.strip().isdigit():
+        return int(text)
     try:
         moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:
@@ -133,7 +136,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         bar.close()
     lines = [
-        f"{args.out}: {report.markets} settled markets of {args.series} closing "
+        f"{args.out}: {report.markets} settled market{'' if report.markets == 1 else 's'} "
+        f"of {args.series} closing "
         f"{_day(args.since)} to {_day(args.until)}"
         + (" (resumed)" if report.resumed else "")
         + f"; {report.trades} trades written by this run",

@@ -105,6 +105,10 @@ def _lines(path: Path) -> Iterator[tuple[int, bytes]]:
             yield number, line
 
 
+def _why(exc: Exception) -> str:
+    return exc.message if isinstance(exc, ParseError) else str(exc)
+
+
 def _report(folder: KalshiFolder, where: str, problems: list[str]) -> None:
     """Name the first problems of one file; count the rest."""
     folder.problems.extend(problems[:MAX_LISTED])
@@ -151,7 +155,7 @@ def _read_markets(folder: KalshiFolder) -> None:
             problems.append(f"{where}: not JSON ({exc}) — skipped")
             continue
         except (ParseError, KeyError, TypeError, ValueError) as exc:
-            problems.append(f"{where}: {exc} — skipped")
+            problems.append(f"{where}: {_why(exc)} — skipped")
             continue
         if ticker in folder.markets or ticker in folder.unsettled:
             problems.append(f"{where}: {ticker} listed again — the first kept")
@@ -220,7 +224,7 @@ def _read_candles(folder: KalshiFolder) -> None:
         try:
             folder.quotes[ticker] = read_candles(path, ticker)
         except (ParseError, ValueError) as exc:
-            problems.append(f"{where}: {exc} — skipped")
+            problems.append(f"{where}: {_why(exc)} — skipped")
     _report(folder, CANDLES_DIR, problems)
 
 
@@ -251,7 +255,7 @@ def _read_trades(folder: KalshiFolder) -> None:
         try:
             ticker, trade = _trade(orjson.loads(line))
         except (orjson.JSONDecodeError, ParseError, ValueError) as exc:
-            problems.append(f"{TRADES_FILE} line {number}: {exc} — skipped")
+            problems.append(f"{TRADES_FILE} line {number}: {_why(exc)} — skipped")
             continue
         if ticker in folder.markets:
             trades.setdefault(ticker, []).append(trade)
@@ -271,7 +275,7 @@ def _read_index(folder: KalshiFolder) -> None:
             answer = json.loads(line, parse_float=Decimal)  # CF values keep every digit
             values = parse_values(answer, f"{INDEX_FILE} line {number}")
         except (ValueError, ParseError) as exc:
-            problems.append(f"{INDEX_FILE} line {number}: {exc} — skipped")
+            problems.append(f"{INDEX_FILE} line {number}: {_why(exc)} — skipped")
             continue
         for value in values:
             folder.index[round(value.ts)] = value.value

@@ -13,6 +13,7 @@ and the market's on exactly the same windows.
 from __future__ import annotations
 
 import bisect
+import html
 import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -131,9 +132,34 @@ def report_lines(summary: dict[str, Any]) -> list[str]:
         lines.append(f"  skipped {count}: {reason}")
     for reason, count in sorted(summary["horizons_missing"].items()):
         lines.append(f"  no market forecast at {count} horizons: {reason}")
+    lines.extend(f"  note: {text}" for text in summary["notes"])
     lines.extend(f"  assumption: {text}" for text in summary["assumptions"])
     lines.extend(f"  problem: {text}" for text in summary["problems"])
     return lines
+
+
+def report_html(summary: dict[str, Any]) -> str:
+    """The same section for the HTML report."""
+    head = ("min left", "windows", "market Brier", "95% interval", "model", "market, same", "n")
+    rows = []
+    for minutes in HORIZONS:
+        row, pair = summary["market_brier"][str(minutes)], summary["beside_model"][str(minutes)]
+        interval = f"[{_f(row['low'])}, {_f(row['high'])}]" if row["low"] is not None else "–"
+        cells = (minutes, row["n"], _f(row["brier"]), interval, _f(pair["model"]))
+        rows.append((*cells, _f(pair["market"]), pair["n"]))
+    table = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>" for row in rows
+    )
+    notes = report_lines(summary)[len(HORIZONS) + 3 :]
+    return (
+        "<h2>The real market</h2><p class='note'>Brier score of the YES mid of Kalshi's own "
+        f"quotes ({html.escape(summary['folder'])}) by minutes left, with the model beside it "
+        "on the windows it could run.</p><table><tr>"
+        + "".join(f"<th>{html.escape(h)}</th>" for h in head)
+        + f"</tr>{table}</table><ul>"
+        + "".join(f"<li>{html.escape(n.strip())}</li>" for n in notes)
+        + "</ul>"
+    )
 
 
 def _f(value: float | None) -> str:

@@ -87,6 +87,22 @@ def _no_window(
     )
 
 
+def _sparse_quotes(strategies: Sequence[Strategy], windows: Sequence[ReplayWindow]) -> list[str]:
+    """A mean_reversion that can never get its z-score from one quote a minute, said plainly."""
+    most = max(len(w.quotes) for w in windows)
+    notes = []
+    for strategy in strategies:
+        params = strategy.params
+        periods = getattr(params, "min_periods", None)
+        if getattr(params, "window_unit", None) == "updates" and periods and periods > most:
+            notes.append(
+                f"{strategy.name} needs {periods} book updates in a market before it signals; "
+                f"these windows have at most {most} (one quote a minute): lower "
+                f"{strategy.name}.min_periods (and window) with --param"
+            )
+    return notes
+
+
 def _needing_index(strategies: Sequence[Strategy]) -> list[str]:
     return [s.name for s in strategies if s.needs_index]
 
@@ -129,6 +145,7 @@ def run_kalshi_backtest(
     strategies = config.build_strategies()
     needs = _needing_index(strategies)
     candidates, skipped = _windows(folder, start, end)
+    candidates.sort(key=lambda w: w.market.open_ts)
     if not candidates:
         raise _no_window(
             folder,
@@ -222,6 +239,7 @@ def _summary(
         "skipped": dict(Counter(s["reason"] for s in skipped)),
         "horizons_missing": dict(missing),
         "assumptions": _assumptions(config, folder, data, needs),
+        "notes": _sparse_quotes(result.config.build_strategies(), windows),
         "problems": list(folder.problems),
     }
 

@@ -21,6 +21,7 @@ import orjson
 from backtest import calibration as calib
 from backtest import charts
 from backtest.calibration import BUCKETS, REAL_MARKET_BRIER, SOURCES
+from backtest.kalshi_market import report_html as kalshi_html
 from backtest.runner import BacktestResult
 from scoring.forecasts import LOG_LOSS_EPS
 
@@ -292,6 +293,7 @@ def write_report(result: BacktestResult, directory: Path) -> Path:
         _table(CALIBRATION_HEADER, calibration_rows(calibration)),
         f"<p class='warn'>{html.escape(warning)}</p>" if warning else "",
         "<img src='brier.png' alt='brier'><img src='reliability.png' alt='reliability'>",
+        kalshi_html(result.kalshi) if result.kalshi else "",  # --market kalshi:DIR
         "<h2>Assumptions</h2>",
         "<ul>" + "".join(f"<li>{html.escape(n)}</li>" for n in facts["notes"]) + "</ul>",
         _table(

@@ -33,9 +33,25 @@ def _exact(value: Any) -> Any:
     raise TypeError(f"cannot encode {type(value).__name__}")
 
 
+def _wide_ints(value: Any) -> Any:
+    """Integers beyond 64 bits (orjson's limit) as Decimals, which keep their digits."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and not -(2**63) <= value < 2**64:
+        return Decimal(value)
+    if isinstance(value, dict):
+        return {key: _wide_ints(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_wide_ints(item) for item in value]
+    return value
+
+
 def encode_raw(value: Any) -> bytes:
     """Compact JSON of a decoded answer (or part of one), numbers exactly as received."""
-    return orjson.dumps(value, default=_exact)
+    try:
+        return orjson.dumps(value, default=_exact)
+    except TypeError:  # an integer orjson cannot hold
+        return orjson.dumps(_wide_ints(value), default=_exact)
 
 
 @dataclass(frozen=True, slots=True)
