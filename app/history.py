@@ -17,6 +17,9 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
+
+from app.exchange import simulator_identity
 from app.history_download import SERIES_INDEX, Downloader, DownloadInterrupted, DownloadRequest
 from app.history_store import FolderStore, StoreError
 from backtest.progress import ProgressBar
@@ -111,8 +114,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         return _fail(f"bad settings:\n{exc}", EXIT_USAGE)
     index = args.index or SERIES_INDEX.get(args.series)
-    request = DownloadRequest(args.series, args.since, args.until, index)
     client, signed = client_for(settings, args.api_base)
+    request = DownloadRequest(args.series, args.since, args.until, index, _source(client))
     bar = ProgressBar(f"history {args.series}")
 
     def progress(done: int, total: int, ticker: str) -> None:
@@ -150,6 +153,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     print("\n".join(lines))
     return EXIT_OK
+
+
+def _source(client: KalshiRestClient) -> dict[str, str]:
+    """The exchange's address, and the simulator's name when it is sol15's exchange-sim."""
+    source = {"api_base": client.api_base}
+    try:
+        name = simulator_identity(client.api_base + "/exchange/status")
+    except httpx.HTTPError:
+        name = None  # the download itself will say what is wrong
+    if name:
+        source["simulator"] = name
+    return source
 
 
 def _day(ts: int) -> str:

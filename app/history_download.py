@@ -64,12 +64,13 @@ class DownloadInterrupted(Exception):
     """The exchange kept refusing (rate limits, errors); the state is saved."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class DownloadRequest:
     series: str
     since: int
     until: int
     index_id: str | None  # None: no index values
+    source: dict[str, str] = field(default_factory=dict)  # api_base, simulator (if one)
 
 
 @dataclass(slots=True)
@@ -133,7 +134,7 @@ class Downloader:
 
     def run(self) -> DownloadReport:
         r = self.request
-        state = self.store.open(r.series, r.since, r.until)
+        state = self.store.open(r.series, r.since, r.until, r.source)
         self.report.resumed = bool(state.tiers_listed or state.listing or state.next_market)
         self.store.cut_back(MARKETS_FILE, state.markets_bytes)
         self.store.cut_back(TRADES_FILE, state.trades_bytes)

@@ -40,6 +40,9 @@ class DownloadState:
     next_market: int = 0  # markets.jsonl line to fetch next
     trades_bytes: int = 0
     index_done: bool = False
+    # where it came from: ``api_base`` and, for sol15's exchange-sim, ``simulator`` (the
+    # X-Sol15-Simulator header it answered with), so a replay can say whose market it is
+    source: dict[str, str] = field(default_factory=dict)
 
     def same_download(self, series: str, since: int, until: int) -> bool:
         return (self.series, self.since, self.until) == (series, since, until)
@@ -67,13 +70,15 @@ class FolderStore:
         self.state_path = root / STATE_FILE
         self.candles = root / CANDLES_DIR
 
-    def open(self, series: str, since: int, until: int) -> DownloadState:
+    def open(
+        self, series: str, since: int, until: int, source: dict[str, str] | None = None
+    ) -> DownloadState:
         """The state of this download (fresh, or where a previous run stopped)."""
         if self.root.exists() and not self.root.is_dir():
             raise StoreError(f"--out {self.root}: is a file, not a folder")
         self.candles.mkdir(parents=True, exist_ok=True)
         if not self.state_path.exists():
-            state = DownloadState(series, since, until)
+            state = DownloadState(series, since, until, source=dict(source or {}))
             self.save(state)
             return state
         try:

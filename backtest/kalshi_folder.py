@@ -20,7 +20,14 @@ from typing import Any
 import orjson
 
 from backtest.errors import BacktestInputError
-from backtest.kalshi_layout import CANDLE_SUFFIX, CANDLES_DIR, INDEX_FILE, MARKETS_FILE, TRADES_FILE
+from backtest.kalshi_layout import (
+    CANDLE_SUFFIX,
+    CANDLES_DIR,
+    INDEX_FILE,
+    MARKETS_FILE,
+    STATE_FILE,
+    TRADES_FILE,
+)
 from kalshi.cfbenchmarks import parse_values
 from kalshi.errors import ParseError
 from kalshi.fields import Fields
@@ -79,6 +86,14 @@ class KalshiFolder:
     trades: dict[str, list[TapeTrade]] | None = None  # None: the folder has no trades.jsonl
     index: dict[int, Decimal] = field(default_factory=dict)  # second → print
     problems: list[str] = field(default_factory=list)
+    source: dict[str, str] = field(default_factory=dict)  # as the downloader recorded it
+
+    def origin(self) -> str:
+        """Whose market this is, in words (a folder from elsewhere is taken as Kalshi's)."""
+        where = self.source.get("api_base")
+        if self.source.get("simulator"):
+            return f"sol15's exchange-sim at {where} (its simulated makers), not Kalshi"
+        return f"Kalshi's recorded market{f' ({where})' if where else ''}, not simulated makers"
 
 
 def load_folder(root: Path) -> KalshiFolder:
@@ -91,12 +106,24 @@ def load_folder(root: Path) -> KalshiFolder:
             f"--market kalshi:{root}: no {MARKETS_FILE} (the folder format is in the README: "
             "Kalshi's own JSON, one Market per line)"
         )
-    folder = KalshiFolder(root)
+    folder = KalshiFolder(root, source=_source(root))
     _read_markets(folder)
     _read_candles(folder)
     _read_trades(folder)
     _read_index(folder)
     return folder
+
+
+def _source(root: Path) -> dict[str, str]:
+    """Where the downloader says the folder came from (nothing for a folder from elsewhere)."""
+    try:
+        state = orjson.loads((root / STATE_FILE).read_bytes())
+    except (OSError, orjson.JSONDecodeError):
+        return {}
+    source = state.get("source") if isinstance(state, dict) else None
+    if not isinstance(source, dict):
+        return {}
+    return {str(k): str(v) for k, v in source.items()}
 
 
 def _lines(path: Path) -> Iterator[tuple[int, bytes]]:

@@ -11,7 +11,8 @@ Every file holds the API's JSON as Kalshi sent it (OpenAPI 3.31.0):
 - ``index_values.jsonl`` — one answer of the CF Benchmarks passthrough
   (``GET /cfbenchmarks/values?id=…``: ``{"data": {"serverTime", "payload": [{"value",
   "time"}]}}``) per line (optional);
-- ``.download-state.json`` — the downloader's own progress (a replay ignores it).
+- ``.download-state.json`` — the downloader's own progress, and where it downloaded from
+  (a replay reads only that, to say whose market it replays).
 """
 
 from __future__ import annotations

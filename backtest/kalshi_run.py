@@ -58,7 +58,7 @@ def _windows(
         life = folder.quotes.get(market.ticker, ())
         quotes = tuple(q for q in life if market.open_ts <= q.end_ts < market.close_ts)
         if not quotes:
-            reason = "no readable candlesticks in the market's life"
+            reason = "no candlesticks (or none readable) in the market's life"
             skipped.append({"ticker": market.ticker, "open_ts": market.open_ts, "reason": reason})
             continue
         tape = None if folder.trades is None else folder.trades.get(market.ticker, [])
@@ -119,7 +119,7 @@ def _assumptions(
             f"--data {', '.join(p.name for p in data)} bridged to 1-second prints (seed {config.seed}; a stand-in for the CF index)"
         )
     return [
-        "this is Kalshi's recorded market, not simulated makers; orders do not move it",
+        f"quotes: {folder.origin()}; our orders do not move them",
         "fills at the last 1-minute candle's YES ask/bid (at most risk.max_book_age_seconds "
         f"= {config.risk.limits.max_book_age_seconds:g} s old), at most the contracts takers "
         f"traded on that side in that minute ({depth}); Kalshi's taker fee",

@@ -19,6 +19,7 @@ import httpx
 import orjson
 import pytest
 
+from app.history import _source as history_source
 from app.history import main as history_main
 from app.history_download import Downloader, DownloadInterrupted, DownloadReport, DownloadRequest
 from app.history_store import FolderStore
@@ -44,7 +45,9 @@ class Sim:
     until: int
 
     def request(self, index: str | None = "SOLUSD_RTI") -> DownloadRequest:
-        return DownloadRequest("KXSOL15M", self.since, self.until, index)
+        with self.client() as client:
+            source = history_source(client)  # as the command line finds it
+        return DownloadRequest("KXSOL15M", self.since, self.until, index, source)
 
     def client(self) -> KalshiRestClient:
         return KalshiRestClient(
@@ -347,6 +350,8 @@ def test_the_downloaded_folder_replays_deterministically(
     params = ["mean_reversion.min_periods=2", "mean_reversion.window=3"]
     config = build_configs(["mean_reversion"], params, 0)[0]
     first, second = (run_kalshi_backtest(config, clean) for _ in range(2))
+    (origin, *_) = first.summary()["kalshi"]["assumptions"]
+    assert f"quotes: sol15's exchange-sim at {sim.handle.api_base}" in origin
     assert first.trades == second.trades and first.counters.orders > 0
     table = first.summary()["kalshi"]["market_brier"]
     assert table == second.summary()["kalshi"]["market_brier"]
@@ -373,3 +378,63 @@ def test_the_downloaded_folder_replays_deterministically(
     assert backtest_main(["--market", f"kalshi:{clean}", "--strategy", "mean_reversion"]) == 0
     printed = capsys.readouterr().out
     assert f"{table['5']['brier']:.4f} [" in printed
+
+
+def test_kelly_replays_where_history_of_the_index_covers_the_windows(
+    sim: Sim, clean: Path, tmp_path: Path
+) -> None:
+    """The simulator's own index, as 1-minute bars (``--data``): the model runs on the windows
+    those bars cover; the others are counted; fills never pass the takers' depth."""
+    from backtest.kalshi_run import run_kalshi_backtest
+    from backtest.params import build_configs
+
+    def index_bars(e: Any) -> list[str]:
+        first = -(-e.index.first_ts // 60) * 60
+        rows = []
+        for start in range(first, e.index.last_ts - 59, 60):
+            minute = [float(v) for v in e.index.prints_between(start - 1, start + 59)]
+            rows.append(f"{start},{minute[0]},{max(minute)},{min(minute)},{minute[-1]},1")
+        return rows
+
+    bars = sim.handle.call(index_bars)
+    data = tmp_path / "index.csv"
+    data.write_text("timestamp,open,high,low,close,volume\n" + "\n".join(bars) + "\n")
+    config = build_configs(["kelly_volatility"], ["data.warmup_seconds=600"], 0)[0]
+    result = run_kalshi_backtest(config, clean, [data])
+    kalshi = result.summary()["kalshi"]
+    covered_from = int(bars[0].split(",")[0])
+    expected = sum(
+        1
+        for line in (clean / MARKETS_FILE).read_bytes().splitlines()
+        if _ts(orjson.loads(line)["open_time"]) >= covered_from
+    )
+    assert kalshi["windows_replayed"] == expected and 0 < expected < kalshi["windows_with_quotes"]
+    reason = "no index values cover it (kelly_volatility needs the index)"
+    assert kalshi["skipped"] == {reason: kalshi["windows_with_quotes"] - expected}
+    assert kalshi["beside_model"]["14"]["n"] > 0
+    assert result.counters.fills > 0
+    assert run_kalshi_backtest(config, clean, [data]).trades == result.trades
+    _fills_at_the_recorded_quotes_within_depth(clean, result.trades)
+
+
+def _fills_at_the_recorded_quotes_within_depth(root: Path, fills: list[Any]) -> None:
+    from collections import Counter
+
+    from backtest.kalshi_folder import load_folder
+    from backtest.kalshi_replay import depth_by_minute
+
+    folder = load_folder(root)
+    assert folder.trades is not None
+    taken: Counter[tuple[str, int, bool]] = Counter()
+    for fill in fills:
+        quote = max(
+            (q for q in folder.quotes[fill.ticker] if q.end_ts <= fill.ts), key=lambda q: q.end_ts
+        )
+        ask_side = (fill.side == "yes") == (fill.action == "buy")  # takes the YES ask
+        price = quote.yes_ask if ask_side else quote.yes_bid
+        assert price is not None
+        assert fill.price == (price if fill.side == "yes" else 1 - price)
+        taken[(fill.ticker, quote.end_ts, ask_side)] += fill.count
+    for (ticker, end, ask_side), count in taken.items():
+        depth = depth_by_minute(folder.quotes[ticker], folder.trades[ticker])[end]
+        assert count <= depth[0 if ask_side else 1]

@@ -93,6 +93,7 @@ def test_the_market_brier_by_minutes_left_is_the_hand_computed_one(tmp_path: Pat
         assert math.isclose(table[str(minutes)]["brier"], HAND[minutes], abs_tol=5e-5)
     assert [table[str(m)]["n"] for m in (14, 10, 5, 2, 1)] == [3, 3, 3, 2, 3]
     assert result.summary()["kalshi"]["horizons_missing"] == {"one side of the book empty": 1}
+    assert result.summary()["kalshi"]["assumptions"][0].startswith("quotes: Kalshi's recorded")
     text = render_text(result).splitlines()
     section = text[next(i for i, line in enumerate(text) if "the real market" in line) :]
     rows = {line.split()[0]: line.split() for line in section[2:7]}
@@ -187,7 +188,7 @@ def test_bad_files_are_named_and_skipped_and_the_rest_replays(tmp_path: Path) ->
     )
     assert any(p.startswith("markets.jsonl line 6: not JSON") for p in problems)
     assert result.summary()["kalshi"]["skipped"] == {
-        "no readable candlesticks in the market's life": 2
+        "no candlesticks (or none readable) in the market's life": 2
     }
     table = result.summary()["kalshi"]["market_brier"]
     assert {m: f"{table[str(m)]['brier']:.4f}" for m in HAND_TEXT} == HAND_TEXT
