@@ -131,6 +131,45 @@ def _assumptions(
     ]
 
 
+def _covered(
+    folder: KalshiFolder,
+    candidates: list[ReplayWindow],
+    timeline: IndexTimeline,
+    needs: list[str],
+    skipped: list[dict[str, Any]],
+) -> list[ReplayWindow]:
+    """The windows the strategies can run on: all, or those the index covers."""
+    if not needs:
+        return candidates
+    reason = f"no index values cover it ({', '.join(needs)} needs the index)"
+    windows = []
+    for w in candidates:
+        if timeline.covers(w.market.open_ts, w.market.close_ts, MAX_GAP):
+            windows.append(w)
+        else:
+            skipped.append(
+                {"ticker": w.market.ticker, "open_ts": w.market.open_ts, "reason": reason}
+            )
+    if not windows:
+        raise _no_window(
+            folder,
+            skipped,
+            f"{', '.join(needs)} needs the index and neither the folder's index values nor "
+            "--data cover any window with quotes (pass --data with 1-minute history of "
+            "those days, or run --strategy mean_reversion on the quotes alone)",
+        )
+    return windows
+
+
+def _risk(config: RunConfig, needs: list[str]) -> RiskParams:
+    """The configured risk; entries need no index print when no strategy reads one."""
+    risk = config.risk
+    if needs:
+        return risk
+    limits = replace(risk.limits, entries_need_index=False)
+    return RiskParams(limits, risk.bankroll, risk.reset_breaker_daily)
+
+
 def run_kalshi_backtest(
     config: RunConfig,
     root: Path,
@@ -145,45 +184,20 @@ def run_kalshi_backtest(
     strategies = config.build_strategies()
     needs = _needing_index(strategies)
     candidates, skipped = _windows(folder, start, end)
-    candidates.sort(key=lambda w: w.market.open_ts)
     if not candidates:
-        raise _no_window(
-            folder,
-            skipped,
-            "no settled market with quotes" + (" in --from/--to" if start or end else ""),
-        )
+        within = " in --from/--to" if start or end else ""
+        raise _no_window(folder, skipped, f"no settled market with quotes{within}")
+    candidates.sort(key=lambda w: w.market.open_ts)
     timeline = _timeline(folder, candidates, data, config)
-    windows = candidates
-    if needs:
-        reason = f"no index values cover it ({', '.join(needs)} needs the index)"
-        windows = []
-        for w in candidates:
-            if timeline.covers(w.market.open_ts, w.market.close_ts, MAX_GAP):
-                windows.append(w)
-            else:
-                skipped.append(
-                    {"ticker": w.market.ticker, "open_ts": w.market.open_ts, "reason": reason}
-                )
-        if not windows:
-            raise _no_window(
-                folder,
-                skipped,
-                f"{', '.join(needs)} needs the index and neither the folder's index values nor "
-                "--data cover any window with quotes (pass --data with 1-minute history of "
-                "those days, or run --strategy mean_reversion on the quotes alone)",
-            )
-    risk = config.risk
-    if not needs:
-        risk = RiskParams(
-            replace(risk.limits, entries_need_index=False), risk.bankroll, risk.reset_breaker_daily
-        )
-    result = BacktestResult(config, "kalshi", [f"{PREFIX}{root}", *map(str, data)], risk.bankroll)
+    windows = _covered(folder, candidates, timeline, needs, skipped)
+    risk = _risk(config, needs)
     collector = _collector(strategies)
+    fees = config.market.fee_multiplier
     session = Session(
         strategies,
         risk,
         config.execution,
-        fee_multiplier=config.market.fee_multiplier,
+        fee_multiplier=fees,
         calibration=collector,
         keep_signals=False,
     )
@@ -191,7 +205,7 @@ def run_kalshi_backtest(
         windows,
         timeline,
         session,
-        fee_multiplier=config.market.fee_multiplier,
+        fee_multiplier=fees,
         index_name=config.data.index,
         warmup=config.data.warmup_seconds,
         progress=progress,
@@ -202,6 +216,7 @@ def run_kalshi_backtest(
     wall, cpu = time.perf_counter(), time.process_time()
     with quiet_libraries():
         feed.run()
+    result = BacktestResult(config, "kalshi", [f"{PREFIX}{root}", *map(str, data)], risk.bankroll)
     result.seconds = time.perf_counter() - wall
     result.cpu_seconds = time.process_time() - cpu
     result.first_ts = float(windows[0].market.open_ts)
@@ -209,10 +224,8 @@ def run_kalshi_backtest(
     result.windows_listed = len(windows)
     result.skipped = skipped
     result.warnings = list(folder.problems)
-    result.counters = session.counters
-    result.equity = session.equity
-    result.markets = session.ledger.results()
-    result.trades = session.ledger.trades
+    result.counters, result.equity = session.counters, session.equity
+    result.markets, result.trades = session.ledger.results(), session.ledger.trades
     result.forecasts = collector.scored()
     result.kalshi = _summary(config, folder, candidates, windows, skipped, result, data, needs)
     return result
