@@ -12,6 +12,7 @@ _SUBCOMMANDS = {
     "exchange-sim": "run only the simulated Kalshi exchange (see: run.py exchange-sim --help)",
     "backtest": "replay history through the strategies (see: run.py backtest --help)",
     "export": "export trades and fills as CSV or JSON (see: run.py export --help)",
+    "history": "download Kalshi's own history of a series (see: run.py history download --help)",
 }
 
 
@@ -116,5 +117,9 @@ def _run_subcommand(name: str, argv: list[str]) -> int:
         from storage.export import main as export
 
         return export(argv)
+    if name == "history":
+        from app.history import main as history
+
+        return history(argv)
     print(f"run.py {name}: not yet available in this version of sol15", file=sys.stderr)
     return 2

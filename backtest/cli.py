@@ -75,10 +75,15 @@ def build_parser(strategies: Sequence[str] = (DEFAULT_STRATEGY,)) -> argparse.Ar
     parser.add_argument(
         "--data",
         nargs="+",
-        required=True,
         metavar="FILE",
         type=Path,
-        help="CSV history or recordings",
+        help="CSV history or recordings (with --market: the index, where the folder has none)",
+    )
+    parser.add_argument(
+        "--market",
+        metavar="kalshi:DIR",
+        help="replay Kalshi's own quotes from a folder (run.py history download; format in the "
+        "README) instead of the simulated makers",
     )
     parser.add_argument(
         "--strategy",
@@ -144,12 +149,19 @@ def _run(args: argparse.Namespace) -> int:
     end = parse_date(args.end, end=True) if args.end else None
     if start is not None and end is not None and end <= start:
         raise BacktestInputError(f"--to {args.end} is not after --from {args.start}")
-    for path in args.data:
+    if not args.data and args.market is None:
+        raise BacktestInputError("give --data FILE ... or --market kalshi:DIR")
+    for path in args.data or []:
         if not path.is_file():
             raise BacktestInputError("cannot read: no such file", path=path)
-    source_kind(args.data)
+    if args.market is None:
+        source_kind(args.data)
     configs = build_configs(names, args.param, args.seed)
-    if len(configs) == 1:
+    if args.market is not None:
+        from backtest.kalshi_run import run_kalshi_configs
+
+        results = run_kalshi_configs(configs, args.market, args.data or [], start, end)
+    elif len(configs) == 1:
         result = _single(configs[0], args.data, start, end)
         results = [result]
     else:
@@ -258,6 +270,10 @@ def render_text(result: BacktestResult) -> str:
     if warning:
         lines.append(f"  note: {warning}")
     lines += ["", *_calibration_lines(s)]
+    if s.get("kalshi"):  # --market kalshi:DIR (backtest/kalshi_market.py)
+        from backtest.kalshi_market import report_lines
+
+        lines.extend(report_lines(s["kalshi"]))
     lines.append(
         f"  ({s['market_events']} market events in {s['seconds']:.1f} s"
         + (f", {s['events_per_s']:,.0f}/s)" if s["events_per_s"] else ")")

@@ -28,6 +28,7 @@ from backtest import calibration as calib
 from backtest import charts
 from backtest.calibration import BUCKETS, REAL_MARKET_BRIER, SOURCES
 from backtest.honesty import Honesty
+from backtest.kalshi_market import report_html as kalshi_html
 from backtest.runner import BacktestResult
 from scoring.compare import BrierRow
 from scoring.edge import EdgeReport
@@ -508,6 +509,7 @@ def write_report(result: BacktestResult, directory: Path) -> Path:
         f"log-loss clips p to [{LOG_LOSS_EPS}, 1 − {LOG_LOSS_EPS}].</p>",
         _table(CALIBRATION_HEADER, calibration_rows(calibration)),
         "<img src='brier.png' alt='brier'><img src='reliability.png' alt='reliability'>",
+        kalshi_html(result.kalshi) if result.kalshi else "",  # --market kalshi:DIR
         *_assumption_section(facts),
         f"<h2>Trades</h2><p class='note'>{len(trades)} fills; the first {HTML_ROWS} below, all in "
         "<a href='trades.csv'>trades.csv</a>.</p>",

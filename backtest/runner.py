@@ -60,6 +60,7 @@ class BacktestResult:
     trades: list[Trade] = field(default_factory=list)
     forecasts: list[WindowForecasts] = field(default_factory=list)
     signals: list[Signal] = field(default_factory=list)
+    kalshi: dict[str, Any] | None = None  # --market kalshi:DIR: the real market's own figures
     seconds: float = 0.0  # wall time of the run
     cpu_seconds: float = 0.0
     honesty: Honesty | None = None  # computed once, by ``judged``
@@ -139,6 +140,7 @@ class BacktestResult:
             },
             "calibration": calib.summary(self.forecasts)["buckets"],
             **honesty.as_dict(),
+            "kalshi": self.kalshi,
         }
 
 

@@ -17,7 +17,7 @@ from decimal import Decimal, InvalidOperation
 from loguru import logger
 
 from kalshi.errors import ParseError
-from kalshi.rest_core import RestCore, params_of
+from kalshi.rest_core import Answer, RestCore, params_of
 
 VALUES_PATH = "/cfbenchmarks/values"
 
@@ -70,6 +70,13 @@ def _value_of(entry: object) -> IndexValue | None:
 
 class IndexApi(RestCore):
     """The passthrough's ``values`` endpoint (the only one the bot uses)."""
+
+    def get_index_values_answer(self, index_id: str) -> Answer:
+        """``values?id=`` as answered (envelope and text kept), for a download that stores
+        Kalshi's own JSON. Only the most recent prints: ten minutes for a real-time index."""
+        if not index_id:
+            raise ValueError("index_id must not be empty")
+        return self._get_answer(VALUES_PATH, "cfbenchmarks_values", params_of(id=index_id), True)
 
     def get_index_values(self, index_id: str) -> list[IndexValue]:
         """The index's most recent prints, oldest first. An account without the

@@ -3,7 +3,8 @@
 One instance per API key. Plumbing (signing, rate limits, retries) is in
 :mod:`kalshi.rest_core`, order writes and order groups in :mod:`kalshi.order_api`; this
 module adds market data, the portfolio reads and the account's rate-limit budget
-(:mod:`kalshi.cfbenchmarks` the index's recent prints).
+(:mod:`kalshi.cfbenchmarks` the index's recent prints, :mod:`kalshi.history` candlesticks,
+trades and the historical archive).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from loguru import logger
 from kalshi.account import AccountLimits, EndpointCosts
 from kalshi.cfbenchmarks import IndexApi
 from kalshi.errors import KalshiError, OrderOutcomeUnknown
+from kalshi.history import HistoryApi
 from kalshi.models import (
     Balance,
     ExchangeStatus,
@@ -33,7 +35,7 @@ from kalshi.rest_core import params_of, segment
 __all__ = ["KalshiRestClient", "OrderOutcomeUnknown"]
 
 
-class KalshiRestClient(OrderApi, IndexApi):
+class KalshiRestClient(OrderApi, IndexApi, HistoryApi):
     """Blocking client for the endpoints the bot uses. One instance per API key."""
 
     def __enter__(self) -> KalshiRestClient:

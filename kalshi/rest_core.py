@@ -388,6 +388,25 @@ class RestCore:
             deadline=deadline,
         )
 
+    def _get_answer(
+        self,
+        path: str,
+        endpoint: str,
+        params: Mapping[str, str] | None = None,
+        auth: bool = False,
+    ) -> Answer:
+        """:meth:`_get` keeping the answer's text, for callers that store Kalshi's own JSON."""
+
+        def send(attempt: int) -> Answer:
+            answer = self._send(
+                "GET", path, endpoint=endpoint, attempt=attempt, params=params, auth=auth
+            )
+            if not isinstance(answer.data, Mapping):
+                raise ParseError(f"{endpoint}: HTTP {answer.status} without a JSON object")
+            return answer
+
+        return self._with_retries(endpoint, send)
+
     @staticmethod
     def _field(data: Any, key: str, endpoint: str) -> Any:
         if not isinstance(data, Mapping) or data.get(key) is None:

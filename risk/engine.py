@@ -21,7 +21,7 @@ no_position            a sell of contracts not held (or already being sold)     
 trading_stopped        the operator stopped trading                                all
 halted                 the circuit breaker (or ``halt``) stopped trading           entries*
 order_rate             ``max_orders_per_minute`` approvals in the trailing 60 s     all
-stale_spot             no index print, flagged stale, or older than the limit      entries
+stale_spot             no index print, flagged stale, or older than the limit      entries**
 edge_below_minimum     ``signal.edge < min_edge``                                   entries
 daily_loss_limit       day P&L ≤ −max_daily_loss, or nothing left of that budget   entries
 concurrent_positions   a new market beyond ``max_concurrent_positions``             entries
@@ -30,7 +30,7 @@ insufficient_funds     cash minus resting buys cannot pay for one contract      
 =====================  ==========================================================  =========
 
 (*) with ``allow_exits_when_halted`` a halt still lets a sell that reduces a
-position out. Exits (``action="sell"`` of contracts held) skip the entry-only
+position out. (**) unless ``entries_need_index`` is off (a backtest on quotes alone). Exits (``action="sell"`` of contracts held) skip the entry-only
 rules. An entry's quantity is cut to the largest that fits the position limit,
 the remaining daily-loss budget (its whole cost is its worst case, counting
 other resting buys) and the available cash; zero means rejection by the
@@ -299,7 +299,7 @@ class RiskEngine:
             return Reason.APPROVED, min(signal.quantity, sellable), fee_multiplier
 
         # entries only
-        if (
+        if limits.entries_need_index and (
             market.spot_ts is None
             or market.spot_stale
             or now - market.spot_ts > limits.max_spot_age_seconds

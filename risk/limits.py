@@ -32,6 +32,9 @@ class RiskLimits:
     max_spot_age_seconds: float = 5.0  # an older index print is stale
     max_signal_age_seconds: float = 5.0  # a signal older than this is not acted on
     allow_exits_when_halted: bool = True  # a halt still lets risk-reducing sells out
+    # an entry needs a fresh index print; off only where no index exists by design (a
+    # backtest of index-free strategies on a market's recorded quotes alone)
+    entries_need_index: bool = True
 
     def __post_init__(self) -> None:
         problems = []

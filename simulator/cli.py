@@ -65,6 +65,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--starting-balance", type=_decimal, default=None, help="dollars for each new user"
     )
+    parser.add_argument(
+        "--historical-after-seconds",
+        type=int,
+        default=None,
+        help="archive markets and trades this long after they settle or trade (served only "
+        "by /historical/*; default 90 days, as Kalshi's ~3 months)",
+    )
     parser.add_argument("--key-id", help="API key id to register (with --public-key)")
     parser.add_argument("--public-key", type=Path, help="PEM public key of that API key")
     parser.add_argument(
@@ -112,6 +119,8 @@ def build_config(args: argparse.Namespace) -> ExchangeConfig:
         )
     if args.starting_balance is not None:
         config = replace(config, starting_balance=args.starting_balance)
+    if args.historical_after_seconds is not None:
+        config = replace(config, historical_after_seconds=args.historical_after_seconds)
     config.validate()
     return config
 

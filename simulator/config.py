@@ -196,6 +196,9 @@ class ExchangeConfig:
     index_retain_seconds: int = 7_200
     # Whether accounts may use the CF Benchmarks passthrough (Kalshi's needs an entitlement)
     cfbenchmarks_entitled: bool = True
+    # A market settled (or a trade made) this long ago is archived: served only by
+    # /historical/* (Kalshi's live/historical cutoff, about three months ⚠; tests shorten it)
+    historical_after_seconds: int = 90 * 86_400
     # the first half of every order, fill and trade id: None draws one per exchange, so two
     # runs of the same seed never share an id (prices still follow the seed alone)
     id_run: int | None = None
@@ -213,6 +216,8 @@ class ExchangeConfig:
             raise ConfigError("starting_balance must be >= 0")
         if self.id_run is not None and not 0 <= self.id_run < 1 << 64:
             raise ConfigError("id_run must be a 64-bit number (or None: random per exchange)")
+        if self.historical_after_seconds < 0:
+            raise ConfigError("historical_after_seconds must be >= 0")
         if self.determination_delay_seconds < 0 or self.settlement_timer_seconds < 0:
             raise ConfigError("determination_delay_seconds and settlement_timer_seconds >= 0")
         self.index.validate()

@@ -29,6 +29,7 @@ from simulator.events import (
     TickerEvent,
 )
 from simulator.group_desk import OrderGroupDesk
+from simulator.history import MarketHistory
 from simulator.ids import IdFactory, stable_id
 from simulator.index import TICKS_PER_SECOND, IndexProcess
 from simulator.markets import MarketState, window_open_at_or_before
@@ -87,8 +88,15 @@ class Exchange:
         self.markets: dict[str, MarketState] = {}
         self._by_open: dict[int, MarketState | None] = {}  # None: window left unlisted
         self._live: list[MarketState] = []  # not yet finalized, oldest first
+        self.history = MarketHistory()  # 1-minute quotes and the trade tape (/historical/*)
         self.engine = MatchingEngine(
-            self.accounts, self.markets, self.ids, cfg.series, self.levels, self.outbox
+            self.accounts,
+            self.markets,
+            self.ids,
+            cfg.series,
+            self.levels,
+            self.outbox,
+            self.history,
         )
         maker = self._add_account(MAKER_USER, INTERNAL_BALANCE, internal=True)
         noise = self._add_account(NOISE_USER, INTERNAL_BALANCE, internal=True)
@@ -117,6 +125,7 @@ class Exchange:
 
         self._list_upcoming(start_second)
         self._trade(start_second)
+        self._sample_quotes(start_second)
         self._flush_tickers(start_second)
         self.outbox.drain()  # nobody can be listening yet
 
@@ -173,7 +182,15 @@ class Exchange:
         self._list_upcoming(t)
         self.engine.expire(t)
         self._trade(t)
+        self._sample_quotes(t)
         self._flush_tickers(t)
+
+    def _sample_quotes(self, t: int) -> None:
+        """Each active market's top of book at the end of second ``t``, for its candles."""
+        for market in self._live:
+            if market.status == "active":
+                top = self.top_of_book(market)
+                self.history.sample(t, market, top.yes_bid, top.yes_ask)
 
     def _lifecycle(self, market: MarketState, t: int) -> None:
         if market.status == "initialized" and t >= market.open_ts:

@@ -29,6 +29,7 @@ from simulator.events import (
     TradeEvent,
 )
 from simulator.groups import OrderGroup, OrderGroups
+from simulator.history import MarketHistory
 from simulator.ids import IdFactory
 from simulator.markets import MarketState
 from simulator.orders import Order, OrderRequest, UpdateReason, other
@@ -48,13 +49,16 @@ class MatchingEngine:
         series: SeriesConfig,
         levels: PriceLevels,
         outbox: Outbox,
+        history: MarketHistory | None = None,
     ) -> None:
+        """``history``: where every trade is also kept, for Kalshi's history endpoints."""
         self._accounts = accounts
         self._markets = markets
         self._ids = ids
         self._series = series
         self.levels = levels
         self._outbox = outbox
+        self._history = history
         self._order_seq = 0
         self._fill_seq = 0
         self._expiries: list[tuple[int, int, Order]] = []
@@ -390,9 +394,10 @@ class MatchingEngine:
         self._tally(market, taker, maker, quantity, yes_price, open_after - open_before)
 
         self._emit_delta(market, maker, -quantity, taker, now, price=maker_price)
-        self._outbox.emit(
-            TradeEvent(self._ids.new(), market.ticker, yes_price, quantity, taker.outcome, now)
-        )
+        trade = TradeEvent(self._ids.new(), market.ticker, yes_price, quantity, taker.outcome, now)
+        self._outbox.emit(trade)
+        if self._history is not None:
+            self._history.record_trade(trade)
         self._record_fill(taker_account, taker_state, taker, quantity, yes_price, fee_taker, now)
         self._record_fill(
             maker_account, maker_state, maker, quantity, yes_price, fee_maker, now, is_taker=False

@@ -17,6 +17,7 @@ from simulator.requests import paginate, query_bool, query_int, query_limit
 from simulator.responses import API_PREFIX, json_response
 from simulator.rest_account import AccountApi
 from simulator.rest_cfbenchmarks import CfBenchmarksApi
+from simulator.rest_history import HistoryApi, live_markets
 from simulator.rest_orders import OrderWrites
 
 if TYPE_CHECKING:
@@ -42,7 +43,12 @@ class RestApi:
     def __init__(self, server: SimServer) -> None:
         self._server = server
         self._exchange = server.exchange
-        self._parts = (OrderWrites(server), AccountApi(server), CfBenchmarksApi(server))
+        self._parts = (
+            OrderWrites(server),
+            AccountApi(server),
+            CfBenchmarksApi(server),
+            HistoryApi(server),  # candlesticks, trades, /historical/*
+        )
 
     def routes(self) -> list[web.RouteDef]:
         """Every REST route; the write routes come first (``/batched`` before ``/{order_id}``)."""
@@ -97,7 +103,7 @@ class RestApi:
         self._maybe_user(request)
         query = request.query
         limit = query_limit(query, allow_zero=True)
-        markets = self._exchange.all_markets()
+        markets = live_markets(self._exchange, self._exchange.all_markets(), query)
         series = query.get("series_ticker")
         if series:
             markets = [m for m in markets if m.series_ticker == series]

@@ -81,6 +81,9 @@ class Strategy(ABC):
     name: ClassVar[str] = ""
     Params: ClassVar[type[StrategyParams]] = StrategyParams
     description: ClassVar[str] = ""
+    # Whether its decisions read the settlement index: a backtest on a market's quotes alone
+    # (``--market kalshi:DIR`` without index values) can run only the ones that do not.
+    needs_index: ClassVar[bool] = True
 
     def __init__(self, params: StrategyParams | None = None, **overrides: Any) -> None:
         if params is not None and overrides:

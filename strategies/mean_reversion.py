@@ -96,6 +96,7 @@ class MeanReversion(Strategy):
     name = "mean_reversion"
     Params = MeanReversionParams
     description = "z-score of the YES mid vs its rolling mean; fade extremes, exit on reversion"
+    needs_index = False  # the YES mid alone
 
     def __init__(self, params: MeanReversionParams | None = None, **overrides: Any) -> None:
         super().__init__(params, **overrides)

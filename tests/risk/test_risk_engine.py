@@ -39,6 +39,15 @@ def test_approves_and_reserves() -> None:
     assert "client-42" in eng.book.reservations
 
 
+def test_entries_without_an_index_print_only_where_no_index_is_needed() -> None:
+    """Off only for a backtest on a market's quotes alone (``--market kalshi:DIR``)."""
+    no_index = market(spot_ts=None)
+    assert engine().evaluate(signal(), NOW, no_index).reason == Reason.STALE_SPOT
+    decision = engine(entries_need_index=False).evaluate(signal(), NOW, no_index)
+    assert decision.approved, decision
+    assert LIMITS.entries_need_index and RiskLimits().entries_need_index
+
+
 Scenario = Callable[[], tuple[RiskEngine, object, MarketState | None]]
 
 

@@ -24,6 +24,7 @@ from openapi_schema_validator import OAS30Validator, oas30_format_checker
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4, DRAFT7
 
+from simulator.config import ExchangeConfig
 from simulator.testing import SimHandle, running_exchange
 from tests.simulator.helpers import Api, barrier, run, v2_body, ws_connect
 
@@ -46,8 +47,28 @@ def _load(path: Path) -> dict[str, Any]:
     return document
 
 
+def _nullable_all_of(node: Any) -> Any:
+    """``allOf: [...]`` beside ``nullable: true`` accepts null, as the spec means it.
+
+    Strict OpenAPI 3.0 (3.0.3's clarification) lets ``nullable`` widen only the ``type`` of
+    its own schema object, so the ``allOf`` branch still refuses null and such a field could
+    never be null — yet the spec says it is ("Null if no trades occurred", the required
+    trade prices of ``PriceDistributionHistorical``). Rewritten as "the ``allOf``, or null".
+    """
+    if isinstance(node, list):
+        return [_nullable_all_of(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    node = {key: _nullable_all_of(value) for key, value in node.items()}
+    if node.get("nullable") is True and "allOf" in node:
+        rest = {k: v for k, v in node.items() if k not in ("allOf", "nullable")}
+        return {**rest, "anyOf": [{"allOf": node["allOf"]}, {"enum": [None]}]}
+    return node
+
+
 class OpenApi:
     def __init__(self, spec: dict[str, Any]) -> None:
+        spec = _nullable_all_of(spec)
         self.spec = spec
         self.registry: Registry[Any] = Registry().with_resource(
             OPENAPI_URI, Resource.from_contents(spec, default_specification=DRAFT4)
@@ -268,8 +289,9 @@ def test_every_rest_endpoint_matches_openapi(sim: SimHandle, openapi: OpenApi) -
 
     checked = {(path, method) for path, method, _ in openapi.checked}
     # every route the server has (the CF Benchmarks passthrough is documented apart from the
-    # spec: tests/simulator/test_sim_cfbenchmarks.py)
-    assert checked | openapi.retired | PASSTHROUGH == _server_routes(sim)
+    # spec: tests/simulator/test_sim_cfbenchmarks.py; the history routes need an archive:
+    # test_history_endpoints_match_openapi)
+    assert checked | openapi.retired | PASSTHROUGH | HISTORY == _server_routes(sim)
     statuses = {(path, method, status) for path, method, status in openapi.checked}
     for write in ("post", "delete"):
         assert ("/portfolio/events/orders", write, 401) in statuses
@@ -278,6 +300,87 @@ def test_every_rest_endpoint_matches_openapi(sim: SimHandle, openapi: OpenApi) -
 
 
 PASSTHROUGH = {("/cfbenchmarks/{path:.*}", "get")}
+HISTORY = {
+    ("/series/{series_ticker}/markets/{ticker}/candlesticks", "get"),
+    ("/markets/trades", "get"),
+    ("/historical/cutoff", "get"),
+    ("/historical/markets", "get"),
+    ("/historical/markets/{ticker}", "get"),
+    ("/historical/markets/{ticker}/candlesticks", "get"),
+    ("/historical/trades", "get"),
+}
+LIVE_CANDLES = "/series/{series_ticker}/markets/{ticker}/candlesticks"
+OLD_CANDLES = "/historical/markets/{ticker}/candlesticks"
+
+
+def _history_archive(api: Api, check: Checker) -> tuple[str, str]:
+    """The cutoff and the archive; returns an archived and a live settled ticker."""
+    check(api.get("/historical/cutoff", signed=False), "/historical/cutoff", "get")
+    old_markets = check(
+        api.get("/historical/markets", {"series_ticker": "KXSOL15M", "limit": 0}),
+        "/historical/markets",
+        "get",
+    )["markets"]
+    both = {"series_ticker": "KXSOL15M", "event_ticker": "X"}
+    check(api.get("/historical/markets", both), "/historical/markets", "get")  # 400
+    old = old_markets[-1]["ticker"]
+    found = check(api.get(f"/historical/markets/{old}"), "/historical/markets/{ticker}", "get")
+    assert found["market"]["result"] in ("yes", "no")
+    check(api.get("/historical/markets/NOPE-1"), "/historical/markets/{ticker}", "get")  # 404
+    settled = {"series_ticker": "KXSOL15M", "status": "settled", "min_settled_ts": 0}
+    live = check(api.get("/markets", settled, signed=False), "/markets", "get")["markets"]
+    assert live, "no settled market after the cutoff"
+    assert not {m["ticker"] for m in live} & {m["ticker"] for m in old_markets}
+    check(api.get("/markets", {**settled, "status": "open"}), "/markets", "get")  # 400
+    return old, live[0]["ticker"]
+
+
+def _history_candles(api: Api, check: Checker, old: str, recent: str) -> None:
+    span = {"start_ts": 0, "end_ts": 2**40, "period_interval": 1}
+    live = f"/series/KXSOL15M/markets/{recent}/candlesticks"
+    candles = check(api.get(live, span, signed=False), LIVE_CANDLES, "get")["candlesticks"]
+    assert candles and any(c["price"]["close_dollars"] for c in candles)
+    hourly = {**span, "period_interval": 60, "start_ts": candles[1]["end_period_ts"]}
+    check(api.get(live, {**hourly, "include_latest_before_start": "true"}), LIVE_CANDLES, "get")
+    check(api.get(live, {"start_ts": 0, "period_interval": 1}), LIVE_CANDLES, "get")  # 400
+    archived = f"/series/KXSOL15M/markets/{old}/candlesticks"
+    check(api.get(archived, span), LIVE_CANDLES, "get")  # 404: only in the archive
+    archive = check(api.get(f"/historical/markets/{old}/candlesticks", span), OLD_CANDLES, "get")
+    assert archive["candlesticks"] and "close" in archive["candlesticks"][0]["yes_bid"]
+    check(api.get(f"/historical/markets/{recent}/candlesticks", span), OLD_CANDLES, "get")  # 404
+    five = {**span, "period_interval": 5}
+    check(api.get(f"/historical/markets/{old}/candlesticks", five), OLD_CANDLES, "get")  # 400
+
+
+def _history_trades(api: Api, check: Checker, old: str, recent: str) -> None:
+    page = check(
+        api.get("/markets/trades", {"ticker": recent, "limit": 5}), "/markets/trades", "get"
+    )
+    assert len(page["trades"]) == 5 and page["cursor"]
+    after = {"ticker": recent, "limit": 5, "cursor": page["cursor"]}
+    more = check(api.get("/markets/trades", after), "/markets/trades", "get")["trades"]
+    assert not {t["trade_id"] for t in more} & {t["trade_id"] for t in page["trades"]}
+    check(api.get("/markets/trades", {"limit": 5000}), "/markets/trades", "get")  # 400
+    old_trades = check(
+        api.get("/historical/trades", {"ticker": old, "min_ts": 0}), "/historical/trades", "get"
+    )
+    assert old_trades["trades"]
+    check(api.get("/historical/trades", {"min_ts": "soon"}), "/historical/trades", "get")  # 400
+
+
+def test_history_endpoints_match_openapi(openapi: OpenApi) -> None:
+    """Candlesticks, trades and the archive, with markets on both sides of the cutoff."""
+    config = ExchangeConfig(seed=17, window_seconds=300, historical_after_seconds=900)
+    with running_exchange(config=config) as handle:
+        handle.advance(1800)
+        api = Api(handle)
+        old, recent = _history_archive(api, openapi.check)
+        _history_candles(api, openapi.check, old, recent)
+        _history_trades(api, openapi.check, old, recent)
+        api.close()
+    statuses = {(p, m, s) for p, m, s in openapi.checked if (p, m) in HISTORY}
+    assert {(p, m) for p, m, _ in statuses} == HISTORY
+    assert all((p, m, 200) in statuses for p, m in HISTORY)
 
 
 def _server_routes(sim: SimHandle) -> set[tuple[str, str]]:
