@@ -109,3 +109,28 @@ def _bias(
             float(won[inside].mean()) if count else math.nan,
         )
     return out
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m backtest.market_check DIR``: both presets on the history in DIR."""
+    import argparse
+    from pathlib import Path
+
+    from backtest.history_feed import prepare_history
+    from backtest.market import MarketParams
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("data", type=Path, help="folder (or file) of 1-minute OHLCV CSV")
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args(argv)
+    paths = sorted(args.data.rglob("*.csv")) if args.data.is_dir() else [args.data]
+    data = prepare_history(paths, seed=args.seed, start=None, end=None, warmup=3600, lead=120)
+    for preset in ("sharp", "soft"):
+        params = MarketParams.model_validate({"preset": preset})
+        check = check_market(MarketModel(params, args.seed), data.windows, data.price)
+        print(f"preset {preset}: " + "\n".join(check.lines()) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

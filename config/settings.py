@@ -9,7 +9,7 @@ from __future__ import annotations
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -84,6 +84,8 @@ class Settings(BaseSettings):
     strategy_params: str = ""
     paper_bankroll: Decimal = Field(Decimal("1000"), gt=0)  # dollars the paper account starts with
     sim_window_seconds: int = Field(300, ge=60)  # market length of the built-in exchange
+    # the built-in exchange's makers: sharp (calibrated to Kalshi's mid) or soft (the old ones)
+    sim_market_preset: Literal["sharp", "soft"] = "sharp"
 
     # logging and files
     log_level: LogLevel = LogLevel.INFO

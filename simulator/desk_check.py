@@ -12,11 +12,12 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field, replace
 
+from scoring.forecasts import HORIZONS, REAL_SOL_MID_BRIER
 from simulator.config import ExchangeConfig
 from simulator.markets import MarketState
 from simulator.pricing import shade_longshot
 
-HORIZON_MINUTES = (14, 10, 5, 2, 1)
+HORIZON_MINUTES = HORIZONS
 START = 1_780_000_200.0  # a quarter-hour boundary, as the tests' exchanges use
 
 
@@ -84,3 +85,28 @@ def desk_mids(config: ExchangeConfig, windows: int, start: float = START) -> Des
         settled = ex.index.settlement_average(open_ts + width)
         out.outcomes.append(int(settled >= market.floor_strike))
     return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m simulator.desk_check``: the desk's mid Brier score beside Kalshi's."""
+    import argparse
+
+    from simulator.config import market_preset
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--windows", type=int, default=6_000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--preset", default="sharp")
+    args = parser.parse_args(argv)
+    config = ExchangeConfig(seed=args.seed, calibration=market_preset(args.preset, "--preset"))
+    mids = desk_mids(config, args.windows)
+    print(f"{args.windows} windows, seed {args.seed}, preset {args.preset}")
+    for minutes in HORIZON_MINUTES:
+        real = REAL_SOL_MID_BRIER[minutes]
+        score = mids.brier(minutes)
+        print(f"{minutes:>2} min left: {score:.4f} (Kalshi {real:.3f}, {score / real - 1:+.1%})")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -67,5 +67,5 @@ def shade_longshot(probability: float, shading: float) -> float:
     """
     if shading == 1.0 or probability <= 0.0 or probability >= 1.0:
         return probability
-    odds = (probability / (1.0 - probability)) ** shading
+    odds: float = (probability / (1.0 - probability)) ** shading
     return odds / (1.0 + odds)
