@@ -25,13 +25,14 @@ from loguru import logger
 from alerting.daily import DailySummary, daily_summary
 from alerting.policy import AlertPolicy, Notice
 from alerting.rules import AlertConfig, parse_rules, parse_time_of_day
-from alerting.targets import Target, deliver
+from alerting.targets import Target, deliver, targets_of
 from config.settings import Settings
 from messages.system import Tick
 from runtime.actor import ActorContext, SupervisedActor
 from runtime.bus import ALERTS, FILLS, MARKETS, ORDERS, SYSTEM
 from runtime.log import throttled
 from runtime.restart_policy import Backoff
+from runtime.supervisor import ChildSpec
 from storage.database import Database
 from storage.export import fill_rows, settlement_rows
 from storage.schema import fills
@@ -291,3 +292,15 @@ class AlertActor(SupervisedActor):
             logger.warning("alerts: the daily summary could not be read: {}", exc)
             return
         self._queue(self.policy.summary_notice(figures))
+
+
+def alerter_child(settings: Settings, source: str, database: Database | None) -> ChildSpec:
+    """The alert actor's child spec (the caller adds it only when ``ALERT_URLS`` is set)."""
+    text = settings.alert_urls.get_secret_value() if settings.alert_urls else ""
+    return ChildSpec.of(
+        ALERTER,
+        AlertActor,
+        targets_of(text),
+        alert_config(settings, source),
+        None if database is None else ledger_summary(database),
+    )
