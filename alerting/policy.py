@@ -182,7 +182,7 @@ class AlertPolicy:
 
     def _order(self, update: OrderUpdate) -> list[Notice]:
         count = self.errors.record(self.clock())
-        self.error_reasons[update.reason or update.status.value] += 1
+        self.error_reasons[update.reason or str(update.status)] += 1
         if count < self.config.error_burst:
             return []
         reasons = ", ".join(f"{r} ×{n}" for r, n in self.error_reasons.most_common(3))
