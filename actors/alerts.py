@@ -19,17 +19,19 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from loguru import logger
 
-from alerting.daily import DailySummary, daily_summary
+from alerting.daily import DailySummary, daily_summary, scoreboard_lines
 from alerting.policy import AlertPolicy, Notice
 from alerting.rules import AlertConfig, parse_rules, parse_time_of_day
 from alerting.targets import Target, deliver, targets_of
 from config.settings import Settings
+from messages.scoreboard import ScoreboardReport
 from messages.system import Tick
 from runtime.actor import ActorContext, SupervisedActor
-from runtime.bus import ALERTS, FILLS, MARKETS, ORDERS, SYSTEM
+from runtime.bus import ALERTS, FILLS, MARKETS, ORDERS, SCOREBOARD, SYSTEM
 from runtime.log import throttled
 from runtime.restart_policy import Backoff
 from runtime.supervisor import ChildSpec
@@ -244,6 +246,7 @@ class AlertActor(SupervisedActor):
         self.drain_timeout = drain_timeout
         self.policy = AlertPolicy(config, self.clock.now)
         self.outbox: Outbox | None = None
+        self.scoreboard = ""  # the scoreboard's latest report (JSON), for the daily summary
 
     def setup(self) -> None:
         self.policy = AlertPolicy(self.config, self.clock.now)
@@ -256,7 +259,7 @@ class AlertActor(SupervisedActor):
             record=self.record,
         )
         # an observer: every actor that acts on these messages is told before us
-        self.subscribe(ALERTS, ORDERS, FILLS, MARKETS, SYSTEM, last=True)
+        self.subscribe(ALERTS, ORDERS, FILLS, MARKETS, SYSTEM, SCOREBOARD, last=True)
         self.every(self.tick_interval, "alerts")
 
     def handle(self, message: Any) -> Any:
@@ -265,6 +268,8 @@ class AlertActor(SupervisedActor):
                 return super().handle(message)
             self._queue(self.policy.on_time())
             self._daily_summary()
+        elif isinstance(message, ScoreboardReport):
+            self.scoreboard = message.body  # parsed only when a summary goes out
         elif message == "deliveries":
             return self.record
         else:
@@ -291,7 +296,8 @@ class AlertActor(SupervisedActor):
         except Exception as exc:  # the ledger may be down: say so, keep running
             logger.warning("alerts: the daily summary could not be read: {}", exc)
             return
-        self._queue(self.policy.summary_notice(figures))
+        lines = scoreboard_lines(orjson.loads(self.scoreboard)) if self.scoreboard else []
+        self._queue(self.policy.summary_notice(figures, lines))
 
 
 def alerter_child(settings: Settings, source: str, database: Database | None) -> ChildSpec:

@@ -94,3 +94,24 @@ def summary_text(summary: DailySummary) -> str:
         f"trades: {plural(summary.trades, 'fill')}, {plural(summary.contracts, 'contract')}\n"
         f"fees paid: {dollars(summary.fees, 4)}"
     )
+
+
+def scoreboard_lines(report: Mapping[str, Any]) -> list[str]:
+    """The scoreboard's verdicts (``/api/scoreboard``'s body), one line each: the model vs
+    the market by minutes left (horizons with the same verdict share a line), and the trades.
+    """
+    by_verdict: dict[str, list[str]] = {}
+    for horizon in report.get("horizons", []):
+        by_verdict.setdefault(str(horizon["verdict"]), []).append(str(horizon["minutes"]))
+    lines = [
+        f"scoreboard: {report.get('settled_windows', 0)} settled windows of {report.get('model')} "
+        f"against {report.get('market')}"
+    ]
+    lines += [
+        f"model vs market at {', '.join(minutes)} min left: {verdict}"
+        for verdict, minutes in by_verdict.items()
+    ]
+    trades = report.get("trades")
+    if isinstance(trades, Mapping) and trades.get("verdict"):
+        lines.append(f"trades: {trades['verdict']}")
+    return lines

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from alerting.daily import DailySummary, summary_text
@@ -165,10 +165,10 @@ class AlertPolicy:
             return None
         return end - DAY, end
 
-    def summary_notice(self, summary: DailySummary) -> list[Notice]:
-        return self._emit(
-            Rule.DAILY_SUMMARY, "daily_summary", "daily summary", summary_text(summary)
-        )
+    def summary_notice(self, summary: DailySummary, scoreboard: Sequence[str] = ()) -> list[Notice]:
+        """The summary's message; ``scoreboard``: its lines (``alerting.daily.scoreboard_lines``)."""
+        body = "\n".join([summary_text(summary), *scoreboard])
+        return self._emit(Rule.DAILY_SUMMARY, "daily_summary", "daily summary", body)
 
     # -- rules ---------------------------------------------------------------------------
 

@@ -7,16 +7,20 @@ from collections.abc import Iterator
 from decimal import Decimal as D
 from pathlib import Path
 
+import orjson
 import pytest
 
 from actors.alerts import AlertActor, Deliveries, ledger_summary
 from alerting.rules import AlertConfig
 from alerting.targets import targets_of
+from messages.scoreboard import ScoreboardReport
 from messages.trading import Fill, Settlement
+from runtime.bus import SCOREBOARD
 from runtime.clock import SimClock
 from runtime.quiescence import quiesce
 from runtime.supervisor import ChildSpec, SupervisorSpec
 from runtime.system import ActorSystem
+from scoring.scoreboard_summary import summarize
 from storage import Database, open_database, prepare
 from storage.journal import encode
 from storage.writer import LedgerWriter
@@ -81,6 +85,9 @@ def test_the_alert_actor_sends_the_summary_at_its_time(ledger: Database) -> None
         )
         system.start(SupervisorSpec("root", (alerter,)))
         try:
+            board = {**summarize([]), "model": "kelly_volatility", "market": "simulated"}
+            report = ScoreboardReport(orjson.dumps(board).decode(), clock.now())
+            system.bus.publish(SCOREBOARD, report)  # as the scoreboard actor publishes it
             quiesce(system)
             clock.advance(5)  # a tick before midnight: nothing due
             quiesce(system)
@@ -91,9 +98,15 @@ def test_the_alert_actor_sends_the_summary_at_its_time(ledger: Database) -> None
         finally:
             system.shutdown()
     assert body["title"] == "sol15 sim INFO: daily summary"
-    assert body["message"].splitlines() == [
+    lines = body["message"].splitlines()
+    assert lines[:4] == [
         "2026-05-28 00:00 to 2026-05-29 00:00 UTC",
         "realized P&L: $4.5000 (1 of 2 settled markets won (50%))",
         "trades: 3 fills, 11 contracts",
         "fees paid: $0.0975",
     ]
+    assert lines[4:6] == [
+        "scoreboard: 0 settled windows of kelly_volatility against simulated",
+        "model vs market at 14, 10, 5, 2, 1 min left: no windows with both forecasts yet",
+    ]
+    assert lines[6] == f"trades: {board['trades']['verdict']}" and len(lines) == 7
