@@ -95,6 +95,25 @@ class Dedupe:
         return dataclasses.replace(notice, suppressed=count, window_seconds=self.interval)
 
 
+class Burst:
+    """``threshold`` events inside a sliding window of ``within`` seconds make a burst."""
+
+    def __init__(self, threshold: int, within: float) -> None:
+        self.threshold = threshold
+        self.window = RestartWindow(within)
+        self.kinds: Counter[str] = Counter()  # what the events were, since the last burst
+
+    def record(self, now: float, kind: str) -> tuple[int, str] | None:
+        """None, or the events in the window and the three commonest kinds since the last."""
+        count = self.window.record(now)
+        self.kinds[kind] += 1
+        if count < self.threshold:
+            return None
+        kinds = ", ".join(f"{k} ×{n}" for k, n in self.kinds.most_common(3))
+        self.kinds.clear()
+        return count, kinds
+
+
 def next_daily(now: float, minute: int) -> float:
     """The first ``minute``-after-midnight UTC strictly after ``now``."""
     day = math.floor(now / DAY) * DAY
@@ -109,10 +128,8 @@ class AlertPolicy:
         self.config = config
         self.clock = clock
         self.dedupe = Dedupe(config.dedupe_seconds)
-        self.errors = RestartWindow(config.burst_window_seconds)
-        self.restarts = RestartWindow(config.burst_window_seconds)
-        self.error_reasons: Counter[str] = Counter()
-        self.restarted: Counter[str] = Counter()
+        self.errors = Burst(config.error_burst, config.burst_window_seconds)
+        self.restarts = Burst(config.restart_storm, config.burst_window_seconds)
         self.feed_down_since: float | None = None
         self.feed_alerted = False
         self.next_summary = next_daily(clock(), config.summary_minute)
@@ -181,25 +198,19 @@ class AlertPolicy:
         return [] if admitted is None else [admitted]
 
     def _order(self, update: OrderUpdate) -> list[Notice]:
-        count = self.errors.record(self.clock())
-        self.error_reasons[update.reason or str(update.status)] += 1
-        if count < self.config.error_burst:
+        burst = self.errors.record(self.clock(), update.reason or str(update.status))
+        if burst is None:
             return []
-        reasons = ", ".join(f"{r} ×{n}" for r, n in self.error_reasons.most_common(3))
-        self.error_reasons.clear()
         window = self.config.burst_window_seconds
-        body = f"{count} orders rejected or failed in the last {window:g} s ({reasons})"
+        body = f"{burst[0]} orders rejected or failed in the last {window:g} s ({burst[1]})"
         return self._emit(Rule.EXCHANGE_ERRORS, "exchange_errors", "exchange errors", body)
 
     def _restart(self, restarted: ActorRestarted) -> list[Notice]:
-        count = self.restarts.record(self.clock())
-        self.restarted[restarted.name] += 1
-        if count < self.config.restart_storm:
+        burst = self.restarts.record(self.clock(), restarted.name)
+        if burst is None:
             return []
-        actors = ", ".join(f"{a} ×{n}" for a, n in self.restarted.most_common(3))
-        self.restarted.clear()
         window = self.config.burst_window_seconds
-        body = f"{count} actor restarts in the last {window:g} s ({actors})"
+        body = f"{burst[0]} actor restarts in the last {window:g} s ({burst[1]})"
         return self._emit(Rule.RESTART_STORM, "restart_storm", "actor restart storm", body)
 
     def _feed(self, state: FeedState) -> list[Notice]:

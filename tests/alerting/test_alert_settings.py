@@ -7,11 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from actors.alerts import alert_config
+from actors.alerts import ALERTER, alert_config
 from alerting.rules import Rule, RuleSetting
-from app.bot import run_bot
+from app.bot import build_tree, run_bot
 from app.cli import bot_parser, main
+from app.connection import ExchangeConnection
+from app.modes import Mode
 from config.settings import ConfigError, load_settings
+from hub.config import HubConfig
+from hub.store import HubStore
 from tests.alerting.receiver import closed_port, webhook
 
 SECRET = "123456789:AAHsecretBotToken"
@@ -80,3 +84,14 @@ def test_alerts_test_reports_each_destination(
     monkeypatch.delenv("ALERT_URLS")
     assert main(["alerts", "test", "--env-file", env]) == 2
     assert "ALERT_URLS is empty" in capsys.readouterr().out
+
+
+def test_the_alert_actor_joins_the_tree_only_with_alert_urls() -> None:
+    connection = ExchangeConnection("http://127.0.0.1:1/trade-api/v2", "ws://x", None)
+    plain = load_settings(None)
+    hub = HubConfig.from_settings(plain, "127.0.0.1", 0, "sim")
+    ids = [c.id for c in build_tree(plain, Mode.SIM, connection, hub, HubStore()).children]
+    assert ALERTER not in ids
+    alerting = load_settings(None, alert_urls="json://127.0.0.1:9/hook")
+    ids = [c.id for c in build_tree(alerting, Mode.SIM, connection, hub, HubStore()).children]
+    assert ids[-1] == ALERTER
