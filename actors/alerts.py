@@ -78,7 +78,7 @@ def ledger_summary(database: Database, flush: Callable[[], object] | None = None
 
 
 class Deliveries:
-    """What the outbox did, by target label; a test (or ``/api``) can wait until it is idle."""
+    """What the outbox did, by target label; a test can wait until it is idle."""
 
     def __init__(self) -> None:
         self._cond = threading.Condition()
@@ -249,7 +249,6 @@ class AlertActor(SupervisedActor):
         self.scoreboard = ""  # the scoreboard's latest report (JSON), for the daily summary
 
     def setup(self) -> None:
-        self.policy = AlertPolicy(self.config, self.clock.now)
         self.outbox = Outbox(
             self.targets,
             self.send,
