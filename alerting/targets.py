@@ -8,6 +8,7 @@ position and scheme only (``alert URL 2 (tgram)``).
 from __future__ import annotations
 
 import logging
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +18,8 @@ from loguru import logger
 # apprise logs through the standard library, sometimes with the URL it posts to: we report
 # every failure ourselves, redacted, so its own lines are muted.
 logging.getLogger("apprise").setLevel(logging.CRITICAL + 1)
+# apprise's PGP support imports the standard library's imghdr (deprecated) on first send
+warnings.filterwarnings("ignore", message="'imghdr' is deprecated", category=DeprecationWarning)
 
 NOTIFY_TYPES = {
     "info": apprise.NotifyType.INFO,
