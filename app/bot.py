@@ -15,6 +15,7 @@ from typing import Any
 
 from loguru import logger
 
+from actors.alerts import alerter_child
 from actors.discovery import MarketDiscovery
 from actors.health_monitor import HealthMonitor
 from actors.ledger import LEDGER, Flush, LedgerActor
@@ -25,6 +26,7 @@ from actors.scoreboard import SCOREBOARD_ADDRESS, ScoreboardActor
 from actors.spot_feed import SpotFeed, history_sources
 from actors.strategy import StrategyActor, strategy_address
 from actors.ws_hub import WebSocketHub
+from alerting.targets import split_urls
 from app.connection import ExchangeConnection
 from app.exchange import exchange_for
 from app.fill_watch import FILL_WATCH, FillWatch
@@ -156,6 +158,8 @@ def build_tree(
         scoreboard,
         ChildSpec.of("health", HealthMonitor),
     ]
+    if settings.alert_urls is not None:  # alerts to the operator's phone, off the order path
+        children.append(alerter_child(settings, f"sol15 {mode.value}", database))
     if chaos is not None:
         children.append(ChildSpec.of("chaos", ChaosMonkey, chaos, frozenset({"hub"})))
     return SupervisorSpec("root", tuple(children), max_restarts=20, within=60.0)
@@ -215,11 +219,12 @@ def run_bot(args: argparse.Namespace) -> int:
         return _fail(f"refusing to start: {exc}")
     api_key = settings.kalshi_api_key.get_secret_value() if settings.kalshi_api_key else None
     token = settings.api_token.get_secret_value() if settings.api_token else None
+    alert_urls = split_urls(settings.alert_urls.get_secret_value()) if settings.alert_urls else []
     setup_logging(
         settings.log_level.value,
         as_json=settings.log_json,
         log_dir=settings.log_dir,
-        secrets=(api_key, token),
+        secrets=(api_key, token, *alert_urls),
     )
     stop = threading.Event()
     _Signals(stop).install()

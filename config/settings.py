@@ -15,7 +15,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator, model_v
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Settings whose values must never be echoed back in an error message.
-SECRET_SETTINGS = frozenset({"KALSHI_API_KEY", "API_TOKEN"})
+SECRET_SETTINGS = frozenset({"KALSHI_API_KEY", "API_TOKEN", "ALERT_URLS"})
 
 
 class KalshiEnv(StrEnum):
@@ -87,6 +87,16 @@ class Settings(BaseSettings):
     # the built-in exchange's makers: sharp (calibrated to Kalshi's mid) or soft (the old ones)
     sim_market_preset: Literal["sharp", "soft"] = "sharp"
 
+    # alerts through apprise (none without ALERT_URLS); see alerting/rules.py for the rules
+    alert_urls: SecretStr | None = None  # URLs often carry tokens: never echoed
+    alert_rules: str = ""
+    alert_dedupe_minutes: float = Field(15.0, gt=0, le=1440)
+    alert_feed_stale_seconds: float = Field(60.0, gt=0)
+    alert_error_burst: int = Field(5, ge=1)
+    alert_restart_storm: int = Field(5, ge=1)
+    alert_burst_window_seconds: float = Field(60.0, gt=0)
+    alert_daily_summary_at: str = "00:00"
+
     # logging and files
     log_level: LogLevel = LogLevel.INFO
     log_json: bool = False
@@ -133,6 +143,32 @@ class Settings(BaseSettings):
     def _strategy_params(cls, value: str) -> str:
         parse_strategy_params(value)
         return value
+
+    @field_validator("alert_urls")
+    @classmethod
+    def _alert_urls(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        from alerting.targets import targets_of
+
+        targets_of(value.get_secret_value())
+        return value
+
+    @field_validator("alert_rules")
+    @classmethod
+    def _alert_rules(cls, value: str) -> str:
+        from alerting.rules import parse_rules
+
+        parse_rules(value)
+        return value
+
+    @field_validator("alert_daily_summary_at")
+    @classmethod
+    def _summary_at(cls, value: str) -> str:
+        from alerting.rules import parse_time_of_day
+
+        parse_time_of_day(value)
+        return value.strip()
 
     @property
     def strategy_overrides(self) -> dict[str, dict[str, Any]]:
