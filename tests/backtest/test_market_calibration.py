@@ -14,10 +14,10 @@ import pytest
 from backtest.history_feed import HistoryData, prepare_history
 from backtest.market import MarketModel, MarketParams
 from backtest.market_check import REAL_BEST_SIZE, REAL_SPREAD, MarketCheck, check_market
-from scoring.forecasts import HORIZONS, REAL_SOL_MID_BRIER
+from scoring.forecasts import HORIZONS, REAL_SOL_MID_BRIER, SHARPNESS_TOLERANCE
 
 SOL_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "sol"
-TOLERANCE = 0.07  # the bar: within ±7% of the real Brier score at every horizon
+TOLERANCE = SHARPNESS_TOLERANCE  # the bar: within ±7% of the real Brier score
 TICK = 0.01
 
 

@@ -13,12 +13,12 @@ import statistics
 
 import pytest
 
-from scoring.forecasts import REAL_SOL_MID_BRIER
+from scoring.forecasts import REAL_SOL_MID_BRIER, SHARPNESS_TOLERANCE
 from simulator.config import SOFT_CALIBRATION, ExchangeConfig
 from simulator.desk_check import HORIZON_MINUTES, DeskMids, desk_mids
 
 WINDOWS = 6_000
-TOLERANCE = 0.07  # within ±7% of the real Brier score at every horizon
+TOLERANCE = SHARPNESS_TOLERANCE  # the bar: within ±7% of the real Brier score
 
 
 @pytest.fixture(scope="module")
