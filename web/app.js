@@ -904,7 +904,11 @@
 
   function applyActors(a) {
     state.actors = a;
-    $("dead-letters").textContent = a.dead_letters.total ? a.dead_letters.total + " dead letters" : "";
+    // what they were (which message, to whom, why), not just how many
+    const letters = a.dead_letters, kinds = (letters.kinds || []).map((d) => `${d.count}× ${d.message} → ${d.to} (${d.reason})`);
+    const shown = kinds.slice(0, 2).join(", ") + (kinds.length > 2 ? ", …" : "");
+    $("dead-letters").textContent = letters.total ? `${letters.total} dead letter${letters.total === 1 ? "" : "s"}: ${shown}` : "";
+    $("dead-letters").title = kinds.join("\n");
     if (!changed("actors", a.tree)) return;
     const render = (n) =>
       h(
