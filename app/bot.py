@@ -313,5 +313,10 @@ def supervise(
     if not escalated and before_stop is not None:
         before_stop(system)
     system.shutdown()
-    logger.info("stopped: {} dead letters", system.dead_letters.total)
+    kinds = system.dead_letters.kinds(5)
+    logger.info(
+        "stopped: {} dead letters{}",
+        system.dead_letters.total,
+        "".join(f"; {k['count']}× {k['message']} → {k['to']} ({k['reason']})" for k in kinds),
+    )
     return EXIT_ESCALATED if escalated else EXIT_OK
