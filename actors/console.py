@@ -17,6 +17,7 @@ Wiring: a child of the root, ``ChildSpec.of("console", ConsoleReporter)``.
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -105,6 +106,14 @@ class ConsoleReporter(SupervisedActor):
         self.intents: dict[str, OrderIntent] = {}  # by signal id, until its decision's line
         self.tally = Tally()
         self.risk: RiskStatus | None = None
+        self._writers: dict[type, Callable[[Any], None]] = {
+            Signal: self._remember,
+            RiskDecision: self._on_decision,
+            OrderIntent: self._on_intent,
+            OrderUpdate: self._on_update,
+            Fill: self._on_fill,
+            Settlement: self._on_settlement,
+        }
 
     @staticmethod
     def _create_actor_inbox() -> Any:
@@ -144,19 +153,9 @@ class ConsoleReporter(SupervisedActor):
 
     def on_event(self, event: object) -> None:
         """One console line for a decision, an order, an order ending short, a fill."""
-        kind = type(event)
-        if kind is Signal:
-            self._remember(event)  # type: ignore[arg-type]
-        elif kind is RiskDecision:
-            self._on_decision(event)  # type: ignore[arg-type]
-        elif kind is OrderIntent:
-            self._on_intent(event)  # type: ignore[arg-type]
-        elif kind is OrderUpdate:
-            self._on_update(event)  # type: ignore[arg-type]
-        elif kind is Fill:
-            self._on_fill(event)  # type: ignore[arg-type]
-        elif kind is Settlement:
-            self._on_settlement(event)  # type: ignore[arg-type]
+        write = self._writers.get(type(event))
+        if write is not None:
+            write(event)
 
     def _remember(self, signal: Signal) -> None:
         self.signals[signal.signal_id] = signal
