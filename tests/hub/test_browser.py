@@ -172,6 +172,8 @@ def test_dashboard_drives_the_bot(start_hub: StartHub, browser: object, tmp_path
     shot = tmp_path / "dashboard.png"
     page.screenshot(path=str(shot), full_page=True)
     assert page.evaluate(CUT_COLUMNS) == []  # every column of every table, on a laptop
+    page.set_viewport_size({"width": 1400, "height": 1100})  # where Unreal. used to be cut
+    assert page.evaluate(CUT_COLUMNS) == []
     phone = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2)
     phone.goto(hub.url)
     # (the fake risk actor came back from its crash with a fresh, running state)
