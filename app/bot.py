@@ -16,6 +16,7 @@ from typing import Any
 from loguru import logger
 
 from actors.alerts import alerter_child
+from actors.console import CONSOLE, ConsoleReporter
 from actors.discovery import MarketDiscovery
 from actors.health_monitor import HealthMonitor
 from actors.ledger import LEDGER, Flush, LedgerActor
@@ -152,6 +153,7 @@ def build_tree(
     children: list[ChildSpec | SupervisorSpec] = [
         ChildSpec.of("hub", WebSocketHub, hub, store, shutdown_timeout=15.0),
         ChildSpec.of(FILL_WATCH, FillWatch),  # before the market data: it sees every listing
+        ChildSpec.of(CONSOLE, ConsoleReporter),  # before trading: a line for everything it does
         trading,
         market_data,
         strategies,
@@ -243,7 +245,8 @@ def run_bot(args: argparse.Namespace) -> int:
         # The API's history endpoints, the status's order counts and the session summary
         # read the ledger.
         history = LedgerHistory(
-            database, flush=lambda: system.ask(LEDGER, Flush(), timeout=hub.ask_timeout)
+            database,
+            flush=ledger_flush(system, hub.ask_timeout),
         )
         store = HubStore(hub.history_limit, reader=history)
         spec = build_tree(settings, mode, connection, hub, store, args.chaos, database=database)
@@ -254,6 +257,12 @@ def run_bot(args: argparse.Namespace) -> int:
         return supervise(system, spec, stop, args.duration, summary)
     finally:
         held.close()
+
+
+def ledger_flush(system: ActorSystem, timeout: float) -> Callable[[], object]:
+    """Ask the ledger to write what it holds; before it has started (the dashboard may be
+    read first) that fails quietly: a probe, not a dead letter at every start."""
+    return lambda: system.ask(LEDGER, Flush(), timeout=timeout, probe=True)
 
 
 @contextlib.contextmanager
@@ -309,5 +318,10 @@ def supervise(
     if not escalated and before_stop is not None:
         before_stop(system)
     system.shutdown()
-    logger.info("stopped: {} dead letters", system.dead_letters.total)
+    kinds = system.dead_letters.kinds(5)
+    logger.info(
+        "stopped: {} dead letters{}",
+        system.dead_letters.total,
+        "".join(f"; {k['count']}× {k['message']} → {k['to']} ({k['reason']})" for k in kinds),
+    )
     return EXIT_ESCALATED if escalated else EXIT_OK

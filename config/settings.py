@@ -79,7 +79,8 @@ class Settings(BaseSettings):
     max_intent_age_seconds: float = Field(2.0, gt=0, le=60)
 
     # trading
-    strategies: str = "kelly_volatility,mean_reversion"  # enabled strategies, comma-separated
+    # enabled strategies, comma-separated; mean_reversion loses in every backtest, so it is opt-in
+    strategies: str = "kelly_volatility"
     # per-strategy parameter overrides as JSON, e.g. {"kelly_volatility": {"min_edge": 0.05}}
     strategy_params: str = ""
     paper_bankroll: Decimal = Field(Decimal("1000"), gt=0)  # dollars the paper account starts with
