@@ -121,6 +121,7 @@ def test_money_is_parsed_exactly() -> None:
         ("MAX_INTENT_AGE_SECONDS", "0", "MAX_INTENT_AGE_SECONDS: must be > 0.0, got 0"),
         ("MAX_INTENT_AGE_SECONDS", "120", "MAX_INTENT_AGE_SECONDS: must be <= 60.0, got 120"),
         ("MAX_INTENT_AGE_SECONDS", "soon", "MAX_INTENT_AGE_SECONDS: must be a number, got soon"),
+        ("SIM_MARKET_PRESET", "blunt", "SIM_MARKET_PRESET: must be one of 'sharp' or 'soft'"),
     ],
 )
 def test_bad_values_name_the_setting(
