@@ -17,6 +17,8 @@ from simulator.schedule import interpolate
 SECONDS_PER_YEAR = 365 * 86_400  # crypto trades every day: a 365-day year
 SETTLEMENT_WINDOW_SECONDS = 60  # the averaged final minute of CF Benchmarks prints
 REFERENCE_WINDOW_SECONDS = 900  # the real series' window; calibration is stated for it
+# The furthest the makers read ahead, however long the window (the schedule is for 900 s).
+MAX_LEAD_SECONDS = 120
 
 
 class ConfigError(ValueError):
@@ -154,7 +156,7 @@ class MarketCalibration:
         """
         left = self.scaled_left(seconds_left, window_seconds)
         ahead = interpolate(self.fair_value_lead_schedule, left)
-        return round(ahead * window_seconds / REFERENCE_WINDOW_SECONDS)
+        return min(round(ahead * window_seconds / REFERENCE_WINDOW_SECONDS), MAX_LEAD_SECONDS)
 
     def validate(self) -> None:
         if self.best_size[0] < 1 or self.best_size[1] < self.best_size[0]:
@@ -166,8 +168,10 @@ class MarketCalibration:
         if self.fair_value_lag_seconds < 0:
             raise ConfigError("calibration.fair_value_lag_seconds must be >= 0")
         lead = self.fair_value_lead_schedule
-        if not lead or any(not 0 <= ahead <= 120 for _, ahead in lead):
-            raise ConfigError("calibration.fair_value_lead_schedule: seconds ahead must be 0–120")
+        if not lead or any(not 0 <= ahead <= MAX_LEAD_SECONDS for _, ahead in lead):
+            raise ConfigError(
+                f"calibration.fair_value_lead_schedule: seconds ahead must be 0–{MAX_LEAD_SECONDS}"
+            )
         if [t for t, _ in lead] != sorted((t for t, _ in lead), reverse=True):
             raise ConfigError("calibration.fair_value_lead_schedule: seconds left must descend")
         if not 0 < self.longshot_shading <= 2:

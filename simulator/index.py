@@ -13,11 +13,15 @@ from collections import deque
 from dataclasses import dataclass
 from decimal import Decimal
 
-from simulator.config import SECONDS_PER_YEAR, SETTLEMENT_WINDOW_SECONDS, IndexConfig
+from simulator.config import (
+    MAX_LEAD_SECONDS,
+    SECONDS_PER_YEAR,
+    SETTLEMENT_WINDOW_SECONDS,
+    IndexConfig,
+)
 
 AVERAGE_QUANTUM = Decimal("0.00000001")  # averages carry 8 decimals, as CF Benchmarks' do
 TICKS_PER_SECOND = 5  # the cfbenchmarks_value_5hz feed
-MAX_PEEK_SECONDS = 120
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,8 +118,8 @@ class IndexProcess:
             value = self.value_at(ts)
             assert value is not None
             return value
-        if ahead > MAX_PEEK_SECONDS:
-            raise ValueError(f"cannot read the index {ahead} s ahead (at most {MAX_PEEK_SECONDS})")
+        if ahead > MAX_LEAD_SECONDS:
+            raise ValueError(f"cannot read the index {ahead} s ahead (at most {MAX_LEAD_SECONDS})")
         while len(self._future) < ahead:
             self._draw_ahead()
         return self._future[ahead - 1][1]

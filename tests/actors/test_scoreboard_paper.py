@@ -33,7 +33,11 @@ def quick(records: Sequence[WindowRecord]) -> dict[str, Any]:
 
 def children(market: str) -> tuple[ChildSpec | SupervisorSpec, ...]:
     kelly = ChildSpec.of(
-        strategy_address(KELLY), StrategyActor, KELLY, {"initial_sigma": 0.8}, ledger=LEDGER
+        strategy_address(KELLY),
+        StrategyActor,
+        KELLY,
+        {"initial_sigma": 0.8, "min_edge": 0.9},  # it forecasts; the test strategy trades
+        ledger=LEDGER,
     )
     return (
         SupervisorSpec("strategies", (kelly,)),

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 
-from simulator.config import SOFT_CALIBRATION, ExchangeConfig, MarketCalibration
+from simulator.config import MAX_LEAD_SECONDS, SOFT_CALIBRATION, ExchangeConfig, MarketCalibration
 from simulator.events import TradeEvent
 from simulator.exchange import Exchange
 from simulator.orders import OrderRequest
@@ -209,3 +209,13 @@ def test_sharp_makers_read_the_index_ahead_without_changing_it() -> None:
     sharp.advance(START + 300 + ahead)
     plain.advance(START + 300 + ahead)
     assert sharp.index.value_at(t + ahead) == seen == plain.index.value_at(t + ahead)
+
+
+def test_the_look_ahead_scales_with_the_window_up_to_its_cap() -> None:
+    cal = MarketCalibration()
+    assert cal.lead_seconds(300, 900) == 78  # the schedule is stated for 900-second windows
+    assert cal.lead_seconds(100, 300) == 26  # the same moment of a 300-second window, sped up
+    assert cal.lead_seconds(28_800, 86_400) == MAX_LEAD_SECONDS  # a day-long window: capped
+    ex = Exchange(ExchangeConfig(seed=4, window_seconds=86_400), start=START)
+    ex.advance(START + 60)  # the desk quotes without reading past what the index may draw
+    assert ex.current_market() is not None
