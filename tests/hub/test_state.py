@@ -38,7 +38,7 @@ def test_history_forgets_the_oldest_finished_orders_but_never_active_ones() -> N
     kept = [t["trade_id"] for t in history.trades(TradeQuery(limit=10))]
     assert kept == ["e", "d", "a"]
     counts = history.counts()
-    assert (counts.active, counts.cancelled, counts.total) == (1, 2, 3)
+    assert (counts.active, counts.canceled, counts.total) == (1, 2, 3)
     assert history.find_order("ex-a") is not None
     assert history.find_order("ex-b") is None
 

@@ -54,7 +54,7 @@ async def test_ping_and_get_status(hub: Harness) -> None:
         assert pong["timestamp"] == hub.clock.now()
         await send(ws, {"type": "get_status"})
         status = await next_message(ws, "status_update")
-    assert status["risk_metrics"]["daily_pnl"] == "12.50"
+    assert status["risk_metrics"]["daily_pnl"] == "12.5000"
 
 
 async def test_stop_bot_and_start_bot(hub: Harness) -> None:
@@ -89,7 +89,7 @@ async def test_every_event_type_reaches_the_client(hub: Harness) -> None:
         assert set(signal) >= SIGNAL_FIELDS
         assert (signal["direction"], signal["model_prob"], signal["sigma"]) == (
             "yes",
-            "0.652",
+            0.652,  # a probability: a number
             0.82,
         )
 
@@ -106,7 +106,7 @@ async def test_every_event_type_reaches_the_client(hub: Harness) -> None:
         execution = await next_message(ws, "trade_execution")
         assert set(execution) >= TRADE_FIELDS
         assert (execution["trade_id"], execution["client_order_id"]) == ("t-7", "c-1")
-        assert (execution["quantity"], execution["price"], execution["fee"]) == (4, "0.60", "0.17")
+        assert (execution["quantity"], execution["price"], execution["fee"]) == (4, "0.6000", "0.1700")
         assert execution["strategy_name"] == "kelly_volatility"
         status = await next_message(ws, "status_update", lambda d: d["orders"]["active"] == 1)
         assert status["orders"]["total"] == 1
