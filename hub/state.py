@@ -298,7 +298,7 @@ class LiveState:
             {
                 "name": s.name,
                 "enabled": s.enabled,
-                "params": {k: decode_text(v) for k, v in s.params},
+                "params": normalize({k: decode_text(v) for k, v in s.params}),
                 "metrics": normalize({k: decode_text(v) for k, v in s.metrics}),
                 "updated_at": s.timestamp,
             }

@@ -60,6 +60,10 @@ MONEY_FIELDS = frozenset(
         "balance",
         "equity",
         "pnl",
+        "spot",
+        "strike",
+        "floor_strike",
+        "expiration_value",
     }
 )
 # Probabilities, fractions and statistics: plain numbers.
@@ -85,6 +89,8 @@ def money(value: Decimal | int | float | str) -> str:
     """
     try:
         exact = value if isinstance(value, Decimal) else Decimal(str(value))
+        if not exact.is_finite():
+            raise ValueError
         rounded = exact.quantize(_STEP, rounding=ROUND_HALF_EVEN)
     except (InvalidOperation, ValueError):
         raise ValueError(f"not an amount: {value!r}") from None
@@ -143,7 +149,10 @@ def json_default(value: object) -> object:
 
 def dumps(value: object) -> bytes:
     """JSON in the one format (see the module's docstring)."""
-    return orjson.dumps(value, default=json_default, option=orjson.OPT_NON_STR_KEYS)
+    # Dataclasses through ``json_default`` too (orjson would write them itself): their
+    # ratio fields become numbers by name.
+    options = orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATACLASS
+    return orjson.dumps(value, default=json_default, option=options)
 
 
 def _money_or_as_is(value: Any) -> Any:

@@ -75,7 +75,7 @@ async def test_health_and_status_follow_the_contract(hub: Harness) -> None:
     assert strategy["enabled"] is True
     assert strategy["params"] == {
         "min_edge": "0.03",
-        "kelly_fraction": "0.25",
+        "kelly_fraction": 0.25,  # a ratio: a number
         "initial_sigma": None,  # the actor's "null" text, decoded
     }
     assert strategy["metrics"]["skips"] == {"edge_below_minimum": 12, "cooldown": 2}

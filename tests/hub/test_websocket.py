@@ -106,7 +106,11 @@ async def test_every_event_type_reaches_the_client(hub: Harness) -> None:
         execution = await next_message(ws, "trade_execution")
         assert set(execution) >= TRADE_FIELDS
         assert (execution["trade_id"], execution["client_order_id"]) == ("t-7", "c-1")
-        assert (execution["quantity"], execution["price"], execution["fee"]) == (4, "0.6000", "0.1700")
+        assert (execution["quantity"], execution["price"], execution["fee"]) == (
+            4,
+            "0.6000",
+            "0.1700",
+        )
         assert execution["strategy_name"] == "kelly_volatility"
         status = await next_message(ws, "status_update", lambda d: d["orders"]["active"] == 1)
         assert status["orders"]["total"] == 1
