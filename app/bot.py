@@ -282,7 +282,9 @@ def open_ledger(
     intents is a local file: beside a SQLite ledger, or in ``data_dir`` with PostgreSQL.
     """
     server = not url.startswith("sqlite")
-    intents = data_dir / "sol15-intents.log" if server and data_dir is not None else None
+    # one write-ahead log per mode too: recovery never adopts another mode's intents
+    log = "sol15-intents.log" if scope.mode == NO_SCOPE.mode else f"sol15-{scope.mode}-intents.log"
+    intents = data_dir / log if server and data_dir is not None else None
     notice = legacy_notice(data_dir, url) if legacy and data_dir is not None else None
     if notice is not None:
         logger.warning("ledger: {}", notice)

@@ -18,7 +18,7 @@ from hub.wire import plain, status_text
 from messages.formats import money
 from messages.status import Position
 from messages.trading import Fill, OrderIntent, OrderUpdate, RiskDecision, Signal
-from storage.schema import UNKNOWN
+from storage.schema import ALL_MODES, MODES, UNKNOWN
 
 ACTIVE = frozenset({"pending", "resting"})
 ORDER_STATUSES = frozenset({"pending", "resting", "executed", "canceled", "rejected", "failed"})
@@ -32,8 +32,7 @@ STATUS_ALIASES: dict[str, frozenset[str]] = {
     **{status: frozenset({status}) for status in ORDER_STATUSES},
 }
 SIGNAL_STATUSES = frozenset({"approved", "rejected", "pending"})
-ALL_MODES = "all"
-MODE_CHOICES = frozenset({ALL_MODES, "sim", "paper", "live"})  # ``?mode=`` of the history reads
+MODE_CHOICES = frozenset({ALL_MODES, *MODES})  # ``?mode=`` of the history reads
 
 
 class HistoryUnavailable(Exception):

@@ -30,12 +30,20 @@ from messages.formats import json_default, normalize_row, parse_since
 from storage.database import Database, open_database
 from storage.errors import LedgerError
 from storage.migrate import check, reason_of
-from storage.schema import MODES, SCOPE_COLUMNS, UNKNOWN, fills, orders, settlements
+from storage.schema import (
+    ALL_MODES,
+    MODES,
+    SCOPE_COLUMNS,
+    UNKNOWN,
+    fills,
+    of_mode,
+    orders,
+    settlements,
+)
 
 EXIT_OK = 0
 EXIT_USAGE = 2
 TABLES = ("trades", "fills", "settlements")
-ALL_MODES = "all"
 SCOPE_VERSION = 4  # the schema version whose rows carry mode and env
 
 TRADE_COLUMNS = (
@@ -150,8 +158,8 @@ def _select(table: sa.Table, ts: sa.Column[Any], window: Window) -> Any:
     if window.until is not None:
         condition = sa.and_(condition, ts < window.until)
     stmt = sa.select(*plain, *scope).where(condition)
-    if window.scoped and window.mode != ALL_MODES:
-        stmt = stmt.where(table.c.mode == window.mode)
+    if window.scoped:
+        stmt = stmt.where(of_mode(table, window.mode))
     return stmt
 
 

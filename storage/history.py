@@ -22,7 +22,6 @@ from loguru import logger
 
 from hub.history import (
     ACTIVE,
-    ALL_MODES,
     STATUS_ALIASES,
     HistoryUnavailable,
     OrderCounts,
@@ -33,7 +32,7 @@ from hub.wire import status_text
 from messages.formats import money, normalize_row
 from storage.database import Database
 from storage.migrate import reason_of
-from storage.schema import UNKNOWN, fills, orders, positions, signals
+from storage.schema import fills, of_mode, orders, positions, signals
 from storage.writer import TERMINAL
 
 
@@ -161,10 +160,7 @@ class LedgerHistory:
     def _mode(self, table: sa.Table, asked: str | None) -> Any:
         """The rows of the mode asked for: by default the mode the bot runs in (all of them
         for a reader that runs in none, e.g. a tool reading the ledger)."""
-        wanted = asked or self.database.scope.mode
-        if wanted in (ALL_MODES, UNKNOWN):
-            return sa.true()
-        return table.c.mode == wanted
+        return of_mode(table, asked or self.database.scope.mode)
 
     def trades(self, query: TradeQuery) -> list[dict[str, Any]]:
         """Newest first; ``query.offset`` skips that many matches (pagination)."""

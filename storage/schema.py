@@ -17,6 +17,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    ColumnElement,
     Double,
     Index,
     Integer,
@@ -24,6 +25,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    true,
 )
 
 APP = "sol15"
@@ -247,4 +249,14 @@ scoreboard = Table(
 
 LEDGER_TABLES = frozenset(metadata.tables)
 SCOPE_COLUMNS = ("mode", "env")
+ALL_MODES = "all"
+
+
+def of_mode(table: Table, mode: str) -> ColumnElement[bool]:
+    """``table``'s rows written in ``mode``; every row for ``all`` or a reader in no mode."""
+    if mode in (ALL_MODES, UNKNOWN):
+        return true()
+    return table.c.mode == mode
+
+
 SCOPED_TABLES = (journal, signals, orders, fills, settlements)  # the tables with mode and env

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from hub.history import SignalQuery, TradeQuery
 from messages.trading import Fill, OrderIntent, OrderUpdate, Settlement, Signal
-from storage import Database, prepare
+from storage import Database, prepare, recovery
 from storage.export import main as export_main
 from storage.history import LedgerHistory
 from storage.journal import encode
@@ -209,3 +209,21 @@ def test_the_old_shared_ledger_is_named_and_left_alone(tmp_path: Path) -> None:
     (tmp_path / "sol15-paper.db").write_bytes(b"")
     assert legacy_notice(tmp_path, new) is None  # said once: the new ledger exists now
     assert old.read_bytes() == b"old ledger"
+
+
+def test_a_restart_recovers_only_its_own_modes_orders_and_fills(database: Database) -> None:
+    """A shared ledger: a paper bot's recovery never adopts the sim run's open orders or fills."""
+    resting = OrderUpdate(
+        "c-rest", "o-rest", "KX-a", "yes", "buy", "resting", 0, 3, D("0.52"),
+        "kelly_volatility", T0 + 1, count=3,
+    )  # fmt: skip
+    sim_events = [*_session("a", T0)[:3], resting]
+    _write(database, SIM, sim_events)
+    _write(database, PAPER, _session("b", T0 + 10)[:3])
+    paper = dataclasses.replace(database, scope=PAPER)
+    sim = dataclasses.replace(database, scope=SIM)
+    now = T0 + 100
+    assert [o.client_order_id for o in recovery.open_orders(paper, now)] == ["c-b"]
+    assert [o.client_order_id for o in recovery.open_orders(sim, now)] == ["c-a", "c-rest"]
+    assert [f.trade_id for f in recovery.strategy_fills(paper, "kelly_volatility", 0)] == ["t-b"]
+    assert recovery.last_fill_ts(sim) == T0 + 0.2
