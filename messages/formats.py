@@ -59,6 +59,7 @@ MONEY_FIELDS = frozenset(
         "no_bid",
         "no_ask",
         "yes_mid",
+        "market_mid",
         "balance",
         "equity",
         "pnl",
