@@ -119,7 +119,7 @@ def test_the_model_line_comes_from_the_strategy_status_as_published() -> None:
     assert listed["metrics"]["signals"] == "3"  # scalars stay exact text
     assert listed["metrics"]["skips"] == {"edge_below_minimum": 12, "cooldown": 2}
     assert listed["metrics"]["markets"][fakes.TICKER]["model_prob"] == 0.70
-    assert listed["params"] == {"min_edge": "0.03", "kelly_fraction": "0.25", "initial_sigma": None}
+    assert listed["params"] == {"min_edge": "0.03", "kelly_fraction": 0.25, "initial_sigma": None}
 
 
 def test_model_points_ignore_what_is_not_a_probability() -> None:

@@ -125,13 +125,13 @@ async def test_every_event_type_reaches_the_client(hub: Harness) -> None:
 
         hub.publish(MARKETS, fakes.market(now))
         market = await next_message(ws, "market_update", lambda d: d["kind"] == "market")
-        assert (market["ticker"], market["floor_strike"]) == (fakes.TICKER, "187.42")
+        assert (market["ticker"], market["floor_strike"]) == (fakes.TICKER, "187.4200")
         hub.publish(SPOT, fakes.spot(now))
         spot = await next_message(ws, "market_update", lambda d: d["kind"] == "spot")
-        assert spot["price"] == "187.90"
+        assert spot["price"] == "187.9000"
         hub.publish(BOOK, fakes.book(now))
         book = await next_message(ws, "market_update", lambda d: d["kind"] == "book")
-        assert (book["yes_bid"], book["yes_ask"], book["yes_mid"]) == ("0.58", "0.61", "0.595")
+        assert (book["yes_bid"], book["yes_ask"], book["yes_mid"]) == ("0.5800", "0.6100", "0.5950")
 
         crash(hub.system, "risk", "test crash")
         crashed = await next_message(ws, "actor_event", lambda d: d["event"] == "crashed")
