@@ -163,7 +163,15 @@ def _select(table: sa.Table, ts: sa.Column[Any], window: Window) -> Any:
     return stmt
 
 
-def trade_rows(conn: sa.Connection, window: Window) -> Iterator[dict[str, Any]]:
+def trade_rows(
+    conn: sa.Connection,
+    since: float,
+    until: float | None = None,
+    *,
+    mode: str = ALL_MODES,
+    scoped: bool = True,
+) -> Iterator[dict[str, Any]]:
+    window = Window(since, until, mode, scoped)
     stmt = _select(orders, orders.c.created_at, window).order_by(
         orders.c.created_at, orders.c.client_order_id
     )
@@ -189,7 +197,15 @@ def trade_rows(conn: sa.Connection, window: Window) -> Iterator[dict[str, Any]]:
         }
 
 
-def fill_rows(conn: sa.Connection, window: Window) -> Iterator[dict[str, Any]]:
+def fill_rows(
+    conn: sa.Connection,
+    since: float,
+    until: float | None = None,
+    *,
+    mode: str = ALL_MODES,
+    scoped: bool = True,
+) -> Iterator[dict[str, Any]]:
+    window = Window(since, until, mode, scoped)
     stmt = _select(fills, fills.c.ts, window).order_by(fills.c.ts, fills.c.trade_id)
     for r in conn.execute(stmt):
         yield {
@@ -211,7 +227,15 @@ def fill_rows(conn: sa.Connection, window: Window) -> Iterator[dict[str, Any]]:
         }
 
 
-def settlement_rows(conn: sa.Connection, window: Window) -> Iterator[dict[str, Any]]:
+def settlement_rows(
+    conn: sa.Connection,
+    since: float,
+    until: float | None = None,
+    *,
+    mode: str = ALL_MODES,
+    scoped: bool = True,
+) -> Iterator[dict[str, Any]]:
+    window = Window(since, until, mode, scoped)
     stmt = _select(settlements, settlements.c.ts, window).order_by(
         settlements.c.ts, settlements.c.ticker
     )
@@ -236,7 +260,13 @@ def export(db: Database, tables: Sequence[str], fmt: str, window: Window) -> byt
     """The export as bytes (UTF-8)."""
     with db.engine.connect() as conn:
         data = {
-            name: [normalize_row(row) for row in READERS[name](conn, window)] for name in tables
+            name: [
+                normalize_row(row)
+                for row in READERS[name](
+                    conn, window.since, window.until, mode=window.mode, scoped=window.scoped
+                )
+            ]
+            for name in tables
         }
     if fmt == "json":
         until = None if window.until is None else _iso(window.until)
