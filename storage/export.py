@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import functools
 import io
 import sys
 from collections.abc import Iterator, Sequence
@@ -163,7 +164,29 @@ def _select(table: sa.Table, ts: sa.Column[Any], window: Window) -> Any:
     return stmt
 
 
-def trade_rows(
+@dataclass(frozen=True, slots=True)
+class _Source:
+    """Where a table of the export comes from: its ledger table, time and order."""
+
+    table: sa.Table
+    ts: sa.Column[Any]
+    order: tuple[sa.Column[Any], ...]
+    columns: tuple[str, ...]  # the export's columns: time, ts, then the table's own
+
+
+SOURCES = {
+    "trades": _Source(
+        orders, orders.c.created_at, (orders.c.created_at, orders.c.client_order_id), TRADE_COLUMNS
+    ),
+    "fills": _Source(fills, fills.c.ts, (fills.c.ts, fills.c.trade_id), FILL_COLUMNS),
+    "settlements": _Source(
+        settlements, settlements.c.ts, (settlements.c.ts, settlements.c.ticker), SETTLEMENT_COLUMNS
+    ),
+}
+
+
+def rows(
+    name: str,
     conn: sa.Connection,
     since: float,
     until: float | None = None,
@@ -171,89 +194,17 @@ def trade_rows(
     mode: str = ALL_MODES,
     scoped: bool = True,
 ) -> Iterator[dict[str, Any]]:
-    window = Window(since, until, mode, scoped)
-    stmt = _select(orders, orders.c.created_at, window).order_by(
-        orders.c.created_at, orders.c.client_order_id
-    )
-    for r in conn.execute(stmt):
-        yield {
-            "time": _iso(r.created_at),
-            "ts": r.created_at,
-            "client_order_id": r.client_order_id,
-            "order_id": r.order_id,
-            "ticker": r.ticker,
-            "strategy_name": r.strategy_name,
-            "side": r.side,
-            "action": r.action,
-            "quantity": r.quantity,
-            "price": r.price,
-            "status": r.status,
-            "filled": r.filled,
-            "remaining": r.remaining,
-            "fees": r.fees,
-            "reason": r.reason,
-            "mode": r.mode,
-            "env": r.env,
-        }
+    """The export's table ``name`` (trades, fills, settlements), oldest first."""
+    source = SOURCES[name]
+    stmt = _select(source.table, source.ts, Window(since, until, mode, scoped))
+    for r in conn.execute(stmt.order_by(*source.order)).mappings():
+        ts = r[source.ts.name]
+        yield {"time": _iso(ts), "ts": ts, **{c: r[c] for c in source.columns[2:]}}
 
 
-def fill_rows(
-    conn: sa.Connection,
-    since: float,
-    until: float | None = None,
-    *,
-    mode: str = ALL_MODES,
-    scoped: bool = True,
-) -> Iterator[dict[str, Any]]:
-    window = Window(since, until, mode, scoped)
-    stmt = _select(fills, fills.c.ts, window).order_by(fills.c.ts, fills.c.trade_id)
-    for r in conn.execute(stmt):
-        yield {
-            "time": _iso(r.ts),
-            "ts": r.ts,
-            "trade_id": r.trade_id,
-            "order_id": r.order_id,
-            "client_order_id": r.client_order_id,
-            "ticker": r.ticker,
-            "strategy_name": r.strategy_name,
-            "side": r.side,
-            "action": r.action,
-            "count": r.count,
-            "price": r.price,
-            "fee": r.fee,
-            "is_taker": bool(r.is_taker),
-            "mode": r.mode,
-            "env": r.env,
-        }
-
-
-def settlement_rows(
-    conn: sa.Connection,
-    since: float,
-    until: float | None = None,
-    *,
-    mode: str = ALL_MODES,
-    scoped: bool = True,
-) -> Iterator[dict[str, Any]]:
-    window = Window(since, until, mode, scoped)
-    stmt = _select(settlements, settlements.c.ts, window).order_by(
-        settlements.c.ts, settlements.c.ticker
-    )
-    for r in conn.execute(stmt):
-        yield {
-            "time": _iso(r.ts),
-            "ts": r.ts,
-            "ticker": r.ticker,
-            "result": r.result,
-            "yes_contracts": r.yes_contracts,
-            "no_contracts": r.no_contracts,
-            "payout": r.payout,
-            "mode": r.mode,
-            "env": r.env,
-        }
-
-
-READERS = {"trades": trade_rows, "fills": fill_rows, "settlements": settlement_rows}
+trade_rows = functools.partial(rows, "trades")
+fill_rows = functools.partial(rows, "fills")
+settlement_rows = functools.partial(rows, "settlements")
 
 
 def export(db: Database, tables: Sequence[str], fmt: str, window: Window) -> bytes:
@@ -262,8 +213,8 @@ def export(db: Database, tables: Sequence[str], fmt: str, window: Window) -> byt
         data = {
             name: [
                 normalize_row(row)
-                for row in READERS[name](
-                    conn, window.since, window.until, mode=window.mode, scoped=window.scoped
+                for row in rows(
+                    name, conn, window.since, window.until, mode=window.mode, scoped=window.scoped
                 )
             ]
             for name in tables
