@@ -2,7 +2,7 @@
 
 ``journal`` is the append-only record of every event, in arrival order; the
 other tables hold the current state that restarts, the dashboard and exports
-read. Money is stored as exact decimal text (as the messages carry it), times as
+read. Money is stored as fixed-point decimal text (``messages.formats.money``), times as
 Unix seconds, so SQLite and PostgreSQL hold identical values. Every history row
 (journal, signals, orders, fills, settlements) carries the ``mode`` that wrote it
 (sim | paper | live) and the exchange ``env`` (sim | demo | prod): one database may
