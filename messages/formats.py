@@ -132,10 +132,10 @@ def _fields(cls: type) -> tuple[tuple[str, bool], ...]:
     return found
 
 
-def wire_fields(msg: object) -> dict[str, Any]:
+def wire_fields(msg: object, into: dict[str, Any] | None = None) -> dict[str, Any]:
     """A message's (dataclass's) fields, its ratio fields as numbers; other values as they
     are, for :func:`dumps` (whose :func:`json_default` writes the remaining Decimals as money)."""
-    out: dict[str, Any] = {}
+    out: dict[str, Any] = {} if into is None else into
     for name, is_ratio in _fields(type(msg)):
         value = getattr(msg, name)
         out[name] = _ratio_or_as_is(value) if is_ratio else value
@@ -144,7 +144,7 @@ def wire_fields(msg: object) -> dict[str, Any]:
 
 def ledger_json(msg: Any) -> str:
     """A message as the ledger's journal keeps it: ``{"type", **fields}`` in the one format."""
-    return dumps({"type": msg.type, **wire_fields(msg)}).decode()
+    return dumps(wire_fields(msg, {"type": msg.type})).decode()
 
 
 def json_default(value: object) -> object:
