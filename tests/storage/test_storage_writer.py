@@ -90,6 +90,7 @@ def test_every_event_is_journaled_in_arrival_order_with_its_payload(database: Da
     assert journaled[4].ts == T0 + 2 and journaled[4].recorded_at == T0 + 10
     body = orjson.loads(journaled[0].payload)
     assert body["type"] == "trading_signal" and body["edge"] == "0.0500"  # fixed-point
+    assert body["model_prob"] == 0.61 and body["market_price"] == "0.5200"  # as on the wire
 
 
 @pytest.mark.parametrize("decision_first", [False, True])
