@@ -49,6 +49,8 @@ from runtime.system import ActorSystem
 from storage import Database, LedgerError, open_database, prepare
 from storage.history import LedgerHistory
 from storage.locks import InstanceLocked, Lock, lock_directory, lock_ledger
+from storage.migrate import legacy_notice
+from storage.schema import NO_SCOPE, Scope
 
 EXIT_OK = 0
 EXIT_ESCALATED = 1
@@ -234,7 +236,13 @@ def run_bot(args: argparse.Namespace) -> int:
     held = contextlib.ExitStack()  # the locks, the ledger and the exchange, closed in reverse
     try:
         try:
-            database = open_ledger(settings.database_url, settings.data_dir, held)
+            database = open_ledger(
+                settings.ledger_url(mode.value),
+                settings.data_dir,
+                held,
+                scope=Scope.of(mode.value, settings.kalshi_env.value),
+                legacy=settings.database_url is None,
+            )
             held.enter_context(_held(lock_directory(settings.data_dir)))
             connection = held.enter_context(exchange_for(mode, settings, args.seed))
         except (LedgerError, InstanceLocked, ModeError) as exc:
@@ -274,7 +282,12 @@ def _held(lock: Lock) -> Iterator[None]:
 
 
 def open_ledger(
-    url: str, data_dir: Path | None = None, held: contextlib.ExitStack | None = None
+    url: str,
+    data_dir: Path | None = None,
+    held: contextlib.ExitStack | None = None,
+    *,
+    scope: Scope = NO_SCOPE,
+    legacy: bool = False,
 ) -> Database:
     """The ledger, created or migrated; raises ``LedgerError`` (unreachable, foreign, too new).
 
@@ -283,9 +296,14 @@ def open_ledger(
     intents is a local file: beside a SQLite ledger, or in ``data_dir`` with PostgreSQL.
     """
     server = not url.startswith("sqlite")
-    intents = data_dir / "sol15-intents.log" if server and data_dir is not None else None
+    # one write-ahead log per mode too: recovery never adopts another mode's intents
+    log = "sol15-intents.log" if scope.mode == NO_SCOPE.mode else f"sol15-{scope.mode}-intents.log"
+    intents = data_dir / log if server and data_dir is not None else None
+    notice = legacy_notice(data_dir, url) if legacy and data_dir is not None else None
+    if notice is not None:
+        logger.warning("ledger: {}", notice)
     with contextlib.ExitStack() as own:
-        database = open_database(url, intents_path=intents)
+        database = open_database(url, intents_path=intents, scope=scope)
         own.callback(database.dispose)
         if held is not None:
             own.enter_context(_held(lock_ledger(database)))
@@ -293,7 +311,9 @@ def open_ledger(
         kept = own.pop_all()
     if held is not None:
         held.push(kept)
-    logger.info("ledger: {} (schema version {})", database.safe_url, version)
+    logger.info(
+        "ledger: {} (schema version {}, {} history)", database.safe_url, version, scope.mode
+    )
     return database
 
 

@@ -47,9 +47,9 @@ def resolve_mode(requested: str | None, settings: Settings, live_flag: bool) -> 
 
 
 def _default_mode(settings: Settings, live_flag: bool) -> Mode:
-    if not settings.dry_run_mode or live_flag:
-        return Mode.LIVE  # asked for by DRY_RUN_MODE=false or --live: checked as live
-    return Mode.PAPER if settings.has_credentials else Mode.SIM
+    if live_flag:
+        return Mode.LIVE  # asked for by --live (or DRY_RUN_MODE=false): checked as live
+    return Mode(settings.default_mode)
 
 
 def _check_url_overrides(settings: Settings) -> None:

@@ -61,8 +61,8 @@ class Settings(BaseSettings):
     # the rate-limit tier assumed when Kalshi's GET /account/limits cannot be read
     kalshi_rate_tier: str = "basic"
 
-    # storage and API
-    database_url: str = "sqlite:///data/sol15.db"
+    # storage and API; unset: one SQLite file per mode in DATA_DIR (``ledger_url``)
+    database_url: str | None = None
     api_token: SecretStr | None = None
     cors_origins: str = ""
 
@@ -132,8 +132,8 @@ class Settings(BaseSettings):
 
     @field_validator("database_url")
     @classmethod
-    def _database_url(cls, value: str) -> str:
-        if "://" not in value:
+    def _database_url(cls, value: str | None) -> str | None:
+        if value is not None and "://" not in value:
             raise ValueError(
                 "must be a URL such as sqlite:///data/sol15.db or postgresql+psycopg://…"
             )
@@ -183,6 +183,20 @@ class Settings(BaseSettings):
         if self.kalshi_private_key_path is not None and self.kalshi_api_key is None:
             raise ValueError("KALSHI_API_KEY: required when KALSHI_PRIVATE_KEY_PATH is set")
         return self
+
+    def ledger_url(self, mode: str) -> str:
+        """The ledger of ``mode``: ``DATABASE_URL`` when set, else ``DATA_DIR/sol15-<mode>.db``
+        (one file per mode: a sim run's history never shows up in paper mode)."""
+        if self.database_url is not None:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / f'sol15-{mode}.db').as_posix()}"
+
+    @property
+    def default_mode(self) -> str:
+        """The mode ``run.py`` starts in without ``--mode`` or ``--live`` (``app.modes``)."""
+        if not self.dry_run_mode:
+            return "live"
+        return "paper" if self.has_credentials else "sim"
 
     @property
     def has_credentials(self) -> bool:

@@ -12,10 +12,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 from hub import wire
 from hub.metrics import HubMetrics
 from hub.store import HubStore
 from messages.base import Message
+from messages.formats import normalize
 from messages.market_data import BookUpdate, MarketInfo, MarketLifecycle, SpotTick
 from messages.scoreboard import ScoreboardReport
 from messages.status import Alert, RiskStatus, StrategyStatus
@@ -169,8 +172,9 @@ class EventRouter:
         return [STATUS]
 
     def _scoreboard(self, report: ScoreboardReport) -> list[Outgoing]:
-        """The scoreboard's report, as it encoded it: ``/api/scoreboard`` and the panel."""
-        body = report.body.encode()
+        """The scoreboard's report: ``/api/scoreboard`` and the panel (numbers in the one
+        format: its market mids are prices)."""
+        body = wire.dumps(normalize(orjson.loads(report.body)))
         self.store.state.set_scoreboard(body)
         frame = b'{"type":"scoreboard_update","data":' + body + b"}"
         return [Outgoing(frame, SCOREBOARD_KEY)]

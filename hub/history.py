@@ -14,9 +14,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Protocol
 
-from hub.wire import plain
+from hub.wire import plain, status_text
+from messages.formats import money
 from messages.status import Position
 from messages.trading import Fill, OrderIntent, OrderUpdate, RiskDecision, Signal
+from storage.schema import ALL_MODES, MODES, UNKNOWN
 
 ACTIVE = frozenset({"pending", "resting"})
 ORDER_STATUSES = frozenset({"pending", "resting", "executed", "canceled", "rejected", "failed"})
@@ -30,6 +32,7 @@ STATUS_ALIASES: dict[str, frozenset[str]] = {
     **{status: frozenset({status}) for status in ORDER_STATUSES},
 }
 SIGNAL_STATUSES = frozenset({"approved", "rejected", "pending"})
+MODE_CHOICES = frozenset({ALL_MODES, *MODES})  # ``?mode=`` of the history reads
 
 
 class HistoryUnavailable(Exception):
@@ -44,6 +47,7 @@ class TradeQuery:
     since: float | None = None  # Unix seconds; orders created at or after
     limit: int = 100
     offset: int = 0  # skip this many matches, newest first (pagination)
+    mode: str | None = None  # a MODE_CHOICES word; None: the mode the bot runs in
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +58,7 @@ class SignalQuery:
     since: float | None = None
     limit: int = 100
     offset: int = 0
+    mode: str | None = None  # a MODE_CHOICES word; None: the mode the bot runs in
 
 
 class HistoryReader(Protocol):
@@ -76,7 +81,7 @@ class HistoryReader(Protocol):
 class OrderCounts:
     active: int
     filled: int
-    cancelled: int
+    canceled: int
     rejected: int
     total: int
 
@@ -84,8 +89,10 @@ class OrderCounts:
 class MemoryHistory:
     """The bus-fed history: newest ``limit`` orders and signals; thread-safe."""
 
-    def __init__(self, limit: int = 5_000) -> None:
+    def __init__(self, limit: int = 5_000, mode: str | None = None, env: str | None = None) -> None:
         self.limit = limit
+        self.mode = mode  # this session's mode: everything held here is of it
+        self._scope = {"mode": mode or UNKNOWN, "env": env or UNKNOWN}  # as the ledger labels rows
         self._lock = threading.Lock()
         self._orders: OrderedDict[str, dict[str, Any]] = OrderedDict()
         self._by_exchange_id: dict[str, str] = {}
@@ -109,7 +116,7 @@ class MemoryHistory:
                 action=intent.action,
                 quantity=intent.count,
                 remaining=intent.count - record["filled"],
-                price=str(intent.price),
+                price=money(intent.price),
                 created_at=intent.created_at,
             )
 
@@ -128,11 +135,11 @@ class MemoryHistory:
                 side=update.side,
                 action=update.action,
                 # A canceled order reports remaining 0: keep what was asked for.
-                quantity=max(record["quantity"], update.filled + update.remaining),
+                quantity=max(record["quantity"], update.count, update.filled + update.remaining),
                 filled=update.filled,
                 remaining=update.remaining,
-                price=str(update.price),
-                fee=str(update.fees),
+                price=money(update.price),
+                fee=money(update.fees),
                 strategy_name=update.strategy_name or record["strategy_name"],
                 reason=update.reason,
                 updated_at=update.timestamp,
@@ -160,7 +167,7 @@ class MemoryHistory:
                     side=fill.side,
                     action=fill.action,
                     quantity=fill.count,
-                    price=str(fill.price),
+                    price=money(fill.price),
                     strategy_name=fill.strategy_name,
                 )
                 self._set_status(record, "executed")
@@ -168,8 +175,8 @@ class MemoryHistory:
             cost = sum((Decimal(f["price"]) * int(f["count"]) for f in fills), Decimal(0))
             record["filled"] = max(record["filled"], filled)
             record["remaining"] = max(0, record["quantity"] - record["filled"])
-            record["avg_fill_price"] = str((cost / filled).quantize(Decimal("0.0001")))
-            record["fill_fees"] = str(sum((Decimal(f["fee"]) for f in fills), Decimal(0)))
+            record["avg_fill_price"] = money(cost / filled)
+            record["fill_fees"] = money(sum((Decimal(f["fee"]) for f in fills), Decimal(0)))
             record["updated_at"] = max(record["updated_at"] or 0.0, fill.timestamp)
             record["strategy_name"] = record["strategy_name"] or fill.strategy_name
             return record["strategy_name"], record["status"] or "executed"
@@ -178,6 +185,7 @@ class MemoryHistory:
         with self._lock:
             entry = plain(signal)
             entry["decision"] = self._early_decisions.pop(signal.signal_id, None)
+            entry.update(self._scope)
             self._signals[signal.signal_id] = entry
             self._signals.move_to_end(signal.signal_id)
             while len(self._signals) > self.limit:
@@ -201,8 +209,14 @@ class MemoryHistory:
 
     # -- reading (any thread) ------------------------------------------------------------
 
+    def _shows(self, mode: str | None) -> bool:
+        """Whether ``?mode=`` asks for this session's mode (all it holds)."""
+        return mode in (None, ALL_MODES) or self.mode in (None, mode)
+
     def trades(self, query: TradeQuery) -> list[dict[str, Any]]:
         wanted = STATUS_ALIASES.get(query.status) if query.status else None
+        if not self._shows(query.mode):
+            return []
         with self._lock:
             found = [
                 _public(r)
@@ -228,6 +242,8 @@ class MemoryHistory:
             return list(self._positions)
 
     def signals(self, query: SignalQuery) -> list[dict[str, Any]]:
+        if not self._shows(query.mode):
+            return []
         with self._lock:
             found = [
                 dict(s)
@@ -245,7 +261,7 @@ class MemoryHistory:
             return OrderCounts(
                 active=c.get("pending", 0) + c.get("resting", 0),
                 filled=c.get("executed", 0),
-                cancelled=c.get("canceled", 0),
+                canceled=c.get("canceled", 0),
                 rejected=c.get("rejected", 0) + c.get("failed", 0),
                 total=len(self._orders),
             )
@@ -272,11 +288,12 @@ class MemoryHistory:
                 "remaining": 0,
                 "price": None,
                 "avg_fill_price": None,
-                "fee": "0",
-                "fill_fees": "0",
+                "fee": money(0),
+                "fill_fees": money(0),
                 "status": None,
                 "strategy_name": "",
                 "reason": "",
+                **self._scope,
                 "created_at": None,
                 "updated_at": at,
                 "timestamp": at,
@@ -320,6 +337,7 @@ def _public(record: dict[str, Any]) -> dict[str, Any]:
     out["fills"] = list(record["fills"])
     out["timestamp"] = record["created_at"] or record["timestamp"]
     out["status"] = record["status"] or "pending"
+    out["status_text"] = status_text(out["status"], out["filled"], out["quantity"])
     return out
 
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import math
 import re
-from datetime import datetime
 from typing import TypeVar
 
 import orjson
@@ -13,7 +11,8 @@ from multidict import MultiMapping
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from hub.errors import ApiError
-from hub.history import SIGNAL_STATUSES, STATUS_ALIASES, SignalQuery, TradeQuery
+from hub.history import MODE_CHOICES, SIGNAL_STATUSES, STATUS_ALIASES, SignalQuery, TradeQuery
+from messages.formats import parse_since
 
 MAX_LIMIT = 1_000
 # Deeper pages are a job for ``since`` or ``run.py export``; an unbounded offset also
@@ -100,27 +99,24 @@ def _offset(text: str | None) -> int:
 
 
 def _since(text: str | None) -> float | None:
-    """Unix seconds, or an ISO 8601 time with a zone."""
+    """Unix seconds, a date or a date-time with a zone (``messages.formats.parse_since``)."""
     if text is None:
         return None
     try:
-        value = float(text)
-    except ValueError:
-        try:
-            moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-        except ValueError:
-            raise ApiError(
-                400, "invalid_parameter", "since must be Unix seconds or an ISO 8601 time"
-            ) from None
-        if moment.tzinfo is None:
-            raise ApiError(400, "invalid_parameter", "since needs a time zone (e.g. Z)") from None
-        return moment.timestamp()
-    if not math.isfinite(value) or value < 0:
-        raise ApiError(400, "invalid_parameter", "since must be a non-negative number")
-    return value
+        return parse_since(text)
+    except ValueError as exc:
+        raise ApiError(400, "invalid_parameter", f"since {exc}") from None
 
 
-_QUERY_KEYS = frozenset({"ticker", "strategy", "status", "since", "limit", "offset"})
+def _mode(text: str | None) -> str | None:
+    """``?mode=``: whose history (None: the mode the bot runs in)."""
+    if text is not None and text not in MODE_CHOICES:
+        choices = ", ".join(sorted(MODE_CHOICES))
+        raise ApiError(400, "invalid_parameter", f"mode must be one of {choices}")
+    return text
+
+
+_QUERY_KEYS = frozenset({"ticker", "strategy", "status", "since", "limit", "offset", "mode"})
 
 
 def trade_query(query: MultiMapping[str]) -> TradeQuery:
@@ -136,6 +132,7 @@ def trade_query(query: MultiMapping[str]) -> TradeQuery:
         since=_since(values.get("since")),
         limit=_limit(values.get("limit")),
         offset=_offset(values.get("offset")),
+        mode=_mode(values.get("mode")),
     )
 
 
@@ -152,6 +149,7 @@ def signal_query(query: MultiMapping[str]) -> SignalQuery:
         since=_since(values.get("since")),
         limit=_limit(values.get("limit")),
         offset=_offset(values.get("offset")),
+        mode=_mode(values.get("mode")),
     )
 
 

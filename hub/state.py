@@ -16,6 +16,7 @@ from typing import Any
 import orjson
 
 from hub.wire import book_data, fields_of, plain
+from messages.formats import money, normalize
 from messages.market_data import BookUpdate, MarketInfo, MarketLifecycle, SpotTick
 from messages.status import Alert, RiskStatus, StrategyStatus
 from messages.trading import RiskDecision, Signal
@@ -246,7 +247,7 @@ class LiveState:
         with self.lock:
             risk = self.risk
         if risk is None:
-            zero = "0"
+            zero = money(0)
             return {
                 "daily_pnl": zero,
                 "exposure": zero,
@@ -297,8 +298,8 @@ class LiveState:
             {
                 "name": s.name,
                 "enabled": s.enabled,
-                "params": {k: decode_text(v) for k, v in s.params},
-                "metrics": {k: decode_text(v) for k, v in s.metrics},
+                "params": normalize({k: decode_text(v) for k, v in s.params}),
+                "metrics": normalize({k: decode_text(v) for k, v in s.metrics}),
                 "updated_at": s.timestamp,
             }
             for s in statuses
@@ -424,4 +425,4 @@ def plain_book(book: BookUpdate | None) -> dict[str, Any] | None:
     if book is None:
         return None
     data = book_data(book)
-    return {k: (str(v) if isinstance(v, Decimal) else v) for k, v in data.items()}
+    return {k: (money(v) if isinstance(v, Decimal) else v) for k, v in data.items()}

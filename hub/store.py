@@ -17,6 +17,7 @@ from loguru import logger
 from hub.history import HistoryReader, MemoryHistory, OrderCounts
 from hub.state import RUNNING, WAITING_FOR_DATA, LiveState
 from hub.wire import envelope
+from messages.formats import money
 
 
 class CountingReader(HistoryReader, Protocol):
@@ -53,7 +54,7 @@ class HubStore:
             "orders": {
                 "active": counts.active,
                 "filled": counts.filled,
-                "cancelled": counts.cancelled,
+                "canceled": counts.canceled,
                 "rejected": counts.rejected,
                 "total": counts.total,
             },
@@ -64,7 +65,7 @@ class HubStore:
             else {
                 "ticker": window.ticker,
                 "close_time": window.close_time,
-                "floor_strike": None if window.floor_strike is None else str(window.floor_strike),
+                "floor_strike": None if window.floor_strike is None else money(window.floor_strike),
             },
             "server_time": now,
         }

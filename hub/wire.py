@@ -1,45 +1,23 @@
 """The ▶ WebSocket wire format: envelopes and the data each event type carries.
 
 Every outgoing frame is ``{"type": ..., "data": {...}}`` encoded once with
-orjson and shared by all clients. Decimals stay exact strings, as everywhere
-else in sol15 (``messages.base``).
+orjson and shared by all clients. Numbers take the one format of
+:mod:`messages.formats`: money and prices as fixed-point strings, ratios as numbers.
 """
 
 from __future__ import annotations
 
-import dataclasses
-from decimal import Decimal
-from enum import Enum
 from typing import Any
 
 import orjson
 
 from messages.base import Message
+from messages.formats import dumps
+from messages.formats import wire_fields as fields_of  # ratios as numbers; Decimals as money
 from messages.market_data import BookUpdate, MarketInfo, MarketLifecycle, SpotTick
 from messages.status import Alert
 from messages.system import ActorCrashed, ActorRestarted, ActorStopped, Escalated
 from messages.trading import Fill, OrderUpdate, RiskDecision, Signal
-
-
-def _default(value: object) -> object:
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, frozenset | set):
-        return sorted(value)
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return fields_of(value)
-    raise TypeError(f"cannot serialize {type(value).__name__}")
-
-
-def dumps(value: object) -> bytes:
-    return orjson.dumps(value, default=_default, option=orjson.OPT_NON_STR_KEYS)
-
-
-def fields_of(msg: object) -> dict[str, Any]:
-    """A dataclass's fields (not its ``type``), values left as they are for orjson."""
-    return {f.name: getattr(msg, f.name) for f in dataclasses.fields(msg)}  # type: ignore[arg-type]
 
 
 def envelope(kind: str, data: object) -> bytes:
@@ -88,18 +66,30 @@ def fill_execution(fill: Fill, strategy_name: str, status: str) -> dict[str, Any
     }
 
 
+def status_text(status: str, filled: int, quantity: int) -> str:
+    """An order's status as a person reads it: ``status`` is Kalshi's word, and an IOC that
+    filled 5 of 22 ends ``canceled`` there; this says "filled 5 of 22" instead."""
+    if 0 < filled < quantity:
+        done = f"filled {filled} of {quantity}"
+        return done if status in ("canceled", "executed") else f"{status}, {done}"
+    return status
+
+
 def order_execution(update: OrderUpdate) -> dict[str, Any]:
     """``trade_execution.data`` for an order state change; ``trade_id`` is the order's id."""
+    # A finished order reports nothing remaining: its size is its intent's count.
+    quantity = max(update.count, update.filled + update.remaining)
     return {
         "trade_id": update.client_order_id,
         "client_order_id": update.client_order_id,
         "ticker": update.ticker,
         "side": update.side,
         "action": update.action,
-        "quantity": update.filled + update.remaining,
+        "quantity": quantity,
         "price": update.price,
         "fee": update.fees,
         "status": update.status,
+        "status_text": status_text(update.status, update.filled, quantity),
         "strategy_name": update.strategy_name,
         "timestamp": update.timestamp,
         "kind": "order",
@@ -154,3 +144,24 @@ def market_data(info: MarketInfo) -> dict[str, Any]:
 
 def lifecycle_data(event: MarketLifecycle) -> dict[str, Any]:
     return {"kind": "lifecycle", **fields_of(event)}
+
+
+__all__ = [
+    "ActorEvent",
+    "actor_event_data",
+    "alert_data",
+    "book_data",
+    "decision_data",
+    "dumps",
+    "envelope",
+    "error_frame",
+    "fields_of",
+    "fill_execution",
+    "lifecycle_data",
+    "market_data",
+    "order_execution",
+    "plain",
+    "signal_data",
+    "spot_data",
+    "status_text",
+]

@@ -4,7 +4,8 @@ One code path serves SQLite (the default, WAL mode) and PostgreSQL. The
 ``LedgerActor`` (``actors/ledger.py``) batches journal writes off the hot path;
 the ``OrderActor`` makes each intent durable through :class:`storage.intents.IntentLog`
 before the order leaves the process (a memory-mapped write-ahead log,
-``sol15-intents.log`` beside ``sol15.db``); restarts read their state back from here.
+``sol15-sim-intents.log`` beside ``sol15-sim.db``); restarts read their state back from here.
+Every history row says which mode (sim, paper, live) and exchange environment wrote it.
 """
 
 from storage.database import Database, open_database, redact

@@ -19,6 +19,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import URL, Engine
 
 from storage.errors import ForeignDatabase, LedgerUnavailable, UnsupportedDatabase
+from storage.schema import NO_SCOPE, Scope
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
@@ -46,6 +47,9 @@ class Database:
     # the SQLite ledger or in DATA_DIR with PostgreSQL, so writing it costs no round trip.
     intents_path: Path
     schema: str | None = None  # PostgreSQL: the schema every table lives in (search_path)
+    # The mode and exchange environment every row written through this handle is stamped
+    # with, and the history reads by default (unknown: a reader such as the export).
+    scope: Scope = NO_SCOPE
 
     @property
     def dialect(self) -> str:
@@ -179,6 +183,7 @@ def open_database(
     timeout: float = 2.0,
     connect_timeout: float = 5.0,
     intents_path: Path | None = None,
+    scope: Scope | None = None,
 ) -> Database:
     """An engine for ``url`` (no connection is made yet: :func:`storage.migrate.prepare` does).
 
@@ -195,4 +200,4 @@ def open_database(
     else:
         engine = _postgres_engine(parsed, timeout, connect_timeout, schema)
         intents = intents_path or DEFAULT_INTENTS
-    return Database(engine, parsed, timeout, intents, schema)
+    return Database(engine, parsed, timeout, intents, schema, scope or Scope())

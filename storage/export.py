@@ -4,16 +4,22 @@ For taxes and analysis: every money value is the exact decimal the exchange
 reported (no float rounding), every time is given both as ISO 8601 UTC and as
 Unix seconds. The ledger is only read; an export never creates or migrates it.
 
-    python run.py export --since 2026-01-01 --format csv [--table fills] [--output FILE]
+    python run.py export --since 2026-01-01 --format csv [--table fills] [--mode all]
+
+Rows are those of one mode (``--mode``; by default the mode ``run.py`` starts in,
+whose ledger is read) and carry ``mode`` and ``env`` columns; ``--mode all`` takes
+every mode a shared ledger holds. Numbers follow :mod:`messages.formats`.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import functools
 import io
 import sys
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -21,14 +27,25 @@ from typing import Any
 import orjson
 import sqlalchemy as sa
 
+from messages.formats import json_default, normalize_row, parse_since
 from storage.database import Database, open_database
 from storage.errors import LedgerError
 from storage.migrate import check, reason_of
-from storage.schema import fills, orders, settlements
+from storage.schema import (
+    ALL_MODES,
+    MODES,
+    SCOPE_COLUMNS,
+    UNKNOWN,
+    fills,
+    of_mode,
+    orders,
+    settlements,
+)
 
 EXIT_OK = 0
 EXIT_USAGE = 2
 TABLES = ("trades", "fills", "settlements")
+SCOPE_VERSION = 4  # the schema version whose rows carry mode and env
 
 TRADE_COLUMNS = (
     "time",
@@ -46,6 +63,8 @@ TRADE_COLUMNS = (
     "remaining",
     "fees",
     "reason",
+    "mode",
+    "env",
 )
 FILL_COLUMNS = (
     "time",
@@ -61,22 +80,29 @@ FILL_COLUMNS = (
     "price",
     "fee",
     "is_taker",
+    "mode",
+    "env",
 )
-SETTLEMENT_COLUMNS = ("time", "ts", "ticker", "result", "yes_contracts", "no_contracts", "payout")
+SETTLEMENT_COLUMNS = (
+    "time",
+    "ts",
+    "ticker",
+    "result",
+    "yes_contracts",
+    "no_contracts",
+    "payout",
+    "mode",
+    "env",
+)
 COLUMNS = {"trades": TRADE_COLUMNS, "fills": FILL_COLUMNS, "settlements": SETTLEMENT_COLUMNS}
 
 
 def parse_time(text: str) -> float:
-    """``YYYY-MM-DD`` (midnight UTC) or an ISO 8601 time (UTC unless it says otherwise)."""
+    """``--since``/``--until``: read as the REST API reads ``since``."""
     try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"not a date: {text!r} (use YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS)"
-        ) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.timestamp()
+        return parse_since(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _iso(ts: float) -> str:
@@ -98,6 +124,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--format", choices=("csv", "json"), required=True, help="csv or json")
     parser.add_argument("--table", choices=TABLES, help="only this table (CSV default: fills)")
     parser.add_argument("--db", metavar="URL", help="database URL (overrides DATABASE_URL)")
+    parser.add_argument(
+        "--mode",
+        choices=(ALL_MODES, *MODES),
+        help="whose rows (default: the mode run.py starts in, whose ledger is read; "
+        "all of them with --db)",
+    )
     parser.add_argument("--output", type=Path, metavar="FILE", help="write here (default: stdout)")
     parser.add_argument(
         "--env-file", default=".env", metavar="FILE", help="settings file to read (default: .env)"
@@ -105,93 +137,92 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _between(column: Any, since: float, until: float | None) -> Any:
-    condition = column >= since
-    return condition if until is None else sa.and_(condition, column < until)
+@dataclass(frozen=True, slots=True)
+class Window:
+    """Which rows: from ``since`` up to ``until``, of ``mode`` (or all), in a ledger whose
+    rows carry their mode (``scoped``: schema version 4 or later) or not."""
+
+    since: float
+    until: float | None = None
+    mode: str = ALL_MODES
+    scoped: bool = True
 
 
-def trade_rows(conn: sa.Connection, since: float, until: float | None) -> Iterator[dict[str, Any]]:
-    stmt = (
-        sa.select(orders)
-        .where(_between(orders.c.created_at, since, until))
-        .order_by(orders.c.created_at, orders.c.client_order_id)
-    )
-    for r in conn.execute(stmt):
-        yield {
-            "time": _iso(r.created_at),
-            "ts": r.created_at,
-            "client_order_id": r.client_order_id,
-            "order_id": r.order_id,
-            "ticker": r.ticker,
-            "strategy_name": r.strategy_name,
-            "side": r.side,
-            "action": r.action,
-            "quantity": r.quantity,
-            "price": r.price,
-            "status": r.status,
-            "filled": r.filled,
-            "remaining": r.remaining,
-            "fees": r.fees,
-            "reason": r.reason,
-        }
+def _select(table: sa.Table, ts: sa.Column[Any], window: Window) -> Any:
+    """``table``'s rows in ``window``, with their mode and env (``unknown`` before v4)."""
+    plain = [c for c in table.columns if c.name not in SCOPE_COLUMNS]
+    if window.scoped:
+        scope: list[Any] = [table.c.mode, table.c.env]
+    else:
+        scope = [sa.literal(UNKNOWN).label(name) for name in SCOPE_COLUMNS]
+    condition = ts >= window.since
+    if window.until is not None:
+        condition = sa.and_(condition, ts < window.until)
+    stmt = sa.select(*plain, *scope).where(condition)
+    if window.scoped:
+        stmt = stmt.where(of_mode(table, window.mode))
+    return stmt
 
 
-def fill_rows(conn: sa.Connection, since: float, until: float | None) -> Iterator[dict[str, Any]]:
-    stmt = (
-        sa.select(fills)
-        .where(_between(fills.c.ts, since, until))
-        .order_by(fills.c.ts, fills.c.trade_id)
-    )
-    for r in conn.execute(stmt):
-        yield {
-            "time": _iso(r.ts),
-            "ts": r.ts,
-            "trade_id": r.trade_id,
-            "order_id": r.order_id,
-            "client_order_id": r.client_order_id,
-            "ticker": r.ticker,
-            "strategy_name": r.strategy_name,
-            "side": r.side,
-            "action": r.action,
-            "count": r.count,
-            "price": r.price,
-            "fee": r.fee,
-            "is_taker": bool(r.is_taker),
-        }
+@dataclass(frozen=True, slots=True)
+class _Source:
+    """Where a table of the export comes from: its ledger table, time and order."""
+
+    table: sa.Table
+    ts: sa.Column[Any]
+    order: tuple[sa.Column[Any], ...]
+    columns: tuple[str, ...]  # the export's columns: time, ts, then the table's own
 
 
-def settlement_rows(
-    conn: sa.Connection, since: float, until: float | None
+SOURCES = {
+    "trades": _Source(
+        orders, orders.c.created_at, (orders.c.created_at, orders.c.client_order_id), TRADE_COLUMNS
+    ),
+    "fills": _Source(fills, fills.c.ts, (fills.c.ts, fills.c.trade_id), FILL_COLUMNS),
+    "settlements": _Source(
+        settlements, settlements.c.ts, (settlements.c.ts, settlements.c.ticker), SETTLEMENT_COLUMNS
+    ),
+}
+
+
+def rows(
+    name: str,
+    conn: sa.Connection,
+    since: float,
+    until: float | None = None,
+    *,
+    mode: str = ALL_MODES,
+    scoped: bool = True,
 ) -> Iterator[dict[str, Any]]:
-    stmt = (
-        sa.select(settlements)
-        .where(_between(settlements.c.ts, since, until))
-        .order_by(settlements.c.ts, settlements.c.ticker)
-    )
-    for r in conn.execute(stmt):
-        yield {
-            "time": _iso(r.ts),
-            "ts": r.ts,
-            "ticker": r.ticker,
-            "result": r.result,
-            "yes_contracts": r.yes_contracts,
-            "no_contracts": r.no_contracts,
-            "payout": r.payout,
-        }
+    """The export's table ``name`` (trades, fills, settlements), oldest first."""
+    source = SOURCES[name]
+    stmt = _select(source.table, source.ts, Window(since, until, mode, scoped))
+    for r in conn.execute(stmt.order_by(*source.order)).mappings():
+        ts = r[source.ts.name]
+        yield {"time": _iso(ts), "ts": ts, **{c: r[c] for c in source.columns[2:]}}
 
 
-READERS = {"trades": trade_rows, "fills": fill_rows, "settlements": settlement_rows}
+trade_rows = functools.partial(rows, "trades")
+fill_rows = functools.partial(rows, "fills")
+settlement_rows = functools.partial(rows, "settlements")
 
 
-def export(
-    db: Database, tables: Sequence[str], fmt: str, since: float, until: float | None
-) -> bytes:
+def export(db: Database, tables: Sequence[str], fmt: str, window: Window) -> bytes:
     """The export as bytes (UTF-8)."""
     with db.engine.connect() as conn:
-        data = {name: list(READERS[name](conn, since, until)) for name in tables}
+        data = {
+            name: [
+                normalize_row(row)
+                for row in rows(
+                    name, conn, window.since, window.until, mode=window.mode, scoped=window.scoped
+                )
+            ]
+            for name in tables
+        }
     if fmt == "json":
-        body = {"since": _iso(since), "until": None if until is None else _iso(until), **data}
-        return orjson.dumps(body, option=orjson.OPT_INDENT_2) + b"\n"
+        until = None if window.until is None else _iso(window.until)
+        body = {"since": _iso(window.since), "until": until, "mode": window.mode, **data}
+        return orjson.dumps(body, default=json_default, option=orjson.OPT_INDENT_2) + b"\n"
     [name] = tables
     text = io.StringIO()
     writer = csv.DictWriter(text, fieldnames=COLUMNS[name], lineterminator="\n")
@@ -200,15 +231,19 @@ def export(
     return text.getvalue().encode()
 
 
-def _database_url(args: argparse.Namespace) -> str:
+def _ledger(args: argparse.Namespace) -> tuple[str, str]:
+    """The URL to read and the mode to export: ``--db`` is read whole unless ``--mode`` says;
+    otherwise the ledger of ``--mode`` (default: the mode ``run.py`` starts in)."""
     if args.db:
-        return str(args.db)
+        return str(args.db), args.mode or ALL_MODES
     from config.settings import ConfigError, load_settings
 
     try:
-        return load_settings(args.env_file).database_url
+        settings = load_settings(args.env_file)
     except ConfigError as exc:
         raise SystemExit("\n".join(f"config error: {line}" for line in exc.lines)) from None
+    mode = args.mode or settings.default_mode
+    return settings.ledger_url(settings.default_mode if mode == ALL_MODES else mode), mode
 
 
 def main(argv: Sequence[str]) -> int:
@@ -220,7 +255,7 @@ def main(argv: Sequence[str]) -> int:
     if args.format == "csv" and not args.table:
         tables = ("fills",)
     try:
-        url = _database_url(args)
+        url, mode = _ledger(args)
     except SystemExit as exc:
         print(exc.code, file=sys.stderr)
         return EXIT_USAGE
@@ -230,8 +265,15 @@ def main(argv: Sequence[str]) -> int:
             print(f"run.py export: no ledger at {url}", file=sys.stderr)
             return EXIT_USAGE
         db = open_database(url)
-        check(db)
-        output = export(db, tables, args.format, args.since, args.until)
+        scoped = check(db) >= SCOPE_VERSION
+        if not scoped:
+            print(
+                f"run.py export: {db.safe_url} predates history per mode: every row is "
+                "exported, with mode 'unknown' (the bot labels them when it next starts on it)",
+                file=sys.stderr,
+            )
+        window = Window(args.since, args.until, mode, scoped)
+        output = export(db, tables, args.format, window)
     except LedgerError as exc:
         print(f"run.py export: {exc}", file=sys.stderr)
         return EXIT_USAGE

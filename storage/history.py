@@ -28,12 +28,12 @@ from hub.history import (
     SignalQuery,
     TradeQuery,
 )
+from hub.wire import status_text
+from messages.formats import money, normalize_row
 from storage.database import Database
 from storage.migrate import reason_of
-from storage.schema import fills, orders, positions, signals
+from storage.schema import fills, of_mode, orders, positions, signals
 from storage.writer import TERMINAL
-
-_AVG = Decimal("0.0001")
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,12 +74,12 @@ def _order_dict(row: Any, order_fills: list[dict[str, Any]]) -> dict[str, Any]:
     quantity = max(int(row.quantity or 0), int(row.filled) + int(row.remaining))
     remaining = 0 if row.status in TERMINAL else max(0, min(int(row.remaining), quantity - filled))
     avg = None
-    fill_fees = "0"
+    fill_fees = money(0)
     updated = float(row.updated_at)
     if order_fills:
         cost = sum((Decimal(f["price"]) * int(f["count"]) for f in order_fills), Decimal(0))
-        avg = str((cost / booked).quantize(_AVG)) if booked else None
-        fill_fees = str(sum((Decimal(f["fee"]) for f in order_fills), Decimal(0)))
+        avg = money(cost / booked) if booked else None
+        fill_fees = money(sum((Decimal(f["fee"]) for f in order_fills), Decimal(0)))
         updated = max([updated, *(float(f["timestamp"]) for f in order_fills)])
     created = float(row.created_at) if row.origin == "intent" else None
     strategy = row.strategy_name or next(
@@ -101,8 +101,11 @@ def _order_dict(row: Any, order_fills: list[dict[str, Any]]) -> dict[str, Any]:
         "fee": row.fees,
         "fill_fees": fill_fees,
         "status": row.status or "pending",
+        "status_text": status_text(row.status or "pending", filled, quantity),
         "strategy_name": strategy,
         "reason": row.reason,
+        "mode": row.mode,
+        "env": row.env,
         "created_at": created,
         "updated_at": updated,
         "timestamp": float(row.created_at),
@@ -154,9 +157,14 @@ class LedgerHistory:
 
     # -- orders ------------------------------------------------------------------------------
 
+    def _mode(self, table: sa.Table, asked: str | None) -> Any:
+        """The rows of the mode asked for: by default the mode the bot runs in (all of them
+        for a reader that runs in none, e.g. a tool reading the ledger)."""
+        return of_mode(table, asked or self.database.scope.mode)
+
     def trades(self, query: TradeQuery) -> list[dict[str, Any]]:
         """Newest first; ``query.offset`` skips that many matches (pagination)."""
-        stmt = sa.select(orders)
+        stmt = sa.select(orders).where(self._mode(orders, query.mode))
         if query.ticker is not None:
             stmt = stmt.where(orders.c.ticker == query.ticker)
         if query.strategy is not None:
@@ -176,7 +184,7 @@ class LedgerHistory:
         with self._connect() as conn:
             rows = conn.execute(stmt).all()
             by_order = self._fills_of(conn, rows)
-        return [_order_dict(r, by_order.get(r.client_order_id, [])) for r in rows]
+        return [normalize_row(_order_dict(r, by_order.get(r.client_order_id, []))) for r in rows]
 
     def active_orders(self) -> list[dict[str, Any]]:
         return self.trades(TradeQuery(status="active", limit=self.active_limit))
@@ -184,23 +192,28 @@ class LedgerHistory:
     def find_order(self, order_id: str) -> dict[str, Any] | None:
         """An order by ``client_order_id`` or exchange ``order_id``."""
         stmt = sa.select(orders).where(
-            sa.or_(orders.c.client_order_id == order_id, orders.c.order_id == order_id)
+            sa.or_(orders.c.client_order_id == order_id, orders.c.order_id == order_id),
+            self._mode(orders, None),
         )
         with self._connect() as conn:
             row = conn.execute(stmt.limit(1)).first()
             if row is None:
                 return None
             by_order = self._fills_of(conn, [row])
-        return _order_dict(row, by_order.get(row.client_order_id, []))
+        return normalize_row(_order_dict(row, by_order.get(row.client_order_id, [])))
 
     def counts(self) -> OrderCounts:
-        stmt = sa.select(orders.c.status, sa.func.count()).group_by(orders.c.status)
+        stmt = (
+            sa.select(orders.c.status, sa.func.count())
+            .where(self._mode(orders, None))
+            .group_by(orders.c.status)
+        )
         with self._connect() as conn:
             by_status = {status: int(n) for status, n in conn.execute(stmt)}
         return OrderCounts(
             active=sum(by_status.get(s, 0) for s in ACTIVE),
             filled=by_status.get("executed", 0),
-            cancelled=by_status.get("canceled", 0),
+            canceled=by_status.get("canceled", 0),
             rejected=by_status.get("rejected", 0) + by_status.get("failed", 0),
             total=sum(by_status.values()),
         )
@@ -209,16 +222,20 @@ class LedgerHistory:
         """What happened from ``since`` on, whichever actor incarnation did it."""
         with self._connect() as conn:
             signal_count = conn.execute(
-                sa.select(sa.func.count()).select_from(signals).where(signals.c.ts >= since)
+                sa.select(sa.func.count())
+                .select_from(signals)
+                .where(signals.c.ts >= since, self._mode(signals, None))
             ).scalar_one()
             placed, filled = conn.execute(
                 sa.select(
                     sa.func.count(),
                     sa.func.count().filter(orders.c.filled > 0),
-                ).where(orders.c.created_at >= since)
+                ).where(orders.c.created_at >= since, self._mode(orders, None))
             ).one()
             fill_count = conn.execute(
-                sa.select(sa.func.count()).select_from(fills).where(fills.c.ts >= since)
+                sa.select(sa.func.count())
+                .select_from(fills)
+                .where(fills.c.ts >= since, self._mode(fills, None))
             ).scalar_one()
         return SessionCounts(int(signal_count), int(placed), int(filled), int(fill_count))
 
@@ -253,24 +270,26 @@ class LedgerHistory:
         with self._connect() as conn:
             rows = conn.execute(stmt).all()
         return [
-            {
-                "ticker": r.ticker,
-                "side": r.side,
-                "contracts": r.contracts,
-                "average_price": r.average_price,
-                "cost": r.cost,
-                "market_value": r.market_value,
-                "unrealized_pnl": r.unrealized_pnl,
-                "realized_pnl": r.realized_pnl,
-            }
+            normalize_row(
+                {
+                    "ticker": r.ticker,
+                    "side": r.side,
+                    "contracts": r.contracts,
+                    "average_price": r.average_price,
+                    "cost": r.cost,
+                    "market_value": r.market_value,
+                    "unrealized_pnl": r.unrealized_pnl,
+                    "realized_pnl": r.realized_pnl,
+                }
+            )
             for r in rows
         ]
 
     def signals(self, query: SignalQuery) -> list[dict[str, Any]]:
         """Newest first, each with its risk decision (None while undecided)."""
-        stmt = sa.select(signals.c.payload, signals.c.decision_payload).where(
-            signals.c.payload.is_not(None)
-        )
+        stmt = sa.select(
+            signals.c.payload, signals.c.decision_payload, signals.c.mode, signals.c.env
+        ).where(signals.c.payload.is_not(None), self._mode(signals, query.mode))
         if query.ticker is not None:
             stmt = stmt.where(signals.c.ticker == query.ticker)
         if query.strategy is not None:
@@ -291,9 +310,10 @@ class LedgerHistory:
         with self._connect() as conn:
             rows = conn.execute(stmt).all()
         found = []
-        for payload, decision in rows:
+        for payload, decision, mode, env in rows:
             entry = _payload(payload)
             assert entry is not None
             entry["decision"] = _payload(decision)
-            found.append(entry)
+            entry["mode"], entry["env"] = mode, env
+            found.append(normalize_row(entry))
         return found

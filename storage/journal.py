@@ -15,8 +15,9 @@ from typing import Any
 from loguru import logger
 from sqlalchemy import Table
 
-from messages.base import Message, to_json
+from messages.base import Message
 from messages.control import ControlChanged
+from messages.formats import ledger_json, money
 from messages.market_data import IndexPrints
 from messages.scoreboard import ScoreboardWindow
 from messages.status import Alert, RiskStatus
@@ -61,7 +62,12 @@ JournalRow = tuple[float, float, str, str | None, str | None, str]  # in JOURNAL
 
 
 def _in_table_order(table: Table, names: set[str] | None = None) -> tuple[str, ...]:
-    return tuple(c.name for c in table.columns if names is None or c.name in names)
+    """A row's keys; never ``mode`` and ``env``: the writer stamps every row with its scope."""
+    return tuple(
+        c.name
+        for c in table.columns
+        if (names is None or c.name in names) and c.name not in schema.SCOPE_COLUMNS
+    )
 
 
 # The keys of each operation's rows, in the order of its statement's parameters.
@@ -134,7 +140,7 @@ def journal_row(
     message: Message, ts: float, ref: str | None, ticker: str | None, now: float
 ) -> JournalRow:
     """A plain tuple: the writer hands a batch of them straight to the driver."""
-    return (ts, now, message.type, ref, ticker, to_json(message).decode())
+    return (ts, now, message.type, ref, ticker, ledger_json(message))
 
 
 def _signal(m: Signal, now: float) -> Entry:
@@ -145,9 +151,9 @@ def _signal(m: Signal, now: float) -> Entry:
         "ticker": m.ticker,
         "direction": m.direction,
         "action": m.action,
-        "edge": str(m.edge),
-        "model_prob": str(m.model_prob),
-        "market_price": str(m.market_price),
+        "edge": money(m.edge),
+        "model_prob": str(float(m.model_prob)),  # a probability: a number, as on the wire
+        "market_price": money(m.market_price),
         "quantity": m.quantity,
         "ts": m.timestamp,
         "payload": journal[PAYLOAD],
@@ -181,13 +187,13 @@ def intent_row(m: OrderIntent, now: float) -> Row:
         "side": m.side,
         "action": m.action,
         "quantity": m.count,
-        "price": str(m.price),
+        "price": money(m.price),
         "time_in_force": m.time_in_force,
         "reduce_only": m.reduce_only,
         "status": "pending",
         "filled": 0,
         "remaining": m.count,
-        "fees": "0",
+        "fees": money(0),
         "reason": "",
         "origin": "intent",
         "created_at": m.created_at or now,
@@ -211,14 +217,14 @@ def _update(m: OrderUpdate, now: float) -> Entry:
         "ticker": m.ticker,
         "side": m.side,
         "action": m.action,
-        "quantity": m.filled + m.remaining,
-        "price": str(m.price),
+        "quantity": max(m.count, m.filled + m.remaining),  # a finished order has none left
+        "price": money(m.price),
         "time_in_force": None,
         "reduce_only": None,
         "status": m.status,
         "filled": m.filled,
         "remaining": m.remaining,
-        "fees": str(m.fees),
+        "fees": money(m.fees),
         "reason": m.reason,
         "origin": "adopted" if m.reason == "adopted" else "update",
         "created_at": m.timestamp,
@@ -237,8 +243,8 @@ def _fill(m: Fill, now: float) -> Entry:
         "side": m.side,
         "action": m.action,
         "count": m.count,
-        "price": str(m.price),
-        "fee": str(m.fee),
+        "price": money(m.price),
+        "fee": money(m.fee),
         "is_taker": m.is_taker,
         "ts": m.timestamp,
         "strategy_name": m.strategy_name,
@@ -253,7 +259,7 @@ def _settlement(m: Settlement, now: float) -> Entry:
         "result": m.result,
         "yes_contracts": m.yes_contracts,
         "no_contracts": m.no_contracts,
-        "payout": str(m.payout),
+        "payout": money(m.payout),
         "ts": m.timestamp,
     }
     return make(journal, SETTLEMENT, row)
@@ -393,10 +399,10 @@ def status_mark(m: RiskStatus, now: float) -> Entry:
 def daily_row(m: RiskStatus) -> Entry:
     row = {
         "day": utc_day(m.timestamp),
-        "day_start_equity": str(m.starting_bankroll),
-        "daily_pnl": str(m.daily_pnl),
-        "realized_pnl": str(m.realized_pnl),
-        "fees": str(m.fees_paid),
+        "day_start_equity": money(m.starting_bankroll),
+        "daily_pnl": money(m.daily_pnl),
+        "realized_pnl": money(m.realized_pnl),
+        "fees": money(m.fees_paid),
         "trading_state": m.trading_state,
         "circuit_breaker_triggered": m.circuit_breaker_triggered,
         "updated_at": m.timestamp,
@@ -411,11 +417,11 @@ def positions_rows(m: RiskStatus) -> Entry:
             "rank": rank,
             "side": p.side,
             "contracts": p.contracts,
-            "average_price": str(p.average_price),
-            "cost": str(p.cost),
-            "market_value": None if p.market_value is None else str(p.market_value),
-            "unrealized_pnl": None if p.unrealized_pnl is None else str(p.unrealized_pnl),
-            "realized_pnl": str(p.realized_pnl),
+            "average_price": money(p.average_price),
+            "cost": money(p.cost),
+            "market_value": None if p.market_value is None else money(p.market_value),
+            "unrealized_pnl": None if p.unrealized_pnl is None else money(p.unrealized_pnl),
+            "realized_pnl": money(p.realized_pnl),
             "updated_at": m.timestamp,
         }
         for rank, p in enumerate(m.positions)

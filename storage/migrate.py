@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -22,11 +23,16 @@ from storage.schema import (
     APP,
     LEDGER_TABLES,
     SCHEMA_VERSION,
+    SCOPE_COLUMNS,
+    SCOPED_TABLES,
+    Scope,
     controls,
     metadata,
     schema_version,
     scoreboard,
 )
+
+SCOPE_INFO = "sol15.scope"  # ``Connection.info`` key: the Scope of the bot that migrates
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +54,30 @@ def _create_v3(conn: Connection) -> None:
     scoreboard.create(conn, checkfirst=True)
 
 
+def _add_scope_v4(conn: Connection) -> None:
+    """Give every history row its mode and exchange environment.
+
+    Rows written before version 4 came from the one ledger every mode shared, and
+    nothing in them says reliably which mode wrote them (simulator and Kalshi orders
+    both carry UUIDs), so they get the scope of the bot that migrates the ledger: the
+    operator who points ``DATABASE_URL`` at an old ledger chooses its mode by starting
+    the bot in it. A migration run without a scope labels them ``unknown``
+    (``?mode=all`` still shows them). No row is dropped or rewritten otherwise.
+    """
+    scope: Scope = conn.info.get(SCOPE_INFO, Scope())
+    inspector = sa.inspect(conn)
+    for table in SCOPED_TABLES:
+        present = {c["name"] for c in inspector.get_columns(table.name)}
+        for name in SCOPE_COLUMNS:
+            if name not in present:  # a fresh ledger made them with the table (v1)
+                conn.execute(sa.text(f"ALTER TABLE {table.name} ADD COLUMN {name} VARCHAR(40)"))
+        conn.execute(
+            table.update().where(table.c.mode.is_(None)).values(mode=scope.mode, env=scope.env)
+        )
+        for index in table.indexes:
+            index.create(conn, checkfirst=True)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         1,
@@ -57,6 +87,9 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(2, "operator controls (strategy switches) kept across restarts", _create_v2),
     Migration(
         3, "the live scoreboard: model and market at fixed moments of each window", _create_v3
+    ),
+    Migration(
+        4, "history per mode: mode and exchange environment on every history row", _add_scope_v4
     ),
 )
 
@@ -100,7 +133,8 @@ def _ours(conn: Connection, names: set[str], allowed: frozenset[str]) -> bool:
         if name not in allowed:
             return False
         columns = {c["name"] for c in inspector.get_columns(name)}
-        if not set(_ALL[name].columns.keys()) <= columns:
+        # mode and env came with version 4: a creation by an older sol15 lacks them
+        if not set(_ALL[name].columns.keys()) - set(SCOPE_COLUMNS) <= columns:
             return False
     return True
 
@@ -175,6 +209,7 @@ def prepare(db: Database) -> int:
         if version is not None and version > SCHEMA_VERSION:
             raise _too_new(db, version)
         current = version or 0
+        conn.info[SCOPE_INFO] = db.scope
         try:
             for step in MIGRATIONS:
                 if step.version <= current:
@@ -197,3 +232,22 @@ def prepare(db: Database) -> int:
             ) from None
     check_intent_file(db.intents_path)  # the write-ahead log: ours, or not there yet
     return current
+
+
+LEGACY_LEDGER = "sol15.db"  # the default ledger before version 4: every mode shared it
+
+
+def legacy_notice(data_dir: Path, url: str) -> str | None:
+    """What became of the old shared ledger, said once: when ``DATA_DIR/sol15.db`` exists and
+    the default per-mode ledger ``url`` is about to be created. Nothing is moved or split
+    (nothing in its rows tells the modes apart); the operator chooses."""
+    old = data_dir / LEGACY_LEDGER
+    new = sa.make_url(url).database if url.startswith("sqlite") else None
+    if not old.is_file() or new is None or Path(new).exists():
+        return None
+    return (
+        f"the ledger is now one file per mode ({new}); the old ledger {old}, shared by "
+        f"every mode, is left as it is with all its rows. To go on with it in this mode, "
+        f"set DATABASE_URL=sqlite:///{old.as_posix()} (its rows are then labeled with this "
+        f"mode); to read it, run.py export --db sqlite:///{old.as_posix()} --mode all"
+    )

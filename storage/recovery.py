@@ -18,7 +18,7 @@ from storage.errors import LedgerUnavailable
 from storage.intent_file import read_intent_records
 from storage.migrate import reason_of
 from storage.risk_state import SavedRisk
-from storage.schema import controls, fills, orders, risk_state, settlements
+from storage.schema import controls, fills, of_mode, orders, risk_state, settlements
 from storage.writer import TERMINAL
 
 T = TypeVar("T")
@@ -147,7 +147,7 @@ def open_orders(db: Database, now: float | None = None) -> list[LedgerOrder]:
     def query(conn: sa.Connection) -> list[LedgerOrder]:
         stmt = (
             sa.select(orders)
-            .where(orders.c.status.not_in(TERMINAL))
+            .where(orders.c.status.not_in(TERMINAL), of_mode(orders, db.scope.mode))
             .order_by(orders.c.created_at, orders.c.client_order_id)
         )
         found = [_order(row) for row in conn.execute(stmt)]
@@ -182,7 +182,8 @@ def last_fill_ts(db: Database) -> float | None:
     """The time of the newest fill the ledger holds (None if it holds none)."""
 
     def query(conn: sa.Connection) -> float | None:
-        value = conn.execute(sa.select(sa.func.max(fills.c.ts))).scalar()
+        stmt = sa.select(sa.func.max(fills.c.ts)).where(of_mode(fills, db.scope.mode))
+        value = conn.execute(stmt).scalar()
         return None if value is None else float(value)
 
     return _read(db, "the last fill", query)
@@ -240,6 +241,7 @@ def strategy_fills(db: Database, strategy_name: str, since: float) -> list[Fill]
                 fills.c.strategy_name == strategy_name,
                 fills.c.ts >= since,
                 fills.c.ticker.not_in(settled),
+                of_mode(fills, db.scope.mode),  # a shared ledger: not another mode's fills
             )
             .order_by(fills.c.ts, fills.c.trade_id)
         )

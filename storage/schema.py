@@ -2,16 +2,22 @@
 
 ``journal`` is the append-only record of every event, in arrival order; the
 other tables hold the current state that restarts, the dashboard and exports
-read. Money is stored as exact decimal text (as the messages carry it), times as
-Unix seconds, so SQLite and PostgreSQL hold identical values.
+read. Money is stored as fixed-point decimal text (``messages.formats.money``), times as
+Unix seconds, so SQLite and PostgreSQL hold identical values. Every history row
+(journal, signals, orders, fills, settlements) carries the ``mode`` that wrote it
+(sim | paper | live) and the exchange ``env`` (sim | demo | prod): one database may
+hold several modes (a shared PostgreSQL), and the history shows one at a time.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    ColumnElement,
     Double,
     Index,
     Integer,
@@ -19,16 +25,48 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    true,
 )
 
 APP = "sol15"
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 ID = String(200)  # exchange and client ids, tickers
 SHORT = String(40)
 MONEY = String(40)  # Decimal as text: exact on every backend
 
+MODES = ("sim", "paper", "live")
+ENVS = ("sim", "demo", "prod")
+UNKNOWN = "unknown"  # rows of a ledger older than version 4 whose mode nothing tells
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """Which bot writes: its mode and the exchange environment it trades on."""
+
+    mode: str = UNKNOWN
+    env: str = UNKNOWN
+
+    def __post_init__(self) -> None:
+        # Written into SQL as literals by the ledger's writer: only these words are allowed.
+        if self.mode not in (*MODES, UNKNOWN) or self.env not in (*ENVS, UNKNOWN):
+            raise ValueError(f"not a ledger scope: mode {self.mode!r}, env {self.env!r}")
+
+    @classmethod
+    def of(cls, mode: str, kalshi_env: str) -> Scope:
+        """The scope of a bot in ``mode`` on Kalshi's ``kalshi_env`` (sim runs on a simulator)."""
+        return cls(mode, "sim" if mode == "sim" else kalshi_env)
+
+
+NO_SCOPE = Scope()  # a reader or tool that runs in no mode: rows get 'unknown', reads see all
+
 metadata = MetaData()
+
+
+def _scoped() -> tuple[Column[str], Column[str]]:
+    """The ``mode`` and ``env`` columns of a history table (null only before a migration)."""
+    return Column("mode", SHORT), Column("env", SHORT)
+
 
 schema_version = Table(
     "schema_version",
@@ -49,6 +87,7 @@ journal = Table(
     Column("ref", ID),  # signal_id, client_order_id, trade_id, ticker or actor name
     Column("ticker", ID),
     Column("payload", Text, nullable=False),  # the whole message as JSON
+    *_scoped(),
     Index("ix_journal_kind_ts", "kind", "ts"),
     Index("ix_journal_ref", "ref"),
 )
@@ -72,8 +111,10 @@ signals = Table(
     Column("decision_quantity", Integer),
     Column("decided_at", Double),
     Column("decision_payload", Text),
+    *_scoped(),
     Index("ix_signals_ts", "ts"),
     Index("ix_signals_ticker_ts", "ticker", "ts"),
+    Index("ix_signals_mode_ts", "mode", "ts"),
 )
 
 orders = Table(
@@ -98,9 +139,11 @@ orders = Table(
     Column("origin", SHORT, nullable=False),  # intent | update | adopted
     Column("created_at", Double, nullable=False),
     Column("updated_at", Double, nullable=False),
+    *_scoped(),
     Index("ix_orders_created_at", "created_at"),
     Index("ix_orders_status", "status"),
     Index("ix_orders_ticker_created_at", "ticker", "created_at"),
+    Index("ix_orders_mode_created_at", "mode", "created_at"),
 )
 
 fills = Table(
@@ -118,6 +161,7 @@ fills = Table(
     Column("is_taker", Boolean, nullable=False),
     Column("ts", Double, nullable=False),
     Column("strategy_name", ID, nullable=False),
+    *_scoped(),
     Index("ix_fills_ts", "ts"),
     Index("ix_fills_client_order_id", "client_order_id"),
 )
@@ -131,6 +175,7 @@ settlements = Table(
     Column("no_contracts", Integer, nullable=False),
     Column("payout", MONEY, nullable=False),
     Column("ts", Double, nullable=False),
+    *_scoped(),
     Index("ix_settlements_ts", "ts"),
 )
 
@@ -203,3 +248,15 @@ scoreboard = Table(
 )
 
 LEDGER_TABLES = frozenset(metadata.tables)
+SCOPE_COLUMNS = ("mode", "env")
+ALL_MODES = "all"
+
+
+def of_mode(table: Table, mode: str) -> ColumnElement[bool]:
+    """``table``'s rows written in ``mode``; every row for ``all`` or a reader in no mode."""
+    if mode in (ALL_MODES, UNKNOWN):
+        return true()
+    return table.c.mode == mode
+
+
+SCOPED_TABLES = (journal, signals, orders, fills, settlements)  # the tables with mode and env

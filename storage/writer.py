@@ -162,14 +162,19 @@ class LedgerWriter:
         self.pause: Callable[[], object] = pause or _go_on
         d = database.dialect
         mark = "?" if d == "sqlite" else "%s"
+        scope = database.scope  # words from a fixed list (``Scope`` checks): safe as literals
+        stamp: dict[str, Any] = {
+            "mode": sa.literal_column(f"'{scope.mode}'"),
+            "env": sa.literal_column(f"'{scope.env}'"),
+        }
         self._journal_sql = (
-            f"INSERT INTO journal ({', '.join(JOURNAL_COLUMNS)}) "
-            f"VALUES ({', '.join([mark] * len(JOURNAL_COLUMNS))})"
+            f"INSERT INTO journal ({', '.join(JOURNAL_COLUMNS)}, mode, env) "
+            f"VALUES ({', '.join([mark] * len(JOURNAL_COLUMNS))}, '{scope.mode}', '{scope.env}')"
         )
         statements: dict[str, Any] = {
-            SIGNAL: upsert(d, signals, ["signal_id"], _SIGNAL_COLUMNS),
-            DECISION: upsert(d, signals, ["signal_id"], _DECISION_COLUMNS),
-            INTENT: upsert(d, orders, ["client_order_id"], _INTENT_COLUMNS),
+            SIGNAL: upsert(d, signals, ["signal_id"], _SIGNAL_COLUMNS).values(stamp),
+            DECISION: upsert(d, signals, ["signal_id"], _DECISION_COLUMNS).values(stamp),
+            INTENT: upsert(d, orders, ["client_order_id"], _INTENT_COLUMNS).values(stamp),
             UPDATE: upsert(
                 d,
                 orders,
@@ -177,9 +182,9 @@ class LedgerWriter:
                 _UPDATE_COLUMNS,
                 custom={"order_id": lambda ex: sa.func.coalesce(ex.order_id, orders.c.order_id)},
                 where=_no_regression,
-            ),
-            FILL: insert_ignore(d, fills, ["trade_id"]),
-            SETTLEMENT: insert_ignore(d, settlements, ["ticker"]),
+            ).values(stamp),
+            FILL: insert_ignore(d, fills, ["trade_id"]).values(stamp),
+            SETTLEMENT: insert_ignore(d, settlements, ["ticker"]).values(stamp),
             POSITIONS: positions.insert(),
             DAILY: upsert(d, daily_pnl, ["day"], _DAILY_COLUMNS),
             RISK: upsert(d, risk_state, ["account"], _RISK_COLUMNS),

@@ -55,14 +55,14 @@ _ROOT = str(Path(__file__).resolve().parents[1])  # the project: where ``storage
 
 
 def _serve(conn: Connection) -> None:
-    """The child: read ``(url, schema, timeout)``, then answer each batch with
+    """The child: read ``(url, schema, timeout, scope)``, then answer each batch with
     ``(ok, Written)``, ``(failed, reason)`` or ``(broken, traceback)`` until the parent
     hangs up."""
     try:
-        url, schema, timeout = conn.recv()
+        url, schema, timeout, scope = conn.recv()
     except (EOFError, OSError):
         return
-    database = open_database(url, schema=schema, timeout=timeout)
+    database = open_database(url, schema=schema, timeout=timeout, scope=scope)
     _yield_in_sqlite(database)
     writer = LedgerWriter(database, pause=give_way)
     batch: list[Entry] = []
@@ -166,7 +166,7 @@ class ProcessWriter:
             theirs.close()
         conn = Connection(ours.detach())
         url = self.database.url.render_as_string(hide_password=False)
-        conn.send((url, self.database.schema, self.database.timeout))
+        conn.send((url, self.database.schema, self.database.timeout, self.database.scope))
         self._process, self._conn = process, conn
         self.started += 1
 

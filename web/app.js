@@ -444,7 +444,7 @@
     $("kpi-exposure").textContent = money(r.exposure);
     $("kpi-positions").textContent = r.open_positions ?? "—";
     const o = s.orders || {};
-    $("kpi-orders").textContent = `${o.active ?? 0} · ${o.filled ?? 0} · ${o.cancelled ?? 0}`;
+    $("kpi-orders").textContent = `${o.active ?? 0} · ${o.filled ?? 0} · ${o.canceled ?? 0}`;
     const breaker = $("kpi-breaker");
     breaker.textContent = r.circuit_breaker_triggered ? "TRIPPED" : "ok";
     breaker.className = "value " + (r.circuit_breaker_triggered ? "neg" : "pos");
@@ -840,7 +840,7 @@
           h("td", { class: "num", text: t.quantity }),
           h("td", { class: "num opt", text: t.filled }),
           h("td", { class: "num", text: money(t.avg_fill_price || t.price) }),
-          h("td", {}, h("span", { class: "pill " + t.status, text: t.status })),
+          h("td", {}, h("span", { class: "pill " + t.status, title: t.status, text: t.status_text || t.status })),
           h("td", {}, cancel)
         );
       })

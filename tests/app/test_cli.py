@@ -209,7 +209,7 @@ def test_a_busy_port_stops_start_up_with_one_line(tmp_path: Path) -> None:
     [line] = result.stderr.splitlines()
     assert line.startswith(f"refusing to start: port {port} on 127.0.0.1 is in use")
     assert "--port" in line
-    assert not (tmp_path / "data" / "sol15.db").exists()  # nothing ran: no ledger, no exchange
+    assert not (tmp_path / "data" / "sol15-sim.db").exists()  # nothing ran: no ledger, no exchange
 
 
 def test_bad_data_and_log_folders_give_one_line_each(tmp_path: Path) -> None:

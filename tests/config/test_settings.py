@@ -39,7 +39,13 @@ def test_defaults_match_the_contract() -> None:
     assert s.kalshi_api_key is None and s.kalshi_private_key_path is None
     assert s.kalshi_env is KalshiEnv.PROD
     assert s.dry_run_mode is True
-    assert s.database_url == "sqlite:///data/sol15.db"
+    assert s.database_url is None  # one ledger per mode (history per mode)
+    assert [s.ledger_url(m) for m in ("sim", "paper", "live")] == [
+        "sqlite:///data/sol15-sim.db",
+        "sqlite:///data/sol15-paper.db",
+        "sqlite:///data/sol15-live.db",
+    ]
+    assert load_settings(None, database_url="sqlite:///x.db").ledger_url("live") == "sqlite:///x.db"
     assert s.max_position_size == Decimal(1000)
     assert s.max_daily_loss == Decimal(500)
     assert s.circuit_breaker_pct == Decimal("0.20")

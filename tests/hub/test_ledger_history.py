@@ -64,7 +64,7 @@ async def test_history_endpoints_and_counts_come_from_the_ledger(
         assert body["orders"] == {
             "active": 2,
             "filled": 1,
-            "cancelled": 0,
+            "canceled": 0,
             "rejected": 1,
             "total": 4,
         }

@@ -64,18 +64,18 @@ async def test_health_and_status_follow_the_contract(hub: Harness) -> None:
     assert body["mode"] == "sim"
     assert body["trading_state"] == "running"
     metrics = body["risk_metrics"]
-    assert metrics["daily_pnl"] == "12.50"
-    assert metrics["exposure"] == "5.57"
+    assert metrics["daily_pnl"] == "12.5000"  # fixed-point, Kalshi's precision
+    assert metrics["exposure"] == "5.5700"
     assert metrics["open_positions"] == 1
     assert metrics["circuit_breaker_triggered"] is False
     assert body["positions"][0]["ticker"] == fakes.TICKER
-    assert body["orders"] == {"active": 0, "filled": 0, "cancelled": 0, "rejected": 0, "total": 0}
+    assert body["orders"] == {"active": 0, "filled": 0, "canceled": 0, "rejected": 0, "total": 0}
     [strategy] = body["strategies"]
     assert strategy["name"] == STRATEGY
     assert strategy["enabled"] is True
     assert strategy["params"] == {
         "min_edge": "0.03",
-        "kelly_fraction": "0.25",
+        "kelly_fraction": 0.25,  # a ratio: a number
         "initial_sigma": None,  # the actor's "null" text, decoded
     }
     assert strategy["metrics"]["skips"] == {"edge_below_minimum": 12, "cooldown": 2}
@@ -151,7 +151,7 @@ async def test_trades_history_and_filters(hub: Harness) -> None:
         _, active = await get(session, "/api/trades/active")
         assert [t["trade_id"] for t in active["trades"]] == ["c-1"]
         _, state = await get(session, "/api/status")
-    assert state["orders"] == {"active": 1, "filled": 1, "cancelled": 1, "rejected": 0, "total": 3}
+    assert state["orders"] == {"active": 1, "filled": 1, "canceled": 1, "rejected": 0, "total": 3}
 
 
 async def test_cancel_one_order(hub: Harness) -> None:
@@ -205,7 +205,7 @@ async def test_positions(hub: Harness) -> None:
         "yes",
         10,
     )
-    assert position["average_price"] == "0.55"
+    assert position["average_price"] == "0.5500"
 
 
 async def test_strategies_list_and_toggle(hub: Harness) -> None:
@@ -256,8 +256,8 @@ async def test_signals_with_their_inputs_and_decisions(hub: Harness) -> None:
         assert [s["signal_id"] for s in body["signals"]] == ["sig-3", "sig-2", "sig-1"]
         first = by_id["sig-1"]
         assert (first["spot"], first["strike"], first["sigma"], first["kelly_fraction"]) == (
-            "187.90",
-            "187.42",
+            "187.9000",
+            "187.4200",
             0.82,
             0.25,
         )
@@ -355,11 +355,11 @@ async def test_dashboard_snapshot(hub: Harness) -> None:
     window = body["window"]
     assert (window["ticker"], window["floor_strike"], window["tradeable"]) == (
         fakes.TICKER,
-        "187.42",
+        "187.4200",
         True,
     )
     assert window["seconds_left"] == pytest.approx(600)
-    assert window["book"]["yes_bid"] == "0.58"
+    assert window["book"]["yes_bid"] == "0.5800"
     assert body["charts"]["spot"] == [[now - 2, 187.5], [now, 187.9]]
     assert body["charts"]["yes_mid"] == [[now, 0.595]]
     assert state["market"]["ticker"] == fakes.TICKER

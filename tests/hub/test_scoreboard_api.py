@@ -100,7 +100,7 @@ async def test_a_settled_window_over_http_and_on_the_feed(hub: Harness) -> None:
     assert window["forecasts"][0] == {
         "minutes": 14,
         "model_prob": 0.7,
-        "market_mid": "0.62",
+        "market_mid": "0.6200",  # a price: fixed-point
         "missing": [],
     }
     assert body["open"] == []

@@ -310,6 +310,7 @@ def check_api(http: httpx.Client) -> None:
 
     # Cancel: the bot's orders are immediate-or-cancel, so none rests; a filled one is refused.
     filled = http.get("/api/trades", params={"status": "filled", "limit": 1}).json()["trades"]
+    assert (filled[0]["mode"], filled[0]["env"]) == ("sim", "sim")  # history per mode
     response = http.post(f"/api/trades/{filled[0]['trade_id']}/cancel")
     assert response.status_code == 409
     assert response.json()["error"]["code"] == "order_not_active"

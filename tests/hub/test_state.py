@@ -38,7 +38,7 @@ def test_history_forgets_the_oldest_finished_orders_but_never_active_ones() -> N
     kept = [t["trade_id"] for t in history.trades(TradeQuery(limit=10))]
     assert kept == ["e", "d", "a"]
     counts = history.counts()
-    assert (counts.active, counts.cancelled, counts.total) == (1, 2, 3)
+    assert (counts.active, counts.canceled, counts.total) == (1, 2, 3)
     assert history.find_order("ex-a") is not None
     assert history.find_order("ex-b") is None
 
@@ -119,7 +119,7 @@ def test_the_model_line_comes_from_the_strategy_status_as_published() -> None:
     assert listed["metrics"]["signals"] == "3"  # scalars stay exact text
     assert listed["metrics"]["skips"] == {"edge_below_minimum": 12, "cooldown": 2}
     assert listed["metrics"]["markets"][fakes.TICKER]["model_prob"] == 0.70
-    assert listed["params"] == {"min_edge": "0.03", "kelly_fraction": "0.25", "initial_sigma": None}
+    assert listed["params"] == {"min_edge": "0.03", "kelly_fraction": 0.25, "initial_sigma": None}
 
 
 def test_model_points_ignore_what_is_not_a_probability() -> None:

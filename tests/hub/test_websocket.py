@@ -54,7 +54,7 @@ async def test_ping_and_get_status(hub: Harness) -> None:
         assert pong["timestamp"] == hub.clock.now()
         await send(ws, {"type": "get_status"})
         status = await next_message(ws, "status_update")
-    assert status["risk_metrics"]["daily_pnl"] == "12.50"
+    assert status["risk_metrics"]["daily_pnl"] == "12.5000"
 
 
 async def test_stop_bot_and_start_bot(hub: Harness) -> None:
@@ -89,7 +89,7 @@ async def test_every_event_type_reaches_the_client(hub: Harness) -> None:
         assert set(signal) >= SIGNAL_FIELDS
         assert (signal["direction"], signal["model_prob"], signal["sigma"]) == (
             "yes",
-            "0.652",
+            0.652,  # a probability: a number
             0.82,
         )
 
@@ -106,7 +106,11 @@ async def test_every_event_type_reaches_the_client(hub: Harness) -> None:
         execution = await next_message(ws, "trade_execution")
         assert set(execution) >= TRADE_FIELDS
         assert (execution["trade_id"], execution["client_order_id"]) == ("t-7", "c-1")
-        assert (execution["quantity"], execution["price"], execution["fee"]) == (4, "0.60", "0.17")
+        assert (execution["quantity"], execution["price"], execution["fee"]) == (
+            4,
+            "0.6000",
+            "0.1700",
+        )
         assert execution["strategy_name"] == "kelly_volatility"
         status = await next_message(ws, "status_update", lambda d: d["orders"]["active"] == 1)
         assert status["orders"]["total"] == 1
@@ -121,13 +125,13 @@ async def test_every_event_type_reaches_the_client(hub: Harness) -> None:
 
         hub.publish(MARKETS, fakes.market(now))
         market = await next_message(ws, "market_update", lambda d: d["kind"] == "market")
-        assert (market["ticker"], market["floor_strike"]) == (fakes.TICKER, "187.42")
+        assert (market["ticker"], market["floor_strike"]) == (fakes.TICKER, "187.4200")
         hub.publish(SPOT, fakes.spot(now))
         spot = await next_message(ws, "market_update", lambda d: d["kind"] == "spot")
-        assert spot["price"] == "187.90"
+        assert spot["price"] == "187.9000"
         hub.publish(BOOK, fakes.book(now))
         book = await next_message(ws, "market_update", lambda d: d["kind"] == "book")
-        assert (book["yes_bid"], book["yes_ask"], book["yes_mid"]) == ("0.58", "0.61", "0.595")
+        assert (book["yes_bid"], book["yes_ask"], book["yes_mid"]) == ("0.5800", "0.6100", "0.5950")
 
         crash(hub.system, "risk", "test crash")
         crashed = await next_message(ws, "actor_event", lambda d: d["event"] == "crashed")

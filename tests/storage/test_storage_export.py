@@ -66,9 +66,10 @@ def test_json_holds_trades_fills_and_settlements_with_exact_money(
     assert body["since"] == "2026-05-28T00:00:00Z" and body["until"] is None
     assert [t["client_order_id"] for t in body["trades"]] == ["c1", "c2"]
     assert [(f["trade_id"], f["price"], f["fee"]) for f in body["fills"]] == [
-        ("t-c1", "0.37", "0.07"),
-        ("t-c2", "0.615", "0.07"),
+        ("t-c1", "0.3700", "0.0700"),
+        ("t-c2", "0.6150", "0.0700"),
     ]
+    assert {(f["mode"], f["env"]) for f in body["fills"]} == {("unknown", "unknown")}
     assert body["fills"][0]["time"] == "2026-05-28T01:00:00.500000Z"
     assert body["settlements"] == [
         {
@@ -78,10 +79,12 @@ def test_json_holds_trades_fills_and_settlements_with_exact_money(
             "result": "no",
             "yes_contracts": 0,
             "no_contracts": 6,
-            "payout": "6",
+            "payout": "6.0000",
+            "mode": "unknown",
+            "env": "unknown",
         }
     ]
-    assert body["trades"][1]["status"] == "executed" and body["trades"][1]["fees"] == "0.07"
+    assert body["trades"][1]["status"] == "executed" and body["trades"][1]["fees"] == "0.0700"
 
 
 def test_since_and_until_pick_the_days(
@@ -93,9 +96,11 @@ def test_since_and_until_pick_the_days(
     )  # fmt: skip
     assert code == 0
     body = orjson.loads(out)
-    assert set(body) == {"since", "until", "fills"}
+    assert set(body) == {"since", "until", "mode", "fills"}
     assert [f["trade_id"] for f in body["fills"]] == ["t-c1"]
-    code, out, _ = run(backend, "--since", "2026-05-29T00:00:30", "--format", "json", capsys=capsys)
+    code, out, _ = run(
+        backend, "--since", "2026-05-29T00:00:30Z", "--format", "json", capsys=capsys
+    )
     assert [t["client_order_id"] for t in orjson.loads(out)["trades"]] == ["c2"]
 
 
@@ -106,8 +111,8 @@ def test_csv_writes_fills_by_default_and_any_one_table_on_request(
     assert code == 0
     fills = list(csv.DictReader(io.StringIO(out)))
     assert [(f["trade_id"], f["count"], f["price"], f["is_taker"]) for f in fills] == [
-        ("t-c1", "4", "0.37", "True"),
-        ("t-c2", "2", "0.615", "True"),
+        ("t-c1", "4", "0.3700", "True"),
+        ("t-c2", "2", "0.6150", "True"),
     ]
     target = tmp_path / "trades.csv"
     code, out, _ = run(
@@ -137,7 +142,7 @@ def test_bad_input_exits_2_with_a_reason(
     with pytest.raises(SystemExit) as bad_date:
         main(["--db", missing, "--since", "yesterday", "--format", "csv"])
     assert bad_date.value.code == 2
-    assert "not a date" in capsys.readouterr().err
+    assert "--since: must be Unix seconds, a date" in capsys.readouterr().err
     notes = tmp_path / "notes.db"
     notes.write_text("not a ledger")
     assert main(["--db", f"sqlite:///{notes}", "--since", "2026-05-28", "--format", "json"]) == 2

@@ -96,8 +96,8 @@ def test_a_version_1_ledger_gains_the_operators_switches_and_the_scoreboard(
     try:
         _ledger_at(db, 1, {"controls", "scoreboard"})
         assert not {"controls", "scoreboard"} & _tables(db)
-        assert prepare(db) == SCHEMA_VERSION == 3
-        assert {"controls", "scoreboard"} <= _tables(db) and _versions(db) == [1, 2, 3]
+        assert prepare(db) == SCHEMA_VERSION == 4
+        assert {"controls", "scoreboard"} <= _tables(db) and _versions(db) == [1, 2, 3, 4]
     finally:
         db.dispose()
 
@@ -110,8 +110,8 @@ def test_a_version_2_ledger_gains_the_scoreboard(backend: Backend) -> None:
             conn.execute(
                 controls.insert().values(name="x", value="1", requested_by="api", updated_at=1.0)
             )
-        assert prepare(db) == 3
-        assert "scoreboard" in _tables(db) and _versions(db) == [1, 2, 3]
+        assert prepare(db) == 4
+        assert "scoreboard" in _tables(db) and _versions(db) == [1, 2, 3, 4]
         with db.engine.connect() as conn:  # what was there is still there
             assert conn.execute(sa.select(controls.c.name)).scalars().all() == ["x"]
     finally:

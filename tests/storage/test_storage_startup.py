@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from loguru import logger
 
 from app.bot import build_tree, open_ledger
 from app.connection import ExchangeConnection
@@ -18,6 +19,7 @@ from config.settings import ConfigError, load_settings
 from hub.config import HubConfig
 from hub.store import HubStore
 from storage import Database
+from storage.schema import Scope
 
 ROOT = Path(__file__).resolve().parents[2]
 RUN = [sys.executable, str(ROOT / "run.py")]
@@ -100,3 +102,28 @@ def test_the_trading_subtree_is_ledger_then_risk_then_order(tmp_path: Path) -> N
         assert (tmp_path / "ledger.db").is_file()
     finally:
         database.dispose()
+
+
+def test_the_first_start_on_a_per_mode_ledger_names_the_old_shared_one(tmp_path: Path) -> None:
+    """The old default ``data/sol15.db`` is left alone, and the operator told what to do."""
+    old = tmp_path / "sol15.db"
+    old.write_bytes(b"every mode's history")
+    warnings: list[str] = []
+    sink = logger.add(lambda m: warnings.append(str(m)), level="WARNING")
+    try:
+        database = open_ledger(
+            f"sqlite:///{tmp_path}/sol15-paper.db",
+            tmp_path,
+            scope=Scope.of("paper", "demo"),
+            legacy=True,
+        )
+    finally:
+        logger.remove(sink)
+    try:
+        assert database.scope == Scope("paper", "demo")
+        assert database.url.database == f"{tmp_path}/sol15-paper.db"
+    finally:
+        database.dispose()
+    [warning] = warnings
+    assert f"DATABASE_URL=sqlite:///{old.as_posix()}" in warning
+    assert old.read_bytes() == b"every mode's history"

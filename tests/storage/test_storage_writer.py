@@ -89,7 +89,8 @@ def test_every_event_is_journaled_in_arrival_order_with_its_payload(database: Da
     assert [r.ref for r in journaled] == ["s1", "c1", "c1", "t1", "risk", "risk", "circuit_breaker"]
     assert journaled[4].ts == T0 + 2 and journaled[4].recorded_at == T0 + 10
     body = orjson.loads(journaled[0].payload)
-    assert body["type"] == "trading_signal" and body["edge"] == "0.05"  # exact decimals
+    assert body["type"] == "trading_signal" and body["edge"] == "0.0500"  # fixed-point
+    assert body["model_prob"] == 0.61 and body["market_price"] == "0.5200"  # as on the wire
 
 
 @pytest.mark.parametrize("decision_first", [False, True])
@@ -101,7 +102,7 @@ def test_a_signal_and_its_decision_meet_in_one_row_whichever_comes_first(
     write(database, pair[0])
     write(database, pair[1])
     [row] = rows(database, signals, "signal_id")
-    assert (row.ts, row.edge, row.approved, row.decision_quantity) == (T0, "0.05", True, 2)
+    assert (row.ts, row.edge, row.approved, row.decision_quantity) == (T0, "0.0500", True, 2)
     assert row.payload is not None and row.decision_payload is not None
 
 
@@ -111,7 +112,7 @@ def test_an_order_moves_through_its_states(database: Database) -> None:
     write(database, update("resting", 1, 2, T0 + 1), update("executed", 3, 0, T0 + 2))
     row = the_order(database)
     assert (row.status, row.order_id, row.filled, row.remaining, row.fees) == (
-        "executed", "o-1", 3, 0, "0.06",
+        "executed", "o-1", 3, 0, "0.0600",
     )  # fmt: skip
     assert (row.quantity, row.origin, row.signal_id) == (3, "intent", "s1")
 
@@ -214,7 +215,7 @@ def test_a_settlement_is_booked_once(database: Database) -> None:
     write(database, paid, paid)
     write(database, paid)
     [row] = rows(database, settlements, "ticker")
-    assert (row.result, row.payout) == ("yes", "3")
+    assert (row.result, row.payout) == ("yes", "3.0000")
     assert [r.kind for r in rows(database, journal, "seq")] == ["settlement"]
 
 
@@ -238,7 +239,7 @@ def test_positions_and_the_day_follow_the_latest_status(database: Database) -> N
     assert [(r.ticker, r.contracts) for r in rows(database, positions, "rank")] == [("KX-A", 4)]
     [day] = rows(database, daily_pnl, "day")
     assert (day.day, day.daily_pnl, day.day_start_equity, day.trading_state) == (
-        "2026-05-28", "-1.5", "1000", "halted",
+        "2026-05-28", "-1.5000", "1000.0000", "halted",
     )  # fmt: skip
     assert [r.kind for r in rows(database, journal, "seq")] == ["risk_status"]
 

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from storage import Database, open_database, writer_process
 from storage.errors import LedgerUnavailable
 from storage.journal import encode
-from storage.schema import fills, journal, orders
+from storage.schema import Scope, fills, journal, orders
 from storage.writer import LedgerWriter, Written
 from storage.writer_process import ProcessWriter
 from tests.storage.backends import Backend
@@ -26,7 +26,8 @@ from tests.storage.test_storage_writer import T0, fill, intent, signal
 
 @pytest.fixture
 def writer(database: Database) -> Iterator[ProcessWriter]:
-    made = ProcessWriter(database, reply_timeout=30)
+    # a bot's ledger: the child stamps every row with its mode and env
+    made = ProcessWriter(dataclasses.replace(database, scope=Scope("paper", "demo")), 30)
     yield made
     made.close()
 
@@ -55,6 +56,9 @@ def test_raw_messages_and_ready_entries_are_written_by_the_child(
         1,
         1,
     )
+    with database.engine.connect() as conn:
+        stamped = conn.execute(sa.select(journal.c.mode, journal.c.env).distinct()).all()
+    assert [tuple(row) for row in stamped] == [("paper", "demo")]
 
 
 def test_a_killed_child_fails_one_write_and_the_next_one_writes_it_once(
