@@ -45,6 +45,7 @@ from runtime.supervisor import ChildSpec, SupervisorSpec
 from runtime.system import ActorSystem
 from storage import Database, LedgerError, open_database, prepare
 from storage.history import LedgerHistory
+from storage.performance import LedgerPerformance
 from storage.locks import InstanceLocked, Lock, lock_directory, lock_ledger
 
 EXIT_OK = 0
@@ -240,7 +241,14 @@ def run_bot(args: argparse.Namespace) -> int:
         history = LedgerHistory(
             database, flush=lambda: system.ask(LEDGER, Flush(), timeout=hub.ask_timeout)
         )
-        store = HubStore(hub.history_limit, reader=history)
+        # /api/performance: the P&L replayed from the ledger (the paper bankroll is the
+        # starting balance only until the ledger has recorded a day)
+        performance = LedgerPerformance(
+            database,
+            settings.paper_bankroll,
+            flush=lambda: system.ask(LEDGER, Flush(), timeout=hub.ask_timeout),
+        )
+        store = HubStore(hub.history_limit, reader=history, performance=performance)
         spec = build_tree(settings, mode, connection, hub, store, args.chaos, database=database)
         logger.info("dashboard and API: http://{}:{}", args.host, args.port)
         summary = SessionSummary(
