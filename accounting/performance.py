@@ -142,7 +142,7 @@ class _Replay:
     def _book(self, trip: Trip, before: Decimal, fee: Decimal, ts: float) -> None:
         trip.pnl += self.book.realized_pnl - before
         trip.fees += fee
-        if trip.ticker not in self.book.positions:
+        if trip.bought - trip.sold - trip.settled <= 0 or trip.ticker not in self.book.positions:
             trip.closed_at = ts
             self.open.pop(trip.ticker, None)
         self.series.append((ts, self.start + self.book.realized_pnl))
