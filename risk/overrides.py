@@ -59,9 +59,9 @@ def validate(changes: Mapping[str, Any]) -> dict[str, Any]:
     return parsed
 
 
-def apply(base: RiskLimits, overrides: Mapping[str, Any]) -> RiskLimits:
-    """``base`` with ``overrides`` (validated first); the limits' own cross-checks apply."""
-    values = validate(overrides) if overrides else {}
+def apply(base: RiskLimits, values: Mapping[str, Any]) -> RiskLimits:
+    """``base`` with ``values`` (as :func:`validate` gives them); the limits' own
+    cross-checks apply."""
     try:
         return replace(base, **values)
     except ValueError as exc:
