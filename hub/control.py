@@ -46,7 +46,7 @@ class ControlGateway:
         except LookupError as exc:
             raise ApiError(404, "not_found", f"{target}: {exc}") from None
         except TradingHalted as exc:
-            raise ApiError(409, "halted", f"trading is halted — {exc}") from None
+            raise ApiError(409, "halted", str(exc)) from None
         except LimitRejected as exc:
             raise ApiError(400, "invalid_limit", str(exc)) from None
         except ValueError as exc:

@@ -67,5 +67,5 @@ class TradingHalted(ValueError):
     """A control that cannot act while trading is halted (the API answers 409 with why)."""
 
     def __init__(self, halt: Halt) -> None:
-        super().__init__(halt.text())
+        super().__init__(f"trading is {halt.state} — {halt.text()}")
         self.halt = halt

@@ -564,7 +564,8 @@
     set("perf-fees", money(p.fees));
     const r = p.record || {};
     set("perf-record", `${r.wins ?? 0}–${r.losses ?? 0}` + (r.win_rate === null || r.win_rate === undefined ? "" : ` · ${pct(r.win_rate)}`));
-    set("perf-edge", `${r.avg_expected_edge === null ? "—" : "$" + price(r.avg_expected_edge)} · ${r.avg_realized_edge === null ? "—" : signedPrice(r.avg_realized_edge)}`, tone(r.avg_realized_edge));
+    const perContract = (v) => (v === null || v === undefined ? "—" : money(v, 4));
+    set("perf-edge", `${perContract(r.avg_expected_edge)} · ${perContract(r.avg_realized_edge)}`, tone(r.avg_realized_edge));
     set("perf-drawdown", `${money(p.max_drawdown)} · ${pct(p.max_drawdown_pct)}`, num(p.max_drawdown) > 0 ? "neg" : "");
     $("perf-note").textContent = `from the ledger · started at ${money(p.starting_balance)} · ${r.trades ?? 0} closed, ${r.open_trades ?? 0} open`;
     renderPerfMarkets(p.markets || []);

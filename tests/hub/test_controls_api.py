@@ -75,7 +75,9 @@ def database(tmp_path: Path) -> Iterator[Database]:
 
 
 @contextmanager
-def process(database: Database | None = None, token: str | None = None) -> Iterator[Bot]:
+def process(
+    database: Database | None = None, token: str | None = None, store: HubStore | None = None
+) -> Iterator[Bot]:
     """One run of the bot's risk and hub, with a ledger on ``database`` if given (a new
     system: a new process). Without one, risk keeps nothing (and starts much faster)."""
     system = ActorSystem(clock=SimClock(start=T0), seed=3)
@@ -89,7 +91,7 @@ def process(database: Database | None = None, token: str | None = None) -> Itera
         ChildSpec.of("probe", Probe, (ORDERS,), log),
         *ledger,
         risk,
-        ChildSpec.of("hub", WebSocketHub, config, HubStore(), shutdown_timeout=15.0),
+        ChildSpec.of("hub", WebSocketHub, config, store or HubStore(), shutdown_timeout=15.0),
     )
     system.start(SupervisorSpec("root", children, max_restarts=10, backoff=NO_BACKOFF))
     try:
