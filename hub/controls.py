@@ -1,5 +1,5 @@
 """The operator's newer controls and the P&L read: ``/api/performance``, flatten a position,
-and risk limits changed at runtime.
+and risk limits and strategy parameters changed at runtime.
 
 Each control is an ask to the RiskActor, which decides as it decides everything else
 (a flatten is a sell signal through the same checks; a limit change is validated by the
@@ -17,8 +17,15 @@ from pydantic import ConfigDict
 
 from hub.errors import ApiError, json_response
 from hub.inputs import Body, EmptyBody, ident, no_query, read_body
-from hub.routes_api import RISK, deps_of, read_history, reply_json
-from messages.control import FlattenPosition, GetRiskLimits, ResetRiskLimits, SetRiskLimits
+from hub.routes_api import RISK, deps_of, read_history, reply_json, strategy_address
+from messages.control import (
+    FlattenPosition,
+    GetRiskLimits,
+    ResetRiskLimits,
+    ResetStrategyParams,
+    SetRiskLimits,
+    SetStrategyParams,
+)
 from runtime.net import is_loopback_host
 
 
@@ -28,7 +35,8 @@ class FlattenBody(Body):
 
 
 class LimitsBody(Body):
-    """Any of the changeable limits; the RiskActor names what is not one."""
+    """Any of the changeable limits (or a strategy's parameters); the actor names what is not
+    one."""
 
     model_config = ConfigDict(extra="allow", strict=True, frozen=True)
 
@@ -105,6 +113,36 @@ async def reset_limits(request: web.Request) -> web.Response:
     return json_response({"ok": True, "action": "reset_limits", "result": reply_json(reply)})
 
 
+def _strategy(request: web.Request) -> tuple[str, str]:
+    """The strategy named in the path and its address (404 for one that does not exist)."""
+    deps = deps_of(request)
+    name = ident(request.match_info["name"], "strategy name")
+    target = strategy_address(name)
+    if name not in deps.store.state.strategy_names() and not deps.control.known(target):
+        raise ApiError(404, "unknown_strategy", f"no strategy {name!r}")
+    return name, target
+
+
+async def change_params(request: web.Request) -> web.Response:
+    """Validated by the strategy's parameter model (400 names the problem; nothing changes)."""
+    name, target = _strategy(request)
+    body = await read_body(request, LimitsBody)
+    changes = orjson.dumps(body.model_extra or {}).decode()
+    reply = await deps_of(request).control.ask(
+        target, SetStrategyParams(name, changes, requester(request))
+    )
+    return json_response({"ok": True, "action": "change_params", "result": reply_json(reply)})
+
+
+async def reset_params(request: web.Request) -> web.Response:
+    name, target = _strategy(request)
+    await read_body(request, EmptyBody)
+    reply = await deps_of(request).control.ask(
+        target, ResetStrategyParams(name, requester(request))
+    )
+    return json_response({"ok": True, "action": "reset_params", "result": reply_json(reply)})
+
+
 def add_routes(app: web.Application) -> None:
     router = app.router
     router.add_get("/api/performance", performance)
@@ -112,3 +150,5 @@ def add_routes(app: web.Application) -> None:
     router.add_get("/api/risk/limits", risk_limits)
     router.add_patch("/api/risk/limits", change_limits)
     router.add_post("/api/risk/limits/reset", reset_limits)
+    router.add_patch("/api/strategies/{name}/params", change_params)
+    router.add_post("/api/strategies/{name}/params/reset", reset_params)

@@ -201,7 +201,9 @@ async def stop(request: web.Request) -> web.Response:
 async def reset_breaker(request: web.Request) -> web.Response:
     await read_body(request, EmptyBody)
     reply = await deps_of(request).control.ask(RISK, ResetCircuitBreaker(requested_by="api"))
-    return json_response({"ok": True, "action": "reset_circuit_breaker", "result": reply_json(reply)})
+    return json_response(
+        {"ok": True, "action": "reset_circuit_breaker", "result": reply_json(reply)}
+    )
 
 
 async def cancel(request: web.Request) -> web.Response:

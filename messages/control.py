@@ -99,3 +99,21 @@ class FlattenPosition(Message):
     requested_by: str
     min_price: Decimal | None = None
     max_slippage: Decimal = Decimal("0.05")
+
+
+@message("set_strategy_params")
+class SetStrategyParams(Message):
+    """Change a strategy's parameters at runtime (``changes``: a JSON object); validated by
+    its parameter model, kept in the ledger until :class:`ResetStrategyParams`."""
+
+    name: str
+    changes: str
+    requested_by: str
+
+
+@message("reset_strategy_params")
+class ResetStrategyParams(Message):
+    """Back to the parameters the strategy started with."""
+
+    name: str
+    requested_by: str
