@@ -5,7 +5,9 @@ across a new process until reset."""
 from __future__ import annotations
 
 from decimal import Decimal as D
+from typing import Any
 
+import orjson
 import pytest
 
 from actors.strategy import params_name
@@ -13,24 +15,27 @@ from messages.control import ResetStrategyParams, SetStrategyParams
 from messages.trading import Fill, Signal
 from runtime.bus import FILLS
 from runtime.quiescence import quiesce
+from runtime.system import ActorSystem
 from storage import Database
 from storage.recovery import load_controls
 from strategies.base import StrategyConfigError
 from tests.actors.accumulate import NAME
-from tests.actors.test_strategy_restart import ADDRESS, T0, TICKER, _book, _described, process
-from tests.actors.test_strategy_restart import database
+from tests.actors.test_strategy_restart import (
+    ADDRESS,
+    T0,
+    TICKER,
+    _book,
+    _described,
+    database,
+    process,
+)
 
 __all__ = ["database"]
 
 
-def change(system: object, **params: object) -> dict[str, object]:
-    import orjson
-
-    from runtime.system import ActorSystem
-
-    assert isinstance(system, ActorSystem)
+def change(system: ActorSystem, **params: object) -> dict[str, Any]:
     message = SetStrategyParams(NAME, orjson.dumps(params).decode(), "loopback")
-    answer: dict[str, object] = system.ask(ADDRESS, message, timeout=10)
+    answer: dict[str, Any] = system.ask(ADDRESS, message, timeout=10)
     return answer
 
 
@@ -42,7 +47,7 @@ def test_a_parameter_change_applies_keeps_the_position_and_outlives_the_process(
         system.bus.publish(FILLS, bought)
         quiesce(system)
         described = change(system, target=5, size=3)
-        assert described["params"]["target"] == 5 and described["params"]["size"] == 3  # type: ignore[index]
+        assert described["params"]["target"] == 5 and described["params"]["size"] == 3
         assert described["params_changed_by"] == "loopback"
         # rebuilt as a restart would: it still holds its 4, so it buys only 1 more
         assert _described(system)["metrics"]["held"] == {TICKER: ("yes", 4)}

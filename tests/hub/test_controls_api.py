@@ -18,6 +18,7 @@ import sqlalchemy as sa
 
 from actors.ledger import LEDGER, LedgerActor, LedgerHealth
 from actors.risk import RiskActor
+from actors.strategy import StrategyActor, strategy_address
 from actors.ws_hub import GetEndpoint, HubEndpoint, WebSocketHub
 from hub.config import HubConfig
 from hub.store import HubStore
@@ -33,6 +34,7 @@ from runtime.supervisor import ChildSpec, SupervisorSpec
 from runtime.system import ActorSystem
 from storage import Database, open_database, prepare
 from storage.schema import controls, journal
+from tests.actors.accumulate import NAME
 from tests.actors.probe import Probe, ProbeLog
 
 pytestmark = pytest.mark.anyio
@@ -76,7 +78,10 @@ def database(tmp_path: Path) -> Iterator[Database]:
 
 @contextmanager
 def process(
-    database: Database | None = None, token: str | None = None, store: HubStore | None = None
+    database: Database | None = None,
+    token: str | None = None,
+    store: HubStore | None = None,
+    strategy: bool = False,
 ) -> Iterator[Bot]:
     """One run of the bot's risk and hub, with a ledger on ``database`` if given (a new
     system: a new process). Without one, risk keeps nothing (and starts much faster)."""
@@ -87,10 +92,16 @@ def process(
     risk = ChildSpec.of(
         "risk", RiskActor, RiskLimits(), None, D(1000), ledger=None if database is None else LEDGER
     )
+    strategies = (
+        (ChildSpec.of(strategy_address(NAME), StrategyActor, NAME, ledger=LEDGER),)
+        if strategy
+        else ()
+    )
     children = (
         ChildSpec.of("probe", Probe, (ORDERS,), log),
         *ledger,
         risk,
+        *strategies,
         ChildSpec.of("hub", WebSocketHub, config, store or HubStore(), shutdown_timeout=15.0),
     )
     system.start(SupervisorSpec("root", children, max_restarts=10, backoff=NO_BACKOFF))
@@ -277,3 +288,22 @@ async def test_a_limit_change_needs_the_token_and_names_its_holder() -> None:
         status, body = await bot.call("PATCH", "/api/risk/limits", {"max_daily_loss": "100"})
         assert status == 200
         assert body["result"]["changed_by"] == "token holder"
+
+
+async def test_strategy_parameters_change_through_the_api(database: Database) -> None:
+    with process(database, strategy=True) as bot:
+        path = f"/api/strategies/{NAME}/params"
+        status, body = await bot.call("PATCH", path, {"target": 3})
+        assert status == 200, body
+        assert body["result"]["params"]["target"] == 3
+        assert body["result"]["params_changed_by"] == "loopback"
+        status, body = await bot.call("PATCH", path, {"size": 0, "target": 9})
+        assert status == 400
+        assert body["error"]["code"] == "invalid_params"
+        assert "size: Input should be greater than or equal to 1" in body["error"]["message"]
+        status, body = await bot.call("PATCH", "/api/strategies/nope/params", {"size": 1})
+        assert status == 404
+        status, body = await bot.call("POST", f"{path}/reset")
+        assert status == 200 and body["result"]["params"]["target"] == 6
+    rows = control_rows(database)
+    assert [r["requested_by"] for r in rows if r["name"].endswith(":params")] == ["loopback"] * 2
