@@ -194,16 +194,20 @@ class RiskActor(SupervisedActor):
 
     # -- the ledger: what the exchange cannot tell us ---------------------------------------
 
-    def _restore_from_ledger(self) -> None:
-        """Take the day's starting equity, the breaker and any halt from the ledger."""
+    def _ask_ledger(self, message: object, what: str) -> Any:
+        """The ledger's answer, or None (logged) while it restarts or is stuck."""
         assert self.ledger is not None
         try:
-            loaded: LoadedRisk = self.system.ask(
-                self.ledger, LoadRiskState(self.account), timeout=10
-            )
+            return self.system.ask(self.ledger, message, timeout=10)
         except Exception as exc:  # the ledger is restarting or stuck
-            logger.error("risk: cannot load its state from the ledger: {}", exc)
-            loaded = LoadedRisk(None, False)
+            logger.error("risk: cannot {} the ledger: {}", what, exc)
+            return None
+
+    def _restore_from_ledger(self) -> None:
+        """Take the day's starting equity, the breaker and any halt from the ledger."""
+        loaded: LoadedRisk = self._ask_ledger(
+            LoadRiskState(self.account), "load its state from"
+        ) or LoadedRisk(None, False)
         if not loaded.known:
             self._restored = False
             self.ledger_down = LEDGER_UNAVAILABLE
@@ -433,15 +437,10 @@ class RiskActor(SupervisedActor):
 
     def _load_limits(self) -> None:
         """The operator's changes, as the ledger kept them (asked again each tick until read)."""
-        assert self.ledger is not None
-        try:
-            loaded: LoadedControls = self.system.ask(
-                self.ledger, LoadControls(overrides.CONTROL), timeout=10
-            )
-        except Exception as exc:  # the ledger is restarting or stuck
-            logger.error("risk: cannot load the runtime limits from the ledger: {}", exc)
-            return
-        if not loaded.known:
+        loaded: LoadedControls | None = self._ask_ledger(
+            LoadControls(overrides.CONTROL), "load the runtime limits from"
+        )
+        if loaded is None or not loaded.known:
             return
         self._limits_known = True
         text = loaded.values.get(overrides.CONTROL)
@@ -470,11 +469,7 @@ class RiskActor(SupervisedActor):
         saved = overrides.Saved(merged, requested_by, self.clock.now())
         if self.ledger is not None:
             change = ControlChanged(overrides.CONTROL, saved.encode(), requested_by, saved.at or 0)
-            try:
-                written = self.system.ask(self.ledger, SaveControl(change), timeout=10)
-            except Exception:
-                written = False
-            if written is not True:
+            if self._ask_ledger(SaveControl(change), "save the runtime limits to") is not True:
                 raise ValueError("the ledger cannot write the change now: limits not changed")
         before = overrides.view(self.limits)
         self._use_limits(limits, saved)

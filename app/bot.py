@@ -45,8 +45,8 @@ from runtime.supervisor import ChildSpec, SupervisorSpec
 from runtime.system import ActorSystem
 from storage import Database, LedgerError, open_database, prepare
 from storage.history import LedgerHistory
-from storage.performance import LedgerPerformance
 from storage.locks import InstanceLocked, Lock, lock_directory, lock_ledger
+from storage.performance import LedgerPerformance
 
 EXIT_OK = 0
 EXIT_ESCALATED = 1

@@ -17,7 +17,7 @@ from pydantic import ConfigDict
 
 from hub.errors import ApiError, json_response
 from hub.inputs import Body, EmptyBody, ident, no_query, read_body
-from hub.routes_api import RISK, deps_of, read_history, reply_json, strategy_address
+from hub.routes_api import RISK, deps_of, known_strategy, read_history, reply_json
 from messages.control import (
     FlattenPosition,
     GetRiskLimits,
@@ -113,19 +113,9 @@ async def reset_limits(request: web.Request) -> web.Response:
     return json_response({"ok": True, "action": "reset_limits", "result": reply_json(reply)})
 
 
-def _strategy(request: web.Request) -> tuple[str, str]:
-    """The strategy named in the path and its address (404 for one that does not exist)."""
-    deps = deps_of(request)
-    name = ident(request.match_info["name"], "strategy name")
-    target = strategy_address(name)
-    if name not in deps.store.state.strategy_names() and not deps.control.known(target):
-        raise ApiError(404, "unknown_strategy", f"no strategy {name!r}")
-    return name, target
-
-
 async def change_params(request: web.Request) -> web.Response:
     """Validated by the strategy's parameter model (400 names the problem; nothing changes)."""
-    name, target = _strategy(request)
+    name, target = known_strategy(request)
     body = await read_body(request, LimitsBody)
     changes = orjson.dumps(body.model_extra or {}).decode()
     reply = await deps_of(request).control.ask(
@@ -135,7 +125,7 @@ async def change_params(request: web.Request) -> web.Response:
 
 
 async def reset_params(request: web.Request) -> web.Response:
-    name, target = _strategy(request)
+    name, target = known_strategy(request)
     await read_body(request, EmptyBody)
     reply = await deps_of(request).control.ask(
         target, ResetStrategyParams(name, requester(request))

@@ -230,14 +230,21 @@ async def cancel(request: web.Request) -> web.Response:
     )
 
 
-async def toggle_strategy(request: web.Request) -> web.Response:
+def known_strategy(request: web.Request) -> tuple[str, str]:
+    """The strategy named in the path and its address (404 for one that does not exist)."""
     deps = deps_of(request)
     name = ident(request.match_info["name"], "strategy name")
-    enabled = request.match_info["action"] == "enable"
-    await read_body(request, EmptyBody)
     target = strategy_address(name)
     if name not in deps.store.state.strategy_names() and not deps.control.known(target):
         raise ApiError(404, "unknown_strategy", f"no strategy {name!r}")
+    return name, target
+
+
+async def toggle_strategy(request: web.Request) -> web.Response:
+    deps = deps_of(request)
+    name, target = known_strategy(request)
+    enabled = request.match_info["action"] == "enable"
+    await read_body(request, EmptyBody)
     reply = await deps.control.ask(target, SetStrategyEnabled(name=name, enabled=enabled))
     return json_response(
         {

@@ -6,7 +6,7 @@ One table for the status (``/api/status``'s ``halt``) and for the 409 that ``sta
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 LEDGER_UNAVAILABLE = "ledger_unavailable"
 CIRCUIT_BREAKER = "circuit_breaker"
@@ -40,12 +40,7 @@ class Halt:
         return f"{self.message}: {self.clears}"
 
     def to_dict(self) -> dict[str, str]:
-        return {
-            "state": self.state,
-            "reason": self.reason,
-            "message": self.message,
-            "clears": self.clears,
-        }
+        return asdict(self)
 
 
 def halt_of(state: str, reason: str) -> Halt | None:

@@ -6,19 +6,16 @@ ledger is the record that survives restarts, so the figures do too.
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
-from loguru import logger
 
 from accounting.performance import compute, report
-from hub.history import HistoryUnavailable
 from messages.trading import Fill, Settlement
 from storage.database import Database
-from storage.migrate import reason_of
+from storage.history import LedgerHistory
 from storage.schema import daily_pnl, fills, orders, positions, settlements, signals
 
 
@@ -50,8 +47,9 @@ def _settlement(row: Any) -> Settlement:
     )
 
 
-class LedgerPerformance:
-    """Reads what the performance report needs; a database error is ``HistoryUnavailable``."""
+class LedgerPerformance(LedgerHistory):
+    """Reads what the performance report needs, through the history reader's pooled
+    connection (flushed first; a database error is ``HistoryUnavailable``, a 503)."""
 
     def __init__(
         self,
@@ -59,22 +57,8 @@ class LedgerPerformance:
         bankroll: Decimal,
         flush: Callable[[], object] | None = None,
     ) -> None:
-        self.database = database
+        super().__init__(database, flush=flush)
         self.bankroll = bankroll  # the starting balance when the ledger has no day recorded
-        self.flush = flush
-
-    @contextlib.contextmanager
-    def _connect(self) -> Iterator[sa.Connection]:
-        if self.flush is not None:
-            try:
-                self.flush()
-            except Exception as exc:  # the ledger is restarting: read what is written
-                logger.debug("performance: the ledger did not flush before a read: {}", exc)
-        try:
-            with self.database.engine.connect() as conn:
-                yield conn
-        except sa.exc.SQLAlchemyError as exc:
-            raise HistoryUnavailable(reason_of(exc)) from None
 
     def report(self) -> dict[str, Any]:
         with self._connect() as conn:

@@ -20,11 +20,11 @@ from runtime.faults import crash
 from runtime.quiescence import quiesce, settle
 from storage import Database
 from storage.performance import LedgerPerformance
+from tests.actors.test_risk_restart import database
 from tests.hub import fakes
 from tests.hub.conftest import STRATEGY, TOKEN, Harness, StartHub
-from tests.hub.test_performance_api import ledger
 
-__all__ = ["ledger"]  # the fixture, shared
+__all__ = ["database"]  # the fixture: a prepared SQLite ledger
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [
@@ -224,7 +224,7 @@ def test_the_scoreboard_panel(start_hub: StartHub, browser: object, tmp_path: Pa
 
 
 def test_performance_flatten_and_limits_panels(
-    browser: object, tmp_path: Path, ledger: Database
+    browser: object, tmp_path: Path, database: Database
 ) -> None:
     """P&L read from the ledger, a position flattened, a limit changed (and refused), a halt
     that says what clears it: in the page, against the real RiskActor, on a laptop and a phone."""
@@ -235,9 +235,9 @@ def test_performance_flatten_and_limits_panels(
 
     assert isinstance(browser, Browser)
     expect.set_options(timeout=10_000)
-    seed(ledger)
-    store = HubStore(performance=LedgerPerformance(ledger, Decimal(5)))
-    with process(ledger, store=store) as bot:
+    seed(database)
+    store = HubStore(performance=LedgerPerformance(database, Decimal(5)))
+    with process(database, store=store) as bot:
         holding(bot)
         bot.system.clock.advance(1.0)  # the risk actor's status tick: the position is shown
         quiesce(bot.system)

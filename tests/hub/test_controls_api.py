@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal as D
-from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -32,12 +31,14 @@ from runtime.quiescence import quiesce
 from runtime.restart_policy import Backoff
 from runtime.supervisor import ChildSpec, SupervisorSpec
 from runtime.system import ActorSystem
-from storage import Database, open_database, prepare
+from storage import Database
 from storage.schema import controls, journal
 from tests.actors.accumulate import NAME
 from tests.actors.probe import Probe, ProbeLog
+from tests.actors.test_risk_restart import database
 
 pytestmark = pytest.mark.anyio
+__all__ = ["database"]  # the fixture: a prepared SQLite ledger
 
 T0 = 1_780_000_200.0
 TICKER = "KXSOL15M-26JAN010015-15"
@@ -66,14 +67,6 @@ class Bot:
             session.request(method, path, json=body, headers=self.headers()) as response,
         ):
             return response.status, await response.json()
-
-
-@pytest.fixture
-def database(tmp_path: Path) -> Iterator[Database]:
-    db = open_database(f"sqlite:///{tmp_path}/ledger.db")
-    prepare(db)
-    yield db
-    db.dispose()
 
 
 @contextmanager

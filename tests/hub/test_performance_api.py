@@ -2,31 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from decimal import Decimal as D
-from pathlib import Path
 
 import aiohttp
 import pytest
 
 from hub.store import HubStore
-from storage import Database, open_database, prepare
+from storage import Database
 from storage.journal import daily_row, encode, positions_rows
 from storage.performance import LedgerPerformance
 from storage.writer import LedgerWriter
 from tests.accounting import seeded
 from tests.accounting.test_performance import check_report
+from tests.actors.test_risk_restart import database
 from tests.hub.conftest import StartHub
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture
-def ledger(tmp_path: Path) -> Iterator[Database]:
-    db = open_database(f"sqlite:///{tmp_path}/ledger.db")
-    prepare(db)
-    yield db
-    db.dispose()
+__all__ = ["database"]  # the fixture: a prepared SQLite ledger
 
 
 def seed(db: Database) -> None:
@@ -39,11 +31,11 @@ def seed(db: Database) -> None:
 
 
 async def test_performance_matches_the_hand_computation_to_the_cent(
-    start_hub: StartHub, ledger: Database
+    start_hub: StartHub, database: Database
 ) -> None:
-    seed(ledger)
+    seed(database)
     # the fallback bankroll is not the ledger's: the starting balance must come from the ledger
-    store = HubStore(performance=LedgerPerformance(ledger, D(5)))
+    store = HubStore(performance=LedgerPerformance(database, D(5)))
     hub = start_hub(trading=False, store=store)
     async with (
         aiohttp.ClientSession(hub.url) as session,
