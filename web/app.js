@@ -461,7 +461,7 @@
     breaker.title = r.halt_reason || "";
     const banner = $("halt-banner");
     banner.hidden = !s.halt;
-    banner.textContent = s.halt ? `Trading ${s.halt.state}: ${s.halt.message} — ${s.halt.clears}` : "";
+    banner.textContent = s.halt ? `${s.halt.message[0].toUpperCase()}${s.halt.message.slice(1)} — ${s.halt.clears}` : "";
     banner.dataset.state = s.halt ? s.halt.state : "";
     const on = s.trading_state === "running" || s.trading_state === "waiting_for_data";
     $("btn-start").disabled = on;
