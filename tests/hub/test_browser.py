@@ -283,7 +283,7 @@ def test_performance_flatten_and_limits_panels(
 
         # a halt: the banner says why and what clears it; start is refused with the reason
         bot.tell_risk(HaltTrading("circuit_breaker", "drawdown"))
-        expect(page.locator("#halt-banner")).to_contain_text("circuit breaker tripped")
+        expect(page.locator("#halt-banner")).to_contain_text("Circuit breaker tripped")
         expect(page.locator("#halt-banner")).to_contain_text("POST /api/circuit-breaker/reset")
         page.locator("#performance").screenshot(path=str(tmp_path / "performance.png"))
         page.screenshot(path=str(tmp_path / "controls.png"), full_page=True)
