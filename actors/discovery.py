@@ -58,7 +58,9 @@ def known_markets(system: ActorSystem, timeout: float = 5.0) -> dict[str, Market
     if system.address(DISCOVERY).state is not AddressState.RUNNING:
         return {}  # not up yet (a first start): its MarketInfo messages will arrive on the bus
     try:
-        markets: dict[str, MarketInfo] = system.ask(DISCOVERY, "markets", timeout=timeout)
+        markets: dict[str, MarketInfo] = system.ask(
+            DISCOVERY, "markets", timeout=timeout, probe=True
+        )
     except (ActorUnavailable, pykka.Timeout):
         return {}  # not up yet: its MarketInfo messages will arrive on the bus
     return markets

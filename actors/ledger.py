@@ -347,9 +347,8 @@ class LedgerActor(SupervisedActor):
     def _collect(self) -> None:
         """Take in the events set aside by the mailbox, pickled (``storage.journal.pending``)
         so that a write is a copy of bytes, letting other threads have the interpreter every
-        :data:`SLICE` events: pickling costs ~2 µs an event, and a whole batch pickled at
-        once when it is written held the interpreter in long slices that the order path
-        waited behind (``bench/ledger_cost.py``: +0.5 ms on the edges overlapping a write)."""
+        :data:`SLICE` events: a whole batch pickled at once holds the interpreter in long
+        slices that the order path would wait behind (``docs/measurements.md``)."""
         taken = self._inbox().take_aside()
         if taken:
             self._last_arrival = taken[-1][1]

@@ -101,7 +101,7 @@ class MarketStream(SupervisedActor):
 
     def _watched_before(self) -> list[str]:
         try:
-            tickers: list[str] = self.system.ask(DISCOVERY, "watched", timeout=5)
+            tickers: list[str] = self.system.ask(DISCOVERY, "watched", timeout=5, probe=True)
         except (ActorUnavailable, pykka.Timeout):
             return []  # a first start: discovery will ask for each market as it finds it
         return tickers

@@ -15,6 +15,8 @@ from typing import Any
 
 from loguru import logger
 
+from actors.alerts import alerter_child
+from actors.console import CONSOLE, ConsoleReporter
 from actors.discovery import MarketDiscovery
 from actors.health_monitor import HealthMonitor
 from actors.ledger import LEDGER, Flush, LedgerActor
@@ -25,6 +27,7 @@ from actors.scoreboard import SCOREBOARD_ADDRESS, ScoreboardActor
 from actors.spot_feed import SpotFeed, history_sources
 from actors.strategy import StrategyActor, strategy_address
 from actors.ws_hub import WebSocketHub
+from alerting.targets import split_urls
 from app.connection import ExchangeConnection
 from app.exchange import exchange_for
 from app.fill_watch import FILL_WATCH, FillWatch
@@ -151,12 +154,15 @@ def build_tree(
     children: list[ChildSpec | SupervisorSpec] = [
         ChildSpec.of("hub", WebSocketHub, hub, store, shutdown_timeout=15.0),
         ChildSpec.of(FILL_WATCH, FillWatch),  # before the market data: it sees every listing
+        ChildSpec.of(CONSOLE, ConsoleReporter),  # before trading: a line for everything it does
         trading,
         market_data,
         strategies,
         scoreboard,
         ChildSpec.of("health", HealthMonitor),
     ]
+    if settings.alert_urls is not None:  # alerts to the operator's phone, off the order path
+        children.append(alerter_child(settings, f"sol15 {mode.value}", database))
     if chaos is not None:
         children.append(ChildSpec.of("chaos", ChaosMonkey, chaos, frozenset({"hub"})))
     return SupervisorSpec("root", tuple(children), max_restarts=20, within=60.0)
@@ -216,11 +222,12 @@ def run_bot(args: argparse.Namespace) -> int:
         return _fail(f"refusing to start: {exc}")
     api_key = settings.kalshi_api_key.get_secret_value() if settings.kalshi_api_key else None
     token = settings.api_token.get_secret_value() if settings.api_token else None
+    alert_urls = split_urls(settings.alert_urls.get_secret_value()) if settings.alert_urls else []
     setup_logging(
         settings.log_level.value,
         as_json=settings.log_json,
         log_dir=settings.log_dir,
-        secrets=(api_key, token),
+        secrets=(api_key, token, *alert_urls),
     )
     stop = threading.Event()
     _Signals(stop).install()
@@ -239,7 +246,8 @@ def run_bot(args: argparse.Namespace) -> int:
         # The API's history endpoints, the status's order counts and the session summary
         # read the ledger.
         history = LedgerHistory(
-            database, flush=lambda: system.ask(LEDGER, Flush(), timeout=hub.ask_timeout)
+            database,
+            flush=ledger_flush(system, hub.ask_timeout),
         )
         # /api/performance: the P&L replayed from the ledger (the paper bankroll is the
         # starting balance only until the ledger has recorded a day)
@@ -257,6 +265,12 @@ def run_bot(args: argparse.Namespace) -> int:
         return supervise(system, spec, stop, args.duration, summary)
     finally:
         held.close()
+
+
+def ledger_flush(system: ActorSystem, timeout: float) -> Callable[[], object]:
+    """Ask the ledger to write what it holds; before it has started (the dashboard may be
+    read first) that fails quietly: a probe, not a dead letter at every start."""
+    return lambda: system.ask(LEDGER, Flush(), timeout=timeout, probe=True)
 
 
 @contextlib.contextmanager
@@ -312,5 +326,10 @@ def supervise(
     if not escalated and before_stop is not None:
         before_stop(system)
     system.shutdown()
-    logger.info("stopped: {} dead letters", system.dead_letters.total)
+    kinds = system.dead_letters.kinds(5)
+    logger.info(
+        "stopped: {} dead letters{}",
+        system.dead_letters.total,
+        "".join(f"; {k['count']}× {k['message']} → {k['to']} ({k['reason']})" for k in kinds),
+    )
     return EXIT_ESCALATED if escalated else EXIT_OK

@@ -13,6 +13,7 @@ _SUBCOMMANDS = {
     "backtest": "replay history through the strategies (see: run.py backtest --help)",
     "export": "export trades and fills as CSV or JSON (see: run.py export --help)",
     "history": "download Kalshi's own history of a series (see: run.py history download --help)",
+    "alerts": "send a test alert to every ALERT_URLS destination (run.py alerts test)",
 }
 
 
@@ -121,5 +122,9 @@ def _run_subcommand(name: str, argv: list[str]) -> int:
         from app.history import main as history
 
         return history(argv)
+    if name == "alerts":
+        from app.alerts_cli import main as alerts
+
+        return alerts(argv)
     print(f"run.py {name}: not yet available in this version of sol15", file=sys.stderr)
     return 2

@@ -109,19 +109,24 @@ def exchange_for(
         )
         yield connection
         return
+    from simulator.config import ExchangeConfig, market_preset
     from simulator.testing import running_exchange
 
     key_dir = settings.data_dir / "exchange-sim"
     key_dir.mkdir(parents=True, exist_ok=True)
-    with running_exchange(
+    config = ExchangeConfig(
         seed=seed or 0,
         window_seconds=settings.sim_window_seconds,
-        manual_clock=False,
-        key_dir=key_dir,
-    ) as sim:
+        calibration=market_preset(settings.sim_market_preset, "SIM_MARKET_PRESET"),
+    )
+    with running_exchange(config=config, manual_clock=False, key_dir=key_dir) as sim:
         logger.info(
-            "exchange: built-in simulator at {} ({} s markets)",
+            "exchange: built-in simulator at {} ({} s markets, {} makers: {})",
             sim.api_base,
             settings.sim_window_seconds,
+            settings.sim_market_preset,
+            "calibrated to Kalshi's mid"
+            if settings.sim_market_preset == "sharp"
+            else "softer than Kalshi's",
         )
         yield ExchangeConnection(sim.api_base, sim.ws_url, sim.signer(), rate_limited=False)

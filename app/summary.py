@@ -33,8 +33,12 @@ from storage.history import LedgerHistory, SessionCounts
 def market_label(mode: Mode, settings: Settings) -> str:
     """Which market this session's fills and books came from."""
     if mode is Mode.SIM:
-        where = settings.kalshi_api_base or "the built-in exchange simulator"
-        return f"our simulated makers ({where}), not Kalshi"
+        if settings.kalshi_api_base:  # an exchange-sim of its own: its preset is its own
+            return f"our simulated makers ({settings.kalshi_api_base}), not Kalshi"
+        preset = settings.sim_market_preset
+        return (
+            f"our simulated makers (the built-in exchange simulator, preset {preset}), not Kalshi"
+        )
     exchange = settings.kalshi_api_base or f"Kalshi {settings.kalshi_env.value}"
     if mode is Mode.PAPER:
         return f"the books of {exchange}, paper fills (no queue; our orders never move the book)"

@@ -34,11 +34,12 @@ from scoring.compare import BrierRow, compare_brier
 from scoring.edge import EdgeReport, Entry, edge_report, pnl_interval
 from scoring.forecasts import Forecast
 from scoring.intervals import Interval, by_window
+from simulator.config import DEFAULT_MARKET_PRESET
 
 if TYPE_CHECKING:
     from backtest.runner import BacktestResult
 
-DEFAULT_PRESET = "soft"  # the makers before the calibration to the real market (issue 16)
+DEFAULT_PRESET = DEFAULT_MARKET_PRESET
 
 
 @dataclass(frozen=True, slots=True)

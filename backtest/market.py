@@ -30,20 +30,26 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from scipy.special import erf
 
 from backtest.windows import SETTLEMENT_PRINTS, WINDOW_SECONDS, Window
 from kalshi.units import ONE, PriceLevels
 from messages.market_data import BookUpdate, Level
-from simulator.config import SECONDS_PER_YEAR, ExchangeConfig, MarketCalibration
+from simulator.config import (
+    HISTORY_LEAD_SCHEDULE,
+    MARKET_PRESETS,
+    SECONDS_PER_YEAR,
+    ExchangeConfig,
+    MarketCalibration,
+)
 from simulator.pricing import unknown_sum_variance_units
+from simulator.schedule import interpolate
 from simulator.ticks import max_price, min_price, step_down
-from simulator.traders import interpolate
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -52,11 +58,40 @@ _DEFAULT = MarketCalibration()
 _SERIES = ExchangeConfig().series
 
 
+def _preset_values(calibration: MarketCalibration) -> dict[str, Any]:
+    """The parameters a preset sets (the rest are common to every preset)."""
+    return {
+        "lag_seconds": calibration.fair_value_lag_seconds,
+        "noise": calibration.fair_value_noise,
+        "lead_scale": 1.0 if any(a for _, a in calibration.fair_value_lead_schedule) else 0.0,
+        "longshot_shading": calibration.longshot_shading,
+    }
+
+
 class MarketParams(BaseModel):
-    """The market model's assumptions (``--param market.NAME=VALUE``); defaults are the simulator's."""
+    """The market model's assumptions (``--param market.NAME=VALUE``); defaults are the simulator's.
+
+    ``preset`` picks a calibration (``sharp``: fitted to Kalshi's mid, the default;
+    ``soft``: the makers before that, late and noisy); parameters given beside it win.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
+    preset: Literal["sharp", "soft"] = Field(
+        "sharp", description="makers' calibration: sharp (Kalshi-like) or soft (old, lenient)"
+    )
+    lead_scale: float = Field(
+        1.0,
+        ge=0,
+        le=5,
+        description="multiplier on the makers' look-ahead schedule (0: none)",
+    )
+    longshot_shading: float = Field(
+        _DEFAULT.longshot_shading,
+        gt=0,
+        le=2,
+        description="log-odds slope of the makers' quotes (<1: favourite–longshot bias)",
+    )
     lag_seconds: int = Field(
         _DEFAULT.fair_value_lag_seconds,
         ge=0,
@@ -81,15 +116,27 @@ class MarketParams(BaseModel):
         _SERIES.fee_multiplier, ge=0, description="series fee multiplier"
     )
 
+    @model_validator(mode="before")
+    @classmethod
+    def _apply_preset(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "preset" in data:
+            name = data["preset"]
+            if name in MARKET_PRESETS:
+                return {**_preset_values(MARKET_PRESETS[name]), **data}
+        return data
+
     def calibration(self) -> MarketCalibration:
         """The simulator calibration these parameters describe."""
         schedule = tuple(
             (t, Decimal(repr(round(float(v) * self.spread_scale, 6))))
             for t, v in _DEFAULT.spread_schedule
         )
+        lead = tuple((t, round(a * self.lead_scale)) for t, a in HISTORY_LEAD_SCHEDULE)
         calibration = replace(
             _DEFAULT,
             spread_schedule=schedule,
+            fair_value_lead_schedule=lead,
+            longshot_shading=self.longshot_shading,
             best_size=(self.best_size_min, self.best_size_max),
             deep_size=(self.deep_size_min, self.deep_size_max),
             depth_levels=self.depth_levels,
@@ -210,6 +257,15 @@ def fair_values(
         z = (mean - strike) / sd
         prob = 0.5 * (1.0 + erf(z / math.sqrt(2.0)))
     out: FloatArray = np.where(sd > 0.0, prob, np.where(mean >= strike, 1.0, 0.0))
+    return out
+
+
+def shade_longshots(fair: FloatArray, shading: float) -> FloatArray:
+    """``simulator.pricing.shade_longshot`` for many probabilities at once."""
+    inside = (fair > 0.0) & (fair < 1.0)
+    p = np.where(inside, fair, 0.5)
+    odds = (p / (1.0 - p)) ** shading
+    out: FloatArray = np.where(inside, odds / (1.0 + odds), fair)
     return out
 
 
@@ -373,6 +429,10 @@ class MarketModel:
         self.grid = PriceGrid(levels or PriceLevels())
         self.units = variance_units_table(WINDOW_SECONDS + params.lag_seconds + 1)
         self.spread_micro = self._spread_table()
+        left = WINDOW_SECONDS - np.arange(WINDOW_SECONDS)
+        self.lead: IntArray = np.array(
+            [self.calibration.lead_seconds(int(x), WINDOW_SECONDS) for x in left], dtype=np.int64
+        )
         self._ladders: dict[tuple[int, int], Ladder] = {}
         self.pairs: dict[tuple[int, int], Level] = {}  # (price, size) levels, shared by books
 
@@ -436,7 +496,7 @@ class MarketModel:
         close_i = window.stop - 1
         sigma = self.sigma_per_second(prices, open_i)
         seconds = np.arange(WINDOW_SECONDS, dtype=np.int64)
-        seen = open_i + seconds - p.lag_seconds
+        seen = np.minimum(open_i + seconds - p.lag_seconds + self.lead, close_i)
         base = window.start
         fair = fair_values(
             prices[base : close_i + 1],
@@ -446,6 +506,8 @@ class MarketModel:
             sigma,
             self.units,
         )
+        if p.longshot_shading != 1.0:
+            fair = shade_longshots(fair, p.longshot_shading)
         rng = np.random.default_rng((self.seed, 1, window.open_ts))
         if p.noise > 0:
             fair = fair + rng.normal(0.0, p.noise, size=fair.size)

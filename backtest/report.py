@@ -32,7 +32,7 @@ from backtest.kalshi_market import report_html as kalshi_html
 from backtest.runner import BacktestResult
 from scoring.compare import BrierRow
 from scoring.edge import EdgeReport
-from scoring.forecasts import LOG_LOSS_EPS
+from scoring.forecasts import LOG_LOSS_EPS, SHARPNESS_TOLERANCE
 from scoring.text import dollars, interval_text, plural
 
 HTML_ROWS = 300  # tables longer than this are cut on the page (the CSV has them all)
@@ -291,14 +291,18 @@ def calibration_rows(summary: dict[str, Any]) -> list[list[str]]:
 
 
 def sharpness_warning(summary: dict[str, Any]) -> str:
-    """Say so when the simulated market is less sharp than the real one: P&L is then optimistic."""
+    """Say so when the simulated market is less sharp than the real one: P&L is then optimistic.
+
+    Within ``SHARPNESS_TOLERANCE`` of the real figure the makers count as calibrated:
+    closer than that is below the sampling error of the real figures themselves.
+    """
     if summary.get("kind") != "history":
         return ""
     worse = []
     for minutes in BUCKETS:
         market = summary["buckets"][str(minutes)]["market"]["brier"]
         real = REAL_MARKET_BRIER.get(minutes)
-        if market is not None and real is not None and market > real:
+        if market is not None and real is not None and market > real * (1 + SHARPNESS_TOLERANCE):
             worse.append(f"{minutes} min ({market:.3f} vs {real:.3f})")
     if not worse:
         return ""
@@ -306,7 +310,7 @@ def sharpness_warning(summary: dict[str, Any]) -> str:
         "The simulated market's mid is less sharp than the real Kalshi mid at "
         + ", ".join(worse)
         + ": the strategies trade against a softer market than the real one, so the P&L "
-        "above is an upper bound (the makers' lag, noise and spread are the market.* parameters)."
+        "above is an upper bound (docs/market-model.md; the makers are the market.* parameters)."
     )
 
 

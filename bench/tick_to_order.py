@@ -10,6 +10,7 @@ level, waits for the IOC order to finish, and goes again.
 
     python bench/tick_to_order.py [--events 1000] [--updates 50000] [--ledger URL] [--json]
 
+``--console`` adds the ConsoleReporter and writes its INFO lines to stderr, as the bot does.
 ``--ledger URL`` adds the LedgerActor and the order actor's write-ahead handle (every
 intent committed to that database before its request is sent), as the bot runs.
 """
@@ -35,6 +36,7 @@ import httpx
 import orjson
 from loguru import logger
 
+from actors.console import CONSOLE, ConsoleReporter
 from actors.discovery import MarketDiscovery
 from actors.ledger import LEDGER, LedgerActor
 from actors.market_stream import MarketStream, watcher_name
@@ -169,7 +171,10 @@ class Recorder(SupervisedActor):
 
 
 def _tree(
-    connection: ExchangeConnection, done: threading.Event, database: Database | None = None
+    connection: ExchangeConnection,
+    done: threading.Event,
+    database: Database | None = None,
+    console: bool = False,
 ) -> SupervisorSpec:
     limits = RiskLimits(
         max_orders_per_minute=1_000_000,
@@ -187,6 +192,7 @@ def _tree(
         "root",
         (
             ChildSpec.of("recorder", Recorder, done),
+            *((ChildSpec.of(CONSOLE, ConsoleReporter),) if console else ()),
             SupervisorSpec(
                 "trading",
                 (
@@ -252,10 +258,10 @@ def _edge_delta(
 
 
 def measure(
-    events: int, updates: int, ledger: str | None = None, pace: float = 0.0
+    events: int, updates: int, ledger: str | None = None, pace: float = 0.0, console: bool = False
 ) -> dict[str, Any]:
     logger.remove()
-    logger.add(sys.stderr, level="WARNING")
+    logger.add(sys.stderr, level="INFO" if console else "WARNING")
     database = None
     if ledger is not None:
         database = open_database(ledger)
@@ -272,7 +278,7 @@ def measure(
             sim["KALSHI_API_BASE"], sim["KALSHI_WS_URL"], signer, rate_limited=False, writes=writes
         )
         system = ActorSystem(seed=1)
-        system.start(_tree(connection, done, database))
+        system.start(_tree(connection, done, database, console))
         try:
             markets = _wait(
                 lambda: {t: m for t, m in system.ask("recorder", "markets").items() if m.tradeable},
@@ -357,9 +363,12 @@ def main(argv: list[str] | None = None) -> int:
         metavar="URL",
         help="attach the ledger and the write-ahead handle, writing to this database",
     )
+    parser.add_argument(
+        "--console", action="store_true", help="attach the console lines (INFO, to stderr)"
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args(argv)
-    figures = measure(args.events, args.updates, args.ledger)
+    figures = measure(args.events, args.updates, args.ledger, console=args.console)
     if args.json:
         per_sample = ("latencies_us", "during_ledger_write")
         print(orjson.dumps({k: v for k, v in figures.items() if k not in per_sample}).decode())

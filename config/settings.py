@@ -9,13 +9,13 @@ from __future__ import annotations
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Settings whose values must never be echoed back in an error message.
-SECRET_SETTINGS = frozenset({"KALSHI_API_KEY", "API_TOKEN"})
+SECRET_SETTINGS = frozenset({"KALSHI_API_KEY", "API_TOKEN", "ALERT_URLS"})
 
 
 class KalshiEnv(StrEnum):
@@ -79,11 +79,24 @@ class Settings(BaseSettings):
     max_intent_age_seconds: float = Field(2.0, gt=0, le=60)
 
     # trading
-    strategies: str = "kelly_volatility,mean_reversion"  # enabled strategies, comma-separated
+    # enabled strategies, comma-separated; mean_reversion loses in every backtest, so it is opt-in
+    strategies: str = "kelly_volatility"
     # per-strategy parameter overrides as JSON, e.g. {"kelly_volatility": {"min_edge": 0.05}}
     strategy_params: str = ""
     paper_bankroll: Decimal = Field(Decimal("1000"), gt=0)  # dollars the paper account starts with
     sim_window_seconds: int = Field(300, ge=60)  # market length of the built-in exchange
+    # the built-in exchange's makers: sharp (calibrated to Kalshi's mid) or soft (the old ones)
+    sim_market_preset: Literal["sharp", "soft"] = "sharp"
+
+    # alerts through apprise (none without ALERT_URLS); see alerting/rules.py for the rules
+    alert_urls: SecretStr | None = None  # URLs often carry tokens: never echoed
+    alert_rules: str = ""
+    alert_dedupe_minutes: float = Field(15.0, gt=0, le=1440)
+    alert_feed_stale_seconds: float = Field(60.0, gt=0)
+    alert_error_burst: int = Field(5, ge=1)
+    alert_restart_storm: int = Field(5, ge=1)
+    alert_burst_window_seconds: float = Field(60.0, gt=0)
+    alert_daily_summary_at: str = "00:00"
 
     # logging and files
     log_level: LogLevel = LogLevel.INFO
@@ -131,6 +144,32 @@ class Settings(BaseSettings):
     def _strategy_params(cls, value: str) -> str:
         parse_strategy_params(value)
         return value
+
+    @field_validator("alert_urls")
+    @classmethod
+    def _alert_urls(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        from alerting.targets import targets_of
+
+        targets_of(value.get_secret_value())
+        return value
+
+    @field_validator("alert_rules")
+    @classmethod
+    def _alert_rules(cls, value: str) -> str:
+        from alerting.rules import parse_rules
+
+        parse_rules(value)
+        return value
+
+    @field_validator("alert_daily_summary_at")
+    @classmethod
+    def _summary_at(cls, value: str) -> str:
+        from alerting.rules import parse_time_of_day
+
+        parse_time_of_day(value)
+        return value.strip()
 
     @property
     def strategy_overrides(self) -> dict[str, dict[str, Any]]:

@@ -146,7 +146,11 @@ async def actors(request: web.Request) -> web.Response:
     return json_response(
         {
             "tree": tree.to_dict(),
-            "dead_letters": {"total": letters.total, "by_name": dict(letters.by_name)},
+            "dead_letters": {
+                "total": letters.total,
+                "by_name": dict(letters.by_name),
+                "kinds": letters.kinds(),  # what they were: to whom, which message, why
+            },
             "events": events,
         }
     )

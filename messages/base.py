@@ -56,8 +56,7 @@ def _plain_fields(cls: type[Any]) -> bool:
 def _set_slots_directly(cls: type[Any]) -> None:
     """Give a frozen slotted dataclass an ``__init__`` that fills each slot through its own
     descriptor instead of ``object.__setattr__`` by name: same signature, defaults and
-    errors, about 40% cheaper (a BookUpdate: 1.2 → 0.7 µs; a month's backtest builds
-    millions)."""
+    errors, and markedly cheaper (a month's backtest builds millions; ``docs/measurements.md``)."""
     fields = dataclasses.fields(cls)
     namespace: dict[str, Any] = {}
     params: list[str] = []
@@ -83,9 +82,9 @@ def _pickle_by_fields(cls: type[Any]) -> None:
 
     The ledger pickles every event it keeps, on its own thread but holding the
     interpreter lock that the order path needs, so it must be cheap. The dataclass's own
-    ``__getstate__`` calls ``dataclasses.fields`` for every message; a ``Decimal`` costs
-    its pickle ~0.7 µs (its class is looked up and its ``__reduce__`` called), a string
-    ~0.1 µs. A Signal: 8.5 → ~3 µs."""
+    ``__getstate__`` calls ``dataclasses.fields`` for every message, and a ``Decimal``
+    pickles several times slower than its text (its class is looked up and its
+    ``__reduce__`` called); ``docs/measurements.md`` has the figures."""
     names = tuple(f.name for f in dataclasses.fields(cls))
     if len(names) > 1:
         values: Callable[[Any], tuple[Any, ...]] = operator.attrgetter(*names)

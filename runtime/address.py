@@ -3,7 +3,9 @@
 While the actor behind a name is restarting, messages wait in a bounded buffer
 and are delivered, in order, to the next incarnation. Messages that cannot be
 delivered (no such actor, stopped for good, buffer full) are dead letters:
-counted and kept in a short history, never dropped silently.
+counted by kind (message type, address, reason) and kept in a short history, never
+dropped silently. An ask made as a probe (the caller expects the actor may not be up
+yet, and handles ``ActorUnavailable``) is no dead letter: nothing is lost unseen.
 """
 
 from __future__ import annotations
@@ -44,16 +46,27 @@ class DeadLetters:
     def __init__(self, history: int = 200) -> None:
         self._lock = threading.Lock()
         self.by_name: Counter[str] = Counter()
+        self.by_kind: Counter[tuple[str, str, str]] = Counter()  # (to, message type, reason)
         self.recent: deque[DeadLetter] = deque(maxlen=history)
 
     @property
     def total(self) -> int:
         return sum(self.by_name.values())
 
+    def kinds(self, limit: int = 20) -> list[dict[str, str | int]]:
+        """What they were, most frequent first: the health panel says this, not just a count."""
+        with self._lock:
+            common = self.by_kind.most_common(limit)
+        return [
+            {"to": to, "message": message, "reason": reason, "count": count}
+            for (to, message, reason), count in common
+        ]
+
     def record(self, name: str, message: object, reason: str) -> None:
         letter = DeadLetter(time.time(), name, type(message).__name__, reason)
         with self._lock:
             self.by_name[name] += 1
+            self.by_kind[name, letter.message_type, reason] += 1
             self.recent.append(letter)
         logger.debug("dead letter to {}: {} ({})", name, letter.message_type, reason)
 
@@ -116,21 +129,27 @@ class Address:
                 return
         self._dead_letters.record(self.name, message, self.state.value)
 
-    def ask(self, message: object, timeout: float | None = 5.0) -> Any:
-        """Ask the current incarnation; errors it raises come back here, it keeps running."""
-        return self.ask_future(message).get(timeout=timeout)
+    def ask(self, message: object, timeout: float | None = 5.0, *, probe: bool = False) -> Any:
+        """Ask the current incarnation; errors it raises come back here, it keeps running.
 
-    def ask_future(self, message: object) -> pykka.Future[Any]:
+        ``probe``: the caller expects this actor may not be running (a peer asked at
+        start-up) and handles ``ActorUnavailable``; such an ask is not a dead letter.
+        """
+        return self.ask_future(message, probe=probe).get(timeout=timeout)
+
+    def ask_future(self, message: object, *, probe: bool = False) -> pykka.Future[Any]:
         with self._lock:
             self.sent += 1
             ref = self._ref
         if ref is None:
-            self._dead_letters.record(self.name, message, self.state.value)
+            if not probe:
+                self._dead_letters.record(self.name, message, self.state.value)
             raise ActorUnavailable(f"{self.name} is {self.state.value}")
         try:
             return ref.ask(message, block=False)
         except pykka.ActorDeadError:
-            self._dead_letters.record(self.name, message, "dead")
+            if not probe:
+                self._dead_letters.record(self.name, message, "dead")
             raise ActorUnavailable(f"{self.name} is not running") from None
 
     def _hold(self, message: object) -> None:

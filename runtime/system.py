@@ -60,8 +60,10 @@ class ActorSystem:
     def tell(self, name: str, message: object) -> None:
         self.address(name).tell(message)
 
-    def ask(self, name: str, message: object, timeout: float | None = 5.0) -> Any:
-        return self.address(name).ask(message, timeout=timeout)
+    def ask(
+        self, name: str, message: object, timeout: float | None = 5.0, *, probe: bool = False
+    ) -> Any:
+        return self.address(name).ask(message, timeout=timeout, probe=probe)
 
     # -- restart bookkeeping (read by quiescence checks) ------------------------
 

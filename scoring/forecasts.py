@@ -17,6 +17,8 @@ HORIZONS = (14, 10, 5, 2, 1)  # minutes before close, as KALSHI.md measures the 
 LOG_LOSS_EPS = 1e-6
 # KALSHI.md: Brier of the real KXSOL15M mid against the outcome, 945 windows, May–Aug 2026.
 REAL_SOL_MID_BRIER = {14: 0.229, 10: 0.183, 5: 0.106, 2: 0.046, 1: 0.022}
+# A simulated mid within this fraction of those figures counts as as sharp as the real one.
+SHARPNESS_TOLERANCE = 0.07
 
 
 @dataclass(frozen=True, slots=True)

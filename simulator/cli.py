@@ -23,7 +23,14 @@ from loguru import logger
 from kalshi.auth import KeyFileError, generate_private_key, private_key_pem, public_key_pem
 from runtime.net import is_loopback_host
 from simulator.clock import wall_clock
-from simulator.config import ConfigError, ExchangeConfig, IndexConfig, MarketCalibration
+from simulator.config import (
+    DEFAULT_MARKET_PRESET,
+    MARKET_PRESETS,
+    ConfigError,
+    ExchangeConfig,
+    IndexConfig,
+    market_preset,
+)
 from simulator.exchange import Exchange
 from simulator.faults import Faults
 from simulator.keys import KeyRegistry
@@ -56,6 +63,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--window-seconds", type=int, default=900, help="market window length (>= 60)"
     )
     parser.add_argument("--volatility", type=float, default=None, help="annualized SOL volatility")
+    parser.add_argument(
+        "--market-preset",
+        choices=sorted(MARKET_PRESETS),
+        default=DEFAULT_MARKET_PRESET,
+        help="market makers: sharp (as sharp as Kalshi's mid, default) or soft (lenient)",
+    )
     parser.add_argument(
         "--lag-seconds",
         type=int,
@@ -109,14 +122,14 @@ def _demo_key(data_dir: Path) -> tuple[str, Path, bytes]:
 
 
 def build_config(args: argparse.Namespace) -> ExchangeConfig:
-    config = ExchangeConfig(seed=args.seed, window_seconds=args.window_seconds)
+    calibration = market_preset(args.market_preset, "--market-preset")
+    if args.lag_seconds is not None:
+        calibration = replace(calibration, fair_value_lag_seconds=args.lag_seconds)
+    config = ExchangeConfig(
+        seed=args.seed, window_seconds=args.window_seconds, calibration=calibration
+    )
     if args.volatility is not None:
         config = replace(config, index=replace(IndexConfig(), volatility=args.volatility))
-    if args.lag_seconds is not None:
-        config = replace(
-            config,
-            calibration=replace(MarketCalibration(), fair_value_lag_seconds=args.lag_seconds),
-        )
     if args.starting_balance is not None:
         config = replace(config, starting_balance=args.starting_balance)
     if args.historical_after_seconds is not None:

@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from kalshi.fees import FEE_TYPES
 from kalshi.units import DEFAULT_PRICE_RANGES, PriceLevels
+from simulator.schedule import interpolate
 
 SECONDS_PER_YEAR = 365 * 86_400  # crypto trades every day: a 365-day year
 SETTLEMENT_WINDOW_SECONDS = 60  # the averaged final minute of CF Benchmarks prints
@@ -49,6 +50,31 @@ class IndexConfig:
             raise ConfigError("index.decimals must be between 0 and 8")
 
 
+# Seconds the sharp makers read ahead, by seconds left, fitted so the mid's Brier score
+# matches KXSOL15M's (docs/market-model.md). The look-ahead a market needs depends on its
+# index: the simulator's GBM index is harder to forecast five minutes out than real SOL
+# was, so its makers read further ahead than those quoting real history in a backtest.
+SIM_LEAD_SCHEDULE: tuple[tuple[int, int], ...] = (
+    (900, 33),
+    (840, 33),
+    (600, 23),
+    (300, 78),
+    (120, 41),
+    (60, 16),
+    (0, 0),
+)
+HISTORY_LEAD_SCHEDULE: tuple[tuple[int, int], ...] = (
+    (900, 24),
+    (840, 24),
+    (600, 7),
+    (300, 10),
+    (120, 22),
+    (60, 6),
+    (0, 0),
+)
+SHARP_LONGSHOT_SHADING = 0.92
+
+
 @dataclass(frozen=True, slots=True)
 class MarketCalibration:
     """How the simulated market makers and noise traders behave.
@@ -74,11 +100,22 @@ class MarketCalibration:
     # Deeper levels: thicker, so a sweep walks a few ticks rather than the whole book.
     deep_size: tuple[int, int] = (10, 40)
     depth_levels: int = 6
-    # The market makers' fair value uses the index as it was this many seconds ago:
-    # a model that reacts faster finds edge, a slower one does not.
-    fair_value_lag_seconds: int = 5
+    # The makers' fair value reads the index this many seconds late (the soft preset's
+    # makers are 5 s late; Kalshi's are not measurably late).
+    fair_value_lag_seconds: int = 0
+    # ... and this many seconds *ahead* of the index the bot sees, by seconds left
+    # (``(seconds_left, seconds_ahead)``, linear in between). Real makers know more than
+    # the index print: the venues the index averages, order flow. Reading the index
+    # ahead is how the simulation gives its makers that knowledge; the schedule is
+    # fitted so the mid's Brier score matches KXSOL15M's at 14/10/5/2/1 minutes left
+    # (docs/market-model.md). A model that reads only the index cannot beat this mid.
+    fair_value_lead_schedule: tuple[tuple[int, int], ...] = SIM_LEAD_SCHEDULE
     # Each requote adds N(0, noise) to the makers' fair value (dollars).
-    fair_value_noise: float = 0.004
+    fair_value_noise: float = 0.002
+    # Favourite–longshot bias: the makers' probability is shaded toward 1/2 in log-odds,
+    # logit(quoted) = shading × logit(fair). Real SOL mids of 0.85–0.95 won 94.0%, mids of
+    # 0.05–0.15 won 6.5% (KALSHI.md); 1.0 is no bias.
+    longshot_shading: float = SHARP_LONGSHOT_SHADING
     # Chance per second that the makers refresh their ladder even when their price did
     # not move; with the price moves this gives "the best quote changes in about two of
     # three 5-second polls" (KALSHI.md).
@@ -110,6 +147,15 @@ class MarketCalibration:
         """Seconds left mapped onto the 900-second schedule."""
         return seconds_left * REFERENCE_WINDOW_SECONDS / window_seconds
 
+    def lead_seconds(self, seconds_left: float, window_seconds: int) -> int:
+        """Whole seconds the makers see ahead of the index, ``seconds_left`` before close.
+
+        A shorter window is the same market sped up, so its look-ahead shrinks with it.
+        """
+        left = self.scaled_left(seconds_left, window_seconds)
+        ahead = interpolate(self.fair_value_lead_schedule, left)
+        return round(ahead * window_seconds / REFERENCE_WINDOW_SECONDS)
+
     def validate(self) -> None:
         if self.best_size[0] < 1 or self.best_size[1] < self.best_size[0]:
             raise ConfigError("calibration.best_size must be a (low, high) range with low >= 1")
@@ -119,8 +165,39 @@ class MarketCalibration:
             raise ConfigError("calibration.depth_levels must be >= 1")
         if self.fair_value_lag_seconds < 0:
             raise ConfigError("calibration.fair_value_lag_seconds must be >= 0")
+        lead = self.fair_value_lead_schedule
+        if not lead or any(not 0 <= ahead <= 120 for _, ahead in lead):
+            raise ConfigError("calibration.fair_value_lead_schedule: seconds ahead must be 0–120")
+        if [t for t, _ in lead] != sorted((t for t, _ in lead), reverse=True):
+            raise ConfigError("calibration.fair_value_lead_schedule: seconds left must descend")
+        if not 0 < self.longshot_shading <= 2:
+            raise ConfigError("calibration.longshot_shading must be in (0, 2]")
         if self.trade_size_mean < self.trade_size_median or self.trade_size_median < 1:
             raise ConfigError("calibration.trade_size_mean must be >= trade_size_median >= 1")
+
+
+# The makers before they were calibrated to Kalshi's mid: 5 s late, noisier, no
+# look-ahead. Softer than the real market at every horizon; kept for experiments.
+SOFT_CALIBRATION = MarketCalibration(
+    fair_value_lag_seconds=5,
+    fair_value_lead_schedule=((0, 0),),
+    fair_value_noise=0.004,
+    longshot_shading=1.0,
+)
+MARKET_PRESETS: dict[str, MarketCalibration] = {
+    "sharp": MarketCalibration(),
+    "soft": SOFT_CALIBRATION,
+}
+DEFAULT_MARKET_PRESET = "sharp"
+
+
+def market_preset(name: str, setting: str = "market preset") -> MarketCalibration:
+    """The calibration a preset names; an unknown name is an error naming ``setting``."""
+    try:
+        return MARKET_PRESETS[name]
+    except KeyError:
+        known = ", ".join(MARKET_PRESETS)
+        raise ConfigError(f"{setting}: unknown preset {name!r} (one of {known})") from None
 
 
 @dataclass(frozen=True, slots=True)

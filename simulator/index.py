@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import random
+from collections import deque
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -16,6 +17,7 @@ from simulator.config import SECONDS_PER_YEAR, SETTLEMENT_WINDOW_SECONDS, IndexC
 
 AVERAGE_QUANTUM = Decimal("0.00000001")  # averages carry 8 decimals, as CF Benchmarks' do
 TICKS_PER_SECOND = 5  # the cfbenchmarks_value_5hz feed
+MAX_PEEK_SECONDS = 120
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,9 +52,10 @@ class IndexProcess:
         self._first_ts = first_ts
         self._values: list[Decimal] = [config.start_price.quantize(self._quantum)]
         self._seed = seed
-        # The next print, drawn early so the sub-second ticks can lead up to it; drawing
-        # it early does not change it (the same draws, in the same order).
-        self._ahead: tuple[float, Decimal] | None = None
+        # Prints drawn before they are published: the next one (the sub-second ticks lead
+        # up to it) and those the makers read ahead. Drawing a print early does not change
+        # it: the same draws, in the same order.
+        self._future: deque[tuple[float, Decimal]] = deque()
         self._fast: tuple[int, list[Decimal]] | None = None
 
     @property
@@ -74,25 +77,57 @@ class IndexProcess:
     def extend_to(self, ts: int) -> list[IndexPrint]:
         """Generate every print up to and including ``ts``; returns the new ones."""
         new: list[IndexPrint] = []
-        while self.last_ts < ts:
-            self._log_price, value = self._next()
-            self._ahead = None
+        first = self.last_ts + 1
+        for at in range(first, ts + 1):
+            if not self._future:
+                self._draw_ahead()
+            self._log_price, value = self._future.popleft()
             self._values.append(value)
-            new.append(IndexPrint(self.last_ts, value))
+            new.append(IndexPrint(at, value))
         self._trim()
         return new
 
     def _next(self) -> tuple[float, Decimal]:
         """The print after the last one (log price and value), drawn once."""
-        if self._ahead is None:
-            rng = self._rng
-            step = self._drift + self._step_sd * rng.gauss(0.0, 1.0)
-            if self._jump_probability and rng.random() < self._jump_probability:
-                step += rng.gauss(0.0, self._config.jump_sd)
-            log_price = self._log_price + step
-            value = Decimal(repr(math.exp(log_price))).quantize(self._quantum)
-            self._ahead = (log_price, value)
-        return self._ahead
+        if not self._future:
+            self._draw_ahead()
+        return self._future[0]
+
+    def _draw_ahead(self) -> None:
+        """Draw the print after the last one drawn."""
+        rng = self._rng
+        step = self._drift + self._step_sd * rng.gauss(0.0, 1.0)
+        if self._jump_probability and rng.random() < self._jump_probability:
+            step += rng.gauss(0.0, self._config.jump_sd)
+        log_price = (self._future[-1][0] if self._future else self._log_price) + step
+        value = Decimal(repr(math.exp(log_price))).quantize(self._quantum)
+        self._future.append((log_price, value))
+
+    def peek(self, ts: int) -> Decimal:
+        """The print at ``ts``, drawn ahead if it is not published yet (at most a minute ahead).
+
+        The simulated makers read the index a little ahead (see
+        ``MarketCalibration.fair_value_lead_schedule``); nothing else may.
+        """
+        ahead = ts - self.last_ts
+        if ahead <= 0:
+            value = self.value_at(ts)
+            assert value is not None
+            return value
+        if ahead > MAX_PEEK_SECONDS:
+            raise ValueError(f"cannot read the index {ahead} s ahead (at most {MAX_PEEK_SECONDS})")
+        while len(self._future) < ahead:
+            self._draw_ahead()
+        return self._future[ahead - 1][1]
+
+    def path_between(self, after: int, upto: int) -> list[Decimal]:
+        """``prints_between`` including prints drawn ahead (``upto`` ≤ what ``peek`` reached)."""
+        kept = self.prints_between(after, upto)
+        extra = upto - self.last_ts
+        if extra <= 0:
+            return kept
+        first = max(after + 1 - self.last_ts, 1)
+        return kept + [value for _, value in list(self._future)[first - 1 : extra]]
 
     def fast_ticks(self, ts: int) -> list[Decimal]:
         """The ticks between the print at ``ts`` and the next, at each fifth of a second.

@@ -57,3 +57,15 @@ def settlement_probability(
     if sd <= 0.0:
         return 1.0 if mean >= strike else 0.0
     return _normal_cdf((mean - strike) / sd)
+
+
+def shade_longshot(probability: float, shading: float) -> float:
+    """``probability`` shaded toward 1/2 in log-odds: logit(out) = shading × logit(in).
+
+    Below 1 this is a favourite–longshot bias: favourites quoted a little cheap,
+    longshots a little dear. 0 and 1 stay where they are.
+    """
+    if shading == 1.0 or probability <= 0.0 or probability >= 1.0:
+        return probability
+    odds: float = (probability / (1.0 - probability)) ** shading
+    return odds / (1.0 + odds)

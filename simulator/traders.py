@@ -10,10 +10,8 @@ matching engine and are booked like any user.
 
 from __future__ import annotations
 
-import itertools
 import math
 import random
-from collections.abc import Sequence
 from decimal import Decimal
 
 from kalshi.units import ONE, ZERO, PriceLevels
@@ -24,21 +22,9 @@ from simulator.markets import MarketState
 from simulator.matching import MatchingEngine
 from simulator.orders import Order, OrderRequest, other
 from simulator.portfolio import Account
-from simulator.pricing import settlement_probability
+from simulator.pricing import settlement_probability, shade_longshot
+from simulator.schedule import interpolate
 from simulator.ticks import max_price, min_price, round_up, step_down, step_up
-
-
-def interpolate(schedule: Sequence[tuple[int, Decimal | float]], x: float) -> float:
-    """Piecewise-linear value of a ``(seconds_left, value)`` schedule sorted by time, descending."""
-    points = [(float(t), float(v)) for t, v in schedule]
-    if x >= points[0][0]:
-        return points[0][1]
-    for (t_hi, v_hi), (t_lo, v_lo) in itertools.pairwise(points):
-        if t_lo <= x <= t_hi:
-            if t_hi == t_lo:
-                return v_lo
-            return v_lo + (v_hi - v_lo) * (x - t_lo) / (t_hi - t_lo)
-    return points[-1][1]
 
 
 def nearest(levels: PriceLevels, price: Decimal) -> Decimal:
@@ -75,12 +61,20 @@ class MakerDesk:
         self._max = max_price(levels)
 
     def fair_value(self, market: MarketState, t: int) -> float:
-        """P(YES) as the desk sees it at ``t``: from the index ``lag`` seconds ago."""
+        """P(YES) as the desk quotes it at ``t``: :meth:`informed_probability`, shaded
+        for the favourite–longshot bias."""
+        return shade_longshot(self.informed_probability(market, t), self._cal.longshot_shading)
+
+    def informed_probability(self, market: MarketState, t: int) -> float:
+        """P(YES) from the index ``lag`` seconds ago plus the calibrated look-ahead
+        (never past the close): what the desk knows at ``t``."""
         assert market.floor_strike is not None
-        seen = max(t - self._cal.fair_value_lag_seconds, self._index.first_ts)
-        spot = self._index.value_at(seen)
-        assert spot is not None
-        known = self._index.prints_between(market.close_ts - 60, min(seen, market.close_ts))
+        cal = self._cal
+        ahead = cal.lead_seconds(market.close_ts - t, self._window)
+        seen = min(t - cal.fair_value_lag_seconds + ahead, market.close_ts)
+        seen = max(seen, self._index.first_ts)
+        spot = self._index.peek(seen)
+        known = self._index.path_between(market.close_ts - 60, seen)
         return settlement_probability(
             spot=float(spot),
             strike=float(market.floor_strike),
@@ -97,8 +91,17 @@ class MakerDesk:
     def step(self, market: MarketState, t: int) -> None:
         """Requote ``market`` at second ``t``."""
         fair = self.fair_value(market, t) + self._rng.gauss(0.0, self._cal.fair_value_noise)
+        bid, ask = self.top(fair, self.spread(market, t))
+        target = self._ladder(bid, ask)
+        refresh = self._last_top.get(market.ticker) != (bid, ask) or (
+            self._rng.random() < self._cal.requote_probability
+        )
+        self._last_top[market.ticker] = (bid, ask)
+        self._sync(market, target, refresh, t)
+
+    def top(self, fair: float, spread: Decimal) -> tuple[Decimal, Decimal]:
+        """The best bid and ask the desk quotes for a fair value and a spread."""
         fair_d = Decimal(repr(round(min(max(fair, 0.0), 1.0), 6)))
-        spread = self.spread(market, t)
         bid = nearest(self._levels, fair_d - spread / 2)
         ask = round_up(self._levels, bid + spread)
         bid = max(bid, self._min)
@@ -107,12 +110,7 @@ class MakerDesk:
         if ask > self._max:
             ask = self._max
             bid = min(bid, step_down(self._levels, ask))
-        target = self._ladder(bid, ask)
-        refresh = self._last_top.get(market.ticker) != (bid, ask) or (
-            self._rng.random() < self._cal.requote_probability
-        )
-        self._last_top[market.ticker] = (bid, ask)
-        self._sync(market, target, refresh, t)
+        return bid, ask
 
     def _ladder(self, bid: Decimal, ask: Decimal) -> dict[tuple[Side, Decimal], bool]:
         """Target levels → whether each is a best level."""

@@ -21,11 +21,8 @@ SIGKILL leaves the child to read the end of its socket and exit.
 The child runs at idle CPU priority and gives its core away every few microseconds
 (:func:`give_way`: between pairs of events it encodes, every few dozen entries while the
 writer plans a batch, and from SQLite's progress handler while it writes). Idle priority
-alone is not enough: a bot thread woken onto the child's core was seen to wait for the
-scheduler's next tick (4 ms) before it ran — the edges that overlapped a write had a p99
-of 4.1 ms, the others 1.4 ms (``bench/ledger_cost.py --pace 0``). With a process doing
-the child's work non-stop beside the tick-to-order benchmark, p99 was 3.9 ms without the
-yields, 2.1 ms with them and 1.8 ms with no such process at all.
+alone is not enough: a bot thread woken onto the child's core can wait for the scheduler's
+next tick (4 ms) before it runs (the figures: ``docs/measurements.md``).
 """
 
 from __future__ import annotations

@@ -98,6 +98,19 @@
 
   function replace(target, nodes) {
     target.replaceChildren(...nodes);
+    if (target.tagName === "TBODY") labelCells(target);
+  }
+
+  /* Each cell carries its column's name: a table too wide for its card shows its rows as
+     stacked cards (style.css), every field under its label, instead of cutting columns off. */
+  function labelCells(body) {
+    const head = body.closest("table").tHead;
+    const names = head ? [...head.rows[0].cells].map((th) => th.textContent.trim()) : [];
+    for (const row of body.rows) {
+      [...row.cells].forEach((td, i) => {
+        if (names[i] && td.colSpan === 1) td.dataset.label = names[i];
+      });
+    }
   }
 
   /* Run `fn` at most every `ms`, always with the latest call's effect. */
@@ -1117,7 +1130,11 @@
 
   function applyActors(a) {
     state.actors = a;
-    $("dead-letters").textContent = a.dead_letters.total ? a.dead_letters.total + " dead letters" : "";
+    // what they were (which message, to whom, why), not just how many
+    const letters = a.dead_letters, kinds = (letters.kinds || []).map((d) => `${d.count}× ${d.message} → ${d.to} (${d.reason})`);
+    const shown = kinds.slice(0, 2).join(", ") + (kinds.length > 2 ? ", …" : "");
+    $("dead-letters").textContent = letters.total ? `${letters.total} dead letter${letters.total === 1 ? "" : "s"}: ${shown}` : "";
+    $("dead-letters").title = kinds.join("\n");
     if (!changed("actors", a.tree)) return;
     const render = (n) =>
       h(

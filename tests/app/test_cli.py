@@ -184,7 +184,7 @@ def test_a_sim_session_trades_and_prints_a_summary(tmp_path: Path) -> None:
     assert int(summary["fills"]) > 0, result.stdout
     assert summary["P&L today"].startswith("$")
     assert summary["measured against"] == (
-        "our simulated makers (the built-in exchange simulator), not Kalshi"
+        "our simulated makers (the built-in exchange simulator, preset sharp), not Kalshi"
     )
     assert "95% interval" in summary["settled P&L"] or "no interval" in summary["settled P&L"]
     assert summary["verdict"].startswith("realized edge")

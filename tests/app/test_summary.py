@@ -114,8 +114,10 @@ def test_a_session_without_settled_fills_says_there_is_nothing_to_judge() -> Non
 def test_the_market_is_named_by_mode() -> None:
     settings = Settings(_env_file=None)  # type: ignore[call-arg]
     assert market_label(Mode.SIM, settings) == (
-        "our simulated makers (the built-in exchange simulator), not Kalshi"
+        "our simulated makers (the built-in exchange simulator, preset sharp), not Kalshi"
     )
+    soft = Settings(_env_file=None, sim_market_preset="soft")  # type: ignore[call-arg]
+    assert "preset soft" in market_label(Mode.SIM, soft)
     assert market_label(Mode.PAPER, settings).startswith("the books of Kalshi prod, paper fills")
     assert market_label(Mode.LIVE, settings) == "Kalshi prod, real fills"
 

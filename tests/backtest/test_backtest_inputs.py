@@ -199,7 +199,7 @@ def test_unknown_and_bad_parameters_list_the_valid_ones(
     assert "kelly_volatility: kelly_fraction: Input should be less than or equal to 1" in err
     assert "Valid parameters:" in err
     code, err = run_cli(capsys, "--data", str(bars_csv), "--param", "market.lag=3")
-    assert code == 2 and "market.lag: unknown parameter. Valid: market.lag_seconds" in err
+    assert code == 2 and "market.lag: unknown parameter. Valid: market.preset" in err
     code, err = run_cli(capsys, "--data", str(bars_csv), "--param", "risk.max_daily_loss=0")
     assert code == 2 and "risk: max_daily_loss must be > 0" in err
 

@@ -131,11 +131,11 @@ def test_the_cli_writes_a_report_and_prints_json(
     value, low, high = (float(found[i] + found[i + 1]) for i in (1, 3, 5))
     assert low <= value <= high
     verdict = next(line for line in text.splitlines() if line.startswith("  verdict"))
-    assert "realized edge" in verdict and "our simulated makers (preset soft)" in verdict
-    assert "  market           our simulated makers (preset soft), not Kalshi" in text
+    assert "realized edge" in verdict and "our simulated makers (preset sharp)" in verdict
+    assert "  market           our simulated makers (preset sharp), not Kalshi" in text
     assert "realized edge against the cost floor" in text and "does the model beat" in text
     assert summary["pnl_interval"]["windows"] == 21
-    assert summary["market_assumptions"]["maker_preset"] == "soft"
+    assert summary["market_assumptions"]["maker_preset"] == "sharp"
     assert summary["verdict"] == summary["edge_vs_cost_floor"]["verdict"]
 
 
@@ -176,6 +176,6 @@ def test_a_grid_runs_in_parallel_and_is_ranked(
     )
     assert main(argv[:-1]) == 0  # the text table
     table = capsys.readouterr().out.splitlines()
-    assert table[0].startswith("market: our simulated makers (preset soft)")
+    assert table[0].startswith("market: our simulated makers (preset sharp)")
     assert table[1].split()[:3] == ["rank", "params", "P&L"] and "[95%]" in table[1]
     assert "Sharpe" not in table[1]  # its interval is in grid.csv, the table has no room

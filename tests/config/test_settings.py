@@ -49,6 +49,14 @@ def test_defaults_match_the_contract() -> None:
     assert not s.has_credentials
 
 
+def test_mean_reversion_is_opt_in(monkeypatch: pytest.MonkeyPatch) -> None:
+    """It loses in every backtest: only ``kelly_volatility`` runs unless STRATEGIES names it."""
+    monkeypatch.delenv("STRATEGIES", raising=False)
+    assert load_settings(None).strategy_names == ["kelly_volatility"]
+    both = load_settings(None, strategies="kelly_volatility,mean_reversion")
+    assert both.strategy_names == ["kelly_volatility", "mean_reversion"]
+
+
 def test_every_contract_variable_is_a_setting() -> None:
     fields = {name.upper() for name in load_settings(None).model_dump()}
     assert set(CONTRACT) <= fields
@@ -113,6 +121,7 @@ def test_money_is_parsed_exactly() -> None:
         ("MAX_INTENT_AGE_SECONDS", "0", "MAX_INTENT_AGE_SECONDS: must be > 0.0, got 0"),
         ("MAX_INTENT_AGE_SECONDS", "120", "MAX_INTENT_AGE_SECONDS: must be <= 60.0, got 120"),
         ("MAX_INTENT_AGE_SECONDS", "soon", "MAX_INTENT_AGE_SECONDS: must be a number, got soon"),
+        ("SIM_MARKET_PRESET", "blunt", "SIM_MARKET_PRESET: must be one of 'sharp' or 'soft'"),
     ],
 )
 def test_bad_values_name_the_setting(

@@ -98,6 +98,7 @@ class Bot:
             DATA_DIR=str(work / "data"),
             SIM_WINDOW_SECONDS="60",
             MIN_EDGE="0",
+            STRATEGIES="kelly_volatility,mean_reversion",
             STRATEGY_PARAMS=STRATEGY_PARAMS,
         )
         command = [

@@ -59,6 +59,41 @@ def browser() -> Iterator[object]:
             instance.close()
 
 
+# Every column of every table, in view: as a column (its header and cells inside the page and
+# inside its card, no sideways scrolling) or, stacked as cards, each cell under its label.
+CUT_COLUMNS = """() => {
+  const cut = [], width = document.documentElement.clientWidth;
+  if (document.documentElement.scrollWidth > width) cut.push("the page scrolls sideways");
+  const inside = (el, box) => {
+    const r = el.getBoundingClientRect();
+    return r.width > 0 && r.height > 0 && r.left >= Math.max(0, box.left) - 0.5
+      && r.right <= Math.min(width, box.right) + 0.5;
+  };
+  for (const table of document.querySelectorAll("main table")) {
+    const wrap = table.closest(".table-wrap"), box = wrap.getBoundingClientRect();
+    const names = [...table.tHead.rows[0].cells].map((th) => th.textContent.trim());
+    const where = table.closest("section").getAttribute("aria-label");
+    if (wrap.scrollWidth > wrap.clientWidth + 1) cut.push(`${where}: scrolls sideways`);
+    const stacked = getComputedStyle(table.tBodies[0]).display === "block";
+    if (!stacked) {
+      table.tHead.rows[0].querySelectorAll("th").forEach((th, i) => {
+        if (!inside(th, box)) cut.push(`${where}: column ${names[i] || i} cut or hidden`);
+      });
+    }
+    for (const row of table.tBodies[0].rows) {
+      if (row.classList.contains("empty")) continue;
+      [...row.cells].forEach((td, i) => {
+        if (!inside(td, box)) cut.push(`${where}: ${names[i] || i} cell cut or hidden`);
+        const label = getComputedStyle(td, "::before").content;
+        if (stacked && names[i] && label !== JSON.stringify(names[i]))
+          cut.push(`${where}: ${names[i]} shown without its label (${label})`);
+      });
+    }
+  }
+  return cut;
+}"""
+
+
 def populate(hub: Harness) -> None:
     now = hub.clock.now()
     hub.publish(MARKETS, fakes.market(now))
@@ -85,7 +120,7 @@ def test_dashboard_drives_the_bot(start_hub: StartHub, browser: object, tmp_path
     expect.set_options(timeout=10_000)
     hub = start_hub(api_token=TOKEN)
     populate(hub)
-    page = browser.new_page(viewport={"width": 1440, "height": 1100})
+    page = browser.new_page(viewport={"width": 1280, "height": 1100})  # a laptop
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.goto(hub.url)
@@ -144,12 +179,18 @@ def test_dashboard_drives_the_bot(start_hub: StartHub, browser: object, tmp_path
     page.evaluate("window.scrollTo(0, 0)")
     shot = tmp_path / "dashboard.png"
     page.screenshot(path=str(shot), full_page=True)
+    assert page.evaluate(CUT_COLUMNS) == []  # every column of every table, on a laptop
+    page.set_viewport_size({"width": 1400, "height": 1100})  # where Unreal. used to be cut
+    assert page.evaluate(CUT_COLUMNS) == []
     phone = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2)
     phone.goto(hub.url)
     # (the fake risk actor came back from its crash with a fresh, running state)
     expect(phone.locator("#trading-state")).to_have_text("running")
     expect(phone.locator('[data-signal="sig-1"]')).to_be_attached()
+    expect(phone.locator("#positions")).to_contain_text("26JAN010015-15")
+    expect(phone.locator('[data-order="c-1"]')).to_be_attached()
     phone.screenshot(path=str(tmp_path / "dashboard-phone.png"), full_page=True)
+    assert phone.evaluate(CUT_COLUMNS) == []  # and on a phone: rows become labelled cards
     assert shot.stat().st_size > 20_000
     phone.close()
 

@@ -293,6 +293,12 @@ async def test_actor_tree(hub: Harness) -> None:
     assert (risk["state"], risk["restarts"], risk["last_failure"]) == ("running", 0, None)
     assert body["dead_letters"]["total"] == 0
 
+    hub.system.tell("nobody", "hello")  # the panel says what it was, not just how many
+    async with aiohttp.ClientSession(hub.url) as session:
+        _, body = await get(session, "/api/actors")
+    kind = {"to": "nobody", "message": "str", "reason": "unbound", "count": 1}
+    assert body["dead_letters"]["kinds"] == [kind]
+
 
 async def test_metrics_in_prometheus_text(hub: Harness) -> None:
     now = hub.clock.now()

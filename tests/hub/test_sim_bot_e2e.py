@@ -58,7 +58,6 @@ TREE = {
     "discovery",
     "strategies",
     "strategy:kelly_volatility",
-    "strategy:mean_reversion",
     "scoreboard",
     "health",
 }
@@ -281,7 +280,7 @@ def check_api(http: httpx.Client) -> None:
     assert set(risk) >= RISK_KEYS
     assert Decimal(risk["daily_pnl"]).is_finite() and Decimal(risk["exposure"]) >= 0
     assert status["orders"]["filled"] >= 1
-    assert {s["name"] for s in status["strategies"]} == {"kelly_volatility", "mean_reversion"}
+    assert {s["name"] for s in status["strategies"]} == {"kelly_volatility"}  # the default
     assert status["market"]["ticker"].startswith("KXSOL15M-")
     assert Decimal(status["market"]["floor_strike"]) > 0
     for position in status["positions"]:

@@ -21,6 +21,17 @@ def test_messages_to_an_unknown_name_are_dead_letters(system: ActorSystem) -> No
     with pytest.raises(ActorUnavailable):
         system.ask("nobody", Get())
     assert system.dead_letters.total == 3
+    assert system.dead_letters.kinds() == [
+        {"to": "nobody", "message": "Add", "reason": "unbound", "count": 2},
+        {"to": "nobody", "message": "Get", "reason": "unbound", "count": 1},
+    ]
+
+
+def test_a_probe_of_an_actor_not_up_yet_is_no_dead_letter(system: ActorSystem) -> None:
+    """Peers ask one another at start-up ("which markets?"): the answer "not up" is expected."""
+    with pytest.raises(ActorUnavailable):
+        system.ask("discovery", Get(), probe=True)
+    assert system.dead_letters.total == 0
 
 
 def test_messages_after_shutdown_are_dead_letters(system: ActorSystem) -> None:

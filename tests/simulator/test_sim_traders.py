@@ -9,11 +9,11 @@ from decimal import Decimal
 
 import pytest
 
-from simulator.config import ExchangeConfig, MarketCalibration
+from simulator.config import SOFT_CALIBRATION, ExchangeConfig, MarketCalibration
 from simulator.events import TradeEvent
 from simulator.exchange import Exchange
 from simulator.orders import OrderRequest
-from simulator.pricing import settlement_probability, unknown_sum_variance_units
+from simulator.pricing import settlement_probability, shade_longshot, unknown_sum_variance_units
 from tests.simulator.helpers import START
 
 WINDOWS = 4
@@ -90,7 +90,7 @@ def test_quotes_are_on_the_tiered_tick(observed: dict[str, object]) -> None:
 
 def test_fair_value_lags_the_index() -> None:
     lag = 7
-    calibration = replace(MarketCalibration(), fair_value_lag_seconds=lag)
+    calibration = replace(SOFT_CALIBRATION, fair_value_lag_seconds=lag)
     ex = Exchange(ExchangeConfig(seed=4, calibration=calibration), start=START)
     ex.advance(START + 300)
     market = ex.current_market()
@@ -132,8 +132,8 @@ def test_settlement_probability_uses_the_known_part_of_the_average() -> None:
 
 
 def _pick_off_pnl(seed: int, model_lag: int, windows: int = 3) -> tuple[Decimal, int]:
-    """Settled P&L (after fees) of taking the desk's quotes when a model sees edge > 3¢."""
-    ex = Exchange(ExchangeConfig(seed=seed), start=START)
+    """Settled P&L (after fees) of taking the soft desk's quotes when a model sees edge > 3¢."""
+    ex = Exchange(ExchangeConfig(seed=seed, calibration=SOFT_CALIBRATION), start=START)
     me = ex.create_user("model")
     for step in range(1, 900 * windows + 1):
         t = int(START) + step
@@ -175,9 +175,37 @@ def _pick_off_pnl(seed: int, model_lag: int, windows: int = 3) -> tuple[Decimal,
 
 
 def test_a_faster_model_finds_edge_and_a_slower_one_does_not() -> None:
-    # The desk prices from the index as it was 5 s ago (the default lag).
+    # The soft desk prices from the index as it was 5 s ago.
     fast, fast_fills = _pick_off_pnl(seed=1, model_lag=0)
     slow, slow_fills = _pick_off_pnl(seed=1, model_lag=10)
     assert fast_fills > 100 and slow_fills > 100
     assert fast > 10
     assert slow < 0
+
+
+def test_sharp_makers_read_the_index_ahead_without_changing_it() -> None:
+    """The sharp desk prices from prints not yet published; publishing them later changes nothing."""
+    plain = Exchange(ExchangeConfig(seed=4, calibration=SOFT_CALIBRATION), start=START)
+    sharp = Exchange(ExchangeConfig(seed=4), start=START)
+    t = int(START) + 300
+    for ex in (plain, sharp):
+        ex.advance(START + 300)
+    market = sharp.current_market()
+    assert market is not None and market.floor_strike is not None
+    cal = MarketCalibration()
+    ahead = cal.lead_seconds(market.close_ts - t, sharp.config.window_seconds)
+    assert ahead > 0 and sharp.index.last_ts == t
+    seen = sharp.index.peek(t + ahead)
+    fair = settlement_probability(
+        spot=float(seen),
+        strike=float(market.floor_strike),
+        now=t + ahead,
+        close=market.close_ts,
+        known_window_prints=[],
+        sigma_per_second=sharp.index.sigma_per_second,
+    )
+    assert sharp.makers.fair_value(market, t) == shade_longshot(fair, cal.longshot_shading)
+    assert sharp.index.last_ts == t  # nothing was published early
+    sharp.advance(START + 300 + ahead)
+    plain.advance(START + 300 + ahead)
+    assert sharp.index.value_at(t + ahead) == seen == plain.index.value_at(t + ahead)

@@ -1,0 +1,112 @@
+"""The simulated makers' mid, read where Kalshi's was measured: 14, 10, 5, 2 and 1 minutes left.
+
+The exchange runs without traders (only the index and the markets' lifecycle), and at
+each of those moments the desk is asked what it would quote: its fair value, its noise,
+its spread and its tick rounding, exactly as ``MakerDesk.step`` quotes. That is
+thousands of windows a second, which is what a calibration check over hundreds of
+seeded windows needs (the full exchange with its order books is a hundred times slower).
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field, replace
+
+from scoring.forecasts import HORIZONS, REAL_SOL_MID_BRIER
+from simulator.config import ExchangeConfig
+from simulator.markets import MarketState
+from simulator.pricing import shade_longshot
+
+HORIZON_MINUTES = HORIZONS
+START = 1_780_000_200.0  # a quarter-hour boundary, as the tests' exchanges use
+
+
+@dataclass(slots=True)
+class DeskMids:
+    """Mids (YES, dollars) by minutes left, window by window, and each window's outcome."""
+
+    mids: dict[int, list[float]] = field(default_factory=lambda: {m: [] for m in HORIZON_MINUTES})
+    spreads: dict[int, list[float]] = field(
+        default_factory=lambda: {m: [] for m in HORIZON_MINUTES}
+    )
+    informed: dict[int, list[float]] = field(
+        default_factory=lambda: {m: [] for m in HORIZON_MINUTES}
+    )
+    outcomes: list[int] = field(default_factory=list)
+
+    def brier(self, minutes: int) -> float:
+        """The mid's Brier score against the outcomes."""
+        pairs = zip(self.mids[minutes], self.outcomes, strict=True)
+        return sum((p - y) ** 2 for p, y in pairs) / len(self.outcomes)
+
+    def expected_brier(self, minutes: int) -> float:
+        """The mid's Brier score in expectation over the outcome, given the paths.
+
+        With ``q`` = P(YES) given the index up to what the desk read (its
+        :meth:`~simulator.traders.MakerDesk.informed_probability`), a window scores
+        ``(mid − q)² + q(1 − q)`` on average over its outcome. The same mean as
+        :meth:`brier`, without the coin flip of each outcome: a few hundred windows
+        then measure what thousands measure with :meth:`brier`. Exact for the index's
+        diffusion; its rare jumps are what the desk cannot price.
+        """
+        pairs = zip(self.mids[minutes], self.informed[minutes], strict=True)
+        return sum((p - q) ** 2 + q * (1 - q) for p, q in pairs) / len(self.outcomes)
+
+
+def desk_mids(config: ExchangeConfig, windows: int, start: float = START) -> DeskMids:
+    """Quote ``windows`` consecutive windows of an exchange seeded by ``config``.
+
+    Strikes and outcomes follow the exchange's own rule (``Exchange._activate`` and
+    ``_determine``): the averages of the index's final minutes.
+    """
+    from simulator.exchange import Exchange  # the exchange imports the traders this reads
+
+    quiet = replace(config, market_makers=False, noise_traders=False, record_events=False)
+    ex = Exchange(quiet, start=start)
+    rng = random.Random(f"desk-check:{config.seed}")
+    cal = config.calibration
+    width = config.window_seconds
+    series = config.series.ticker
+    out = DeskMids()
+    for k in range(windows):
+        open_ts = int(start) + k * width
+        market = MarketState.for_window(series, open_ts, width, float(open_ts))
+        ex.index.extend_to(open_ts + width)  # drawing the path early does not change it
+        market.floor_strike = ex.index.settlement_average(open_ts)
+        for minutes in HORIZON_MINUTES:
+            t = open_ts + width - minutes * width // 15
+            informed = ex.makers.informed_probability(market, t)
+            fair = shade_longshot(informed, cal.longshot_shading)
+            fair += rng.gauss(0.0, cal.fair_value_noise)
+            bid, ask = ex.makers.top(fair, ex.makers.spread(market, t))
+            out.mids[minutes].append(float(bid + ask) / 2)
+            out.spreads[minutes].append(float(ask - bid))
+            out.informed[minutes].append(informed)
+        settled = ex.index.settlement_average(open_ts + width)
+        out.outcomes.append(int(settled >= market.floor_strike))
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m simulator.desk_check``: the desk's mid Brier score beside Kalshi's."""
+    import argparse
+
+    from simulator.config import market_preset
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--windows", type=int, default=6_000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--preset", default="sharp")
+    args = parser.parse_args(argv)
+    config = ExchangeConfig(seed=args.seed, calibration=market_preset(args.preset, "--preset"))
+    mids = desk_mids(config, args.windows)
+    print(f"{args.windows} windows, seed {args.seed}, preset {args.preset}")
+    for minutes in HORIZON_MINUTES:
+        real = REAL_SOL_MID_BRIER[minutes]
+        score = mids.brier(minutes)
+        print(f"{minutes:>2} min left: {score:.4f} (Kalshi {real:.3f}, {score / real - 1:+.1%})")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
