@@ -21,16 +21,31 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+import orjson
 from loguru import logger
 
 from actors.discovery import known_markets
-from actors.ledger import LEDGER, LedgerHealth, LoadedRisk, LoadRiskState, SaveRiskState
+from actors.ledger import (
+    LEDGER,
+    LedgerHealth,
+    LoadControls,
+    LoadedControls,
+    LoadedRisk,
+    LoadRiskState,
+    SaveControl,
+    SaveRiskState,
+)
 from app.connection import ExchangeConnection
 from kalshi.errors import KalshiError
 from messages.control import (
     CancelAllOrders,
+    ControlChanged,
+    FlattenPosition,
+    GetRiskLimits,
     HaltTrading,
     ResetCircuitBreaker,
+    ResetRiskLimits,
+    SetRiskLimits,
     StartTrading,
     StopTrading,
 )
@@ -39,9 +54,11 @@ from messages.status import Alert, Position, RiskStatus
 from messages.system import Tick
 from messages.trading import Fill, OrderIntent, OrderUpdate, RiskDecision, Settlement, Signal
 from messages.vocabulary import TERMINAL, OrderStatus, TimeInForce
+from risk import overrides
 from risk.engine import MarketState, RiskEngine, RiskState, TradingState
 from risk.exposure import Position as HeldPosition
 from risk.exposure import Reservation
+from risk.halts import LEDGER_UNAVAILABLE, RISK_STATE_UNREADABLE, Halt, TradingHalted, halt_of
 from risk.limits import RiskLimits
 from risk.orders import intent_for
 from runtime.actor import ActorContext, SupervisedActor
@@ -55,8 +72,9 @@ ZERO_CENTS = Decimal("0.01")
 PRICE_QUANTUM = Decimal("0.0001")  # average prices shown to 1/100 of a cent
 FILL_LOOKBACK_SECONDS = 3600  # the order actor re-reports fills this far back after a restart
 FILL_PAGES = 50  # pages of fills read when rebuilding (1000 each)
-LEDGER_UNAVAILABLE = "ledger_unavailable"  # the rejection reason (and halt reason) meanwhile
-RISK_STATE_UNREADABLE = "risk_state_unreadable"  # the halt reason when the saved state is bad
+# LEDGER_UNAVAILABLE: the rejection reason (and halt reason) while the ledger cannot write;
+# RISK_STATE_UNREADABLE: the halt reason when the saved state is bad (both in risk.halts)
+__all__ = ["LEDGER_UNAVAILABLE", "RISK_STATE_UNREADABLE", "RiskActor"]
 
 
 class RiskActor(SupervisedActor):
@@ -81,6 +99,10 @@ class RiskActor(SupervisedActor):
         self._restored = ledger is None
         self._saved_key: tuple[Any, ...] | None = None
         self.limits = limits
+        self.startup_limits = limits  # what the settings gave; runtime changes apply on top
+        self.saved_limits = overrides.Saved({})
+        self._limits_known = ledger is None  # the operator's changes read from the ledger
+        self.owners: dict[str, str] = {}  # ticker → the strategy whose buy opened it
         self.connection = connection
         self.bankroll = bankroll
         self.status_interval = status_interval
@@ -172,22 +194,27 @@ class RiskActor(SupervisedActor):
 
     # -- the ledger: what the exchange cannot tell us ---------------------------------------
 
-    def _restore_from_ledger(self) -> None:
-        """Take the day's starting equity, the breaker and any halt from the ledger."""
+    def _ask_ledger(self, message: object, what: str) -> Any:
+        """The ledger's answer, or None (logged) while it restarts or is stuck."""
         assert self.ledger is not None
         try:
-            loaded: LoadedRisk = self.system.ask(
-                self.ledger, LoadRiskState(self.account), timeout=10
-            )
+            return self.system.ask(self.ledger, message, timeout=10)
         except Exception as exc:  # the ledger is restarting or stuck
-            logger.error("risk: cannot load its state from the ledger: {}", exc)
-            loaded = LoadedRisk(None, False)
+            logger.error("risk: cannot {} the ledger: {}", what, exc)
+            return None
+
+    def _restore_from_ledger(self) -> None:
+        """Take the day's starting equity, the breaker and any halt from the ledger."""
+        loaded: LoadedRisk = self._ask_ledger(
+            LoadRiskState(self.account), "load its state from"
+        ) or LoadedRisk(None, False)
         if not loaded.known:
             self._restored = False
             self.ledger_down = LEDGER_UNAVAILABLE
             logger.error("risk: no new trading until the ledger can be read")
             return
         self._restored = True
+        self._load_limits()
         if loaded.unreadable:
             self._halt_unreadable(loaded.unreadable)
         saved = loaded.saved
@@ -325,6 +352,8 @@ class RiskActor(SupervisedActor):
         elif kind is Fill:
             if message.trade_id not in self.seen_fills:
                 self.seen_fills.add(message.trade_id)
+                if message.action == "buy" and message.strategy_name:
+                    self.owners[message.ticker] = message.strategy_name
                 self.engine.on_fill(message, self.clock.now())
                 self._after_engine()
         elif kind is Settlement:
@@ -351,8 +380,9 @@ class RiskActor(SupervisedActor):
     def _control(self, message: Any) -> Any:
         now = self.clock.now()
         if isinstance(message, StartTrading):
+            self._refuse_if_ledger_down()
             if not self.engine.start(now):
-                raise ValueError("trading is halted by the circuit breaker: reset it first")
+                raise TradingHalted(self._halt_or_breaker())
         elif isinstance(message, StopTrading):
             self.engine.stop(now, by=message.requested_by)
             stopped = CancelAllOrders(f"trading stopped: {message.reason}", halt=True)
@@ -361,33 +391,199 @@ class RiskActor(SupervisedActor):
             logger.error("trading halted ({}): {}", message.reason, message.message)
             self.engine.halt(message.reason, now)
         elif isinstance(message, ResetCircuitBreaker):
+            self._refuse_if_ledger_down()
             self.engine.reset_circuit_breaker(now)
         elif message == "status":
             return self.status()
         else:
-            return super().handle(message)
+            return self._operator(message)
         logger.info("trading {} ({})", self.engine.state.value, type(message).__name__)
         self._after_engine(force=True)
         return self.status()
 
+    def _operator(self, message: Any) -> Any:
+        """The runtime limits and a flatten (each answers its own view)."""
+        if isinstance(message, GetRiskLimits):
+            return self.limits_view()
+        if isinstance(message, SetRiskLimits):
+            return self._set_limits(orjson.loads(message.changes), message.requested_by)
+        if isinstance(message, ResetRiskLimits):
+            return self._set_limits(None, message.requested_by)
+        if isinstance(message, FlattenPosition):
+            return self._flatten(message)
+        return super().handle(message)
+
+    def current_halt(self) -> Halt | None:
+        """What stops new trading now, and what clears it (None: it runs)."""
+        if self.ledger_down:
+            return halt_of("halted", self.ledger_down)
+        engine = self.engine
+        if engine.state is TradingState.STOPPED:
+            return halt_of("stopped", engine.stopped_by)
+        return halt_of(engine.state.value, engine.halt_reason)
+
+    def _refuse_if_ledger_down(self) -> None:
+        if self.ledger_down:
+            halt = halt_of("halted", self.ledger_down)
+            assert halt is not None
+            raise TradingHalted(halt)
+
+    def _halt_or_breaker(self) -> Halt:
+        halt = halt_of("halted", self.engine.halt_reason)
+        assert halt is not None
+        return halt
+
+    # -- risk limits changed at runtime (kept in the ledger until reset) ----------------------
+
+    def _load_limits(self) -> None:
+        """The operator's changes, as the ledger kept them (asked again each tick until read)."""
+        loaded: LoadedControls | None = self._ask_ledger(
+            LoadControls(overrides.CONTROL), "load the runtime limits from"
+        )
+        if loaded is None or not loaded.known:
+            return
+        self._limits_known = True
+        text = loaded.values.get(overrides.CONTROL)
+        if text is None:
+            return
+        try:
+            saved = overrides.Saved.decode(text)
+            limits = overrides.apply(self.startup_limits, saved.overrides)
+        except (ValueError, TypeError) as exc:
+            logger.error("risk: the saved runtime limits are refused ({}); start-up limits", exc)
+            return
+        self._use_limits(limits, saved)
+        if saved.overrides:
+            logger.warning(
+                "risk: runtime limits from the ledger (set by {}): {}",
+                saved.requested_by,
+                overrides.view_values(saved.overrides),
+            )
+
+    def _set_limits(self, changes: dict[str, Any] | None, requested_by: str) -> dict[str, Any]:
+        """Validate (a ``LimitRejected`` changes nothing), save, then apply; None resets."""
+        merged: dict[str, Any] = {}
+        if changes is not None:
+            merged = {**self.saved_limits.overrides, **overrides.validate(changes)}
+        limits = overrides.apply(self.startup_limits, merged)
+        saved = overrides.Saved(merged, requested_by, self.clock.now())
+        if self.ledger is not None:
+            change = ControlChanged(overrides.CONTROL, saved.encode(), requested_by, saved.at or 0)
+            if self._ask_ledger(SaveControl(change), "save the runtime limits to") is not True:
+                raise ValueError("the ledger cannot write the change now: limits not changed")
+        before = overrides.view(self.limits)
+        self._use_limits(limits, saved)
+        after = overrides.view(limits)
+        what = ", ".join(f"{k} {before[k]} → {after[k]}" for k in after if before[k] != after[k])
+        text = f"risk limits {'reset' if changes is None else 'changed'} by {requested_by}"
+        text += f": {what}" if what else " (no change in value)"
+        logger.warning("risk: {}", text)
+        self.publish(ALERTS, Alert("risk_limits", text, "info", self.clock.now()))
+        self._after_engine(force=True)
+        return self.limits_view()
+
+    def _use_limits(self, limits: RiskLimits, saved: overrides.Saved) -> None:
+        self.limits = limits
+        self.engine.limits = limits
+        self.saved_limits = saved
+
+    def limits_view(self) -> dict[str, Any]:
+        saved = self.saved_limits
+        return {
+            "limits": overrides.view(self.limits),
+            "startup": overrides.view(self.startup_limits),
+            "overrides": overrides.view_values(saved.overrides),
+            "changed_by": saved.requested_by or None,
+            "changed_at": saved.at,
+            "changeable": list(overrides.CHANGEABLE),
+            "persisted": self.ledger is not None,
+        }
+
+    # -- flatten: sell a whole position at the best bid, through the same checks --------------
+
+    def _flatten(self, message: FlattenPosition) -> dict[str, Any]:
+        held = self.engine.book.positions.get(message.ticker)
+        if held is None or held.contracts <= 0:
+            raise LookupError(f"no position in {message.ticker}")
+        halt = self.current_halt()
+        if halt is not None and halt.state == "halted":
+            raise TradingHalted(halt)
+        bid, mid = self._exit_quote(message.ticker, held.side)
+        if bid is None or mid is None:
+            raise ValueError(f"no {held.side} bid in {message.ticker}: nothing to sell into")
+        if message.min_price is not None and bid < message.min_price:
+            raise ValueError(
+                f"price guard: the best bid {bid} is below min_price {message.min_price}"
+            )
+        if mid - bid > message.max_slippage:
+            raise ValueError(
+                f"price guard: the best bid {bid} is {mid - bid} under the mid {mid} "
+                f"(max_slippage {message.max_slippage})"
+            )
+        now = self.clock.now()
+        yes_mid = mid if held.side == "yes" else 1 - mid
+        signal = Signal(
+            f"flatten-{uuid.uuid4()}",
+            self.owners.get(message.ticker, "operator"),
+            message.ticker,
+            held.side,
+            ZERO,
+            yes_mid,
+            bid,
+            held.contracts,
+            now,
+            action="sell",
+            reason=f"flatten requested by {message.requested_by}",
+        )
+        self.publish(SIGNALS, signal)  # recorded like a strategy's, before its decision
+        decision, intent = self._decide(signal)
+        if intent is None:
+            raise ValueError(f"risk rejected the flatten: {decision.reason}")
+        logger.warning(
+            "flatten {} by {}: sell {} {} at {}",
+            message.ticker,
+            message.requested_by,
+            intent.count,
+            held.side,
+            bid,
+        )
+        return {
+            "ticker": message.ticker,
+            "side": held.side,
+            "count": intent.count,
+            "price": str(bid),
+            "client_order_id": intent.client_order_id,
+            "signal_id": signal.signal_id,
+            "strategy_name": signal.strategy_name,
+        }
+
+    def _exit_quote(self, ticker: str, side: str) -> tuple[Decimal | None, Decimal | None]:
+        """The best bid for ``side`` and that side's mid (the bid alone without an ask)."""
+        book = self.books.get(ticker)
+        if book is None:
+            return None, None
+        bid = book.yes_bid if side == "yes" else book.no_bid
+        ask = book.yes_ask if side == "yes" else book.no_ask
+        if bid is None:
+            return None, None
+        return bid, (bid + ask) / 2 if ask is not None else bid
+
     # -- the hot path: signal -> decision -> intent -------------------------------------------
 
-    def _decide(self, signal: Signal) -> None:
+    def _decide(self, signal: Signal) -> tuple[RiskDecision, OrderIntent | None]:
         now = self.clock.now()
         if self.ledger_down:
-            self.publish(
-                SIGNALS,
-                RiskDecision(
-                    signal.signal_id,
-                    signal.strategy_name,
-                    signal.ticker,
-                    False,
-                    LEDGER_UNAVAILABLE,
-                    0,
-                    now,
-                ),
+            refused = RiskDecision(
+                signal.signal_id,
+                signal.strategy_name,
+                signal.ticker,
+                False,
+                LEDGER_UNAVAILABLE,
+                0,
+                now,
             )
-            return
+            self.publish(SIGNALS, refused)
+            return refused, None
         info = self.markets.get(signal.ticker)
         market = (
             MarketState.from_messages(
@@ -402,12 +598,14 @@ class RiskActor(SupervisedActor):
         )
         client_order_id = str(uuid.uuid4())
         decision = self.engine.evaluate(signal, now, market, order_id=client_order_id)
+        intent = None
         if decision.approved:
             intent = intent_for(signal, decision, client_order_id, self.taker_time_in_force, now)
             self.system.tell(ORDER, intent)
             self.publish(ORDERS, intent)
         self.publish(SIGNALS, decision)
         self._dirty = True
+        return decision, intent
 
     # -- status and alerts ----------------------------------------------------------------------
 
@@ -424,6 +622,8 @@ class RiskActor(SupervisedActor):
 
     def _on_tick(self) -> None:
         now = self.clock.now()
+        if not self._limits_known and self._restored:
+            self._load_limits()
         day = self._day(now)
         if day != self.day:
             self.day = day

@@ -25,16 +25,21 @@ from loguru import logger
 from actors.discovery import known_markets
 from actors.ledger import LoadControls, LoadedControls, LoadedFills, LoadStrategyFills, SaveControl
 from execution.updates import order_update
-from messages.control import ControlChanged, SetStrategyEnabled
+from messages.control import (
+    ControlChanged,
+    ResetStrategyParams,
+    SetStrategyEnabled,
+    SetStrategyParams,
+)
 from messages.market_data import BookUpdate, MarketInfo, MarketLifecycle, SpotTick
-from messages.status import StrategyStatus
+from messages.status import Alert, StrategyStatus
 from messages.system import Tick
 from messages.trading import Fill, OrderIntent, OrderUpdate, RiskDecision, Settlement, Signal
 from messages.vocabulary import OrderStatus, is_side
 from runtime.actor import ActorContext, SupervisedActor
 from runtime.address import ActorUnavailable, AddressState
-from runtime.bus import BOOK, FILLS, MARKETS, ORDERS, SIGNALS, SPOT, STATUS
-from strategies.base import Strategy, create_strategy
+from runtime.bus import ALERTS, BOOK, FILLS, MARKETS, ORDERS, SIGNALS, SPOT, STATUS
+from strategies.base import Strategy, StrategyConfigError, create_strategy
 from strategies.memory import StrategyMemory
 
 RISK = "risk"
@@ -52,6 +57,11 @@ def strategy_address(name: str) -> str:
 def switch_name(strategy_name: str) -> str:
     """The ledger's name for a strategy's on/off switch."""
     return f"strategy:{strategy_name}:enabled"
+
+
+def params_name(strategy_name: str) -> str:
+    """The ledger's name for a strategy's runtime parameter changes."""
+    return f"strategy:{strategy_name}:params"
 
 
 def _text(value: Any) -> str:
@@ -75,7 +85,10 @@ class StrategyActor(SupervisedActor):
         ``ledger``, the LedgerActor's address; None: nothing is kept)."""
         super().__init__(context)
         self.strategy_name = strategy_name
-        self.params = params or {}
+        self.params = params or {}  # as started (settings); runtime changes go on top
+        self.overrides: dict[str, Any] = {}
+        self.changed_by: tuple[str, float] | None = None  # who changed the params, and when
+        self.markets: dict[str, MarketInfo] = {}  # live markets heard of (fed to a rebuild)
         self.enabled = enabled
         self.status_interval = status_interval
         self.ledger = ledger
@@ -126,6 +139,7 @@ class StrategyActor(SupervisedActor):
         elif kind is Tick:
             self._on_tick()
         elif kind is MarketInfo:
+            self.markets[message.ticker] = message
             self.strategy.on_market(message)
             self._wake(message.ticker)
         elif kind is MarketLifecycle:
@@ -146,6 +160,10 @@ class StrategyActor(SupervisedActor):
             self.strategy.on_settlement(message)
         elif kind is SetStrategyEnabled:
             return self._toggle(message.enabled)
+        elif kind is SetStrategyParams:
+            return self._set_params(orjson.loads(message.changes), message.requested_by)
+        elif kind is ResetStrategyParams:
+            return self._set_params(None, message.requested_by)
         elif kind is Signal:
             pass  # signals (ours and others') echoed by the bus
         elif message == "describe":
@@ -164,6 +182,8 @@ class StrategyActor(SupervisedActor):
 
     def _on_lifecycle(self, event: MarketLifecycle) -> None:
         self.strategy.on_lifecycle(event)
+        if event.event_type == "settled":
+            self.markets.pop(event.ticker, None)
         if event.event_type == "settled" and is_side(event.result):
             # Every strategy hears each market end, traded or not, so it can drop the
             # market's state (the OrderActor reports a Settlement only for held positions).
@@ -226,10 +246,12 @@ class StrategyActor(SupervisedActor):
 
     def _load_switch(self) -> None:
         assert self.ledger is not None
-        loaded: LoadedControls | None = self._ask(self.ledger, LoadControls(self._switch))
+        prefix = f"strategy:{self.strategy_name}:"
+        loaded: LoadedControls | None = self._ask(self.ledger, LoadControls(prefix))
         if loaded is None or not loaded.known:
             return
         self._switch_known = True
+        self._load_params(loaded.values.get(params_name(self.strategy_name)))
         value = loaded.values.get(self._switch)
         if value is not None:
             self.enabled = orjson.loads(value) is True
@@ -302,7 +324,80 @@ class StrategyActor(SupervisedActor):
         return self.describe()
 
     def describe(self) -> dict[str, Any]:
-        return {**self.strategy.describe(), "enabled": self.enabled, "signals_sent": self.signals}
+        by, at = self.changed_by or (None, None)
+        return {
+            **self.strategy.describe(),
+            "enabled": self.enabled,
+            "signals_sent": self.signals,
+            "param_overrides": self.overrides,
+            "params_changed_by": by,
+            "params_changed_at": at,
+        }
+
+    # -- parameters changed at runtime (kept in the ledger until reset) ------------------------
+
+    def _set_params(self, changes: dict[str, Any] | None, requested_by: str) -> dict[str, Any]:
+        """Validate by the strategy's own model (a ``StrategyConfigError`` changes nothing),
+        save, then rebuild the strategy as a restart would; None resets."""
+        if changes is not None and not isinstance(changes, dict):
+            raise StrategyConfigError(f"{self.strategy_name}: give the parameters as an object")
+        if self.ledger is None:  # what it holds is rebuilt from the ledger's fills
+            raise ValueError("parameters change at runtime only with a ledger; restart instead")
+        merged = {} if changes is None else {**self.overrides, **changes}
+        if changes is not None and not changes:
+            raise StrategyConfigError(f"{self.strategy_name}: no parameter given")
+        strategy = create_strategy(self.strategy_name, **{**self.params, **merged})
+        now = self.clock.now()
+        body = {"overrides": merged, "requested_by": requested_by, "at": now}
+        change = ControlChanged(
+            params_name(self.strategy_name), orjson.dumps(body).decode(), requested_by, now
+        )
+        if self._ask(self.ledger, SaveControl(change), timeout=10) is not True:
+            raise ValueError("the ledger cannot write the change now: parameters not changed")
+        self._rebuild(strategy, merged, (requested_by, now))
+        text = f"strategy {self.strategy_name} parameters "
+        text += f"changed by {requested_by}: {merged}" if merged else f"reset by {requested_by}"
+        logger.warning("{}", text)
+        self.publish(ALERTS, Alert("strategy_params", text, "info", now))
+        return self.describe()
+
+    def _load_params(self, value: str | None) -> None:
+        """The operator's changes as the ledger kept them (refused ones: start-up params)."""
+        if value is None:
+            return
+        try:
+            body = orjson.loads(value)
+            merged = dict(body["overrides"])
+            if not merged:  # reset: the start-up parameters it already runs with
+                return
+            strategy = create_strategy(self.strategy_name, **{**self.params, **merged})
+        except (ValueError, TypeError, KeyError) as exc:
+            logger.error("strategy {}: saved parameters refused: {}", self.strategy_name, exc)
+            return
+        at = body.get("at")
+        who = (str(body.get("requested_by") or ""), float(at) if at is not None else 0.0)
+        self._rebuild(strategy, merged, who)
+        logger.warning("strategy {}: runtime parameters {}", self.strategy_name, merged)
+
+    def _rebuild(
+        self, strategy: Strategy, overrides: dict[str, Any], by: tuple[str, float] | None
+    ) -> None:
+        """A fresh strategy object, filled in as after a restart: the live markets and recent
+        index prints, then what it holds (fills from the ledger, open orders)."""
+        self.strategy = strategy
+        self.overrides = overrides
+        self.changed_by = by
+        self.memory = StrategyMemory()
+        self._fills_known = self.ledger is None
+        self._orders_known = False
+        self._catch_up()
+        for info in self.markets.values():
+            self.strategy.on_market(info)
+        if self._switch_known:
+            self._recall()
+        for ticker in self.markets:
+            self._wake(ticker)
+        self._publish_status()
 
     def _publish_status(self) -> None:
         metrics = {

@@ -50,6 +50,7 @@ from storage import Database, LedgerError, open_database, prepare
 from storage.history import LedgerHistory
 from storage.locks import InstanceLocked, Lock, lock_directory, lock_ledger
 from storage.migrate import legacy_notice
+from storage.performance import LedgerPerformance
 from storage.schema import NO_SCOPE, Scope
 
 EXIT_OK = 0
@@ -256,7 +257,14 @@ def run_bot(args: argparse.Namespace) -> int:
             database,
             flush=ledger_flush(system, hub.ask_timeout),
         )
-        store = HubStore(hub.history_limit, reader=history)
+        # /api/performance: the P&L replayed from the ledger (the paper bankroll is the
+        # starting balance only until the ledger has recorded a day)
+        performance = LedgerPerformance(
+            database,
+            settings.paper_bankroll,
+            flush=lambda: system.ask(LEDGER, Flush(), timeout=hub.ask_timeout),
+        )
+        store = HubStore(hub.history_limit, reader=history, performance=performance)
         spec = build_tree(settings, mode, connection, hub, store, args.chaos, database=database)
         logger.info("dashboard and API: http://{}:{}", args.host, args.port)
         summary = SessionSummary(

@@ -2,7 +2,9 @@
 
 ``Address.ask`` blocks its thread until the actor answers, so it runs on a small
 thread pool; the loop only awaits the result. Errors map to API errors: nobody
-at the address → 503, no answer in time → 504, the actor refused → 404/409.
+at the address → 503, no answer in time → 504, the actor refused → 404/409 (409 with the
+halt's reason and what clears it when trading is halted), a limit or parameter change
+that breaks a start-up rule → 400 with the rule.
 """
 
 from __future__ import annotations
@@ -15,8 +17,11 @@ from typing import Any
 import pykka
 
 from hub.errors import ApiError
+from risk.halts import TradingHalted
+from risk.overrides import LimitRejected
 from runtime.address import ActorUnavailable
 from runtime.system import ActorSystem
+from strategies.base import StrategyConfigError
 
 
 class ControlGateway:
@@ -41,6 +46,12 @@ class ControlGateway:
             raise ApiError(504, "timeout", f"{target} did not answer in time") from None
         except LookupError as exc:
             raise ApiError(404, "not_found", f"{target}: {exc}") from None
+        except TradingHalted as exc:
+            raise ApiError(409, "halted", str(exc)) from None
+        except LimitRejected as exc:
+            raise ApiError(400, "invalid_limit", str(exc)) from None
+        except StrategyConfigError as exc:
+            raise ApiError(400, "invalid_params", str(exc)) from None
         except ValueError as exc:
             raise ApiError(409, "rejected", f"{target}: {exc}") from None
         except Exception as exc:

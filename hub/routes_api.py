@@ -46,11 +46,11 @@ def strategy_address(name: str) -> str:
     return f"strategy:{name}"
 
 
-def _deps(request: web.Request) -> HubDeps:
+def deps_of(request: web.Request) -> HubDeps:
     return request.app[DEPS]
 
 
-def _reply(reply: Any) -> Any:
+def reply_json(reply: Any) -> Any:
     """What an actor answered, as JSON (messages by their wire form, other values if plain)."""
     if isinstance(reply, Message):
         return {"type": reply.type, **plain(reply)}
@@ -67,7 +67,7 @@ def _reply(reply: Any) -> Any:
 # -- reads ----------------------------------------------------------------------------------
 
 
-async def _read(deps: HubDeps, reader: Callable[..., Any], *args: Any) -> Any:
+async def read_history(deps: HubDeps, reader: Callable[..., Any], *args: Any) -> Any:
     """A history read, off the loop; a history that cannot be read is a 503, not a 500."""
     try:
         return await deps.control.off_loop(reader, *args)
@@ -77,7 +77,7 @@ async def _read(deps: HubDeps, reader: Callable[..., Any], *args: Any) -> Any:
 
 async def health(request: web.Request) -> web.Response:
     """Open to monitors everywhere: ``degraded`` (with the reasons) while market data is down."""
-    deps = _deps(request)
+    deps = deps_of(request)
     problems = deps.store.state.data_problems()
     return json_response(
         {
@@ -94,39 +94,39 @@ async def health(request: web.Request) -> web.Response:
 
 
 async def status(request: web.Request) -> web.Response:
-    deps = _deps(request)
+    deps = deps_of(request)
     return json_response(deps.store.status(deps.config.mode, deps.now()))
 
 
 async def trades(request: web.Request) -> web.Response:
-    deps = _deps(request)
+    deps = deps_of(request)
     query = trade_query(request.query)
-    found = await _read(deps, deps.store.reader.trades, query)
+    found = await read_history(deps, deps.store.reader.trades, query)
     return json_response({"trades": found, "count": len(found)})
 
 
 async def active_trades(request: web.Request) -> web.Response:
-    deps = _deps(request)
+    deps = deps_of(request)
     trade_query(request.query)  # no parameters here, but unknown ones are still refused
-    found = await _read(deps, deps.store.reader.active_orders)
+    found = await read_history(deps, deps.store.reader.active_orders)
     return json_response({"trades": found, "count": len(found)})
 
 
 async def positions(request: web.Request) -> web.Response:
-    deps = _deps(request)
-    found = await _read(deps, deps.store.reader.positions)
+    deps = deps_of(request)
+    found = await read_history(deps, deps.store.reader.positions)
     return json_response({"positions": found, "count": len(found)})
 
 
 async def signals(request: web.Request) -> web.Response:
-    deps = _deps(request)
+    deps = deps_of(request)
     query = signal_query(request.query)
-    found = await _read(deps, deps.store.reader.signals, query)
+    found = await read_history(deps, deps.store.reader.signals, query)
     return json_response({"signals": found, "count": len(found)})
 
 
 async def strategies(request: web.Request) -> web.Response:
-    deps = _deps(request)
+    deps = deps_of(request)
     listed = deps.store.state.strategy_list()
     states = {a.name: a.state for a in deps.system.addresses()}
     for entry in listed:
@@ -136,7 +136,7 @@ async def strategies(request: web.Request) -> web.Response:
 
 
 async def actors(request: web.Request) -> web.Response:
-    deps = _deps(request)
+    deps = deps_of(request)
     try:
         tree = await deps.control.off_loop(deps.system.tree)
     except RuntimeError as exc:
@@ -158,7 +158,7 @@ async def actors(request: web.Request) -> web.Response:
 
 async def scoreboard(request: web.Request) -> web.Response:
     """Does the model beat the market? The live scoreboard's latest report."""
-    deps = _deps(request)
+    deps = deps_of(request)
     no_query(request.query)
     body = deps.store.state.scoreboard_report()
     if body is None:
@@ -173,12 +173,12 @@ async def scoreboard(request: web.Request) -> web.Response:
 
 async def dashboard(request: web.Request) -> web.Response:
     """Not in the contract: the page's first paint (window, chart series, recent alerts)."""
-    deps = _deps(request)
+    deps = deps_of(request)
     return json_response(deps.store.dashboard(deps.now()))
 
 
 async def metrics(request: web.Request) -> web.Response:
-    deps = _deps(request)
+    deps = deps_of(request)
     body = await deps.control.off_loop(deps.metrics.render)
     response = web.Response(body=body)
     response.headers["Content-Type"] = CONTENT_TYPE_LATEST
@@ -190,29 +190,31 @@ async def metrics(request: web.Request) -> web.Response:
 
 async def start(request: web.Request) -> web.Response:
     await read_body(request, EmptyBody)
-    reply = await _deps(request).control.ask(RISK, StartTrading(requested_by="api"))
-    return json_response({"ok": True, "action": "start", "result": _reply(reply)})
+    reply = await deps_of(request).control.ask(RISK, StartTrading(requested_by="api"))
+    return json_response({"ok": True, "action": "start", "result": reply_json(reply)})
 
 
 async def stop(request: web.Request) -> web.Response:
     body = await read_body(request, StopBody)
-    reply = await _deps(request).control.ask(
+    reply = await deps_of(request).control.ask(
         RISK, StopTrading(reason=body.reason, requested_by="api")
     )
-    return json_response({"ok": True, "action": "stop", "result": _reply(reply)})
+    return json_response({"ok": True, "action": "stop", "result": reply_json(reply)})
 
 
 async def reset_breaker(request: web.Request) -> web.Response:
     await read_body(request, EmptyBody)
-    reply = await _deps(request).control.ask(RISK, ResetCircuitBreaker(requested_by="api"))
-    return json_response({"ok": True, "action": "reset_circuit_breaker", "result": _reply(reply)})
+    reply = await deps_of(request).control.ask(RISK, ResetCircuitBreaker(requested_by="api"))
+    return json_response(
+        {"ok": True, "action": "reset_circuit_breaker", "result": reply_json(reply)}
+    )
 
 
 async def cancel(request: web.Request) -> web.Response:
-    deps = _deps(request)
+    deps = deps_of(request)
     order_id = ident(request.match_info["id"], "order id")
     await read_body(request, EmptyBody)
-    order = await _read(deps, deps.store.reader.find_order, order_id)
+    order = await read_history(deps, deps.store.reader.find_order, order_id)
     if order is None:
         raise ApiError(404, "unknown_order", f"no order {order_id!r}")
     if order["status"] not in ACTIVE:
@@ -226,20 +228,27 @@ async def cancel(request: web.Request) -> web.Response:
             "action": "cancel",
             "trade_id": order["trade_id"],
             "status": "cancel_requested",
-            "result": _reply(reply),
+            "result": reply_json(reply),
         },
         status=202,
     )
 
 
-async def toggle_strategy(request: web.Request) -> web.Response:
-    deps = _deps(request)
+def known_strategy(request: web.Request) -> tuple[str, str]:
+    """The strategy named in the path and its address (404 for one that does not exist)."""
+    deps = deps_of(request)
     name = ident(request.match_info["name"], "strategy name")
-    enabled = request.match_info["action"] == "enable"
-    await read_body(request, EmptyBody)
     target = strategy_address(name)
     if name not in deps.store.state.strategy_names() and not deps.control.known(target):
         raise ApiError(404, "unknown_strategy", f"no strategy {name!r}")
+    return name, target
+
+
+async def toggle_strategy(request: web.Request) -> web.Response:
+    deps = deps_of(request)
+    name, target = known_strategy(request)
+    enabled = request.match_info["action"] == "enable"
+    await read_body(request, EmptyBody)
     reply = await deps.control.ask(target, SetStrategyEnabled(name=name, enabled=enabled))
     return json_response(
         {
@@ -247,7 +256,7 @@ async def toggle_strategy(request: web.Request) -> web.Response:
             "action": "enable" if enabled else "disable",
             "name": name,
             "enabled": enabled,
-            "result": _reply(reply),
+            "result": reply_json(reply),
         }
     )
 

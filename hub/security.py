@@ -26,7 +26,8 @@ from hub.config import HubConfig
 from hub.errors import ApiError, Handler
 from runtime.net import is_loopback_host
 
-ALLOWED_METHODS = "GET, POST, OPTIONS"
+ALLOWED_METHODS = "GET, POST, PATCH, OPTIONS"
+CONTROL_METHODS = frozenset({"POST", "PATCH"})  # under /api: a control, needs the token
 OPEN_READS = frozenset({"/api/health"})
 ALLOWED_HEADERS = frozenset({"authorization", "content-type"})
 LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
@@ -151,7 +152,7 @@ class SecurityPolicy:
         }
         if origin is None or not (allowed or self.same_origin(origin, request)):
             return error_response(403, "origin_not_allowed", "origin not in CORS_ORIGINS")
-        if method not in ("GET", "POST") or not wanted <= ALLOWED_HEADERS:
+        if method not in ("GET", *CONTROL_METHODS) or not wanted <= ALLOWED_HEADERS:
             return error_response(403, "preflight_refused", "method or headers not allowed")
         headers = CIMultiDict(
             {
@@ -177,7 +178,7 @@ class SecurityPolicy:
             length = request.content_length
             if length is not None and length > self.config.max_body:
                 raise ApiError(413, "payload_too_large", "request body too large")
-            if request.method == "POST" and request.path.startswith("/api/"):
+            if request.method in CONTROL_METHODS and request.path.startswith("/api/"):
                 self.require_auth(request)
             else:
                 self.require_read_auth(request)

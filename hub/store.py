@@ -18,6 +18,7 @@ from hub.history import HistoryReader, MemoryHistory, OrderCounts
 from hub.state import RUNNING, WAITING_FOR_DATA, LiveState
 from hub.wire import envelope
 from messages.formats import money
+from risk.halts import halt_of
 
 
 class CountingReader(HistoryReader, Protocol):
@@ -26,8 +27,20 @@ class CountingReader(HistoryReader, Protocol):
     def counts(self) -> OrderCounts: ...
 
 
+class PerformanceReader(Protocol):
+    """``/api/performance``: P&L, equity and the record, read from the ledger (may block)."""
+
+    def report(self) -> dict[str, Any]: ...
+
+
 class HubStore:
-    def __init__(self, history_limit: int = 5_000, reader: CountingReader | None = None) -> None:
+    def __init__(
+        self,
+        history_limit: int = 5_000,
+        reader: CountingReader | None = None,
+        performance: PerformanceReader | None = None,
+    ) -> None:
+        self.performance = performance  # None without a ledger: /api/performance is a 503
         self.state = LiveState()
         self.history = MemoryHistory(history_limit)
         self.reader: HistoryReader = reader if reader is not None else self.history
@@ -43,13 +56,15 @@ class HubStore:
         """``/api/status`` and ``status_update.data`` (▶ REST API contract)."""
         state = self.state
         trading_state = state.trading_state()
+        risk = state.risk_metrics()
         counts = self.order_counts()
         window = state.current_market(now)
         return {
             "running": trading_state in (RUNNING, WAITING_FOR_DATA),  # trading is switched on
             "mode": mode,
             "trading_state": trading_state,
-            "risk_metrics": state.risk_metrics(),
+            "risk_metrics": risk,
+            "halt": halt_view(trading_state, risk["halt_reason"]),
             "positions": state.positions(),
             "orders": {
                 "active": counts.active,
@@ -116,3 +131,9 @@ class HubStore:
             "market_events": state.recent_market_events(),
             "server_time": now,
         }
+
+
+def halt_view(trading_state: str, halt_reason: str) -> dict[str, str] | None:
+    """Why trading does not run and what clears it (None while it runs)."""
+    halt = halt_of(trading_state, halt_reason if trading_state == "halted" else "")
+    return None if halt is None else halt.to_dict()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from messages.base import Message, message
 
 
@@ -64,3 +66,54 @@ class HaltTrading(Message):
 
     reason: str
     message: str
+
+
+@message("set_risk_limits")
+class SetRiskLimits(Message):
+    """Change risk limits at runtime (``changes``: a JSON object of setting → value); kept in
+    the ledger across restarts until :class:`ResetRiskLimits`. ``requested_by``: who asked."""
+
+    changes: str
+    requested_by: str
+
+
+@message("reset_risk_limits")
+class ResetRiskLimits(Message):
+    """Drop every runtime change: back to the limits the bot started with."""
+
+    requested_by: str
+
+
+@message("get_risk_limits")
+class GetRiskLimits(Message):
+    """Ask the risk actor for its limits, the start-up ones and who changed them."""
+
+
+@message("flatten_position")
+class FlattenPosition(Message):
+    """Sell a whole position at the best bid, through risk like any order. The price guard:
+    refuse when the bid is below ``min_price`` (if given) or more than ``max_slippage``
+    under the market's mid."""
+
+    ticker: str
+    requested_by: str
+    min_price: Decimal | None = None
+    max_slippage: Decimal = Decimal("0.05")
+
+
+@message("set_strategy_params")
+class SetStrategyParams(Message):
+    """Change a strategy's parameters at runtime (``changes``: a JSON object); validated by
+    its parameter model, kept in the ledger until :class:`ResetStrategyParams`."""
+
+    name: str
+    changes: str
+    requested_by: str
+
+
+@message("reset_strategy_params")
+class ResetStrategyParams(Message):
+    """Back to the parameters the strategy started with."""
+
+    name: str
+    requested_by: str

@@ -14,6 +14,9 @@
     spot: null,
     book: null,
     charts: { spot: [], yes_mid: [], model: [], signals: [], pnl: [] },
+    performance: null, // /api/performance, from the ledger
+    curve: "hourly", // the equity curve's buckets: hourly | daily
+    limits: null, // /api/risk/limits
     signals: [],
     trades: [],
     events: [],
@@ -141,11 +144,16 @@
 
   // -- REST and the token -----------------------------------------------------------------------
 
-  async function api(method, path) {
+  async function api(method, path, body) {
     const headers = { Accept: "application/json" };
     const token = sessionStorage.getItem(TOKEN_KEY);
     if (token) headers.Authorization = "Bearer " + token; // beyond loopback reads need it too
-    const res = await fetch(path, { method, headers, cache: "no-store" });
+    const init = { method, headers, cache: "no-store" };
+    if (body !== undefined) {
+      headers["Content-Type"] = "application/json";
+      init.body = JSON.stringify(body);
+    }
+    const res = await fetch(path, init);
     let data = null;
     try {
       data = await res.json();
@@ -189,14 +197,14 @@
     });
   }
 
-  async function control(path, label) {
+  async function control(path, label, method = "POST", body = undefined) {
     let res;
     try {
-      res = await api("POST", path);
+      res = await api(method, path, body);
       if (res.status === 401) {
         const token = await askToken();
         if (!token) return res;
-        res = await api("POST", path);
+        res = await api(method, path, body);
         reconnectNow(); // the feed may now use the token too
       }
     } catch (err) {
@@ -213,6 +221,8 @@
   // -- snapshots --------------------------------------------------------------------------------
 
   async function loadAll() {
+    refreshPerformance();
+    refreshLimits();
     const [status, dash, signals, trades, actors, scores] = await Promise.all([
       getJSON("/api/status"),
       getJSON("/api/dashboard"),
@@ -264,6 +274,17 @@
       renderOrders();
     }
   }, 300);
+
+  const refreshPerformance = throttle(async () => {
+    const perf = await getJSON("/api/performance");
+    if (perf) renderPerformance(perf);
+    else $("perf-note").textContent = "unavailable (no ledger, or it cannot be read)";
+  }, 2000);
+
+  const refreshLimits = throttle(async () => {
+    const limits = await getJSON("/api/risk/limits");
+    if (limits) renderLimits(limits);
+  }, 500);
 
   const refreshActors = throttle(async () => {
     const actors = await getJSON("/api/actors");
@@ -404,8 +425,10 @@
         break;
       case "trade_execution":
         refreshTrades();
+        refreshPerformance();
         break;
       case "alert":
+        if (d.alert_type === "risk_limits") refreshLimits();
         addEvent(alertEvent(d));
         toast(d.alert_type.replace(/_/g, " "), d.message, d.level);
         break;
@@ -449,6 +472,10 @@
     breaker.textContent = r.circuit_breaker_triggered ? "TRIPPED" : "ok";
     breaker.className = "value " + (r.circuit_breaker_triggered ? "neg" : "pos");
     breaker.title = r.halt_reason || "";
+    const banner = $("halt-banner");
+    banner.hidden = !s.halt;
+    banner.textContent = s.halt ? `${s.halt.message[0].toUpperCase()}${s.halt.message.slice(1)} — ${s.halt.clears}` : "";
+    banner.dataset.state = s.halt ? s.halt.state : "";
     const on = s.trading_state === "running" || s.trading_state === "waiting_for_data";
     $("btn-start").disabled = on;
     $("btn-stop").disabled = !on;
@@ -493,7 +520,7 @@
     if (!changed("positions", positions)) return;
     const body = $("positions");
     if (!positions.length) {
-      replace(body, [h("tr", { class: "empty" }, h("td", { colspan: 6, text: "no open positions" }))]);
+      replace(body, [h("tr", { class: "empty" }, h("td", { colspan: 7, text: "no open positions" }))]);
       return;
     }
     replace(
@@ -507,10 +534,195 @@
           h("td", { class: "num", text: p.contracts }),
           h("td", { class: "num", title: String(p.average_price), text: "$" + price(p.average_price) }),
           h("td", { class: "num opt", text: money(p.cost) }),
-          h("td", { class: "num " + tone(p.unrealized_pnl), text: p.unrealized_pnl === null ? "—" : money(p.unrealized_pnl) })
+          h("td", { class: "num " + tone(p.unrealized_pnl), text: p.unrealized_pnl === null ? "—" : money(p.unrealized_pnl) }),
+          h("td", {}, flattenButton(p))
         )
       )
     );
+  }
+
+  /* Sell the whole position at the best bid (risk checks it like any order; 409 says why not). */
+  function flattenButton(p) {
+    return h("button", {
+      class: "btn small stop",
+      type: "button",
+      text: "Flatten",
+      dataset: { flatten: p.ticker },
+      title: "sell all at the best bid (within 5¢ of the mid)",
+      onclick: async (event) => {
+        const button = event.currentTarget;
+        if (!window.confirm(`Sell all ${p.contracts} ${p.side.toUpperCase()} of ${p.ticker} at the best bid?`)) return;
+        button.disabled = true;
+        const res = await control(`/api/positions/${encodeURIComponent(p.ticker)}/flatten`, "Flatten");
+        if (res.ok) {
+          const r = res.data.result || {};
+          toast("Flatten sent", `${p.ticker} sell ${r.count} ${String(r.side || "").toUpperCase()} at $${price(r.price)}`);
+        } else button.disabled = false;
+      },
+    });
+  }
+
+  // -- performance: from the ledger ---------------------------------------------------------------
+
+  function renderPerformance(p) {
+    state.performance = p;
+    const set = (id, text, cls) => {
+      const el = $(id);
+      el.textContent = text;
+      el.className = "value " + (cls || "");
+    };
+    set("perf-balance", money(p.balance));
+    set("perf-equity", money(p.equity), tone(num(p.equity) - num(p.starting_balance)));
+    set("perf-realized", money(p.realized_pnl), tone(p.realized_pnl));
+    set("perf-fees", money(p.fees));
+    const r = p.record || {};
+    set("perf-record", `${r.wins ?? 0}–${r.losses ?? 0}` + (r.win_rate === null || r.win_rate === undefined ? "" : ` · ${pct(r.win_rate)}`));
+    const perContract = (v) => (v === null || v === undefined ? "—" : money(v, 4));
+    set("perf-edge", `${perContract(r.avg_expected_edge)} · ${perContract(r.avg_realized_edge)}`, tone(r.avg_realized_edge));
+    set("perf-drawdown", `${money(p.max_drawdown)} · ${pct(p.max_drawdown_pct)}`, num(p.max_drawdown) > 0 ? "neg" : "");
+    $("perf-note").textContent = `from the ledger · started at ${money(p.starting_balance)} · ${r.trades ?? 0} closed, ${r.open_trades ?? 0} open`;
+    renderPerfMarkets(p.markets || []);
+    renderPerfTrades(p.trades || []);
+    scheduleCharts();
+  }
+
+  function renderPerfMarkets(markets) {
+    if (!changed("perf-markets", markets)) return;
+    const body = $("perf-markets");
+    if (!markets.length) {
+      replace(body, [h("tr", { class: "empty" }, h("td", { colspan: 8, text: "no trades in the ledger yet" }))]);
+      return;
+    }
+    replace(
+      body,
+      markets.map((m) =>
+        h(
+          "tr",
+          { dataset: { market: m.ticker } },
+          ticker(m.ticker),
+          h("td", { class: "num opt", text: m.trades }),
+          h("td", { class: "num", text: m.contracts }),
+          h("td", { class: "num opt", text: m.entry_price === null ? "—" : "$" + price(m.entry_price) }),
+          h("td", { class: "num opt", text: m.exit_price === null ? "—" : "$" + price(m.exit_price) }),
+          h("td", { class: "opt", text: m.settlement ? m.settlement.toUpperCase() : m.open ? "open" : "—" }),
+          h("td", { class: "num opt", text: money(m.fees, 4) }),
+          h("td", { class: "num " + tone(m.pnl), title: m.pnl, text: money(m.pnl) })
+        )
+      )
+    );
+  }
+
+  function renderPerfTrades(trades) {
+    if (!changed("perf-trades", trades)) return;
+    const body = $("perf-trades");
+    if (!trades.length) {
+      replace(body, [h("tr", { class: "empty" }, h("td", { colspan: 10, text: "no trades yet" }))]);
+      return;
+    }
+    replace(
+      body,
+      trades.map((t) => {
+        const exit = t.exit_price !== null ? "$" + price(t.exit_price) : t.settlement ? "settled " + t.settlement.toUpperCase() : "—";
+        return h(
+          "tr",
+          {},
+          h("td", { class: "mono opt", text: t.closed_at === null ? "open" : hms(t.closed_at) }),
+          h("td", { class: "opt", text: t.strategy_name || "—" }),
+          ticker(t.ticker),
+          h("td", { class: "side-" + t.side, text: t.side.toUpperCase() }),
+          h("td", { class: "num", text: t.contracts }),
+          h("td", { class: "num", text: "$" + price(t.entry_price) }),
+          h("td", { class: "num opt", text: exit }),
+          h("td", { class: "num opt", text: money(t.fees, 4) }),
+          h("td", { class: "num " + tone(t.pnl), title: t.pnl, text: money(t.pnl) }),
+          h("td", {}, h("span", { class: "pill " + t.result, text: t.result }))
+        );
+      })
+    );
+  }
+
+  function drawEquity() {
+    const p = state.performance;
+    const points = p ? (p.equity_curve[state.curve] || []).map((x) => [x.start, num(x.equity)]) : [];
+    const start = p ? num(p.starting_balance) : NaN;
+    const width = state.curve === "daily" ? 86400 : 3600;
+    const ended = points.map(([t, v]) => [t + width, v]); // each bucket's equity at its end
+    if (ended.length && Number.isFinite(start)) ended.unshift([points[0][0], start]);
+    const last = ended.length ? ended[ended.length - 1][1] : start;
+    Charts.lineChart($("chart-equity"), {
+      series: [{ points: ended, color: last < start ? "#ff5c7a" : "#14f195", width: 2, dots: true }],
+      hlines: Number.isFinite(start) && ended.length ? [{ y: start, color: "#4a556e", label: "start " + money(start) }] : [],
+      xFormat: Charts.dateClock,
+      yFormat: (v, digits) => money(v, Math.min(digits, 2)),
+      empty: "no realized P&L in the ledger yet",
+    });
+  }
+
+  function setCurve(which) {
+    state.curve = which;
+    $("perf-hourly").setAttribute("aria-pressed", String(which === "hourly"));
+    $("perf-daily").setAttribute("aria-pressed", String(which === "daily"));
+    drawEquity();
+  }
+
+  // -- risk limits, changed at runtime --------------------------------------------------------------
+
+  const LIMIT_NAMES = {
+    max_position_size: "Max position ($/market)",
+    max_daily_loss: "Max daily loss ($)",
+    circuit_breaker_pct: "Circuit breaker (drawdown)",
+    max_concurrent_positions: "Max concurrent markets",
+    min_edge: "Min edge ($/contract)",
+  };
+
+  function renderLimits(l) {
+    state.limits = l;
+    const by = l.changed_by ? `changed by ${l.changed_by} at ${hms(l.changed_at)} UTC` : "as started";
+    $("limits-by").textContent = by + (l.persisted ? "" : " · not kept (no ledger)");
+    if (!changed("limits", l)) return;
+    replace(
+      $("limits-rows"),
+      (l.changeable || []).map((name) => {
+        const now = l.limits[name];
+        const changedHere = String(now) !== String(l.startup[name]);
+        return h(
+          "tr",
+          { dataset: { limit: name }, class: changedHere ? "changed" : "" },
+          h("td", { title: name.toUpperCase(), text: LIMIT_NAMES[name] || name }),
+          h("td", { class: "num opt mono", text: String(l.startup[name]) }),
+          h("td", { class: "num" }, h("input", { class: "limit-input mono", name, value: String(now), inputmode: "decimal", "aria-label": name, size: 8 }))
+        );
+      })
+    );
+  }
+
+  async function applyLimits(event) {
+    event.preventDefault();
+    const l = state.limits;
+    if (!l) return;
+    const change = {};
+    for (const input of $("limits-rows").querySelectorAll("input.limit-input")) {
+      if (input.value.trim() !== String(l.limits[input.name])) change[input.name] = input.value.trim();
+    }
+    if (!Object.keys(change).length) {
+      toast("Risk limits", "nothing changed");
+      return;
+    }
+    const res = await control("/api/risk/limits", "Risk limits", "PATCH", change);
+    if (res.ok) {
+      state.rendered.limits = null;
+      renderLimits(res.data.result);
+      toast("Risk limits changed", Object.entries(change).map(([k, v]) => `${k} ${v}`).join(", "));
+    }
+  }
+
+  async function resetLimits() {
+    const res = await control("/api/risk/limits/reset", "Reset limits");
+    if (res.ok) {
+      state.rendered.limits = null;
+      renderLimits(res.data.result);
+      toast("Risk limits", "back to the start-up limits");
+    }
   }
 
   function kv(obj) {
@@ -713,6 +925,7 @@
       yFormat: (v, digits) => money(v, Math.min(digits, 2)),
       empty: "no P&L yet today",
     });
+    drawEquity();
   }
   const scheduleCharts = throttle(() => requestAnimationFrame(drawCharts), 250);
 
@@ -978,6 +1191,11 @@
     $("btn-start").addEventListener("click", () => control("/api/start", "Start"));
     $("btn-stop").addEventListener("click", () => control("/api/stop", "Stop"));
     $("btn-reset").addEventListener("click", () => control("/api/circuit-breaker/reset", "Reset breaker"));
+    $("perf-hourly").addEventListener("click", () => setCurve("hourly"));
+    $("perf-daily").addEventListener("click", () => setCurve("daily"));
+    $("limits-form").addEventListener("submit", applyLimits);
+    $("limits-reset").addEventListener("click", resetLimits);
+    setInterval(refreshPerformance, 30000);
     window.addEventListener("resize", scheduleCharts);
     setInterval(renderClock, 1000);
     setInterval(refreshActors, 10000);

@@ -33,6 +33,14 @@
     return parts.map((x) => String(x).padStart(2, "0")).join(":");
   }
 
+  /* UTC date labels for curves over hours and days: MM-DD, with HH:MM under two days. */
+  function dateClock(ts, span) {
+    const d = new Date(ts * 1000);
+    const pad = (x) => String(x).padStart(2, "0");
+    const day = pad(d.getUTCMonth() + 1) + "-" + pad(d.getUTCDate());
+    return span > 2 * 86400 ? day : day + " " + pad(d.getUTCHours()) + ":" + pad(d.getUTCMinutes());
+  }
+
   /* Enough decimals to tell neighbouring ticks apart. */
   function decimals(step) {
     return Math.max(0, Math.min(6, -Math.floor(Math.log10(step) + 1e-9)));
@@ -119,5 +127,5 @@
     }
   }
 
-  global.Charts = { lineChart, ticks };
+  global.Charts = { lineChart, ticks, dateClock };
 })(window);

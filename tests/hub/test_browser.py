@@ -6,17 +6,25 @@ import os
 import re
 import shutil
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
-from messages.control import CancelOrder, SetStrategyEnabled, StopTrading
+from hub.store import HubStore
+from messages.control import CancelOrder, HaltTrading, SetStrategyEnabled, StopTrading
 from messages.status import Alert
+from messages.trading import OrderIntent
 from runtime.bus import ALERTS, BOOK, FILLS, MARKETS, SIGNALS, SPOT
 from runtime.faults import crash
-from runtime.quiescence import settle
+from runtime.quiescence import quiesce, settle
+from storage import Database
+from storage.performance import LedgerPerformance
+from tests.actors.test_risk_restart import database
 from tests.hub import fakes
 from tests.hub.conftest import STRATEGY, TOKEN, Harness, StartHub
+
+__all__ = ["database"]  # the fixture: a prepared SQLite ledger
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [
@@ -252,5 +260,85 @@ def test_the_scoreboard_panel(start_hub: StartHub, browser: object, tmp_path: Pa
     keep = os.environ.get("SOL15_SCREENSHOTS")
     if keep:
         for name in ("scoreboard.png", "scoreboard-phone.png"):
+            shutil.copy(tmp_path / name, Path(keep) / name)
+    assert errors == []
+
+
+def test_performance_flatten_and_limits_panels(
+    browser: object, tmp_path: Path, database: Database
+) -> None:
+    """P&L read from the ledger, a position flattened, a limit changed (and refused), a halt
+    that says what clears it: in the page, against the real RiskActor, on a laptop and a phone."""
+    from playwright.sync_api import Browser, expect
+
+    from tests.hub.test_controls_api import TICKER, holding, process
+    from tests.hub.test_performance_api import seed
+
+    assert isinstance(browser, Browser)
+    expect.set_options(timeout=10_000)
+    seed(database)
+    store = HubStore(performance=LedgerPerformance(database, Decimal(5)))
+    with process(database, store=store) as bot:
+        holding(bot)
+        bot.system.clock.advance(1.0)  # the risk actor's status tick: the position is shown
+        quiesce(bot.system)
+        page = browser.new_page(viewport={"width": 1280, "height": 1100})
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.on("dialog", lambda dialog: dialog.accept())
+        page.goto(bot.endpoint.url)
+        expect(page.locator("#conn")).to_have_attribute("data-state", "live")
+
+        # the seeded session, as worked out by hand (tests/accounting/seeded.py)
+        expect(page.locator("#perf-balance")).to_have_text("$1001.32")
+        # the live risk actor has rewritten the positions table (it holds only the test's
+        # position), so the ledger's open KXD counts at cost: 1001.32 + 1.50
+        expect(page.locator("#perf-equity")).to_have_text("$1002.82")
+        expect(page.locator("#perf-realized")).to_have_text("$2.82")
+        expect(page.locator("#perf-fees")).to_have_text("$0.48")
+        expect(page.locator("#perf-record")).to_have_text("1–2 · 33.3%")
+        expect(page.locator("#perf-drawdown")).to_contain_text("$3.01")
+        expect(page.locator('#perf-markets tr[data-market="KXA"]')).to_contain_text("$5.83")
+        expect(page.locator('#perf-markets tr[data-market="KXC"]')).to_contain_text("−$2.27")
+        expect(page.locator("#chart-equity path")).not_to_have_count(0)
+        page.click("#perf-daily")
+        expect(page.locator("#perf-daily")).to_have_attribute("aria-pressed", "true")
+
+        # flatten: a sell of the whole position at the best bid, through risk
+        page.click(f'[data-flatten="{TICKER}"]')
+        expect(page.locator("#toasts")).to_contain_text("Flatten sent")
+        [intent] = bot.log.of(OrderIntent)
+        assert (intent.action, intent.count, intent.price) == ("sell", 10, Decimal("0.45"))
+
+        # a limit changed, then one refused with the rule it broke, then reset
+        row = page.locator('#limits-rows tr[data-limit="max_daily_loss"]')
+        row.locator("input").fill("250")
+        page.click("#limits-save")
+        expect(page.locator("#limits-by")).to_contain_text("changed by loopback")
+        expect(row).to_have_class(re.compile(r"\bchanged\b"))
+        page.locator('#limits-rows tr[data-limit="circuit_breaker_pct"] input').fill("1.5")
+        page.click("#limits-save")
+        expect(page.locator("#toasts")).to_contain_text("CIRCUIT_BREAKER_PCT")
+        page.click("#limits-reset")
+        expect(row.locator("input")).to_have_value("500")
+
+        # a halt: the banner says why and what clears it; start is refused with the reason
+        bot.tell_risk(HaltTrading("circuit_breaker", "drawdown"))
+        expect(page.locator("#halt-banner")).to_contain_text("Circuit breaker tripped")
+        expect(page.locator("#halt-banner")).to_contain_text("POST /api/circuit-breaker/reset")
+        page.locator("#performance").screenshot(path=str(tmp_path / "performance.png"))
+        page.screenshot(path=str(tmp_path / "controls.png"), full_page=True)
+
+        phone = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2)
+        phone.on("pageerror", lambda exc: errors.append(str(exc)))
+        phone.goto(bot.endpoint.url)
+        expect(phone.locator("#perf-equity")).to_have_text("$1002.82")
+        table = phone.locator("#performance .table-wrap").first
+        assert table.evaluate("el => el.scrollWidth <= el.clientWidth")  # nothing cut off
+        phone.locator("#performance").screenshot(path=str(tmp_path / "performance-phone.png"))
+        phone.close()
+    keep = os.environ.get("SOL15_SCREENSHOTS")
+    if keep:
+        for name in ("performance.png", "performance-phone.png", "controls.png"):
             shutil.copy(tmp_path / name, Path(keep) / name)
     assert errors == []

@@ -1,0 +1,1 @@
+"""Accounting read from the ledger: realized P&L, equity and the trading record."""
