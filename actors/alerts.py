@@ -37,7 +37,7 @@ from runtime.restart_policy import Backoff
 from runtime.supervisor import ChildSpec
 from storage.database import Database
 from storage.export import fill_rows, settlement_rows
-from storage.schema import fills
+from storage.schema import fills, of_mode
 
 ALERTER = "alerter"
 Send = Callable[[Target, str, str, str], bool]  # (target, title, body, level) -> delivered
@@ -66,11 +66,12 @@ def ledger_summary(database: Database, flush: Callable[[], object] | None = None
     def read(start: float, end: float) -> DailySummary:
         if flush is not None:
             flush()
+        mode = database.scope.mode  # a ledger shared by modes: this bot's mode only
         with database.engine.connect() as conn:
-            window = list(fill_rows(conn, start, end))
-            settled = list(settlement_rows(conn, start, end))
+            window = list(fill_rows(conn, start, end, mode=mode))
+            settled = list(settlement_rows(conn, start, end, mode=mode))
             tickers = sorted({row["ticker"] for row in settled})
-            stmt = sa.select(fills).where(fills.c.ticker.in_(tickers))
+            stmt = sa.select(fills).where(fills.c.ticker.in_(tickers), of_mode(fills, mode))
             market = [dict(r) for r in conn.execute(stmt).mappings()] if tickers else []
         return daily_summary(start, end, window, settled, market)
 

@@ -62,12 +62,18 @@ class LedgerPerformance(LedgerHistory):
 
     def report(self) -> dict[str, Any]:
         with self._connect() as conn:
-            found = [_fill(r) for r in conn.execute(sa.select(fills))]
-            settled = [_settlement(r) for r in conn.execute(sa.select(settlements))]
+            # the mode the bot runs in: a ledger shared by modes never mixes their P&L
+            found = [
+                _fill(r) for r in conn.execute(sa.select(fills).where(self._mode(fills, None)))
+            ]
+            settled = [
+                _settlement(r)
+                for r in conn.execute(sa.select(settlements).where(self._mode(settlements, None)))
+            ]
             edge_rows = conn.execute(
                 sa.select(orders.c.client_order_id, signals.c.edge)
                 .join(signals, signals.c.signal_id == orders.c.signal_id)
-                .where(signals.c.edge.is_not(None))
+                .where(signals.c.edge.is_not(None), self._mode(orders, None))
             )
             edges = {r.client_order_id: Decimal(r.edge) for r in edge_rows}
             value_rows = conn.execute(

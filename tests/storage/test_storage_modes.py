@@ -20,6 +20,7 @@ from storage.export import main as export_main
 from storage.history import LedgerHistory
 from storage.journal import encode
 from storage.migrate import legacy_notice
+from storage.performance import LedgerPerformance
 from storage.schema import (
     SCHEMA_VERSION,
     SCOPE_COLUMNS,
@@ -227,3 +228,14 @@ def test_a_restart_recovers_only_its_own_modes_orders_and_fills(database: Databa
     assert [o.client_order_id for o in recovery.open_orders(sim, now)] == ["c-a", "c-rest"]
     assert [f.trade_id for f in recovery.strategy_fills(paper, "kelly_volatility", 0)] == ["t-b"]
     assert recovery.last_fill_ts(sim) == T0 + 0.2
+
+
+def test_the_performance_report_counts_only_its_own_modes_trades(database: Database) -> None:
+    """A ledger shared by modes: paper's P&L never includes the sim run's trades."""
+    _write(database, SIM, _session("a", T0))
+    _write(database, PAPER, _session("b", T0 + 10))
+    paper = LedgerPerformance(dataclasses.replace(database, scope=PAPER), bankroll=D("1000"))
+    body = paper.report()
+    assert [t["ticker"] for t in body["trades"]] == ["KX-b"]
+    # bought 3 at 0.52 with a 0.0175 fee, settled YES at $1: 3 − 1.56 − 0.0175
+    assert body["realized_pnl"] == "1.4225"
