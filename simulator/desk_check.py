@@ -12,7 +12,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field, replace
 
-from scoring.forecasts import HORIZONS, REAL_SOL_MID_BRIER
+from scoring.forecasts import HORIZONS
 from simulator.config import ExchangeConfig
 from simulator.markets import MarketState
 from simulator.pricing import shade_longshot
@@ -87,24 +87,45 @@ def desk_mids(config: ExchangeConfig, windows: int, start: float = START) -> Des
     return out
 
 
+def series_config(series: str, seed: int, preset: str = "sharp") -> ExchangeConfig:
+    """A single-series exchange of ``series`` (its catalog calibration) with ``preset``."""
+    from simulator.catalog import with_preset, with_series
+
+    config = with_series(ExchangeConfig(seed=seed), [series])
+    return with_preset(config, preset, "--preset")
+
+
 def main(argv: list[str] | None = None) -> int:
     """``python -m simulator.desk_check``: the desk's mid Brier score beside Kalshi's."""
     import argparse
 
-    from simulator.config import market_preset
+    from simulator.catalog import REAL_MID_BRIER, parse_series
+    from simulator.config import ConfigError
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--windows", type=int, default=6_000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--preset", default="sharp")
+    parser.add_argument("--series", default="KXSOL15M", help="comma-separated, or all")
     args = parser.parse_args(argv)
-    config = ExchangeConfig(seed=args.seed, calibration=market_preset(args.preset, "--preset"))
-    mids = desk_mids(config, args.windows)
-    print(f"{args.windows} windows, seed {args.seed}, preset {args.preset}")
-    for minutes in HORIZON_MINUTES:
-        real = REAL_SOL_MID_BRIER[minutes]
-        score = mids.brier(minutes)
-        print(f"{minutes:>2} min left: {score:.4f} (Kalshi {real:.3f}, {score / real - 1:+.1%})")
+    try:
+        tickers = parse_series(args.series)
+        configs = [series_config(ticker, args.seed, args.preset) for ticker in tickers]
+    except ConfigError as exc:
+        parser.error(str(exc))
+    for ticker, config in zip(tickers, configs, strict=True):
+        mids = desk_mids(config, args.windows)
+        print(f"{ticker}: {args.windows} windows, seed {args.seed}, preset {args.preset}")
+        real = REAL_MID_BRIER.get(ticker)
+        for minutes in HORIZON_MINUTES:
+            score = mids.brier(minutes)
+            if real is None:
+                print(f"{minutes:>2} min left: {score:.4f} (Kalshi: not measured)")
+            else:
+                off = score / real[minutes] - 1
+                print(
+                    f"{minutes:>2} min left: {score:.4f} (Kalshi {real[minutes]:.3f}, {off:+.1%})"
+                )
     return 0
 
 

@@ -111,7 +111,11 @@ class MatchingEngine:
         reducible = account.reducible(state, req.outcome, req.count)
         count = reducible if req.reduce_only else req.count
         if not account.internal:
-            fee = ZERO if req.post_only else self.taker_fee(req.yes_price, count, market.series_ticker)
+            fee = (
+                ZERO
+                if req.post_only
+                else self.taker_fee(req.yes_price, count, market.series_ticker)
+            )
             self.check_cash(account.balance, req.book_price, count, min(reducible, count), fee)
         order = self._create(market, account, req, count, now)
         account.hold(order, state, min(reducible, count))
