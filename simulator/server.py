@@ -128,9 +128,9 @@ class SimServer:
         if elapsed > 0:
             self.hub.random_drops(elapsed)
             if self.log_index:
-                for listing in self.exchange.listings.values():
-                    latest = listing.index.latest()
-                    logger.info("{} {} at {}", listing.index_id, latest.value, latest.ts)
+                prints = [(x.index_id, x.index.latest()) for x in self.exchange.listings.values()]
+                values = ", ".join(f"{index_id} {latest.value}" for index_id, latest in prints)
+                logger.info("{} at {}", values, prints[0][1].ts)
 
     def flush(self) -> None:
         self.hub.dispatch(self.exchange.drain_events())

@@ -63,8 +63,11 @@ def _strike_number(value: Decimal) -> float:
     return float(value)
 
 
-def _strike_text(value: Decimal) -> str:
-    return f"{value.quantize(Decimal('0.01'))}"
+def _strike_text(exchange: Exchange, market: MarketState) -> str:
+    """The strike as the titles show it: cents, or finer for a coin priced in cents (DOGE)."""
+    assert market.floor_strike is not None
+    places = max(2, _setup(exchange, market).index.decimals - 2)
+    return f"{market.floor_strike.quantize(Decimal(1).scaleb(-places))}"
 
 
 # --- series, events, markets ----------------------------------------------------------
@@ -103,7 +106,7 @@ def _market_title(exchange: Exchange, market: MarketState) -> str:
 def _rules(exchange: Exchange, market: MarketState) -> str:
     setup = _setup(exchange, market)
     strike = (
-        f"${_strike_text(market.floor_strike)}" if market.floor_strike is not None else "the strike"
+        f"${_strike_text(exchange, market)}" if market.floor_strike is not None else "the strike"
     )
     return (
         f"If the simple average of the sixty one-second CF Benchmarks {setup.series.coin} "
@@ -123,12 +126,12 @@ def market_json(exchange: Exchange, market: MarketState) -> JSON:
         "title": title,
         "subtitle": "",
         "yes_sub_title": (
-            f"Target Price: ${_strike_text(market.floor_strike)}"
+            f"Target Price: ${_strike_text(exchange, market)}"
             if market.floor_strike is not None
             else "Target Price: TBD"
         ),
         "no_sub_title": (
-            f"Target Price: ${_strike_text(market.floor_strike)}"
+            f"Target Price: ${_strike_text(exchange, market)}"
             if market.floor_strike is not None
             else "Target Price: TBD"
         ),
@@ -510,7 +513,7 @@ def ws_lifecycle_msg(exchange: Exchange, event: LifecycleEvent) -> JSON:
         assert market.floor_strike is not None
         msg["strike_type"] = "greater_or_equal"
         msg["floor_strike"] = _strike_number(market.floor_strike)
-        msg["yes_sub_title"] = f"Target Price: ${_strike_text(market.floor_strike)}"
+        msg["yes_sub_title"] = f"Target Price: ${_strike_text(exchange, market)}"
     elif event.event_type == "determined":
         msg["determination_ts"] = event.ts
         msg["result"] = market.result or ""

@@ -202,3 +202,19 @@ def test_a_preset_keeps_each_coins_book_and_changes_what_its_makers_know() -> No
         assert calibration.longshot_shading == 1.0
         assert calibration.best_size == catalog.best_size
         assert calibration.spread_schedule == catalog.spread_schedule
+
+
+def test_market_titles_name_the_coin_its_index_and_a_strike_to_its_precision() -> None:
+    from simulator import wire
+
+    ex = Exchange(_all(market_makers=False, noise_traders=False), start=START)
+    shown = {}
+    for ticker, setup in CATALOG.items():
+        market = ex.current_market(ticker)
+        assert market is not None
+        body = wire.market_json(ex, market)
+        assert body["title"].startswith(f"{setup.series.coin} price up")
+        assert f"({setup.index.index_id})" in body["rules_primary"]
+        shown[ticker] = body["yes_sub_title"].removeprefix("Target Price: $")
+    assert len(shown["KXSOL15M"].split(".")[1]) == 2  # as before: cents
+    assert len(shown["KXDOGE15M"].split(".")[1]) == 5  # DOGE is priced in cents
