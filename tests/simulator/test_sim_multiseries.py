@@ -105,9 +105,9 @@ def test_index_prints_carry_decimals_suited_to_the_price() -> None:
 
 
 def test_the_indices_correlate_through_one_common_factor_with_their_own_volatility() -> None:
-    # Without jumps the per-second shocks show the factor loadings exactly; 6,000 seconds
+    # Without jumps the per-second shocks show the factor loadings exactly; 4,000 seconds
     # measure a correlation to about ±0.003 and a volatility to about ±1%.
-    seconds = 6_000
+    seconds = 4_000
     factor = CommonFactor(seed=11, first_ts=0, keep_seconds=200)
     processes = {
         ticker: IndexProcess(
