@@ -22,6 +22,7 @@ from backtest.grid import ranked, ranking_rows, run_grid
 from backtest.params import DEFAULT_STRATEGY, build_configs, valid_keys
 from backtest.progress import ProgressBar
 from backtest.runner import BacktestResult, run_backtest, source_kind
+from backtest.series_data import uses_series
 
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
@@ -76,8 +77,15 @@ def build_parser(strategies: Sequence[str] = (DEFAULT_STRATEGY,)) -> argparse.Ar
         "--data",
         nargs="+",
         metavar="FILE",
-        type=Path,
-        help="CSV history or recordings (with --market: the index, where the folder has none)",
+        help="CSV history or recordings (with --market: the index, where the folder has none); "
+        "per coin: COIN=PATH (file or folder), or a folder with btc/, eth/, sol/ subfolders; "
+        "a plain FILE is SOL's",
+    )
+    parser.add_argument(
+        "--series",
+        metavar="TICKERS",
+        help="comma-separated series to backtest on history, e.g. KXBTC15M,KXETH15M,KXSOL15M "
+        "(default: KXSOL15M, or the coins --data names); each with its own makers",
     )
     parser.add_argument(
         "--market",
@@ -151,7 +159,10 @@ def _run(args: argparse.Namespace) -> int:
         raise BacktestInputError(f"--to {args.end} is not after --from {args.start}")
     if not args.data and args.market is None:
         raise BacktestInputError("give --data FILE ... or --market kalshi:DIR")
-    for path in args.data or []:
+    if args.market is None and uses_series(args.series, args.data or []):
+        return _run_series(args, names, start, end)
+    args.data = [Path(p) for p in args.data or []]
+    for path in args.data:
         if not path.is_file():
             raise BacktestInputError("cannot read: no such file", path=path)
     if args.market is None:
@@ -189,6 +200,37 @@ def _run(args: argparse.Namespace) -> int:
         print(render_text(best))
     else:
         print(render_grid(results))
+    return EXIT_OK
+
+
+def _run_series(
+    args: argparse.Namespace, names: list[str], start: int | None, end: int | None
+) -> int:
+    """``--series`` / ``--data COIN=PATH``: each series on its own coin's history."""
+    from backtest.series_data import for_series, resolve_data, select_series
+
+    data = resolve_data(select_series(args.series), args.data)
+    for paths in data.values():
+        if source_kind(paths) != "history":
+            raise BacktestInputError("--series runs on 1-minute CSV history, not recordings")
+    configs = build_configs(names, args.param, args.seed)
+    if len(configs) > 1:
+        raise BacktestInputError("--series runs one configuration: no grid (KEY=V1,V2)")
+    results = {
+        series: _single(for_series(configs[0], series), paths, start, end)
+        for series, paths in data.items()
+    }
+    from backtest.series_report import render_series_text, series_summary
+
+    if args.report is not None:
+        from backtest.series_report import write_series_report
+
+        page = write_series_report(results, args.report)
+        print(f"report: {page}", file=sys.stderr)
+    if args.json:
+        print(orjson.dumps(series_summary(results), default=str).decode())
+    else:
+        print(render_series_text(results))
     return EXIT_OK
 
 

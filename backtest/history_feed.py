@@ -25,6 +25,7 @@ from backtest.history import BAR_SECONDS, Bars, Gap, load_bars
 from backtest.market import MarketModel, WindowBook
 from backtest.session import Session
 from backtest.windows import PRICE_EXPONENT, SkippedWindow, Window, find_windows
+from kalshi.tickers import SERIES
 from kalshi.units import PriceLevels
 from messages.market_data import BookUpdate, MarketInfo, MarketLifecycle, SpotTick
 from messages.trading import Fill
@@ -63,8 +64,9 @@ def prepare_history(
     end: int | None,
     warmup: int,
     lead: int,
+    series: str = SERIES,
 ) -> HistoryData:
-    """Load, cut to ``[start − warmup, end]``, expand to 1-second prints, list the windows."""
+    """Load, cut to ``[start − warmup, end]``, expand to 1-second prints, list ``series``' windows."""
     bars = load_bars(paths)
     ratio = variance_ratio(bars)  # of everything loaded: a bar's prints do not depend on --from
     first = int(bars.ts[0])
@@ -83,7 +85,9 @@ def prepare_history(
         )
     prints = expand(part, seed, ratio)
     q = np.rint(prints.price * _SCALE).astype(np.int64)
-    windows, skipped = find_windows(prints.ts, q, start=trade_start, end=trade_end, lead=lead)
+    windows, skipped = find_windows(
+        prints.ts, q, start=trade_start, end=trade_end, lead=lead, series=series
+    )
     windows, cold = _warm_only(windows, prints.ts, warmup)
     skipped = sorted([*skipped, *cold], key=lambda w: w.open_ts)
     if not windows:

@@ -214,6 +214,7 @@ def run_backtest(
                 end=end,
                 warmup=config.data.warmup_seconds,
                 lead=config.market.lead_seconds(),
+                series=config.market.series,
             )
             result.windows_listed = len(data.windows)
             result.skipped = [
