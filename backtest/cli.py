@@ -339,7 +339,7 @@ def _calibration_lines(s: dict[str, Any]) -> list[str]:
         lines.append(
             f"  {minutes:>8} {row['model']['n']:>5}   "
             + "  ".join(f"{c:>15}" for c in cells)
-            + f"   {_f(REAL_MARKET_BRIER.get(minutes), 3):>14}"
+            + f"   {_f(row.get('real_kalshi_mid_brier_2026', REAL_MARKET_BRIER.get(minutes)), 3):>14}"
         )
     return lines
 

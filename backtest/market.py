@@ -107,12 +107,12 @@ class MarketParams(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
+    preset: Literal["sharp", "soft"] = Field(
+        "sharp", description="makers' calibration: sharp (Kalshi-like) or soft (old, lenient)"
+    )
     series: str = Field(
         _SERIES.ticker,
         description=f"whose makers: spread, depth and look-ahead ({', '.join(HISTORY_LEADS)})",
-    )
-    preset: Literal["sharp", "soft"] = Field(
-        "sharp", description="makers' calibration: sharp (Kalshi-like) or soft (old, lenient)"
     )
     lead_scale: float = Field(
         1.0,

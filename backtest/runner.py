@@ -138,7 +138,9 @@ class BacktestResult:
                 for name, f in figures.items()
                 if name != "all"
             },
-            "calibration": calib.summary(self.forecasts)["buckets"],
+            "calibration": calib.summary(
+                self.forecasts, calib.real_mid_brier(self.config.market.series)
+            )["buckets"],
             **honesty.as_dict(),
             "kalshi": self.kalshi,
         }
