@@ -185,6 +185,11 @@ def _run(args: argparse.Namespace) -> int:
             )
         finally:
             bar.close()
+    return _report(results, args)
+
+
+def _report(results: list[BacktestResult], args: argparse.Namespace) -> int:
+    """Print (and with ``--report``, write) one run or a ranked grid."""
     best = ranked(results)[0]
     if args.report is not None:
         from backtest.report import write_report
@@ -216,21 +221,26 @@ def _run_series(
     configs = build_configs(names, args.param, args.seed)
     if len(configs) > 1:
         raise BacktestInputError("--series runs one configuration: no grid (KEY=V1,V2)")
-    results = {
-        series: _single(for_series(configs[0], series), paths, start, end)
-        for series, paths in data.items()
-    }
-    from backtest.series_report import render_series_text, series_summary
+    if len(data) == 1:  # one series: the single-series run and report, on its makers
+        ((series, paths),) = data.items()
+        return _report([_single(for_series(configs[0], series), paths, start, end)], args)
+    from backtest.multi import run_series_session
+    from backtest.series_report import render_series_text, series_summary, write_series_report
 
+    bar = ProgressBar("backtest")
+    try:
+        whole, views = run_series_session(
+            configs[0], data, start=start, end=end, progress=bar, on_range=bar.set_range
+        )
+    finally:
+        bar.close()
     if args.report is not None:
-        from backtest.series_report import write_series_report
-
-        page = write_series_report(results, args.report)
+        page = write_series_report(whole, views, args.report)
         print(f"report: {page}", file=sys.stderr)
     if args.json:
-        print(orjson.dumps(series_summary(results), default=str).decode())
+        print(orjson.dumps(series_summary(whole, views), default=str).decode())
     else:
-        print(render_series_text(results))
+        print(render_series_text(whole, views))
     return EXIT_OK
 
 

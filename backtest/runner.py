@@ -171,7 +171,7 @@ def quiet_libraries() -> Iterator[None]:
             logger.enable(module)
 
 
-def _collector(strategies: Sequence[Strategy]) -> CalibrationCollector:
+def collector_for(strategies: Sequence[Strategy]) -> CalibrationCollector:
     """Calibration of the first ``kelly_volatility``'s model, reading its own σ."""
     for strategy in strategies:
         if isinstance(strategy, KellyVolatility):
@@ -197,7 +197,7 @@ def run_backtest(
     kind = source_kind(paths)
     result = BacktestResult(config, kind, [str(p) for p in paths], config.risk.bankroll)
     strategies = config.build_strategies()
-    collector = _collector(strategies)
+    collector = collector_for(strategies)
     session = Session(
         strategies,
         config.risk,

@@ -1,8 +1,8 @@
 """Several series backtested together: one section per series and one combined equity curve.
 
-Each series runs on its own coin's history with its own makers, in its own session
-with the configured bankroll; the combined curve is the sum of their P&L after each
-settlement, against the sum of their bankrolls.
+The series trade in one session (``backtest.multi``): one bankroll, one set of limits.
+Each series' section is its part of the run (its markets, fills and forecasts; its
+curve is the bankroll plus its own settled P&L); the combined curve is the session's.
 """
 
 from __future__ import annotations
@@ -16,28 +16,6 @@ from typing import Any
 import orjson
 
 from backtest.runner import BacktestResult
-from backtest.session import EquityPoint
-
-ZERO = Decimal(0)
-
-
-def combined_equity(results: Mapping[str, BacktestResult]) -> tuple[Decimal, list[EquityPoint]]:
-    """The sum of every series' bankroll and, after each settlement anywhere, of their equity."""
-    bankroll = sum((r.bankroll for r in results.values()), ZERO)
-    events = sorted(
-        (point.ts, series, point) for series, r in results.items() for point in r.equity
-    )
-    latest = {series: (r.bankroll, ZERO) for series, r in results.items()}
-    curve: list[EquityPoint] = []
-    for ts, series, point in events:
-        latest[series] = (point.equity, point.fees)
-        equity = sum((e for e, _ in latest.values()), ZERO)
-        fees = sum((f for _, f in latest.values()), ZERO)
-        if curve and curve[-1].ts == ts:
-            curve[-1] = EquityPoint(ts, equity, fees)
-        else:
-            curve.append(EquityPoint(ts, equity, fees))
-    return bankroll, curve
 
 
 def series_rows(results: Mapping[str, BacktestResult]) -> list[dict[str, Any]]:
@@ -62,54 +40,56 @@ def series_rows(results: Mapping[str, BacktestResult]) -> list[dict[str, Any]]:
     return rows
 
 
-def series_summary(results: Mapping[str, BacktestResult]) -> dict[str, Any]:
-    """JSON-ready: every series' own summary and the combined P&L."""
-    bankroll, curve = combined_equity(results)
-    final = curve[-1].equity if curve else bankroll
+def series_summary(whole: BacktestResult, results: Mapping[str, BacktestResult]) -> dict[str, Any]:
+    """JSON-ready: every series' own summary and the whole session's."""
     return {
         "series": {series: r.summary() for series, r in results.items()},
-        "combined": {
-            "bankroll": str(bankroll),
-            "final_equity": str(final),
-            "pnl": str(final - bankroll),
-            "rows": series_rows(results),
-        },
+        "combined": {**whole.summary(), "rows": series_rows(results)},
     }
 
 
-def render_series_text(results: Mapping[str, BacktestResult]) -> str:
-    """The single-series console report for each series, then the combined line."""
+def render_series_text(whole: BacktestResult, results: Mapping[str, BacktestResult]) -> str:
+    """The single-series console report for each series, then the whole session's."""
     from backtest.cli import render_text
 
     parts = [f"=== {series} ===\n{render_text(result)}" for series, result in results.items()]
-    bankroll, curve = combined_equity(results)
-    final = curve[-1].equity if curve else bankroll
-    lines = [f"=== all {len(results)} series ==="]
+    lines = [f"=== all {len(results)} series, one session ==="]
     for row in series_rows(results):
         lines.append(
             f"  {row['series']:<10} P&L ${Decimal(row['pnl']):.2f} "
             f"[{row['pnl_low']:.2f}, {row['pnl_high']:.2f}] over {row['windows']} markets, "
             f"{row['fills']} fills; {row['verdict']}"
         )
+    from backtest.report import pnl_line, verdict_line
+
+    honesty = whole.judged()
+    lines.append(f"  combined   {pnl_line(whole, honesty)}")
+    lines.append(f"  verdict    {verdict_line(honesty)}")
+    c = whole.counters
     lines.append(
-        f"  combined   P&L ${final - bankroll:.2f} on ${bankroll:.0f} (each series its own "
-        "session and bankroll)"
+        f"  trading    {c.orders} orders, {c.fills} fills; halts {c.halts}; decisions "
+        + ", ".join(f"{k} {v}" for k, v in sorted(c.decisions.items()))
     )
     return "\n\n".join([*parts, "\n".join(lines)])
 
 
-def write_series_report(results: Mapping[str, BacktestResult], directory: Path) -> Path:
-    """``DIR/<series>/`` holds each series' full report; ``DIR/index.html`` links them."""
+def write_series_report(
+    whole: BacktestResult, results: Mapping[str, BacktestResult], directory: Path
+) -> Path:
+    """``DIR/<series>/`` holds each series' full report; ``DIR/index.html`` links them
+    beside the combined equity curve (``equity.png``)."""
     from backtest import charts
     from backtest.report import write_report
 
     directory.mkdir(parents=True, exist_ok=True)
     for series, result in results.items():
         write_report(result, directory / series)
-    bankroll, curve = combined_equity(results)
-    first = min((r.first_ts or 0.0) for r in results.values())
-    charts.equity_chart(directory / "equity.png", bankroll, curve, first, "each series' makers")
-    summary = series_summary(results)
+    bankroll = whole.bankroll
+    first = whole.first_ts or 0.0
+    charts.equity_chart(
+        directory / "equity.png", bankroll, whole.equity, first, "each series' simulated makers"
+    )
+    summary = series_summary(whole, results)
     (directory / "summary.json").write_bytes(
         orjson.dumps(summary, option=orjson.OPT_INDENT_2, default=str)
     )

@@ -26,7 +26,7 @@ from __future__ import annotations
 import heapq
 import itertools
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -83,7 +83,10 @@ class Session:
         calibration: CalibrationCollector | None = None,
         impact: Impact | None = None,
         keep_signals: bool = True,
+        indices: Mapping[str, str] | None = None,
     ) -> None:
+        """``indices``: series → index id, when several series trade (each market's risk
+        check reads its own series' index; else the one index's latest print)."""
         names = [s.name for s in strategies]
         if len(set(names)) != len(names):
             raise ValueError(f"each strategy may run once, got {names}")
@@ -106,6 +109,8 @@ class Session:
         self.equity: list[EquityPoint] = []
         self.markets: dict[str, MarketInfo] = {}
         self.spot: SpotTick | None = None
+        self.indices = dict(indices or {})
+        self.spots: dict[str, SpotTick] = {}  # index id → its latest print (several series)
         self.exchange = ExchangeState(True, True, 0.0)
         self.now = 0.0
         self._signal_of: dict[str, Signal] = {}  # client order id → its signal
@@ -124,6 +129,8 @@ class Session:
         self.now = at
         self.counters.market_events += 1
         self.spot = tick
+        if self.indices:
+            self.spots[tick.index] = tick
         for strategy in self.strategies:
             signals = strategy.on_spot(tick)
             if signals:
@@ -228,7 +235,7 @@ class Session:
                 MarketState.from_messages(
                     info,
                     self.books.get(signal.ticker),
-                    self.spot,
+                    self._spot_of(signal.ticker),
                     exchange_active=exchange.exchange_active,
                     trading_active=exchange.trading_active,
                 )
@@ -247,6 +254,11 @@ class Session:
                     self._queue, (now + self.execution.latency_seconds, next(self._seq), intent)
                 )
             self._deliver_decision(decision)
+
+    def _spot_of(self, ticker: str) -> SpotTick | None:
+        if not self.indices:
+            return self.spot
+        return self.spots.get(self.indices.get(ticker.partition("-")[0], ""))
 
     def _deliver_decision(self, decision: RiskDecision) -> None:
         strategy = self.by_name.get(decision.strategy_name)
