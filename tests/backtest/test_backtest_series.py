@@ -13,11 +13,9 @@ from backtest.cli import main
 from backtest.errors import BacktestInputError
 from backtest.history import load_bars
 from backtest.history_feed import prepare_history
+from backtest.multi import run_series_session
 from backtest.params import RunConfig
-from backtest.runner import BacktestResult
 from backtest.series_data import for_series, resolve_data, select_series
-from backtest.series_report import combined_equity
-from backtest.session import EquityPoint
 from tests.backtest.backtest_builders import random_bars, write_csv
 
 BTC, ETH, SOL = "KXBTC15M", "KXETH15M", "KXSOL15M"
@@ -88,25 +86,18 @@ def test_binance_files_with_a_datetime_utc_column_load(tmp_path: Path) -> None:
     assert bars.ts.tolist() == [1717200000, 1717200060]
 
 
-def _result(bankroll: str, points: list[tuple[float, str]]) -> BacktestResult:
-    result = BacktestResult(RunConfig(strategies=()), "history", [], Decimal(bankroll))
-    result.equity = [EquityPoint(ts, Decimal(e), Decimal(0)) for ts, e in points]
-    return result
-
-
-def test_the_combined_curve_sums_every_series_after_each_settlement() -> None:
-    bankroll, curve = combined_equity(
-        {
-            BTC: _result("1000", [(10.0, "1010"), (30.0, "990")]),
-            SOL: _result("500", [(20.0, "505"), (30.0, "500")]),
-        }
-    )
-    assert bankroll == Decimal(1500)
-    assert [(p.ts, p.equity) for p in curve] == [
-        (10.0, Decimal(1510)),
-        (20.0, Decimal(1515)),
-        (30.0, Decimal(1490)),  # both settle at 30: one point
-    ]
+def test_one_session_trades_every_series_and_splits_the_run_by_series(coins: Path) -> None:
+    config = RunConfig(strategies=(("kelly_volatility", ()),))
+    data = resolve_data([SOL, BTC], [str(coins)])
+    whole, views = run_series_session(config, data)
+    assert list(views) == [SOL, BTC]
+    assert whole.windows_listed == sum(v.windows_listed for v in views.values()) > 0
+    for series, view in views.items():
+        assert view.forecasts and all(f.ticker.startswith(series) for f in view.forecasts)
+        assert all(m.ticker.startswith(series) for m in view.markets)
+        assert view.config.market.series == series
+    assert sum(v.pnl for v in views.values()) == whole.pnl  # every market settled
+    assert len(whole.trades) == sum(len(v.trades) for v in views.values())
 
 
 def test_the_cli_runs_each_series_and_reports_them_together(
@@ -120,7 +111,7 @@ def test_the_cli_runs_each_series_and_reports_them_together(
     for series in (SOL, BTC):
         assert report["series"][series]["windows_listed"] > 0
     total = sum(Decimal(report["series"][s]["pnl"]) for s in (SOL, BTC))
-    assert Decimal(report["combined"]["pnl"]) == total
+    assert Decimal(report["combined"]["pnl"]) == total  # one session: its P&L is theirs
     assert [row["series"] for row in report["combined"]["rows"]] == [SOL, BTC]
 
 
