@@ -19,6 +19,7 @@ import orjson
 from backtest.calibration import BUCKETS, SOURCES
 from backtest.errors import BacktestInputError
 from backtest.grid import ranked, ranking_rows, run_grid
+from backtest.market import HISTORY_LEADS
 from backtest.params import DEFAULT_STRATEGY, build_configs, valid_keys
 from backtest.progress import ProgressBar
 from backtest.runner import BacktestResult, run_backtest, source_kind
@@ -44,6 +45,13 @@ examples:
   run.py backtest --data a.csv b.csv --from 2025-03-01 --to 2025-03-07 --param min_edge=0.03,0.05 \\
       --param market.lag_seconds=0,5 --workers 4
   run.py backtest --data data/recordings/2026-11-25.jsonl.gz --strategy kelly_volatility
+  run.py backtest --series KXBTC15M,KXETH15M,KXSOL15M --data ../shared/data --report out/
+  run.py backtest --series KXBTC15M,KXSOL15M --data BTC=btc.csv SOL=sol/ --from 2025-01-01
+
+series (--series): every series named trades in one session (one bankroll, one set of
+limits), each on its own coin's history with its own makers and index; the report has a
+section per series and the session's equity curve. Series with history calibration:
+  {series}
 """
 
 
@@ -68,9 +76,11 @@ def parse_date(text: str, *, end: bool) -> int:
 def build_parser(strategies: Sequence[str] = (DEFAULT_STRATEGY,)) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="run.py backtest",
-        description="Backtest the live strategies and risk rules on real SOL history or on the "
+        description="Backtest the live strategies and risk rules on real index history or on the "
         "bot's own recordings; report P&L, drawdown, trades, fees and model calibration.",
-        epilog=EPILOG.format(keys=valid_keys(strategies, sep="\n  ")),
+        epilog=EPILOG.format(
+            keys=valid_keys(strategies, sep="\n  "), series=", ".join(HISTORY_LEADS)
+        ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
