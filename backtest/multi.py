@@ -18,11 +18,18 @@ from pathlib import Path
 from typing import Any
 
 from backtest.calibration import CalibrationCollector, WindowForecasts
-from backtest.history_feed import DETERMINATION_DELAY, HistoryFeed, prepare_history, run_together
+from backtest.history_feed import DETERMINATION_DELAY, HistoryFeed, run_together
 from backtest.ledger import MarketResult, Trade
 from backtest.market import MarketModel
 from backtest.params import RunConfig
-from backtest.runner import BacktestResult, collector_for, quiet_libraries
+from backtest.runner import (
+    BacktestResult,
+    add_history,
+    collector_for,
+    finish,
+    history_for,
+    quiet_libraries,
+)
 from backtest.series_data import for_series
 from backtest.session import Counters, EquityPoint, Session
 from messages.market_data import BookUpdate, MarketInfo, MarketLifecycle, SpotTick
@@ -170,24 +177,11 @@ def run_series_session(
     with quiet_libraries():
         feeds = []
         for series, c in configs.items():
-            history = prepare_history(
-                [Path(p) for p in data[series]],
-                seed=c.seed,
-                start=start,
-                end=end,
-                warmup=c.data.warmup_seconds,
-                lead=c.market.lead_seconds(),
-                series=series,
-            )
+            history = history_for(c, data[series], start, end)
             feeds.append(
                 HistoryFeed(history, MarketModel(c.market, c.seed), session, index=c.data.index)
             )
-            result.windows_listed += len(history.windows)
-            result.skipped += [
-                {"ticker": s.ticker, "open_ts": s.open_ts, "reason": s.reason}
-                for s in history.skipped
-            ]
-            result.gaps += [g.describe() for g in history.gaps]
+            add_history(result, history)
         result.first_ts = min(float(f.data.windows[0].open_ts) for f in feeds)
         result.last_ts = max(float(f.data.windows[-1].close_ts) for f in feeds)
         if on_range is not None:
@@ -196,13 +190,7 @@ def run_series_session(
             )
         wall, cpu = time.perf_counter(), time.process_time()
         run_together(feeds, progress)
-    result.seconds = time.perf_counter() - wall
-    result.cpu_seconds = time.process_time() - cpu
-    result.counters = session.counters
-    result.equity = session.equity
-    result.markets = session.ledger.results()
-    result.trades = session.ledger.trades
-    result.forecasts = collector.scored()
+    finish(result, session, collector, wall, cpu)
     views = {s: series_view(result, s, configs[s]) for s in configs}
     return result, views
 

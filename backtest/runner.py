@@ -22,7 +22,7 @@ from loguru import logger
 from backtest import calibration as calib
 from backtest.calibration import CalibrationCollector, WindowForecasts
 from backtest.errors import BacktestInputError
-from backtest.history_feed import HistoryFeed, prepare_history
+from backtest.history_feed import HistoryData, HistoryFeed, prepare_history
 from backtest.honesty import Honesty, judge
 from backtest.ledger import MarketResult, Trade
 from backtest.market import MarketModel
@@ -209,20 +209,8 @@ def run_backtest(
     wall, cpu = time.perf_counter(), time.process_time()
     with quiet_libraries():
         if kind == "history":
-            data = prepare_history(
-                [Path(p) for p in paths],
-                seed=config.seed,
-                start=start,
-                end=end,
-                warmup=config.data.warmup_seconds,
-                lead=config.market.lead_seconds(),
-                series=config.market.series,
-            )
-            result.windows_listed = len(data.windows)
-            result.skipped = [
-                {"ticker": s.ticker, "open_ts": s.open_ts, "reason": s.reason} for s in data.skipped
-            ]
-            result.gaps = [g.describe() for g in data.gaps]
+            data = history_for(config, paths, start, end)
+            add_history(result, data)
             result.variance_ratio = data.variance_ratio
             result.first_ts = float(data.windows[0].open_ts)
             result.last_ts = float(data.windows[-1].close_ts)
@@ -260,6 +248,42 @@ def run_backtest(
                     "not replayed (not market data): "
                     + ", ".join(f"{k} × {v}" for k, v in sorted(stats.skipped.items()))
                 )
+    finish(result, session, collector, wall, cpu)
+    return result
+
+
+def history_for(
+    config: RunConfig, paths: Sequence[Path | str], start: int | None, end: int | None
+) -> HistoryData:
+    """The prints and windows ``config`` trades: its series, warm-up and makers' lead."""
+    return prepare_history(
+        [Path(p) for p in paths],
+        seed=config.seed,
+        start=start,
+        end=end,
+        warmup=config.data.warmup_seconds,
+        lead=config.market.lead_seconds(),
+        series=config.market.series,
+    )
+
+
+def add_history(result: BacktestResult, data: HistoryData) -> None:
+    """Count ``data``'s windows, skipped windows and gaps into ``result``."""
+    result.windows_listed += len(data.windows)
+    result.skipped += [
+        {"ticker": s.ticker, "open_ts": s.open_ts, "reason": s.reason} for s in data.skipped
+    ]
+    result.gaps += [g.describe() for g in data.gaps]
+
+
+def finish(
+    result: BacktestResult,
+    session: Session,
+    collector: CalibrationCollector,
+    wall: float,
+    cpu: float,
+) -> None:
+    """What the session did, into ``result`` (``wall``/``cpu``: when the replay started)."""
     result.seconds = time.perf_counter() - wall
     result.cpu_seconds = time.process_time() - cpu
     result.counters = session.counters
@@ -268,4 +292,3 @@ def run_backtest(
     result.trades = session.ledger.trades
     result.forecasts = collector.scored()
     result.signals = session.signals
-    return result

@@ -11,7 +11,7 @@ from backtest.params import ExecParams, RiskParams
 from backtest.session import Session
 from messages.market_data import BookUpdate, MarketInfo, SpotTick
 from messages.trading import Signal
-from strategies.base import Strategy
+from tests.backtest import test_backtest_shares_the_tracker as tracker
 from tests.backtest.backtest_builders import START
 from tests.strategies.strategy_builders import book, market
 
@@ -20,7 +20,7 @@ BTC_1 = "KXBTC15M-25MAR030015-15"
 BTC_2 = "KXBTC15M-25MAR030030-30"
 
 
-class _Buyer(Strategy):
+class _Buyer(tracker._Buyer):
     """Buys 2 YES at the ask on the first book of each market; remembers what it saw."""
 
     name = "test_multi_buyer"
@@ -31,28 +31,14 @@ class _Buyer(Strategy):
 
     def on_spot(self, tick: SpotTick) -> list[Signal]:
         self.seen.append(tick.index)
-        return []
+        return super().on_spot(tick)
 
     def on_market(self, info: MarketInfo) -> None:
         self.seen.append(info.ticker)
 
     def on_book(self, update: BookUpdate) -> list[Signal]:
         self.seen.append(update.ticker)
-        if update.yes_ask is None:
-            return []
-        return [
-            Signal(
-                signal_id=self.next_signal_id(update.ticker, update.ts),
-                strategy_name=self.name,
-                ticker=update.ticker,
-                direction="yes",
-                edge=D("0.2"),
-                model_prob=D("0.9"),
-                market_price=update.yes_ask,
-                quantity=2,
-                timestamp=update.ts,
-            )
-        ]
+        return super().on_book(update)
 
 
 def _open(session: Session, ticker: str, at: float) -> None:
