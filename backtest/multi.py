@@ -191,13 +191,16 @@ def run_series_session(
         wall, cpu = time.perf_counter(), time.process_time()
         run_together(feeds, progress)
     finish(result, session, collector, wall, cpu)
-    views = {s: series_view(result, s, configs[s]) for s in configs}
+    views = {s: series_view(result, s, configs[s], session.by_series[s]) for s in configs}
     return result, views
 
 
-def series_view(result: BacktestResult, series: str, config: RunConfig) -> BacktestResult:
+def series_view(
+    result: BacktestResult, series: str, config: RunConfig, counters: Counters
+) -> BacktestResult:
     """The part of a run in ``series``' markets, with an equity curve of its own settlements
-    (the shared bankroll plus this series' settled P&L)."""
+    (the shared bankroll plus this series' settled P&L) and its own decisions, orders and
+    fills (``counters``; halts and market events are the session's)."""
     mine: Callable[[Any], bool] = lambda item: series_of(item.ticker) == series  # noqa: E731
     markets: list[MarketResult] = [m for m in result.markets if mine(m)]
     trades: list[Trade] = [t for t in result.trades if mine(t)]
@@ -211,9 +214,7 @@ def series_view(result: BacktestResult, series: str, config: RunConfig) -> Backt
     view.trades = trades
     view.equity = _settled_curve(result.bankroll, markets, forecasts)
     view.counters = dataclasses.replace(
-        Counters(),
-        fills=len(trades),
-        orders=len({(t.ticker, t.ts) for t in trades}),
+        counters, halts=result.counters.halts, market_events=result.counters.market_events
     )
     view.seconds, view.cpu_seconds = result.seconds, result.cpu_seconds
     return view

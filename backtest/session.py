@@ -111,6 +111,8 @@ class Session:
         self.spot: SpotTick | None = None
         self.indices = dict(indices or {})
         self.spots: dict[str, SpotTick] = {}  # index id → its latest print (several series)
+        # Several series: each one's decisions, orders and fills (the rest are the session's).
+        self.by_series: dict[str, Counters] = {s: Counters() for s in self.indices}
         self.exchange = ExchangeState(True, True, 0.0)
         self.now = 0.0
         self._signal_of: dict[str, Signal] = {}  # client order id → its signal
@@ -245,6 +247,8 @@ class Session:
             client_order_id = f"bt-{next(self._order_ids)}"
             decision = self.engine.evaluate(signal, now, market, order_id=client_order_id)
             self.counters.decisions[decision.reason] += 1
+            if self.by_series:
+                self._of(signal.ticker).decisions[decision.reason] += 1
             if decision.approved:
                 intent = intent_for(
                     signal, decision, client_order_id, self.execution.time_in_force, now
@@ -259,6 +263,10 @@ class Session:
         if not self.indices:
             return self.spot
         return self.spots.get(self.indices.get(ticker.partition("-")[0], ""))
+
+    def _of(self, ticker: str) -> Counters:
+        """The counters of ``ticker``'s series (several series)."""
+        return self.by_series.setdefault(ticker.partition("-")[0], Counters())
 
     def _deliver_decision(self, decision: RiskDecision) -> None:
         strategy = self.by_name.get(decision.strategy_name)
@@ -275,6 +283,8 @@ class Session:
     def _place(self, intent: OrderIntent, now: float) -> None:
         """OrderActor._place in paper mode."""
         self.counters.orders += 1
+        if self.by_series:
+            self._of(intent.ticker).orders += 1
         self.tracker.open(intent)
         self._report(self.broker.submit(intent, now), now)
 
@@ -303,6 +313,8 @@ class Session:
         if not self.tracker.record_fill(fill):
             return
         self.counters.fills += 1
+        if self.by_series:
+            self._of(fill.ticker).fills += 1
         self.fees += fill.fee
         self.engine.on_fill(fill, now)
         self._after_engine(now)

@@ -96,8 +96,15 @@ def test_one_session_trades_every_series_and_splits_the_run_by_series(coins: Pat
         assert view.forecasts and all(f.ticker.startswith(series) for f in view.forecasts)
         assert all(m.ticker.startswith(series) for m in view.markets)
         assert view.config.market.series == series
+        assert view.counters.fills > 0  # every series traded
     assert sum(v.pnl for v in views.values()) == whole.pnl  # every market settled
     assert len(whole.trades) == sum(len(v.trades) for v in views.values())
+    for counted in ("orders", "fills"):
+        total = sum(getattr(v.counters, counted) for v in views.values())
+        assert total == getattr(whole.counters, counted)
+    assert sum(sum(v.counters.decisions.values()) for v in views.values()) == sum(
+        whole.counters.decisions.values()
+    )
 
 
 def test_the_cli_runs_each_series_and_reports_them_together(
