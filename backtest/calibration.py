@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -43,6 +43,13 @@ from strategies.volatility import EwmaVolatility
 BUCKETS = HORIZONS  # minutes before close
 SOURCES = ("model", "naive", "market")
 REAL_MARKET_BRIER = REAL_SOL_MID_BRIER
+
+
+def real_mid_brier(series: str) -> Mapping[int, float]:
+    """KALSHI.md's real mid Brier score by minutes left for ``series`` (SOL's if unmeasured)."""
+    from simulator.catalog import REAL_MID_BRIER
+
+    return REAL_MID_BRIER.get(series, REAL_MARKET_BRIER)
 
 
 @dataclass(slots=True)
@@ -248,7 +255,9 @@ def reliability_table(
     }
 
 
-def summary(records: Sequence[WindowForecasts]) -> dict[str, Any]:
+def summary(
+    records: Sequence[WindowForecasts], real: Mapping[int, float] = REAL_MARKET_BRIER
+) -> dict[str, Any]:
     """JSON-ready calibration: scores and reliability bins per bucket, the real market for reference."""
     scores = score_table(records)
     bins = reliability_table(records)
@@ -264,7 +273,7 @@ def summary(records: Sequence[WindowForecasts]) -> dict[str, Any]:
                 }
                 for source, score in row.items()
             }
-            | {"real_kalshi_mid_brier_2026": REAL_MARKET_BRIER.get(minutes)}
+            | {"real_kalshi_mid_brier_2026": real.get(minutes)}
             for minutes, row in scores.items()
         },
         "reliability": {

@@ -120,9 +120,11 @@ def brier_chart(
         ax.errorbar(
             minutes, values, yerr=bars, marker="o", capsize=3, color=COLORS[source], label=source
         )
+    real = {r.minutes: r.real_market for r in rows if r.real_market is not None}
+    real = real or dict(REAL_MARKET_BRIER)
     ax.plot(
-        list(REAL_MARKET_BRIER),
-        list(REAL_MARKET_BRIER.values()),
+        list(real),
+        list(real.values()),
         marker="x",
         linestyle=":",
         color="#555",

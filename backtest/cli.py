@@ -19,9 +19,11 @@ import orjson
 from backtest.calibration import BUCKETS, SOURCES
 from backtest.errors import BacktestInputError
 from backtest.grid import ranked, ranking_rows, run_grid
+from backtest.market import HISTORY_LEADS
 from backtest.params import DEFAULT_STRATEGY, build_configs, valid_keys
 from backtest.progress import ProgressBar
 from backtest.runner import BacktestResult, run_backtest, source_kind
+from backtest.series_data import uses_series
 
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
@@ -43,6 +45,13 @@ examples:
   run.py backtest --data a.csv b.csv --from 2025-03-01 --to 2025-03-07 --param min_edge=0.03,0.05 \\
       --param market.lag_seconds=0,5 --workers 4
   run.py backtest --data data/recordings/2026-11-25.jsonl.gz --strategy kelly_volatility
+  run.py backtest --series KXBTC15M,KXETH15M,KXSOL15M --data ../shared/data --report out/
+  run.py backtest --series KXBTC15M,KXSOL15M --data BTC=btc.csv SOL=sol/ --from 2025-01-01
+
+series (--series): every series named trades in one session (one bankroll, one set of
+limits), each on its own coin's history with its own makers and index; the report has a
+section per series and the session's equity curve. Series with history calibration:
+  {series}
 """
 
 
@@ -67,17 +76,26 @@ def parse_date(text: str, *, end: bool) -> int:
 def build_parser(strategies: Sequence[str] = (DEFAULT_STRATEGY,)) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="run.py backtest",
-        description="Backtest the live strategies and risk rules on real SOL history or on the "
+        description="Backtest the live strategies and risk rules on real index history or on the "
         "bot's own recordings; report P&L, drawdown, trades, fees and model calibration.",
-        epilog=EPILOG.format(keys=valid_keys(strategies, sep="\n  ")),
+        epilog=EPILOG.format(
+            keys=valid_keys(strategies, sep="\n  "), series=", ".join(HISTORY_LEADS)
+        ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
         "--data",
         nargs="+",
         metavar="FILE",
-        type=Path,
-        help="CSV history or recordings (with --market: the index, where the folder has none)",
+        help="CSV history or recordings (with --market: the index, where the folder has none); "
+        "per coin: COIN=PATH (file or folder), or a folder with btc/, eth/, sol/ subfolders; "
+        "a plain FILE is SOL's",
+    )
+    parser.add_argument(
+        "--series",
+        metavar="TICKERS",
+        help="comma-separated series to backtest on history, e.g. KXBTC15M,KXETH15M,KXSOL15M "
+        "(default: KXSOL15M, or the coins --data names); each with its own makers",
     )
     parser.add_argument(
         "--market",
@@ -151,7 +169,10 @@ def _run(args: argparse.Namespace) -> int:
         raise BacktestInputError(f"--to {args.end} is not after --from {args.start}")
     if not args.data and args.market is None:
         raise BacktestInputError("give --data FILE ... or --market kalshi:DIR")
-    for path in args.data or []:
+    if args.market is None and uses_series(args.series, args.data or []):
+        return _run_series(args, names, start, end)
+    args.data = [Path(p) for p in args.data or []]
+    for path in args.data:
         if not path.is_file():
             raise BacktestInputError("cannot read: no such file", path=path)
     if args.market is None:
@@ -174,6 +195,11 @@ def _run(args: argparse.Namespace) -> int:
             )
         finally:
             bar.close()
+    return _report(results, args)
+
+
+def _report(results: list[BacktestResult], args: argparse.Namespace) -> int:
+    """Print (and with ``--report``, write) one run or a ranked grid."""
     best = ranked(results)[0]
     if args.report is not None:
         from backtest.report import write_report
@@ -189,6 +215,42 @@ def _run(args: argparse.Namespace) -> int:
         print(render_text(best))
     else:
         print(render_grid(results))
+    return EXIT_OK
+
+
+def _run_series(
+    args: argparse.Namespace, names: list[str], start: int | None, end: int | None
+) -> int:
+    """``--series`` / ``--data COIN=PATH``: each series on its own coin's history."""
+    from backtest.series_data import for_series, resolve_data, select_series
+
+    data = resolve_data(select_series(args.series), args.data)
+    for paths in data.values():
+        if source_kind(paths) != "history":
+            raise BacktestInputError("--series runs on 1-minute CSV history, not recordings")
+    configs = build_configs(names, args.param, args.seed)
+    if len(configs) > 1:
+        raise BacktestInputError("--series runs one configuration: no grid (KEY=V1,V2)")
+    if len(data) == 1:  # one series: the single-series run and report, on its makers
+        ((series, paths),) = data.items()
+        return _report([_single(for_series(configs[0], series), paths, start, end)], args)
+    from backtest.multi import run_series_session
+    from backtest.series_report import render_series_text, series_summary, write_series_report
+
+    bar = ProgressBar("backtest")
+    try:
+        whole, views = run_series_session(
+            configs[0], data, start=start, end=end, progress=bar, on_range=bar.set_range
+        )
+    finally:
+        bar.close()
+    if args.report is not None:
+        page = write_series_report(whole, views, args.report)
+        print(f"report: {page}", file=sys.stderr)
+    if args.json:
+        print(orjson.dumps(series_summary(whole, views), default=str).decode())
+    else:
+        print(render_series_text(whole, views))
     return EXIT_OK
 
 
@@ -297,7 +359,7 @@ def _calibration_lines(s: dict[str, Any]) -> list[str]:
         lines.append(
             f"  {minutes:>8} {row['model']['n']:>5}   "
             + "  ".join(f"{c:>15}" for c in cells)
-            + f"   {_f(REAL_MARKET_BRIER.get(minutes), 3):>14}"
+            + f"   {_f(row.get('real_kalshi_mid_brier_2026', REAL_MARKET_BRIER.get(minutes)), 3):>14}"
         )
     return lines
 

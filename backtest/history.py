@@ -27,6 +27,8 @@ from backtest.errors import BacktestInputError
 
 BAR_SECONDS = 60
 REQUIRED_COLUMNS = ("timestamp", "open", "high", "low", "close")
+# Other names of the timestamp column (In-Awe/analyse's Binance files: ``datetime_utc``).
+TIMESTAMP_ALIASES = ("datetime_utc",)
 _MS_THRESHOLD = 100_000_000_000  # larger epoch numbers are milliseconds (after 1973 in ms)
 
 FloatArray = npt.NDArray[np.float64]
@@ -142,6 +144,8 @@ def _rows(path: Path) -> Iterator[tuple[int, list[str]]]:
 
 def _columns(path: Path, line: int, header: list[str]) -> list[int]:
     names = [name.strip().lower() for name in header]
+    if "timestamp" not in names:
+        names = ["timestamp" if name in TIMESTAMP_ALIASES else name for name in names]
     missing = [name for name in REQUIRED_COLUMNS if name not in names]
     if missing:
         raise BacktestInputError(

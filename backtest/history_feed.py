@@ -25,6 +25,7 @@ from backtest.history import BAR_SECONDS, Bars, Gap, load_bars
 from backtest.market import MarketModel, WindowBook
 from backtest.session import Session
 from backtest.windows import PRICE_EXPONENT, SkippedWindow, Window, find_windows
+from kalshi.tickers import SERIES
 from kalshi.units import PriceLevels
 from messages.market_data import BookUpdate, MarketInfo, MarketLifecycle, SpotTick
 from messages.trading import Fill
@@ -63,8 +64,9 @@ def prepare_history(
     end: int | None,
     warmup: int,
     lead: int,
+    series: str = SERIES,
 ) -> HistoryData:
-    """Load, cut to ``[start − warmup, end]``, expand to 1-second prints, list the windows."""
+    """Load, cut to ``[start − warmup, end]``, expand to 1-second prints, list ``series``' windows."""
     bars = load_bars(paths)
     ratio = variance_ratio(bars)  # of everything loaded: a bar's prints do not depend on --from
     first = int(bars.ts[0])
@@ -83,7 +85,9 @@ def prepare_history(
         )
     prints = expand(part, seed, ratio)
     q = np.rint(prints.price * _SCALE).astype(np.int64)
-    windows, skipped = find_windows(prints.ts, q, start=trade_start, end=trade_end, lead=lead)
+    windows, skipped = find_windows(
+        prints.ts, q, start=trade_start, end=trade_end, lead=lead, series=series
+    )
     windows, cold = _warm_only(windows, prints.ts, warmup)
     skipped = sorted([*skipped, *cold], key=lambda w: w.open_ts)
     if not windows:
@@ -217,50 +221,99 @@ class HistoryFeed:
             )
             self.books.pop(window.ticker, None)
 
+    def cursor(self) -> FeedCursor:
+        """This feed's prints and market events, a second at a time (:func:`run_together`)."""
+        return FeedCursor(self)
+
     def run(self) -> None:
-        session = self.session
-        ts = self.data.ts.tolist()
-        q = self.data.q.tolist()
-        events = self._schedule()
-        n_events = len(events)
-        e = 0
-        next_event = events[0][0] if events else None
-        live: WindowBook | None = None
-        live_open = live_close = 0
-        index = self.index
-        progress = self.progress
-        spot_tick = session.spot_tick
-        book_update = session.book_update
-        timer = session.timer
-        decimal = Decimal
-        scale = PRICE_EXPONENT
-        prices: dict[int, Decimal] = {}  # prints repeat: one Decimal per distinct price
-        for k, (t, price) in enumerate(zip(ts, q, strict=True)):
-            now = float(t)
-            exact = prices.get(price)
-            if exact is None:
-                exact = prices[price] = decimal(price).scaleb(scale)
-            spot_tick(SpotTick(index, exact, now), now)
-            if next_event is not None and t >= next_event:
-                while e < n_events and events[e][0] <= t:
-                    _, kind, window = events[e]
-                    e += 1
-                    self._event(kind, window, float(events[e - 1][0]))
-                    if kind == 2:
-                        live = self.books[window.ticker]
-                        live_open, live_close = window.open_ts, window.close_ts
-                next_event = events[e][0] if e < n_events else None
-            if live is not None and live_open <= t < live_close:
-                update = live.requote(t - live_open, now)
-                if update is not None:
-                    book_update(update, now)
-            timer(now)
-            if progress is not None and not k & 0xFFF:
-                progress(now)
-        last = float(ts[-1]) if ts else 0.0
-        while e < n_events:  # settlements after the last print
-            at, kind, window = events[e]
-            e += 1
-            self._event(kind, window, float(at))
+        run_together([self], self.progress)
+
+
+class FeedCursor:
+    """Where one feed is: its next print, its next market event, its open market's book.
+
+    ``step`` does one print's second in the exchange's order (the print, then closes,
+    determinations and opens, then the makers' requote); the caller runs the timers.
+    """
+
+    def __init__(self, feed: HistoryFeed) -> None:
+        self.feed = feed
+        self.ts: list[int] = feed.data.ts.tolist()
+        self.q: list[int] = feed.data.q.tolist()
+        self.k = 0
+        self.events = feed._schedule()
+        self.e = 0
+        self.next_event: int | None = self.events[0][0] if self.events else None
+        self.live: WindowBook | None = None
+        self.live_open = self.live_close = 0
+        self.prices: dict[int, Decimal] = {}  # prints repeat: one Decimal per distinct price
+
+    def step(self, t: int) -> None:
+        """The print at second ``t`` (the cursor's next one) and what happens at that second."""
+        feed = self.feed
+        session = feed.session
+        price = self.q[self.k]
+        self.k += 1
+        now = float(t)
+        exact = self.prices.get(price)
+        if exact is None:
+            exact = self.prices[price] = Decimal(price).scaleb(PRICE_EXPONENT)
+        session.spot_tick(SpotTick(feed.index, exact, now), now)
+        if self.next_event is not None and t >= self.next_event:
+            self.events_until(t)
+        live = self.live
+        if live is not None and self.live_open <= t < self.live_close:
+            update = live.requote(t - self.live_open, now)
+            if update is not None:
+                session.book_update(update, now)
+
+    def events_until(self, t: int) -> None:
+        """Market events due at or before ``t``, each at its own time."""
+        events = self.events
+        feed = self.feed
+        while self.e < len(events) and events[self.e][0] <= t:
+            at, kind, window = events[self.e]
+            self.e += 1
+            feed._event(kind, window, float(at))
+            if kind == 2:
+                self.live = feed.books[window.ticker]
+                self.live_open, self.live_close = window.open_ts, window.close_ts
+        self.next_event = events[self.e][0] if self.e < len(events) else None
+
+    def settle_rest(self) -> float:
+        """Settlements after the last print; the time of the last thing done."""
+        last = float(self.ts[-1]) if self.ts else 0.0
+        while self.e < len(self.events):
+            at, kind, window = self.events[self.e]
+            self.e += 1
+            self.feed._event(kind, window, float(at))
             last = float(at)
-        session.finish(last)
+        return last
+
+
+def run_together(feeds: Sequence[HistoryFeed], progress: Progress | None = None) -> None:
+    """Drive one session through several feeds' prints in one timeline (each second: every
+    feed's print and events in the order given, then the timers once)."""
+    session = feeds[0].session
+    by_ticker: dict[str, HistoryFeed] = {}
+
+    def impact(ticker: str, fills: list[Fill], now: float) -> BookUpdate | None:
+        feed = by_ticker.get(ticker)
+        return feed._impact(ticker, fills, now) if feed is not None else None
+
+    for feed in feeds:
+        by_ticker.update((w.ticker, feed) for w in feed.data.windows)
+    session.impact = impact
+    cursors = [feed.cursor() for feed in feeds]
+    timeline = np.unique(np.concatenate([feed.data.ts for feed in feeds])).tolist()
+    timer = session.timer
+    for n, t in enumerate(timeline):
+        for cursor in cursors:
+            if cursor.k < len(cursor.ts) and cursor.ts[cursor.k] == t:
+                cursor.step(t)
+            elif cursor.next_event is not None and cursor.next_event <= t:
+                cursor.events_until(t)  # settlements after this feed's last print
+        timer(float(t))
+        if progress is not None and not n & 0xFFF:
+            progress(float(t))
+    session.finish(max(cursor.settle_rest() for cursor in cursors))

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from backtest.calibration import WindowForecasts
+from backtest.calibration import WindowForecasts, real_mid_brier
 from backtest.ledger import MarketResult, Trade
 from backtest.metrics import daily_pnl, sharpe
 from scoring.compare import BrierRow, compare_brier
@@ -191,6 +191,7 @@ def judge(result: BacktestResult) -> Honesty:
                 forecasts_of(result.forecasts, "model"),
                 forecasts_of(result.forecasts, "market"),
                 seed=seed,
+                real=real_mid_brier(result.config.market.series),
             )
         ),
         per_strategy,

@@ -24,7 +24,7 @@ from backtest.kalshi_index import MAX_GAP, IndexTimeline, data_prints
 from backtest.kalshi_market import beside_model, market_forecasts, score
 from backtest.kalshi_replay import KalshiFeed, ReplayWindow, depth_by_minute
 from backtest.params import RiskParams, RunConfig
-from backtest.runner import BacktestResult, _collector, quiet_libraries
+from backtest.runner import BacktestResult, collector_for, quiet_libraries
 from backtest.session import Session
 from strategies.base import Strategy
 
@@ -191,7 +191,7 @@ def run_kalshi_backtest(
     timeline = _timeline(folder, candidates, data, config)
     windows = _covered(folder, candidates, timeline, needs, skipped)
     risk = _risk(config, needs)
-    collector = _collector(strategies)
+    collector = collector_for(strategies)
     fees = config.market.fee_multiplier
     session = Session(
         strategies,

@@ -40,6 +40,7 @@ from scipy.special import erf
 from backtest.windows import SETTLEMENT_PRINTS, WINDOW_SECONDS, Window
 from kalshi.units import ONE, PriceLevels
 from messages.market_data import BookUpdate, Level
+from simulator.catalog import CATALOG
 from simulator.config import (
     HISTORY_LEAD_SCHEDULE,
     MARKET_PRESETS,
@@ -56,6 +57,35 @@ IntArray = npt.NDArray[np.int64]
 MICRO = 1_000_000
 _DEFAULT = MarketCalibration()
 _SERIES = ExchangeConfig().series
+
+
+def _history_leads(m14: int, m10: int, m5: int, m2: int, m1: int) -> tuple[tuple[int, int], ...]:
+    """A look-ahead schedule from its values at the horizons the Brier score is measured at."""
+    return ((900, m14), (840, m14), (600, m10), (300, m5), (120, m2), (60, m1), (0, 0))
+
+
+# Seconds the sharp makers read ahead when they quote real history, per series: fitted so
+# the mid's Brier score on that coin's history (../shared/data) matches the real market's
+# (KALSHI.md; ``python -m backtest.market_check DIR --series …``). Spread and depth are
+# the simulator's per-coin makers (``simulator.catalog``). Each Brier horizon reads only
+# its own knot, so each value was fitted alone (docs/market-model.md).
+HISTORY_LEADS: dict[str, tuple[tuple[int, int], ...]] = {
+    "KXSOL15M": HISTORY_LEAD_SCHEDULE,
+    "KXBTC15M": _history_leads(44, 48, 1, 2, 1),
+    "KXETH15M": _history_leads(60, 62, 40, 12, 4),
+}
+
+
+def _series_values(series: str) -> dict[str, Any]:
+    """The parameters a series sets: its makers' sizes (the rest are the same for every coin)."""
+    calibration = CATALOG[series].calibration
+    return {
+        "depth_levels": calibration.depth_levels,
+        "best_size_min": calibration.best_size[0],
+        "best_size_max": calibration.best_size[1],
+        "deep_size_min": calibration.deep_size[0],
+        "deep_size_max": calibration.deep_size[1],
+    }
 
 
 def _preset_values(calibration: MarketCalibration) -> dict[str, Any]:
@@ -79,6 +109,10 @@ class MarketParams(BaseModel):
 
     preset: Literal["sharp", "soft"] = Field(
         "sharp", description="makers' calibration: sharp (Kalshi-like) or soft (old, lenient)"
+    )
+    series: str = Field(
+        _SERIES.ticker,
+        description=f"whose makers: spread, depth and look-ahead ({', '.join(HISTORY_LEADS)})",
     )
     lead_scale: float = Field(
         1.0,
@@ -119,21 +153,34 @@ class MarketParams(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _apply_preset(cls, data: Any) -> Any:
-        if isinstance(data, dict) and "preset" in data:
+        if not isinstance(data, dict):
+            return data
+        series = data.get("series")
+        if isinstance(series, str) and series in HISTORY_LEADS:
+            data = {**_series_values(series), **data}
+        if "preset" in data:
             name = data["preset"]
             if name in MARKET_PRESETS:
                 return {**_preset_values(MARKET_PRESETS[name]), **data}
         return data
 
+    @model_validator(mode="after")
+    def _known_series(self) -> MarketParams:
+        if self.series not in HISTORY_LEADS:
+            known = ", ".join(HISTORY_LEADS)
+            raise ValueError(f"market.series: no calibration for {self.series} (one of {known})")
+        return self
+
     def calibration(self) -> MarketCalibration:
         """The simulator calibration these parameters describe."""
+        base = CATALOG[self.series].calibration
         schedule = tuple(
             (t, Decimal(repr(round(float(v) * self.spread_scale, 6))))
-            for t, v in _DEFAULT.spread_schedule
+            for t, v in base.spread_schedule
         )
-        lead = tuple((t, round(a * self.lead_scale)) for t, a in HISTORY_LEAD_SCHEDULE)
+        lead = tuple((t, round(a * self.lead_scale)) for t, a in HISTORY_LEADS[self.series])
         calibration = replace(
-            _DEFAULT,
+            base,
             spread_schedule=schedule,
             fair_value_lead_schedule=lead,
             longshot_shading=self.longshot_shading,

@@ -128,7 +128,7 @@ BRIER_HEADER = (
     "model Brier [95%]",
     "market Brier [95%]",
     "model − market [95%]",
-    "real KXSOL15M mid",
+    "real Kalshi mid (KALSHI.md)",
 )
 
 
@@ -285,7 +285,7 @@ def calibration_rows(summary: dict[str, Any]) -> list[list[str]]:
         row = [str(minutes), str(entry["model"]["n"])]
         for metric in ("brier", "log_loss"):
             row += [_num(entry[source][metric]) for source in SOURCES]
-        row.append(_num(REAL_MARKET_BRIER.get(minutes), 3))
+        row.append(_num(entry.get("real_kalshi_mid_brier_2026", REAL_MARKET_BRIER.get(minutes)), 3))
         rows.append(row)
     return rows
 
@@ -300,8 +300,9 @@ def sharpness_warning(summary: dict[str, Any]) -> str:
         return ""
     worse = []
     for minutes in BUCKETS:
-        market = summary["buckets"][str(minutes)]["market"]["brier"]
-        real = REAL_MARKET_BRIER.get(minutes)
+        bucket = summary["buckets"][str(minutes)]
+        market = bucket["market"]["brier"]
+        real = bucket.get("real_kalshi_mid_brier_2026", REAL_MARKET_BRIER.get(minutes))
         if market is not None and real is not None and market > real * (1 + SHARPNESS_TOLERANCE):
             worse.append(f"{minutes} min ({market:.3f} vs {real:.3f})")
     if not worse:
@@ -458,7 +459,7 @@ def _write_data(
 ) -> None:
     """summary.json, windows.csv, trades.csv and the charts."""
     facts = assumptions(result)
-    calibration = calib.summary(result.forecasts)
+    calibration = calib.summary(result.forecasts, calib.real_mid_brier(result.config.market.series))
     (directory / "summary.json").write_bytes(
         orjson.dumps(
             {"summary": summary, "assumptions": facts, "calibration": calibration},
@@ -490,7 +491,7 @@ def write_report(result: BacktestResult, directory: Path) -> Path:
     windows = window_rows(result)
     trades = trade_rows(result)
     _write_data(result, directory, summary, windows, trades)
-    calibration = calib.summary(result.forecasts)
+    calibration = calib.summary(result.forecasts, calib.real_mid_brier(result.config.market.series))
     facts = assumptions(result)
     warning = sharpness_warning({**calibration, "kind": result.kind})
     window_cols = ["ticker", "open", "strike", "settlement", "result"]

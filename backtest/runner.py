@@ -22,7 +22,7 @@ from loguru import logger
 from backtest import calibration as calib
 from backtest.calibration import CalibrationCollector, WindowForecasts
 from backtest.errors import BacktestInputError
-from backtest.history_feed import HistoryFeed, prepare_history
+from backtest.history_feed import HistoryData, HistoryFeed, prepare_history
 from backtest.honesty import Honesty, judge
 from backtest.ledger import MarketResult, Trade
 from backtest.market import MarketModel
@@ -138,7 +138,9 @@ class BacktestResult:
                 for name, f in figures.items()
                 if name != "all"
             },
-            "calibration": calib.summary(self.forecasts)["buckets"],
+            "calibration": calib.summary(
+                self.forecasts, calib.real_mid_brier(self.config.market.series)
+            )["buckets"],
             **honesty.as_dict(),
             "kalshi": self.kalshi,
         }
@@ -169,7 +171,7 @@ def quiet_libraries() -> Iterator[None]:
             logger.enable(module)
 
 
-def _collector(strategies: Sequence[Strategy]) -> CalibrationCollector:
+def collector_for(strategies: Sequence[Strategy]) -> CalibrationCollector:
     """Calibration of the first ``kelly_volatility``'s model, reading its own σ."""
     for strategy in strategies:
         if isinstance(strategy, KellyVolatility):
@@ -195,7 +197,7 @@ def run_backtest(
     kind = source_kind(paths)
     result = BacktestResult(config, kind, [str(p) for p in paths], config.risk.bankroll)
     strategies = config.build_strategies()
-    collector = _collector(strategies)
+    collector = collector_for(strategies)
     session = Session(
         strategies,
         config.risk,
@@ -207,19 +209,8 @@ def run_backtest(
     wall, cpu = time.perf_counter(), time.process_time()
     with quiet_libraries():
         if kind == "history":
-            data = prepare_history(
-                [Path(p) for p in paths],
-                seed=config.seed,
-                start=start,
-                end=end,
-                warmup=config.data.warmup_seconds,
-                lead=config.market.lead_seconds(),
-            )
-            result.windows_listed = len(data.windows)
-            result.skipped = [
-                {"ticker": s.ticker, "open_ts": s.open_ts, "reason": s.reason} for s in data.skipped
-            ]
-            result.gaps = [g.describe() for g in data.gaps]
+            data = history_for(config, paths, start, end)
+            add_history(result, data)
             result.variance_ratio = data.variance_ratio
             result.first_ts = float(data.windows[0].open_ts)
             result.last_ts = float(data.windows[-1].close_ts)
@@ -257,6 +248,42 @@ def run_backtest(
                     "not replayed (not market data): "
                     + ", ".join(f"{k} × {v}" for k, v in sorted(stats.skipped.items()))
                 )
+    finish(result, session, collector, wall, cpu)
+    return result
+
+
+def history_for(
+    config: RunConfig, paths: Sequence[Path | str], start: int | None, end: int | None
+) -> HistoryData:
+    """The prints and windows ``config`` trades: its series, warm-up and makers' lead."""
+    return prepare_history(
+        [Path(p) for p in paths],
+        seed=config.seed,
+        start=start,
+        end=end,
+        warmup=config.data.warmup_seconds,
+        lead=config.market.lead_seconds(),
+        series=config.market.series,
+    )
+
+
+def add_history(result: BacktestResult, data: HistoryData) -> None:
+    """Count ``data``'s windows, skipped windows and gaps into ``result``."""
+    result.windows_listed += len(data.windows)
+    result.skipped += [
+        {"ticker": s.ticker, "open_ts": s.open_ts, "reason": s.reason} for s in data.skipped
+    ]
+    result.gaps += [g.describe() for g in data.gaps]
+
+
+def finish(
+    result: BacktestResult,
+    session: Session,
+    collector: CalibrationCollector,
+    wall: float,
+    cpu: float,
+) -> None:
+    """What the session did, into ``result`` (``wall``/``cpu``: when the replay started)."""
     result.seconds = time.perf_counter() - wall
     result.cpu_seconds = time.process_time() - cpu
     result.counters = session.counters
@@ -265,4 +292,3 @@ def run_backtest(
     result.trades = session.ledger.trades
     result.forecasts = collector.scored()
     result.signals = session.signals
-    return result

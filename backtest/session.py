@@ -26,7 +26,7 @@ from __future__ import annotations
 import heapq
 import itertools
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -83,7 +83,10 @@ class Session:
         calibration: CalibrationCollector | None = None,
         impact: Impact | None = None,
         keep_signals: bool = True,
+        indices: Mapping[str, str] | None = None,
     ) -> None:
+        """``indices``: series → index id, when several series trade (each market's risk
+        check reads its own series' index; else the one index's latest print)."""
         names = [s.name for s in strategies]
         if len(set(names)) != len(names):
             raise ValueError(f"each strategy may run once, got {names}")
@@ -106,6 +109,10 @@ class Session:
         self.equity: list[EquityPoint] = []
         self.markets: dict[str, MarketInfo] = {}
         self.spot: SpotTick | None = None
+        self.indices = dict(indices or {})
+        self.spots: dict[str, SpotTick] = {}  # index id → its latest print (several series)
+        # Several series: each one's decisions, orders and fills (the rest are the session's).
+        self.by_series: dict[str, Counters] = {s: Counters() for s in self.indices}
         self.exchange = ExchangeState(True, True, 0.0)
         self.now = 0.0
         self._signal_of: dict[str, Signal] = {}  # client order id → its signal
@@ -124,6 +131,8 @@ class Session:
         self.now = at
         self.counters.market_events += 1
         self.spot = tick
+        if self.indices:
+            self.spots[tick.index] = tick
         for strategy in self.strategies:
             signals = strategy.on_spot(tick)
             if signals:
@@ -228,7 +237,7 @@ class Session:
                 MarketState.from_messages(
                     info,
                     self.books.get(signal.ticker),
-                    self.spot,
+                    self._spot_of(signal.ticker),
                     exchange_active=exchange.exchange_active,
                     trading_active=exchange.trading_active,
                 )
@@ -238,6 +247,8 @@ class Session:
             client_order_id = f"bt-{next(self._order_ids)}"
             decision = self.engine.evaluate(signal, now, market, order_id=client_order_id)
             self.counters.decisions[decision.reason] += 1
+            if self.by_series:
+                self._of(signal.ticker).decisions[decision.reason] += 1
             if decision.approved:
                 intent = intent_for(
                     signal, decision, client_order_id, self.execution.time_in_force, now
@@ -247,6 +258,15 @@ class Session:
                     self._queue, (now + self.execution.latency_seconds, next(self._seq), intent)
                 )
             self._deliver_decision(decision)
+
+    def _spot_of(self, ticker: str) -> SpotTick | None:
+        if not self.indices:
+            return self.spot
+        return self.spots.get(self.indices.get(ticker.partition("-")[0], ""))
+
+    def _of(self, ticker: str) -> Counters:
+        """The counters of ``ticker``'s series (several series)."""
+        return self.by_series.setdefault(ticker.partition("-")[0], Counters())
 
     def _deliver_decision(self, decision: RiskDecision) -> None:
         strategy = self.by_name.get(decision.strategy_name)
@@ -263,6 +283,8 @@ class Session:
     def _place(self, intent: OrderIntent, now: float) -> None:
         """OrderActor._place in paper mode."""
         self.counters.orders += 1
+        if self.by_series:
+            self._of(intent.ticker).orders += 1
         self.tracker.open(intent)
         self._report(self.broker.submit(intent, now), now)
 
@@ -291,6 +313,8 @@ class Session:
         if not self.tracker.record_fill(fill):
             return
         self.counters.fills += 1
+        if self.by_series:
+            self._of(fill.ticker).fills += 1
         self.fees += fill.fee
         self.engine.on_fill(fill, now)
         self._after_engine(now)

@@ -13,7 +13,13 @@ import pytest
 
 from backtest.history_feed import HistoryData, prepare_history
 from backtest.market import MarketModel, MarketParams
-from backtest.market_check import REAL_BEST_SIZE, REAL_SPREAD, MarketCheck, check_market
+from backtest.market_check import (
+    REAL_BEST_SIZE,
+    REAL_BOOK,
+    REAL_SPREAD,
+    MarketCheck,
+    check_market,
+)
 from scoring.forecasts import HORIZONS, REAL_SOL_MID_BRIER, SHARPNESS_TOLERANCE
 
 SOL_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "sol"
@@ -71,3 +77,33 @@ def test_the_soft_preset_is_softer_at_every_horizon(
     for minutes in HORIZONS:
         assert soft.brier[minutes] > sharp.brier[minutes]
     assert soft.brier[1] > REAL_SOL_MID_BRIER[1] * (1 + TOLERANCE)  # the old makers' flaw
+
+
+# --- BTC and ETH: each coin's makers on its own history (KALSHI.md's per-series table) ------
+
+COIN_DATA = SOL_DATA.parent
+
+
+@pytest.fixture(scope="module", params=["KXBTC15M", "KXETH15M"])
+def coin(request: pytest.FixtureRequest) -> MarketCheck:
+    series: str = request.param
+    folder = COIN_DATA / series.removeprefix("KX").removesuffix("15M").lower()
+    paths = sorted(folder.rglob("*.csv"))
+    if not paths:
+        pytest.skip(f"no history at {folder}")
+    data = prepare_history(paths, seed=7, start=None, end=None, warmup=3600, lead=120)
+    model = MarketModel(MarketParams.model_validate({"series": series}), seed=7)
+    return check_market(model, data.windows, data.price)
+
+
+def test_each_coins_mid_is_as_sharp_as_its_real_market(coin: MarketCheck) -> None:
+    assert coin.windows >= 4000
+    for minutes, ratio in coin.brier_ratio().items():
+        assert abs(ratio - 1) <= TOLERANCE, (coin.series, minutes, coin.brier)
+
+
+def test_each_coins_spread_and_depth_are_its_own(coin: MarketCheck) -> None:
+    spreads, (low, high) = REAL_BOOK[coin.series]
+    for minutes, real in spreads.items():
+        assert abs(coin.spread[minutes] - real) <= (TICK if real >= TICK else TICK / 10 + 1e-9)
+    assert low <= coin.best_size <= high
