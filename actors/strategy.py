@@ -15,6 +15,8 @@ a restarted order actor reports recent fills again.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -24,6 +26,7 @@ from loguru import logger
 
 from actors.discovery import known_markets
 from actors.ledger import LoadControls, LoadedControls, LoadedFills, LoadStrategyFills, SaveControl
+from actors.market_stream import SPOT_INDEX
 from execution.updates import order_update
 from messages.control import (
     ControlChanged,
@@ -80,10 +83,13 @@ class StrategyActor(SupervisedActor):
         status_interval: float = 1.0,
         ledger: str | None = None,
         restore_lookback: float = RESTORE_LOOKBACK_SECONDS,
+        feeds: Mapping[str, str] | None = None,
     ) -> None:
         """``enabled``: the switch until the operator sets it (then the ledger's, with
-        ``ledger``, the LedgerActor's address; None: nothing is kept)."""
+        ``ledger``, the LedgerActor's address; None: nothing is kept). ``feeds``: index id
+        → its ``SpotFeed``'s address, asked for recent prints at a (re)start."""
         super().__init__(context)
+        self.feeds = dict(feeds) if feeds else {SPOT_INDEX: "spot"}
         self.strategy_name = strategy_name
         self.params = params or {}  # as started (settings); runtime changes go on top
         self.overrides: dict[str, Any] = {}
@@ -112,18 +118,18 @@ class StrategyActor(SupervisedActor):
         self._publish_status()
 
     def _catch_up(self) -> None:
-        """After a (re)start: learn the live markets and replay recent index prints."""
-        try:
-            prints = self.system.ask("spot", "prints", timeout=5)
-        except (ActorUnavailable, pykka.Timeout):
-            prints = ()  # market data is not up yet: it will arrive on the bus
+        """After a (re)start: learn the live markets and replay each index's recent prints."""
+        replay: list[tuple[str, Any]] = []
+        for index_id, feed in self.feeds.items():
+            # market data may not be up yet: its prints will arrive on the bus
+            with contextlib.suppress(ActorUnavailable, pykka.Timeout):
+                replay.append((index_id, self.system.ask(feed, "prints", timeout=5)))
         markets = known_markets(self.system)
         for info in markets.values():
             self.strategy.on_market(info)
-        for ts, price in prints:
-            self.strategy.on_spot(
-                SpotTick("SOLUSD_RTI", price, ts)
-            )  # warms volatility; no trading on replay
+        for index_id, prints in replay:
+            for ts, price in prints:  # warms volatility; no trading on replay
+                self.strategy.on_spot(SpotTick(index_id, price, ts))
 
     @property
     def ready(self) -> bool:
