@@ -3,7 +3,8 @@
 Without ``--public-key`` a demo key pair is created (once) under the data
 directory and its key id, private-key path, REST base and WebSocket URL are
 printed, so any Kalshi client can connect. SIGINT/SIGTERM stop it cleanly
-(exit 0). The SOL index is logged at INFO once per second.
+(exit 0). ``--series`` lists several 15-minute crypto series at once, each on its own
+correlated index; every index is logged at INFO once per second.
 """
 
 from __future__ import annotations
@@ -22,21 +23,16 @@ from loguru import logger
 
 from kalshi.auth import KeyFileError, generate_private_key, private_key_pem, public_key_pem
 from runtime.net import is_loopback_host
+from simulator.catalog import CATALOG, map_calibrations, parse_series, with_preset, with_series
 from simulator.clock import wall_clock
-from simulator.config import (
-    DEFAULT_MARKET_PRESET,
-    MARKET_PRESETS,
-    ConfigError,
-    ExchangeConfig,
-    IndexConfig,
-    market_preset,
-)
+from simulator.config import DEFAULT_MARKET_PRESET, MARKET_PRESETS, ConfigError, ExchangeConfig
 from simulator.exchange import Exchange
 from simulator.faults import Faults
 from simulator.keys import KeyRegistry
 from simulator.server import SimServer
 
 DEFAULT_DATA_DIR = Path("data/exchange-sim")
+DEFAULT_SERIES = "KXSOL15M"
 DEMO_USER = "demo"
 
 
@@ -54,7 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="exchange-sim",
         description="A local exchange that speaks Kalshi's REST and WebSocket API "
-        "(KXSOL15M markets on a simulated SOL index).",
+        "(15-minute crypto markets, KXSOL15M by default, each series on its own simulated "
+        "index).",
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
     parser.add_argument("--port", type=int, default=8100, help="port to listen on (0: any)")
@@ -62,7 +59,18 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--window-seconds", type=int, default=900, help="market window length (>= 60)"
     )
-    parser.add_argument("--volatility", type=float, default=None, help="annualized SOL volatility")
+    parser.add_argument(
+        "--series",
+        default=DEFAULT_SERIES,
+        help="comma-separated series to list (or all: " + ", ".join(CATALOG) + "); "
+        f"default {DEFAULT_SERIES}",
+    )
+    parser.add_argument(
+        "--volatility",
+        type=float,
+        default=None,
+        help="annualized volatility of the first series' index (SOL's when it is listed)",
+    )
     parser.add_argument(
         "--market-preset",
         choices=sorted(MARKET_PRESETS),
@@ -122,14 +130,14 @@ def _demo_key(data_dir: Path) -> tuple[str, Path, bytes]:
 
 
 def build_config(args: argparse.Namespace) -> ExchangeConfig:
-    calibration = market_preset(args.market_preset, "--market-preset")
+    config = ExchangeConfig(seed=args.seed, window_seconds=args.window_seconds)
+    config = with_series(config, parse_series(args.series, "--series"))
+    config = with_preset(config, args.market_preset, "--market-preset")
     if args.lag_seconds is not None:
-        calibration = replace(calibration, fair_value_lag_seconds=args.lag_seconds)
-    config = ExchangeConfig(
-        seed=args.seed, window_seconds=args.window_seconds, calibration=calibration
-    )
+        lag = args.lag_seconds
+        config = map_calibrations(config, lambda c: replace(c, fair_value_lag_seconds=lag))
     if args.volatility is not None:
-        config = replace(config, index=replace(IndexConfig(), volatility=args.volatility))
+        config = replace(config, index=replace(config.index, volatility=args.volatility))
     if args.starting_balance is not None:
         config = replace(config, starting_balance=args.starting_balance)
     if args.historical_after_seconds is not None:

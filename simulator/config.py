@@ -40,6 +40,11 @@ class IndexConfig:
     jump_sd: float = 0.003  # log-return standard deviation of one jump (0.3%)
     decimals: int = 4  # each print is rounded to this many decimals
     index_id: str = "SOLUSD_RTI"
+    # The weight of the common crypto factor in each second's shock (the rest is this
+    # index's own noise): used only when the exchange runs more than one series, so a
+    # series alone keeps its own stream of draws. Two indices' returns correlate about
+    # loading × loading × (the diffusion's share of the variance; jumps are their own).
+    factor_loading: float = 0.965
 
     def validate(self) -> None:
         if self.start_price <= 0:
@@ -50,6 +55,8 @@ class IndexConfig:
             raise ConfigError("index.jumps_per_day and index.jump_sd must be >= 0")
         if not 0 <= self.decimals <= 8:
             raise ConfigError("index.decimals must be between 0 and 8")
+        if not 0 <= self.factor_loading <= 1:
+            raise ConfigError("index.factor_loading must be between 0 and 1")
 
 
 # Seconds the sharp makers read ahead, by seconds left, fitted so the mid's Brier score
@@ -210,6 +217,7 @@ class SeriesConfig:
 
     ticker: str = "KXSOL15M"
     title: str = "SOL price up or down in next 15 mins?"
+    coin: str = "SOL"  # the asset's short name, in market titles and rules
     fee_type: str = "quadratic"  # 15-minute crypto series: no maker fee (KALSHI.md ⚠)
     fee_multiplier: Decimal = Decimal(1)
 
@@ -218,6 +226,20 @@ class SeriesConfig:
             raise ConfigError(f"series.fee_type must be one of {', '.join(sorted(FEE_TYPES))}")
         if self.fee_multiplier < 0:
             raise ConfigError("series.fee_multiplier must be >= 0")
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesSetup:
+    """One listed series with its own index process and its own makers' calibration."""
+
+    series: SeriesConfig = field(default_factory=SeriesConfig)
+    index: IndexConfig = field(default_factory=IndexConfig)
+    calibration: MarketCalibration = field(default_factory=MarketCalibration)
+
+    def validate(self) -> None:
+        self.index.validate()
+        self.calibration.validate()
+        self.series.validate()
 
 
 # Endpoints whose token cost differs from the default (Kalshi's notes in openapi.yaml):
@@ -266,6 +288,10 @@ class ExchangeConfig:
     index: IndexConfig = field(default_factory=IndexConfig)
     calibration: MarketCalibration = field(default_factory=MarketCalibration)
     series: SeriesConfig = field(default_factory=SeriesConfig)
+    # More series beside the first (``series``/``index``/``calibration``), each with its own
+    # index and makers (``simulator.catalog`` has every 15-minute crypto series). Empty by
+    # default: the exchange lists KXSOL15M alone, exactly as before.
+    extra_series: tuple[SeriesSetup, ...] = ()
     api_limits: ApiLimitsConfig = field(default_factory=ApiLimitsConfig)
     price_levels: PriceLevels = field(default_factory=lambda: PriceLevels(DEFAULT_PRICE_RANGES))
     starting_balance: Decimal = Decimal("10000")  # dollars, for each new user
@@ -301,7 +327,18 @@ class ExchangeConfig:
             raise ConfigError("historical_after_seconds must be >= 0")
         if self.determination_delay_seconds < 0 or self.settlement_timer_seconds < 0:
             raise ConfigError("determination_delay_seconds and settlement_timer_seconds >= 0")
-        self.index.validate()
-        self.calibration.validate()
-        self.series.validate()
+        for setup in self.listings():
+            setup.validate()
+        for name, keys in (
+            ("series ticker", [s.series.ticker for s in self.listings()]),
+            ("index id", [s.index.index_id for s in self.listings()]),
+        ):
+            repeated = sorted({key for key in keys if keys.count(key) > 1})
+            if repeated:
+                raise ConfigError(f"extra_series: {name} listed twice: {', '.join(repeated)}")
         self.api_limits.validate()
+
+    def listings(self) -> tuple[SeriesSetup, ...]:
+        """Every series the exchange lists, the first (``series``) first."""
+        first = SeriesSetup(self.series, self.index, self.calibration)
+        return (first, *self.extra_series)

@@ -10,12 +10,14 @@ seeded windows needs (the full exchange with its order books is a hundred times 
 from __future__ import annotations
 
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
-from scoring.forecasts import HORIZONS, REAL_SOL_MID_BRIER
-from simulator.config import ExchangeConfig
+from scoring.forecasts import HORIZONS
+from simulator.config import ExchangeConfig, MarketCalibration
 from simulator.markets import MarketState
 from simulator.pricing import shade_longshot
+from simulator.traders import MakerDesk
 
 HORIZON_MINUTES = HORIZONS
 START = 1_780_000_200.0  # a quarter-hour boundary, as the tests' exchanges use
@@ -59,52 +61,108 @@ def desk_mids(config: ExchangeConfig, windows: int, start: float = START) -> Des
     Strikes and outcomes follow the exchange's own rule (``Exchange._activate`` and
     ``_determine``): the averages of the index's final minutes.
     """
-    from simulator.exchange import Exchange  # the exchange imports the traders this reads
+    name = config.series.ticker
+    return desks_on_one_path(config, {name: config.calibration}, windows, start)[name]
+
+
+def desks_on_one_path(
+    config: ExchangeConfig,
+    calibrations: Mapping[str, MarketCalibration],
+    windows: int,
+    start: float = START,
+) -> dict[str, DeskMids]:
+    """Several desks (by name) quoting the same windows of ``config``'s first index.
+
+    The mid's Brier score does not depend on the index's level or volatility: the paths of
+    a geometric Brownian motion (with jumps scaled to its volatility, as every coin's in
+    ``simulator.catalog``) are one path rescaled, and each desk prices with the index's own
+    volatility. So each coin's desk can be scored on one seeded path (a fifth of the time
+    of one path per coin); ``python -m simulator.desk_check --series`` runs each on its own.
+    The desk named as ``config``'s series draws its noise exactly as :func:`desk_mids` does.
+    """
+    from simulator.exchange import MAKER_USER, Exchange  # the exchange imports the traders
 
     quiet = replace(config, market_makers=False, noise_traders=False, record_events=False)
     ex = Exchange(quiet, start=start)
-    rng = random.Random(f"desk-check:{config.seed}")
-    cal = config.calibration
     width = config.window_seconds
-    series = config.series.ticker
-    out = DeskMids()
+    desks = {
+        name: (
+            MakerDesk(
+                ex.engine,
+                ex.accounts[MAKER_USER],
+                index=ex.index,
+                calibration=calibration,
+                levels=ex.levels,
+                window_seconds=width,
+                seed=config.seed,
+            ),
+            random.Random(
+                f"desk-check:{config.seed}" + ("" if name == config.series.ticker else f":{name}")
+            ),
+            calibration,
+            DeskMids(),
+        )
+        for name, calibration in calibrations.items()
+    }
     for k in range(windows):
         open_ts = int(start) + k * width
-        market = MarketState.for_window(series, open_ts, width, float(open_ts))
+        market = MarketState.for_window(config.series.ticker, open_ts, width, float(open_ts))
         ex.index.extend_to(open_ts + width)  # drawing the path early does not change it
         market.floor_strike = ex.index.settlement_average(open_ts)
-        for minutes in HORIZON_MINUTES:
-            t = open_ts + width - minutes * width // 15
-            informed = ex.makers.informed_probability(market, t)
-            fair = shade_longshot(informed, cal.longshot_shading)
-            fair += rng.gauss(0.0, cal.fair_value_noise)
-            bid, ask = ex.makers.top(fair, ex.makers.spread(market, t))
-            out.mids[minutes].append(float(bid + ask) / 2)
-            out.spreads[minutes].append(float(ask - bid))
-            out.informed[minutes].append(informed)
         settled = ex.index.settlement_average(open_ts + width)
-        out.outcomes.append(int(settled >= market.floor_strike))
-    return out
+        for desk, rng, cal, out in desks.values():
+            for minutes in HORIZON_MINUTES:
+                t = open_ts + width - minutes * width // 15
+                informed = desk.informed_probability(market, t)
+                fair = shade_longshot(informed, cal.longshot_shading)
+                fair += rng.gauss(0.0, cal.fair_value_noise)
+                bid, ask = desk.top(fair, desk.spread(market, t))
+                out.mids[minutes].append(float(bid + ask) / 2)
+                out.spreads[minutes].append(float(ask - bid))
+                out.informed[minutes].append(informed)
+            out.outcomes.append(int(settled >= market.floor_strike))
+    return {name: out for name, (_, _, _, out) in desks.items()}
+
+
+def series_config(series: str, seed: int, preset: str = "sharp") -> ExchangeConfig:
+    """A single-series exchange of ``series`` (its catalog calibration) with ``preset``."""
+    from simulator.catalog import with_preset, with_series
+
+    config = with_series(ExchangeConfig(seed=seed), [series])
+    return with_preset(config, preset, "--preset")
 
 
 def main(argv: list[str] | None = None) -> int:
     """``python -m simulator.desk_check``: the desk's mid Brier score beside Kalshi's."""
     import argparse
 
-    from simulator.config import market_preset
+    from simulator.catalog import REAL_MID_BRIER, parse_series
+    from simulator.config import ConfigError
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--windows", type=int, default=6_000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--preset", default="sharp")
+    parser.add_argument("--series", default="KXSOL15M", help="comma-separated, or all")
     args = parser.parse_args(argv)
-    config = ExchangeConfig(seed=args.seed, calibration=market_preset(args.preset, "--preset"))
-    mids = desk_mids(config, args.windows)
-    print(f"{args.windows} windows, seed {args.seed}, preset {args.preset}")
-    for minutes in HORIZON_MINUTES:
-        real = REAL_SOL_MID_BRIER[minutes]
-        score = mids.brier(minutes)
-        print(f"{minutes:>2} min left: {score:.4f} (Kalshi {real:.3f}, {score / real - 1:+.1%})")
+    try:
+        tickers = parse_series(args.series)
+        configs = [series_config(ticker, args.seed, args.preset) for ticker in tickers]
+    except ConfigError as exc:
+        parser.error(str(exc))
+    for ticker, config in zip(tickers, configs, strict=True):
+        mids = desk_mids(config, args.windows)
+        print(f"{ticker}: {args.windows} windows, seed {args.seed}, preset {args.preset}")
+        real = REAL_MID_BRIER.get(ticker)
+        for minutes in HORIZON_MINUTES:
+            score = mids.brier(minutes)
+            if real is None:
+                print(f"{minutes:>2} min left: {score:.4f} (Kalshi: not measured)")
+            else:
+                off = score / real[minutes] - 1
+                print(
+                    f"{minutes:>2} min left: {score:.4f} (Kalshi {real[minutes]:.3f}, {off:+.1%})"
+                )
     return 0
 
 

@@ -1,6 +1,8 @@
 """The exchange core: index, markets, matching, portfolios and simulated traders.
 
-Pure and single-threaded: no I/O, no clock. Time moves only through
+Pure and single-threaded: no I/O, no clock. One or more series are listed
+(``ExchangeConfig.listings``), each with its own index process and makers; with more
+than one, the indices share a common factor (``simulator.index.CommonFactor``). Time moves only through
 :meth:`Exchange.advance` (and the ``now`` given to each request), one whole
 second at a time, so the same seed and the same sequence of calls always give
 the same state. Each second: a new index print; market lifecycle (close,
@@ -17,7 +19,7 @@ from decimal import Decimal
 
 from kalshi.units import ONE, ZERO, PriceLevels
 from simulator import errors
-from simulator.config import SETTLEMENT_WINDOW_SECONDS, ExchangeConfig
+from simulator.config import SETTLEMENT_WINDOW_SECONDS, ExchangeConfig, SeriesSetup
 from simulator.events import (
     Event,
     EventCreated,
@@ -31,7 +33,7 @@ from simulator.events import (
 from simulator.group_desk import OrderGroupDesk
 from simulator.history import MarketHistory
 from simulator.ids import IdFactory, stable_id
-from simulator.index import TICKS_PER_SECOND, IndexProcess
+from simulator.index import TICKS_PER_SECOND, CommonFactor, IndexProcess
 from simulator.markets import MarketState, window_open_at_or_before
 from simulator.matching import MatchingEngine
 from simulator.modify import Amendment, amend, decrease
@@ -67,8 +69,26 @@ class TopOfBook:
         return self.yes_ask - self.yes_bid
 
 
+@dataclass(slots=True)
+class Listing:
+    """One listed series at run time: its setup, index process and simulated traders."""
+
+    setup: SeriesSetup
+    index: IndexProcess
+    makers: MakerDesk
+    noise: NoiseTraders
+
+    @property
+    def ticker(self) -> str:
+        return self.setup.series.ticker
+
+    @property
+    def index_id(self) -> str:
+        return self.setup.index.index_id
+
+
 class Exchange:
-    """One simulated Kalshi exchange listing one series."""
+    """One simulated Kalshi exchange listing one or more series."""
 
     def __init__(self, config: ExchangeConfig | None = None, *, start: float) -> None:
         self.config = config if config is not None else ExchangeConfig()
@@ -79,21 +99,17 @@ class Exchange:
         self.ids = IdFactory(cfg.seed, cfg.id_run)
         self.outbox = Outbox(cfg.record_events)
         start_second = int(start)
-        warmup = self.window + 2 * SETTLEMENT_WINDOW_SECONDS
-        self.index = IndexProcess(
-            cfg.index, cfg.seed, start_second - warmup, max(cfg.index_retain_seconds, warmup * 2)
-        )
-        self.index.extend_to(start_second)
         self.accounts: dict[str, Account] = {}
         self.markets: dict[str, MarketState] = {}
-        self._by_open: dict[int, MarketState | None] = {}  # None: window left unlisted
+        # (series, open) → its market; None: window left unlisted
+        self._by_open: dict[tuple[str, int], MarketState | None] = {}
         self._live: list[MarketState] = []  # not yet finalized, oldest first
         self.history = MarketHistory()  # 1-minute quotes and the trade tape (/historical/*)
         self.engine = MatchingEngine(
             self.accounts,
             self.markets,
             self.ids,
-            cfg.series,
+            {setup.series.ticker: setup.series for setup in cfg.listings()},
             self.levels,
             self.outbox,
             self.history,
@@ -101,23 +117,10 @@ class Exchange:
         maker = self._add_account(MAKER_USER, INTERNAL_BALANCE, internal=True)
         noise = self._add_account(NOISE_USER, INTERNAL_BALANCE, internal=True)
         self.order_groups = OrderGroupDesk(self)
-        self.makers = MakerDesk(
-            self.engine,
-            maker,
-            index=self.index,
-            calibration=cfg.calibration,
-            levels=self.levels,
-            window_seconds=self.window,
-            seed=cfg.seed,
-        )
-        self.noise = NoiseTraders(
-            self.engine,
-            noise,
-            calibration=cfg.calibration,
-            levels=self.levels,
-            window_seconds=self.window,
-            seed=cfg.seed,
-        )
+        self.listings = self._start_listings(start_second, maker, noise)
+        first = next(iter(self.listings.values()))
+        # The first series' parts, by their old names (a single-series exchange has no other)
+        self.index, self.makers, self.noise = first.index, first.makers, first.noise
         self._ticker_state: dict[str, tuple[Decimal, ...]] = {}
         self._second = start_second
         self._now = float(start)
@@ -128,6 +131,48 @@ class Exchange:
         self._sample_quotes(start_second)
         self._flush_tickers(start_second)
         self.outbox.drain()  # nobody can be listening yet
+
+    def _start_listings(self, start: int, maker: Account, noise: Account) -> dict[str, Listing]:
+        """Each series' index (drawn up to ``start``), makers and noise traders, by ticker.
+
+        The first series' generators are named by the seed alone, the others' also by their
+        ticker; the common factor joins only when more than one series runs, so the
+        default single-series exchange draws exactly what it always drew.
+        """
+        cfg = self.config
+        warmup = self.window + 2 * SETTLEMENT_WINDOW_SECONDS
+        retain = max(cfg.index_retain_seconds, warmup * 2)
+        setups = cfg.listings()
+        factor = CommonFactor(cfg.seed, start - warmup, warmup) if len(setups) > 1 else None
+        listings: dict[str, Listing] = {}
+        for n, setup in enumerate(setups):
+            stream = f":{setup.series.ticker}" if n else ""
+            index = IndexProcess(
+                setup.index, cfg.seed, start - warmup, retain, stream=stream, factor=factor
+            )
+            makers = MakerDesk(
+                self.engine,
+                maker,
+                index=index,
+                calibration=setup.calibration,
+                levels=self.levels,
+                window_seconds=self.window,
+                seed=cfg.seed,
+                stream=stream,
+            )
+            takers = NoiseTraders(
+                self.engine,
+                noise,
+                calibration=setup.calibration,
+                levels=self.levels,
+                window_seconds=self.window,
+                seed=cfg.seed,
+                stream=stream,
+            )
+            listings[setup.series.ticker] = Listing(setup, index, makers, takers)
+        for listing in listings.values():  # together: the factor is kept only a while back
+            listing.index.extend_to(start)
+        return listings
 
     # --- time -----------------------------------------------------------------------
 
@@ -153,29 +198,32 @@ class Exchange:
         """The 5-per-second index ticks due by ``upto_ms``, each sent once, in order."""
         if not self.outbox.enabled:
             return
-        index_id = self.config.index.index_id
         while self._fast_ms + FAST_TICK_MS <= upto_ms:
             self._fast_ms += FAST_TICK_MS
             second, rest = divmod(self._fast_ms, 1000)
-            if rest == 0:
-                value = self.index.value_at(second)
-                assert value is not None
-            else:
-                value = self.index.fast_ticks(second)[rest // FAST_TICK_MS - 1]
-            self.outbox.emit(FastIndexTick(index_id, self._fast_ms, value))
+            for listing in self.listings.values():
+                index = listing.index
+                if rest == 0:
+                    value = index.value_at(second)
+                    assert value is not None
+                else:
+                    value = index.fast_ticks(second)[rest // FAST_TICK_MS - 1]
+                self.outbox.emit(FastIndexTick(listing.index_id, self._fast_ms, value))
 
     def _step(self, t: int) -> None:
         self._fast_ticks((t - 1) * 1000 + 999)  # the rest of the last second leads up to t
-        for new in self.index.extend_to(t):
-            close = -(-new.ts // self.window) * self.window
-            self.outbox.emit(
-                IndexTick(
-                    self.config.index.index_id,
-                    new,
-                    self.index.trailing_average(new.ts),
-                    self.index.final_minute_average(new.ts, close),
+        for listing in self.listings.values():
+            index = listing.index
+            for new in index.extend_to(t):
+                close = -(-new.ts // self.window) * self.window
+                self.outbox.emit(
+                    IndexTick(
+                        listing.index_id,
+                        new,
+                        index.trailing_average(new.ts),
+                        index.final_minute_average(new.ts, close),
+                    )
                 )
-            )
         for market in list(self._live):
             self._lifecycle(market, t)
         self._fast_ticks(t * 1000)
@@ -212,39 +260,41 @@ class Exchange:
     def _list_upcoming(self, t: int) -> None:
         """Keep the current window's market and the next one listed."""
         current_open = window_open_at_or_before(t, self.window)
-        for open_ts in (current_open, current_open + self.window):
-            if open_ts not in self._by_open:
-                market = self._list_market(open_ts, t)
-                if market is not None and t >= market.open_ts:
-                    self._activate(market, t)
+        for series in self.listings:
+            for open_ts in (current_open, current_open + self.window):
+                if (series, open_ts) not in self._by_open:
+                    market = self._list_market(series, open_ts, t)
+                    if market is not None and t >= market.open_ts:
+                        self._activate(market, t)
 
     def _trade(self, t: int) -> None:
         for market in self._live:
             if market.status != "active":
                 continue
+            listing = self.listings[market.series_ticker]
             if self.config.market_makers:
-                self.makers.step(market, t)
+                listing.makers.step(market, t)
             if self.config.noise_traders:
-                self.noise.step(market, t)
+                listing.noise.step(market, t)
 
     # --- lifecycle ------------------------------------------------------------------
 
-    def _list_market(self, open_ts: int, t: int) -> MarketState | None:
-        market = MarketState.for_window(self.config.series.ticker, open_ts, self.window, t)
+    def _list_market(self, series: str, open_ts: int, t: int) -> MarketState | None:
+        market = MarketState.for_window(series, open_ts, self.window, t)
         if market.ticker in self.markets:
             # Two windows named alike (the repeated hour when New York leaves daylight
             # time): the first keeps the name; the second window is not listed.
-            self._by_open[open_ts] = None
+            self._by_open[series, open_ts] = None
             return None
         self.markets[market.ticker] = market
-        self._by_open[open_ts] = market
+        self._by_open[series, open_ts] = market
         self._live.append(market)
         self.outbox.emit(EventCreated(market.event_ticker, t))
         self.outbox.emit(LifecycleEvent(market.ticker, "created", t))
         return market
 
     def _activate(self, market: MarketState, t: int) -> None:
-        market.floor_strike = self.index.settlement_average(market.open_ts)
+        market.floor_strike = self.index_of(market).settlement_average(market.open_ts)
         market.status = "active"
         market.updated_ts = t
         self.outbox.emit(LifecycleEvent(market.ticker, "activated", t))
@@ -252,13 +302,13 @@ class Exchange:
 
     def _close(self, market: MarketState, t: int) -> None:
         self.engine.cancel_all(market, t, "CloseCancel")
-        self.makers.forget(market.ticker)
+        self.listings[market.series_ticker].makers.forget(market.ticker)
         market.status = "closed"
         market.updated_ts = t
 
     def _determine(self, market: MarketState, t: int) -> None:
         assert market.floor_strike is not None
-        value = self.index.settlement_average(market.close_ts)
+        value = self.index_of(market).settlement_average(market.close_ts)
         market.expiration_value = value
         market.result = "yes" if value >= market.floor_strike else "no"
         market.status = "determined"
@@ -293,6 +343,17 @@ class Exchange:
         market.updated_ts = t
         self._live.remove(market)
         self.outbox.emit(LifecycleEvent(market.ticker, "settled", t))
+
+    def index_of(self, market: MarketState) -> IndexProcess:
+        """The index a market settles on: its series' own."""
+        return self.listings[market.series_ticker].index
+
+    def listing_by_index(self, index_id: str) -> Listing | None:
+        """The series settled on the index ``index_id``, if the exchange runs it."""
+        for listing in self.listings.values():
+            if listing.index_id == index_id:
+                return listing
+        return None
 
     # --- users ----------------------------------------------------------------------
 
@@ -446,10 +507,11 @@ class Exchange:
         """Every market, the latest window first."""
         return sorted(self.markets.values(), key=lambda m: m.close_ts, reverse=True)
 
-    def current_market(self) -> MarketState | None:
-        """The market open for trading now, if any."""
+    def current_market(self, series: str | None = None) -> MarketState | None:
+        """The market of ``series`` (default: the first series) open for trading now, if any."""
+        wanted = series if series is not None else self.config.series.ticker
         for market in self._live:
-            if market.status == "active":
+            if market.status == "active" and market.series_ticker == wanted:
                 return market
         return None
 

@@ -1,8 +1,10 @@
-"""The simulated CF Benchmarks SOL index (SOLUSD_RTI): one print per second.
+"""A simulated CF Benchmarks real-time index (SOLUSD_RTI, BRTI, …): one print per second.
 
 A seeded geometric Brownian motion with occasional jumps. Prints are kept (for
 a bounded time) so the trailing 60-second averages that set strikes and settle
-markets can be taken exactly, in Decimal.
+markets can be taken exactly, in Decimal. When the exchange runs several series,
+each index's per-second shock is a shared crypto factor (:class:`CommonFactor`)
+plus its own noise, so the coins move together as the real ones do.
 """
 
 from __future__ import annotations
@@ -40,12 +42,57 @@ class WindowAverage:
     end_ms_exclusive: int
 
 
-class IndexProcess:
-    """Generates and keeps the prints; all times are whole Unix seconds."""
+class CommonFactor:
+    """The shared N(0, 1) shock of each second, the same for every index that reads it.
 
-    def __init__(self, config: IndexConfig, seed: int, first_ts: int, retain_seconds: int) -> None:
+    Drawn in time order from a generator of its own and kept for ``keep_seconds`` behind
+    the latest second asked for, so indices drawing at different moments (one reads ahead
+    for its makers, another starts later) still see the same shock for the same second.
+    """
+
+    def __init__(self, seed: int, first_ts: int, keep_seconds: int) -> None:
+        self._rng = random.Random(f"index-factor:{seed}")
+        self._first_ts = first_ts
+        self._values: deque[float] = deque()
+        self._keep = keep_seconds
+
+    def at(self, ts: int) -> float:
+        """The shock of the second ending at ``ts``."""
+        if ts < self._first_ts:
+            raise ValueError(f"the common factor at {ts} is no longer kept")
+        while self._first_ts + len(self._values) <= ts:
+            self._values.append(self._rng.gauss(0.0, 1.0))
+        excess = len(self._values) - 2 * self._keep
+        if excess > 0:
+            for _ in range(excess):
+                self._values.popleft()
+            self._first_ts += excess
+        return self._values[ts - self._first_ts]
+
+
+class IndexProcess:
+    """Generates and keeps the prints; all times are whole Unix seconds.
+
+    ``stream`` names this index's generators beside the seed (empty for the exchange's
+    first series, so a single-series run draws exactly what it always drew);
+    ``factor``: the shared shock, mixed in with the index's ``factor_loading``.
+    """
+
+    def __init__(
+        self,
+        config: IndexConfig,
+        seed: int,
+        first_ts: int,
+        retain_seconds: int,
+        *,
+        stream: str = "",
+        factor: CommonFactor | None = None,
+    ) -> None:
         self._config = config
-        self._rng = random.Random(f"index:{seed}")
+        self._rng = random.Random(f"index:{seed}{stream}")
+        self._stream = stream
+        self._factor = factor
+        self._own_weight = math.sqrt(1.0 - config.factor_loading**2)
         self._quantum = Decimal(1).scaleb(-config.decimals)
         dt = 1.0 / SECONDS_PER_YEAR
         self._drift = -0.5 * config.volatility**2 * dt
@@ -100,7 +147,12 @@ class IndexProcess:
     def _draw_ahead(self) -> None:
         """Draw the print after the last one drawn."""
         rng = self._rng
-        step = self._drift + self._step_sd * rng.gauss(0.0, 1.0)
+        shock = rng.gauss(0.0, 1.0)
+        if self._factor is not None:
+            ts = self.last_ts + len(self._future) + 1
+            loading = self._config.factor_loading
+            shock = loading * self._factor.at(ts) + self._own_weight * shock
+        step = self._drift + self._step_sd * shock
         if self._jump_probability and rng.random() < self._jump_probability:
             step += rng.gauss(0.0, self._config.jump_sd)
         log_price = (self._future[-1][0] if self._future else self._log_price) + step
@@ -147,7 +199,7 @@ class IndexProcess:
         if start is None or ts < self._first_ts:
             raise ValueError(f"no index print at {ts}")
         end = self._next()[1] if ts == self.last_ts else self._values[ts + 1 - self._first_ts]
-        rng = random.Random(f"index-fast:{self._seed}:{ts}")
+        rng = random.Random(f"index-fast:{self._seed}{self._stream}:{ts}")
         n = TICKS_PER_SECOND
         walk = [0.0]
         for _ in range(n):

@@ -46,7 +46,7 @@ class MatchingEngine:
         accounts: dict[str, Account],
         markets: dict[str, MarketState],
         ids: IdFactory,
-        series: SeriesConfig,
+        series: dict[str, SeriesConfig],
         levels: PriceLevels,
         outbox: Outbox,
         history: MarketHistory | None = None,
@@ -111,7 +111,11 @@ class MatchingEngine:
         reducible = account.reducible(state, req.outcome, req.count)
         count = reducible if req.reduce_only else req.count
         if not account.internal:
-            fee = ZERO if req.post_only else self.taker_fee(req.yes_price, count)
+            fee = (
+                ZERO
+                if req.post_only
+                else self.taker_fee(req.yes_price, count, market.series_ticker)
+            )
             self.check_cash(account.balance, req.book_price, count, min(reducible, count), fee)
         order = self._create(market, account, req, count, now)
         account.hold(order, state, min(reducible, count))
@@ -373,10 +377,9 @@ class MatchingEngine:
         maker_account = self._accounts[maker.user_id]
         maker_state = maker_account.position(market.ticker, market.event_ticker)
         yes_price = maker_price if maker.outcome == "yes" else ONE - maker_price
-        fee_taker = self.taker_fee(yes_price, quantity)
-        fee_maker = maker_fee(
-            yes_price, quantity, self._series.fee_type, self._series.fee_multiplier
-        )
+        series = self._series[market.series_ticker]
+        fee_taker = self.taker_fee(yes_price, quantity, market.series_ticker)
+        fee_maker = maker_fee(yes_price, quantity, series.fee_type, series.fee_multiplier)
         open_before = max(taker_state.position, ZERO) + max(maker_state.position, ZERO)
         maker_done = maker.remaining == quantity
         market.book.ladder(maker.outcome).fill_front(maker_price, quantity, maker_done)
@@ -509,8 +512,9 @@ class MatchingEngine:
 
     # --- helpers --------------------------------------------------------------------
 
-    def taker_fee(self, yes_price: Decimal, count: Decimal) -> Decimal:
-        return taker_fee(yes_price, count, self._series.fee_multiplier)
+    def taker_fee(self, yes_price: Decimal, count: Decimal, series: str) -> Decimal:
+        """The taker fee of a fill in a market of ``series`` (its own fee multiplier)."""
+        return taker_fee(yes_price, count, self._series[series].fee_multiplier)
 
     def _emit_delta(
         self,

@@ -127,7 +127,7 @@ def _check_reentry_cash(
     free = state.held(other(order.outcome)) - (state.committed(order.outcome) - order.reduce_left)
     closing = min(remaining, max(free, ZERO))
     book_price = yes_price if order.outcome == "yes" else ONE - yes_price
-    fee = ZERO if order.post_only else engine.taker_fee(yes_price, remaining)
+    fee = ZERO if order.post_only else engine.taker_fee(yes_price, remaining, market.series_ticker)
     # What the order holds now comes back before the new hold is taken.
     engine.check_cash(account.balance + order.reserved, book_price, remaining, closing, fee)
 

@@ -57,6 +57,7 @@ class RestApi:
         return [
             *writes,
             web.get(f"{p}/exchange/status", self.exchange_status),
+            web.get(f"{p}/series", self.series_list),
             web.get(f"{p}/series/{{series_ticker}}", self.series),
             web.get(f"{p}/markets", self.markets),
             web.get(f"{p}/markets/{{ticker}}", self.market),
@@ -92,12 +93,28 @@ class RestApi:
     async def series(self, request: web.Request) -> web.Response:
         self._maybe_user(request)
         ticker = request.match_info["series_ticker"]
-        if ticker != self._exchange.config.series.ticker:
+        listing = self._exchange.listings.get(ticker)
+        if listing is None:
             # GetSeries declares 400, not 404, for a series it cannot serve.
             raise errors.ExchangeError(
                 400, errors.SERIES_NOT_FOUND, "series not found", f"series_ticker={ticker}"
             )
-        return json_response({"series": wire.series_json(self._exchange.config)})
+        return json_response({"series": wire.series_json(self._exchange.config, listing.setup)})
+
+    async def series_list(self, request: web.Request) -> web.Response:
+        """``GET /series``: every listed series, filtered by ``category`` and ``tags``."""
+        self._maybe_user(request)
+        config = self._exchange.config
+        found = [
+            wire.series_json(config, listing.setup) for listing in self._exchange.listings.values()
+        ]
+        category = request.query.get("category")
+        if category:
+            found = [s for s in found if category in s["categories"]]
+        tags = {t.strip() for t in request.query.get("tags", "").split(",") if t.strip()}
+        if tags:
+            found = [s for s in found if tags & set(s["tags"])]
+        return json_response({"series": found})
 
     async def markets(self, request: web.Request) -> web.Response:
         self._maybe_user(request)

@@ -1,7 +1,7 @@
 """Kalshi's CF Benchmarks REST passthrough (``GET /cfbenchmarks/<path>``), from the simulated index.
 
-Only ``values?id=SOLUSD_RTI`` is served, as CF Benchmarks answers it: the index's prints
-of the last ten minutes, oldest first, one a second, in Kalshi's ``data`` envelope. The
+Only ``values?id=<index>`` is served (one id per listed series: ``SOLUSD_RTI``, ``BRTI``, …),
+as CF Benchmarks answers it: the index's prints of the last ten minutes, oldest first, one a second, in Kalshi's ``data`` envelope. The
 request must be signed; with ``cfbenchmarks_entitled=False`` every account is refused
 with 403, as Kalshi refuses one without the entitlement. Errors map as Kalshi maps
 upstream ones: an unknown path is 404, an unknown or missing index id 400.
@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from simulator import errors
+from simulator.index import IndexProcess
 from simulator.responses import API_PREFIX, json_response
 
 if TYPE_CHECKING:
@@ -57,15 +58,17 @@ class CfBenchmarksApi:
         index_id = request.query.get("id")
         if not index_id:
             raise errors.bad_request("CF Benchmarks: id is required", "id")
-        if index_id != exchange.config.index.index_id:
+        listing = exchange.listing_by_index(index_id)
+        if listing is None:
             raise errors.bad_request("CF Benchmarks: Unknown id", f"id={index_id}")
         return json_response(
-            {"data": {"serverTime": server_time(exchange.now), "payload": self._values()}}
+            {"data": {"serverTime": server_time(exchange.now), "payload": _values(listing.index)}}
         )
 
-    def _values(self) -> list[dict[str, Any]]:
-        index = self._server.exchange.index
-        last = index.last_ts
-        first = max(index.first_ts, last - VALUES_SECONDS + 1)
-        values = index.prints_between(first - 1, last)
-        return [{"value": str(value), "time": (first + i) * 1000} for i, value in enumerate(values)]
+
+def _values(index: IndexProcess) -> list[dict[str, Any]]:
+    """The index's prints of the last ``VALUES_SECONDS``, oldest first."""
+    last = index.last_ts
+    first = max(index.first_ts, last - VALUES_SECONDS + 1)
+    values = index.prints_between(first - 1, last)
+    return [{"value": str(value), "time": (first + i) * 1000} for i, value in enumerate(values)]

@@ -128,8 +128,9 @@ class SimServer:
         if elapsed > 0:
             self.hub.random_drops(elapsed)
             if self.log_index:
-                latest = self.exchange.index.latest()
-                logger.info("SOLUSD_RTI {} at {}", latest.value, latest.ts)
+                prints = [(x.index_id, x.index.latest()) for x in self.exchange.listings.values()]
+                values = ", ".join(f"{index_id} {latest.value}" for index_id, latest in prints)
+                logger.info("{} at {}", values, prints[0][1].ts)
 
     def flush(self) -> None:
         self.hub.dispatch(self.exchange.drain_events())
@@ -283,8 +284,21 @@ class SimServer:
                 "current_market": current.ticker if current else None,
                 "index": {"ts": latest.ts, "value": str(latest.value)},
                 "websocket_connections": len(self.hub.connections),
+                "series": [self._series_status(ticker) for ticker in self.exchange.listings],
             }
         )
+
+    def _series_status(self, ticker: str) -> dict[str, object]:
+        """One listed series in ``/sim/status``: its open market and its index's last print."""
+        listing = self.exchange.listings[ticker]
+        current = self.exchange.current_market(ticker)
+        latest = listing.index.latest()
+        return {
+            "series_ticker": ticker,
+            "current_market": current.ticker if current else None,
+            "index_id": listing.index_id,
+            "index": {"ts": latest.ts, "value": str(latest.value)},
+        }
 
 
 class BackgroundServer:

@@ -47,14 +47,16 @@ class MakerDesk:
         levels: PriceLevels,
         window_seconds: int,
         seed: int,
+        stream: str = "",
     ) -> None:
+        """``stream``: the series' name for its generator beside the seed (see IndexProcess)."""
         self._engine = engine
         self._account = account
         self._index = index
         self._cal = calibration
         self._levels = levels
         self._window = window_seconds
-        self._rng = random.Random(f"makers:{seed}")
+        self._rng = random.Random(f"makers:{seed}{stream}")
         self._quotes: dict[str, dict[tuple[Side, Decimal], Order]] = {}
         self._last_top: dict[str, tuple[Decimal, Decimal]] = {}
         self._min = min_price(levels)
@@ -180,13 +182,14 @@ class NoiseTraders:
         levels: PriceLevels,
         window_seconds: int,
         seed: int,
+        stream: str = "",
     ) -> None:
         self._engine = engine
         self._account = account
         self._cal = calibration
         self._levels = levels
         self._window = window_seconds
-        self._rng = random.Random(f"takers:{seed}")
+        self._rng = random.Random(f"takers:{seed}{stream}")
         self._mu = math.log(calibration.trade_size_median)
         ratio = calibration.trade_size_mean / calibration.trade_size_median
         self._sigma = math.sqrt(2.0 * math.log(ratio)) if ratio > 1 else 0.0

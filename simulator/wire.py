@@ -13,7 +13,7 @@ from decimal import ROUND_FLOOR, Decimal
 from typing import Any
 
 from kalshi.units import ONE, ZERO, format_count, format_dollars
-from simulator.config import ExchangeConfig
+from simulator.config import ExchangeConfig, SeriesSetup
 from simulator.events import (
     BookDelta,
     EventCreated,
@@ -36,10 +36,12 @@ EXCHANGE_INDEX = 0  # the simulator is one exchange shard
 SUBACCOUNT = 0  # and every user has only the primary subaccount
 VALUE_QUANTUM = Decimal("0.00000001")  # CF Benchmarks values carry 8 decimals on the wire
 PRICE_LEVEL_STRUCTURE = "tapered_deci_cent"  # $0.01 in the middle, $0.001 in the tails
-SETTLEMENT_SOURCE = {
-    "name": "CF Benchmarks",
-    "url": "https://www.cfbenchmarks.com/data/indices/SOLUSD_RTI",
-}
+CF_INDEX_URL = "https://www.cfbenchmarks.com/data/indices/"
+
+
+def settlement_source(setup: SeriesSetup) -> JSON:
+    """The series' settlement source: CF Benchmarks, its URL naming the series' index."""
+    return {"name": "CF Benchmarks", "url": f"{CF_INDEX_URL}{setup.index.index_id}"}
 
 
 def iso(ts: float) -> str:
@@ -61,23 +63,28 @@ def _strike_number(value: Decimal) -> float:
     return float(value)
 
 
-def _strike_text(value: Decimal) -> str:
-    return f"{value.quantize(Decimal('0.01'))}"
+def _strike_text(exchange: Exchange, market: MarketState) -> str:
+    """The strike as the titles show it: cents, or finer for a coin priced in cents (DOGE)."""
+    assert market.floor_strike is not None
+    places = max(2, _setup(exchange, market).index.decimals - 2)
+    return f"{market.floor_strike.quantize(Decimal(1).scaleb(-places))}"
 
 
 # --- series, events, markets ----------------------------------------------------------
 
 
-def series_json(config: ExchangeConfig) -> JSON:
-    series = config.series
+def series_json(config: ExchangeConfig, setup: SeriesSetup | None = None) -> JSON:
+    """``GET /series/{ticker}``'s series: ``setup`` (default: the exchange's first series)."""
+    setup = setup if setup is not None else config.listings()[0]
+    series = setup.series
     return {
         "ticker": series.ticker,
         "frequency": "fifteen_min" if config.window_seconds == 900 else "custom",
         "title": series.title,
         "category": "Crypto",
         "categories": ["Crypto"],
-        "tags": ["SOL", "Crypto"],
-        "settlement_sources": [SETTLEMENT_SOURCE],
+        "tags": [series.coin, "Crypto"],
+        "settlement_sources": [settlement_source(setup)],
         "contract_url": "https://kalshi.com/",
         "contract_terms_url": "https://kalshi.com/",
         "fee_type": series.fee_type,
@@ -87,21 +94,31 @@ def series_json(config: ExchangeConfig) -> JSON:
     }
 
 
-def _rules(market: MarketState) -> str:
+def _setup(exchange: Exchange, market: MarketState) -> SeriesSetup:
+    return exchange.listings[market.series_ticker].setup
+
+
+def _market_title(exchange: Exchange, market: MarketState) -> str:
+    coin = _setup(exchange, market).series.coin
+    return f"{coin} price up in next {exchange.window // 60} mins?"
+
+
+def _rules(exchange: Exchange, market: MarketState) -> str:
+    setup = _setup(exchange, market)
     strike = (
-        f"${_strike_text(market.floor_strike)}" if market.floor_strike is not None else "the strike"
+        f"${_strike_text(exchange, market)}" if market.floor_strike is not None else "the strike"
     )
     return (
-        "If the simple average of the sixty one-second CF Benchmarks SOL Real-Time Index "
-        f"(SOLUSD_RTI) prints in the minute before {iso(market.close_ts)} is greater than or "
-        f"equal to {strike}, the market resolves to Yes."
+        f"If the simple average of the sixty one-second CF Benchmarks {setup.series.coin} "
+        f"Real-Time Index ({setup.index.index_id}) prints in the minute before "
+        f"{iso(market.close_ts)} is greater than or equal to {strike}, the market resolves to Yes."
     )
 
 
 def market_json(exchange: Exchange, market: MarketState) -> JSON:
     top = exchange.top_of_book(market)
     config = exchange.config
-    title = f"SOL price up in next {config.window_seconds // 60} mins?"
+    title = _market_title(exchange, market)
     body: JSON = {
         "ticker": market.ticker,
         "event_ticker": market.event_ticker,
@@ -109,12 +126,12 @@ def market_json(exchange: Exchange, market: MarketState) -> JSON:
         "title": title,
         "subtitle": "",
         "yes_sub_title": (
-            f"Target Price: ${_strike_text(market.floor_strike)}"
+            f"Target Price: ${_strike_text(exchange, market)}"
             if market.floor_strike is not None
             else "Target Price: TBD"
         ),
         "no_sub_title": (
-            f"Target Price: ${_strike_text(market.floor_strike)}"
+            f"Target Price: ${_strike_text(exchange, market)}"
             if market.floor_strike is not None
             else "Target Price: TBD"
         ),
@@ -149,8 +166,11 @@ def market_json(exchange: Exchange, market: MarketState) -> JSON:
         "expiration_value": (
             str(market.expiration_value) if market.expiration_value is not None else ""
         ),
-        "rules_primary": _rules(market),
-        "rules_secondary": "Prints are the CF Benchmarks SOLUSD_RTI one-second values.",
+        "rules_primary": _rules(exchange, market),
+        "rules_secondary": (
+            f"Prints are the CF Benchmarks {_setup(exchange, market).index.index_id} "
+            "one-second values."
+        ),
         "price_level_structure": PRICE_LEVEL_STRUCTURE,
         "price_ranges": exchange.levels.to_wire(),
         "strike_type": "greater_or_equal",
@@ -173,13 +193,13 @@ def event_json(exchange: Exchange, markets: list[MarketState], nested: bool) -> 
         "event_ticker": first.event_ticker,
         "series_ticker": first.series_ticker,
         "sub_title": f"On {iso(first.close_ts)}",
-        "title": exchange.config.series.title,
+        "title": _setup(exchange, first).series.title,
         "collateral_return_type": "binary",
         "mutually_exclusive": False,
         "category": "Crypto",
         "strike_date": iso(first.close_ts),
         "available_on_brokers": False,
-        "settlement_sources": [SETTLEMENT_SOURCE],
+        "settlement_sources": [settlement_source(_setup(exchange, first))],
         "product_metadata": None,
         "last_updated_ts": iso(max(m.updated_ts for m in markets)),
     }
@@ -465,10 +485,10 @@ def ws_lifecycle_msg(exchange: Exchange, event: LifecycleEvent) -> JSON:
     if event.event_type == "created":
         metadata: JSON = {
             "name": market.ticker,
-            "title": f"SOL price up in next {exchange.window // 60} mins?",
+            "title": _market_title(exchange, market),
             "yes_sub_title": "Target Price: TBD",
             "no_sub_title": "Target Price: TBD",
-            "rules_primary": _rules(market),
+            "rules_primary": _rules(exchange, market),
             "rules_secondary": "",
             "can_close_early": False,
             "event_ticker": market.event_ticker,
@@ -493,7 +513,7 @@ def ws_lifecycle_msg(exchange: Exchange, event: LifecycleEvent) -> JSON:
         assert market.floor_strike is not None
         msg["strike_type"] = "greater_or_equal"
         msg["floor_strike"] = _strike_number(market.floor_strike)
-        msg["yes_sub_title"] = f"Target Price: ${_strike_text(market.floor_strike)}"
+        msg["yes_sub_title"] = f"Target Price: ${_strike_text(exchange, market)}"
     elif event.event_type == "determined":
         msg["determination_ts"] = event.ts
         msg["result"] = market.result or ""
@@ -505,13 +525,14 @@ def ws_lifecycle_msg(exchange: Exchange, event: LifecycleEvent) -> JSON:
 
 def ws_event_created_msg(exchange: Exchange, event: EventCreated) -> JSON:
     markets = [m for m in exchange.markets.values() if m.event_ticker == event.event_ticker]
+    series = _setup(exchange, markets[0]).series if markets else exchange.config.series
     msg: JSON = {
         "event_ticker": event.event_ticker,
         "exchange_index": EXCHANGE_INDEX,
-        "title": exchange.config.series.title,
+        "title": series.title,
         "subtitle": f"On {iso(markets[0].close_ts)}" if markets else "",
         "collateral_return_type": "",
-        "series_ticker": exchange.config.series.ticker,
+        "series_ticker": series.ticker,
     }
     if markets:
         msg["strike_date"] = markets[0].close_ts

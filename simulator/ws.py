@@ -430,7 +430,7 @@ class WebSocketHub:
                 "type": f"{sub.channel}_indexlist",
                 "sid": sub.sid,
                 "seq": conn.next_seq(sub),
-                "msg": {"index_ids": [self.exchange.config.index.index_id]},
+                "msg": {"index_ids": [x.index_id for x in self.exchange.listings.values()]},
             }
             conn.send(_with_id(message, command_id))
             return

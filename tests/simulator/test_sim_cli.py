@@ -15,7 +15,9 @@ import httpx
 import pytest
 
 from kalshi.auth import Signer, generate_private_key, private_key_pem, public_key_pem
-from simulator.cli import main
+from simulator.catalog import CATALOG
+from simulator.cli import build_config, build_parser, main
+from simulator.config import SOFT_CALIBRATION, ExchangeConfig
 
 ROOT = Path(__file__).resolve().parents[2]
 LAUNCH = "import sys; from simulator.cli import main; sys.exit(main(sys.argv[1:]))"
@@ -122,3 +124,19 @@ def test_unreadable_public_key(tmp_path: Path) -> None:
     assert main(["--key-id", "k", "--public-key", str(tmp_path / "missing.pem")]) == 2
     (tmp_path / "junk.pem").write_text("not a key")
     assert main(["--key-id", "k", "--public-key", str(tmp_path / "junk.pem")]) == 2
+
+
+def test_series_are_chosen_on_the_command_line(capsys: pytest.CaptureFixture[str]) -> None:
+    parser = build_parser()
+    default = build_config(parser.parse_args([]))
+    assert default == ExchangeConfig()  # KXSOL15M alone, exactly as before
+    soft = build_config(parser.parse_args(["--market-preset", "soft"]))
+    assert soft == ExchangeConfig(calibration=SOFT_CALIBRATION)
+    three = build_config(parser.parse_args(["--series", "KXBTC15M,KXETH15M,KXSOL15M"]))
+    assert [s.series.ticker for s in three.listings()] == ["KXSOL15M", "KXBTC15M", "KXETH15M"]
+    every = build_config(parser.parse_args(["--series", "all", "--lag-seconds", "2"]))
+    assert [s.series.ticker for s in every.listings()] == list(CATALOG)
+    assert {s.calibration.fair_value_lag_seconds for s in every.listings()} == {2}
+    assert main(["--series", "KXBTC15M,KXFOO15M"]) == 2
+    err = capsys.readouterr().err
+    assert "--series" in err and "KXFOO15M" in err

@@ -244,6 +244,7 @@ def test_every_rest_endpoint_matches_openapi(sim: SimHandle, openapi: OpenApi) -
     check(api.get("/exchange/status", signed=False), "/exchange/status", "get")
     check(api.get("/series/KXSOL15M"), "/series/{series_ticker}", "get")
     check(api.get("/series/NOPE"), "/series/{series_ticker}", "get")
+    check(api.get("/series", {"category": "Crypto"}), "/series", "get")
     for params in (
         {},
         {"series_ticker": "KXSOL15M", "status": "open"},
