@@ -14,7 +14,7 @@ second); if the exchange refuses the 5 Hz subscription the stream falls back to 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import pykka
@@ -62,13 +62,17 @@ def index_channel(index_id: str) -> str:
 
 
 def spot_address(index_id: str) -> str:
-    """The address of the ``SpotFeed`` of ``index_id`` when the bot runs one per index."""
+    """The address of the ``SpotFeed`` of ``index_id`` when the bot runs several."""
     return f"{SPOT}:{index_id}"
 
 
-def spot_feeds(indices: list[str] | tuple[str, ...]) -> dict[str, str]:
-    """Index id → its feed's address, for a bot running every index in ``indices``."""
-    return {index_id: spot_address(index_id) for index_id in indices}
+def spot_feeds(indices: Iterable[str]) -> dict[str, str]:
+    """Index id → its feed's address, for a bot running a feed per index in ``indices``
+    (one index alone keeps the address ``spot``, as the single-series bot always had)."""
+    unique = list(dict.fromkeys(indices))
+    if len(unique) == 1:
+        return {unique[0]: SPOT}
+    return {index_id: spot_address(index_id) for index_id in unique}
 
 
 class MarketStream(SupervisedActor):

@@ -16,7 +16,7 @@ a restarted order actor reports recent fills again.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -84,11 +84,15 @@ class StrategyActor(SupervisedActor):
         ledger: str | None = None,
         restore_lookback: float = RESTORE_LOOKBACK_SECONDS,
         feeds: Mapping[str, str] | None = None,
+        series: Collection[str] | None = None,
     ) -> None:
         """``enabled``: the switch until the operator sets it (then the ledger's, with
         ``ledger``, the LedgerActor's address; None: nothing is kept). ``feeds``: index id
-        → its ``SpotFeed``'s address, asked for recent prints at a (re)start."""
+        → its ``SpotFeed``'s address, asked for recent prints at a (re)start. ``series``: the
+        series it trades (None: every one); other series' markets and books never reach it."""
         super().__init__(context)
+        self.series = frozenset(series) if series is not None else None
+        self.other_series: set[str] = set()  # tickers of series it does not trade
         self.feeds = dict(feeds) if feeds else {SPOT_INDEX: "spot"}
         self.strategy_name = strategy_name
         self.params = params or {}  # as started (settings); runtime changes go on top
@@ -126,7 +130,8 @@ class StrategyActor(SupervisedActor):
                 replay.append((index_id, self.system.ask(feed, "prints", timeout=5)))
         markets = known_markets(self.system)
         for info in markets.values():
-            self.strategy.on_market(info)
+            if self._takes(info):
+                self.strategy.on_market(info)
         for index_id, prints in replay:
             for ts, price in prints:  # warms volatility; no trading on replay
                 self.strategy.on_spot(SpotTick(index_id, price, ts))
@@ -141,10 +146,13 @@ class StrategyActor(SupervisedActor):
         if kind is SpotTick:
             self._send(self.strategy.on_spot(message))
         elif kind is BookUpdate:
-            self._send(self.strategy.on_book(message))
+            if message.ticker not in self.other_series:
+                self._send(self.strategy.on_book(message))
         elif kind is Tick:
             self._on_tick()
         elif kind is MarketInfo:
+            if not self._takes(message):
+                return None
             self.markets[message.ticker] = message
             self.strategy.on_market(message)
             self._wake(message.ticker)
@@ -178,6 +186,13 @@ class StrategyActor(SupervisedActor):
             return super().handle(message)
         return None
 
+    def _takes(self, info: MarketInfo) -> bool:
+        """Whether it trades ``info``'s series (remembering the tickers it does not)."""
+        if self.series is None or not info.series or info.series in self.series:
+            return True
+        self.other_series.add(info.ticker)
+        return False
+
     def _on_tick(self) -> None:
         now = self.clock.now()
         if not self.ready or self._switch_unsaved:
@@ -190,6 +205,7 @@ class StrategyActor(SupervisedActor):
         self.strategy.on_lifecycle(event)
         if event.event_type == "settled":
             self.markets.pop(event.ticker, None)
+            self.other_series.discard(event.ticker)
         if event.event_type == "settled" and is_side(event.result):
             # Every strategy hears each market end, traded or not, so it can drop the
             # market's state (the OrderActor reports a Settlement only for held positions).
