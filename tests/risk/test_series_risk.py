@@ -188,3 +188,30 @@ def test_the_snapshot_shows_exposure_per_series_and_serializes() -> None:
     assert snap["limits"]["series_max_exposure"] == {"KXBTC15M": 60.0}
     assert snap["limits"]["max_total_exposure"] == 80.0
     orjson.dumps(snap)
+
+
+def test_the_backtest_takes_series_limits_as_risk_params() -> None:
+    """``--param risk.series_max_exposure.KXBTC15M=50`` (a grid too) reaches the RiskEngine."""
+    from backtest.params import BacktestInputError, build_configs
+
+    configs = build_configs(
+        ["kelly_volatility"],
+        [
+            "risk.series_max_exposure.kxbtc15m=50,60",
+            "risk.series_max_position_size.KXSOL15M=5",
+            "risk.max_correlated_exposure=30",
+        ],
+        seed=1,
+    )
+    assert [c.risk.limits.series_max_exposure for c in configs] == [
+        {"KXBTC15M": D(50)},
+        {"KXBTC15M": D(60)},
+    ]
+    limits = configs[0].risk.limits
+    assert limits.series_max_position_size == {"KXSOL15M": D(5)}
+    assert limits.max_correlated_exposure == D(30)
+    assert configs[0].describe()["risk"]["series_max_exposure"] == {"KXBTC15M": 50.0}
+    with pytest.raises(BacktestInputError, match=r"series_max_exposure\[KXBTC15M\] must be > 0"):
+        build_configs(["kelly_volatility"], ["risk.series_max_exposure.KXBTC15M=0"], seed=1)
+    with pytest.raises(BacktestInputError, match=r"risk\.series_max_exposure: unknown parameter"):
+        build_configs(["kelly_volatility"], ["risk.series_max_exposure=5"], seed=1)
