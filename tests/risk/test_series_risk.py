@@ -215,3 +215,19 @@ def test_the_backtest_takes_series_limits_as_risk_params() -> None:
         build_configs(["kelly_volatility"], ["risk.series_max_exposure.KXBTC15M=0"], seed=1)
     with pytest.raises(BacktestInputError, match=r"risk\.series_max_exposure: unknown parameter"):
         build_configs(["kelly_volatility"], ["risk.series_max_exposure=5"], seed=1)
+
+
+def test_each_market_is_judged_by_its_own_index() -> None:
+    """The RiskActor's choice of print: a stale SOL index stops SOL entries, not BTC's."""
+    from actors.risk import spot_of_market
+    from messages.market_data import SpotTick
+
+    btc = SpotTick("BRTI", D("70000"), NOW)
+    sol = SpotTick("SOLUSD_RTI", D("80"), NOW - 30, stale=True)
+    spots = {"BRTI": btc, "SOLUSD_RTI": sol}
+    assert spot_of_market(SimpleNamespace(index="BRTI"), spots, sol) is btc  # type: ignore[arg-type]
+    assert spot_of_market(SimpleNamespace(index="SOLUSD_RTI"), spots, btc) is sol  # type: ignore[arg-type]
+    assert spot_of_market(SimpleNamespace(index="ETHUSD_RTI"), spots, btc) is None  # type: ignore[arg-type]
+    # one series, its index not said: the latest print, as before
+    assert spot_of_market(SimpleNamespace(), spots, btc) is btc  # type: ignore[arg-type]
+    assert spot_of_market(SimpleNamespace(index=""), spots, sol) is sol  # type: ignore[arg-type]
