@@ -231,3 +231,18 @@ def test_each_market_is_judged_by_its_own_index() -> None:
     # one series, its index not said: the latest print, as before
     assert spot_of_market(SimpleNamespace(), spots, btc) is btc  # type: ignore[arg-type]
     assert spot_of_market(SimpleNamespace(index=""), spots, sol) is sol  # type: ignore[arg-type]
+
+
+def test_the_total_and_correlation_caps_can_change_at_runtime() -> None:
+    """``PATCH /api/risk/limits`` checks them as start-up does; per-series limits stay as set."""
+    from risk import overrides
+
+    assert {"max_total_exposure", "max_correlated_exposure"} <= set(overrides.CHANGEABLE)
+    assert not {"series_max_exposure", "series_max_position_size"} & set(overrides.CHANGEABLE)
+    base = RiskLimits(series_max_exposure={"KXBTC15M": D(60)})
+    changed = overrides.apply(base, overrides.validate({"max_correlated_exposure": "40"}))
+    assert changed.max_correlated_exposure == D(40)
+    assert changed.series_max_exposure == {"KXBTC15M": D(60)}
+    assert overrides.view(base)["max_correlated_exposure"] is None
+    with pytest.raises(overrides.LimitRejected, match="MAX_CORRELATED_EXPOSURE"):
+        overrides.validate({"max_correlated_exposure": "0"})
