@@ -27,7 +27,7 @@ from kalshi.errors import KalshiError, NotFound
 from kalshi.indices import index_for
 from kalshi.models import Market, Series
 from kalshi.rest import KalshiRestClient
-from kalshi.tickers import SERIES, market_ticker_for, window_close_after
+from kalshi.tickers import SERIES, market_ticker_for, series_of, window_close_after
 from kalshi.ws_events import LifecycleEvent
 from messages.market_data import ExchangeState, MarketInfo, MarketLifecycle, UnwatchMarket
 from messages.system import Tick
@@ -62,11 +62,6 @@ def market_info(
         series=series_ticker,
         index=index,
     )
-
-
-def series_of(ticker: str) -> str:
-    """The series a market or event ticker belongs to (``KXSOL15M-26MAY300015-15``)."""
-    return ticker.split("-", 1)[0]
 
 
 def known_markets(system: ActorSystem, timeout: float = 5.0) -> dict[str, MarketInfo]:
