@@ -178,7 +178,9 @@ async def scoreboard(request: web.Request) -> web.Response:
 async def dashboard(request: web.Request) -> web.Response:
     """Not in the contract: the page's first paint (window, chart series, recent alerts)."""
     deps = deps_of(request)
-    return json_response(deps.store.dashboard(deps.now()))
+    ticker = request.query.get("ticker")
+    selected = ident(ticker, "ticker") if ticker else None
+    return json_response(deps.store.dashboard(deps.now(), selected))
 
 
 async def metrics(request: web.Request) -> web.Response:

@@ -318,9 +318,15 @@ class LiveState:
         with self.lock:
             return set(self.strategies)
 
-    def window(self, now: float) -> dict[str, Any] | None:
-        """The current market with its top of book, for the dashboard header."""
-        market = self.current_market(now)
+    def selected(self, now: float, ticker: str | None = None) -> MarketInfo | None:
+        """The market ``ticker`` names when it is known, else the current one."""
+        with self.lock:
+            market = self.markets.get(ticker) if ticker else None
+        return market if market is not None else self.current_market(now)
+
+    def window(self, now: float, ticker: str | None = None) -> dict[str, Any] | None:
+        """The selected (default: current) market with its top of book, for the dashboard."""
+        market = self.selected(now, ticker)
         if market is None:
             return None
         with self.lock:
@@ -334,9 +340,10 @@ class LiveState:
             "last_event": None if lifecycle is None else lifecycle.event_type,
         }
 
-    def charts(self, now: float) -> dict[str, Any]:
-        """Series for the current window (from a minute before it opened) and the day's P&L."""
-        market = self.current_market(now)
+    def charts(self, now: float, ticker: str | None = None) -> dict[str, Any]:
+        """Series for the selected (default: current) window, from a minute before it opened,
+        its own index's line, and the day's P&L."""
+        market = self.selected(now, ticker)
         start = market.open_time - 60 if market is not None else now - 900
         ticker = market.ticker if market is not None else None
         index = self._index_of(market)

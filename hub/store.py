@@ -122,14 +122,15 @@ class HubStore:
             self._frame = (version, frame)
         return frame
 
-    def dashboard(self, now: float) -> dict[str, Any]:
-        """Everything the page draws besides the status: window, charts, recent alerts/events."""
+    def dashboard(self, now: float, ticker: str | None = None) -> dict[str, Any]:
+        """Everything the page draws besides the status: the selected market's window (default:
+        the current one) and charts, recent alerts/events."""
         state = self.state
         alerts, events = state.recent()
         return {
-            "window": state.window(now),
-            "spot": state.latest_spot(state.current_market(now)),
-            "charts": state.charts(now),
+            "window": state.window(now, ticker),
+            "spot": state.latest_spot(state.selected(now, ticker)),
+            "charts": state.charts(now, ticker),
             "alerts": alerts,
             "actor_events": events,
             "market_events": state.recent_market_events(),

@@ -95,3 +95,16 @@ def test_ws_frames_carry_the_series() -> None:
     update = replace(fakes.order_update(now), ticker=BTC)
     assert order_execution(update)["series"] == "KXBTC15M"
     assert fill_execution(fakes.fill(now, "c-1", "t-1"), "s", "filled")["series"] == "KXSOL15M"
+
+
+async def test_the_dashboard_shows_the_market_picked_with_its_own_index(hub: Harness) -> None:
+    _two_series(hub)
+    async with aiohttp.ClientSession(hub.url) as session:
+        _, picked = await get(session, f"/api/dashboard?ticker={BTC}")
+        assert (picked["window"]["ticker"], picked["window"]["index"]) == (BTC, "BRTI")
+        assert picked["spot"]["index"] == "BRTI"
+        assert [p[1] for p in picked["charts"]["spot"]] == [68100.5]  # BTC's line, not SOL's
+        _, default = await get(session, "/api/dashboard")
+        assert default["window"]["ticker"] in (BTC, fakes.TICKER)
+        status, body = await get(session, "/api/dashboard?ticker=%3Cscript%3E")
+        assert status == 400 and body["error"]["code"] == "invalid_parameter"
