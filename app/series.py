@@ -28,14 +28,7 @@ class SeriesError(ValueError):
 def series_client(connection: ExchangeConnection) -> KalshiRestClient:
     """A client for the start-up questions: one try each, so a start without network is
     not held up (discovery asks again)."""
-    return KalshiRestClient(
-        connection.api_base,
-        connection.signer,
-        rate_limiter=connection.limiter,
-        rate_limit=connection.rate_limited,
-        timeout=START_TIMEOUT,
-        max_attempts=1,
-    )
+    return connection.rest(timeout=START_TIMEOUT, max_attempts=1)
 
 
 def listed_series(rest: KalshiRestClient) -> list[str]:
