@@ -76,6 +76,8 @@ class LiveState:
         self.lifecycle: dict[str, MarketLifecycle] = {}
         self.spot: SpotTick | None = None  # the latest print of any index
         self.spots: dict[str, SpotTick] = {}  # the latest print of each index
+        # series → the latest close time of its markets heard of (outlives forgotten markets)
+        self.series_close: dict[str, float] = {}
         self.books: dict[str, BookUpdate] = {}
         self.index_series: dict[str, Series] = {}  # by index id
         self.mid_series: dict[str, Series] = {}
@@ -111,6 +113,8 @@ class LiveState:
     def set_market(self, info: MarketInfo) -> None:
         with self.lock:
             self.markets[info.ticker] = info
+            name = info.series or series_of(info.ticker)
+            self.series_close[name] = max(self.series_close.get(name, 0.0), info.close_time)
             if len(self.markets) > MAX_MARKETS:
                 oldest = min(self.markets.values(), key=lambda m: m.close_time)
                 self._forget(oldest.ticker)
@@ -374,12 +378,22 @@ class LiveState:
             spot = spot if spot is not None else self.spot
         return {"kind": "spot", **plain(spot)} if spot is not None else None
 
-    def series_of_index(self, index: str) -> list[str]:
-        """The series whose markets settle on ``index`` (as discovery said)."""
+    def series_health(self, now: float) -> dict[str, dict[str, Any]]:
+        """Each series heard of: how many of its markets are open now and when its last known
+        market closes. A series whose markets stop appearing shows ``live_markets`` 0 (and
+        ``missing`` true) while the others trade on."""
         with self.lock:
-            return sorted(
-                {m.series for m in self.markets.values() if m.index == index and m.series}
+            closes = dict(self.series_close)
+            markets = list(self.markets.values())
+        out: dict[str, dict[str, Any]] = {}
+        for name, close in sorted(closes.items()):
+            live = sum(
+                1
+                for m in markets
+                if (m.series or series_of(m.ticker)) == name and m.open_time <= now < m.close_time
             )
+            out[name] = {"live_markets": live, "last_close": close, "missing": live == 0}
+        return out
 
     def live_markets(self, now: float, series: str | None = None) -> list[dict[str, Any]]:
         """A compact row per open market (of ``series``): time left, index vs strike, model

@@ -78,6 +78,7 @@ class HubStore:
             "strategies": state.strategy_list(),
             "market_data": state.market_data(),
             "markets": state.live_markets(now, series),
+            "series": state.series_health(now),
             "market": None
             if window is None
             else {

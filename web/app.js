@@ -496,10 +496,11 @@
       md.exchange_active === false ? "exchange closed" :
       md.trading_active === false ? "exchange paused" :
       md.spot_stale ? "index stale" : "";
+    const missing = Object.entries(s.series || {}).filter(([, v]) => v.missing).map(([k]) => k);
     const chip = $("md-chip");
-    chip.textContent = warning;
+    chip.textContent = warning || (missing.length ? "no live market: " + missing.join(", ") : "");
     chip.title = md.feed_reason || "";
-    chip.hidden = !warning;
+    chip.hidden = !chip.textContent;
     renderPositions(s.positions || []);
     renderMarkets(s.markets || []);
     renderStrategies(s.strategies || []);

@@ -108,3 +108,29 @@ async def test_the_dashboard_shows_the_market_picked_with_its_own_index(hub: Har
         assert default["window"]["ticker"] in (BTC, fakes.TICKER)
         status, body = await get(session, "/api/dashboard?ticker=%3Cscript%3E")
         assert status == 400 and body["error"]["code"] == "invalid_parameter"
+
+
+async def test_a_series_whose_markets_stop_appearing_is_reported(hub: Harness) -> None:
+    _two_series(hub)
+    now = hub.clock.now()
+    ended = replace(
+        fakes.market(now),
+        ticker="KXETH15M-26JAN010000-00",
+        event_ticker="KXETH15M-26JAN010000",
+        open_time=now - 1000,
+        close_time=now - 100,
+        series="KXETH15M",
+        index="ETHUSD_RTI",
+    )
+    hub.publish(MARKETS, ended)
+    hub.settle()
+    async with aiohttp.ClientSession(hub.url) as session:
+        _, status = await get(session, "/api/status")
+    health = status["series"]
+    assert {k: v["missing"] for k, v in health.items()} == {
+        "KXBTC15M": False,
+        "KXETH15M": True,
+        "KXSOL15M": False,
+    }
+    assert health["KXETH15M"]["live_markets"] == 0
+    assert {r["series"] for r in status["markets"]} == {"KXSOL15M", "KXBTC15M"}
