@@ -78,6 +78,7 @@ class LiveState:
         self.spots: dict[str, SpotTick] = {}  # the latest print of each index
         # series → the latest close time of its markets heard of (outlives forgotten markets)
         self.series_close: dict[str, float] = {}
+        self.series_by_index: dict[str, list[str]] = {}  # index → the series settling on it
         self.books: dict[str, BookUpdate] = {}
         self.index_series: dict[str, Series] = {}  # by index id
         self.mid_series: dict[str, Series] = {}
@@ -115,6 +116,10 @@ class LiveState:
             self.markets[info.ticker] = info
             name = info.series or series_of(info.ticker)
             self.series_close[name] = max(self.series_close.get(name, 0.0), info.close_time)
+            if info.index and name not in self.series_by_index.get(info.index, ()):
+                self.series_by_index[info.index] = sorted(
+                    {*self.series_by_index.get(info.index, ()), name}
+                )
             if len(self.markets) > MAX_MARKETS:
                 oldest = min(self.markets.values(), key=lambda m: m.close_time)
                 self._forget(oldest.ticker)
@@ -377,6 +382,11 @@ class LiveState:
             spot = self.spots.get(market.index) if market is not None else self.spot
             spot = spot if spot is not None else self.spot
         return {"kind": "spot", **plain(spot)} if spot is not None else None
+
+    def series_on(self, index: str) -> list[str] | None:
+        """The series settling on ``index`` (None: no market has said so yet)."""
+        with self.lock:
+            return self.series_by_index.get(index)
 
     def series_health(self, now: float) -> dict[str, dict[str, Any]]:
         """Each series heard of: how many of its markets are open now and when its last known

@@ -11,7 +11,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from hub.wire import book_data, fill_execution, order_execution, signal_data
+from hub.wire import book_data, fill_execution, order_execution, signal_data, spot_data
 from messages.market_data import SpotTick
 from runtime.bus import MARKETS, ORDERS, SPOT
 from tests.hub import fakes
@@ -134,3 +134,12 @@ async def test_a_series_whose_markets_stop_appearing_is_reported(hub: Harness) -
     }
     assert health["KXETH15M"]["live_markets"] == 0
     assert {r["series"] for r in status["markets"]} == {"KXSOL15M", "KXBTC15M"}
+
+
+def test_spot_frames_name_the_series_on_their_index(hub: Harness) -> None:
+    _two_series(hub)
+    series = hub.store.state.series_on("BRTI")
+    assert series == ["KXBTC15M"]
+    tick = SpotTick(index="BRTI", price=D("68000"), ts=1.0)
+    assert spot_data(tick, series)["series"] == ["KXBTC15M"]
+    assert hub.store.state.series_on("XRPUSD_RTI") is None
