@@ -1,14 +1,19 @@
-"""MarketDiscovery: finds the live and next ``KXSOL15M`` markets and keeps a watcher on each.
+"""MarketDiscovery: finds the live and next markets of every configured series and keeps a
+watcher on each.
 
-A new window can take minutes to appear in Kalshi's market list, so discovery
+One actor handles every series (``KXSOL15M``, ``KXBTC15M``, …): each poll walks them in
+turn. A new window can take minutes to appear in Kalshi's market list, so discovery
 first asks for the ticker it expects (built from the window grid and the close
 time in New York) and only falls back to listing. It learns ``floor_strike``,
-open/close times and the series' fee parameters, starts a ``MarketWatcher`` per
-live market, and stops it once the market has settled.
+open/close times and the series' fee parameters and settlement index, starts a
+``MarketWatcher`` per live market, and stops it once the market has settled. It also
+notes, per series, when it last saw a live market: a series whose markets stop appearing
+is reported (``"series"``), and the others go on.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -19,9 +24,10 @@ from actors.market_stream import DISCOVERY, STREAM, watcher_name
 from actors.market_watcher import MarketWatcher
 from app.connection import ExchangeConnection
 from kalshi.errors import KalshiError, NotFound
+from kalshi.indices import index_for
 from kalshi.models import Market, Series
 from kalshi.rest import KalshiRestClient
-from kalshi.tickers import SERIES, market_ticker_for, window_close_after
+from kalshi.tickers import SERIES, market_ticker_for, series_of, window_close_after
 from kalshi.ws_events import LifecycleEvent
 from messages.market_data import ExchangeState, MarketInfo, MarketLifecycle, UnwatchMarket
 from messages.system import Tick
@@ -36,8 +42,11 @@ LIVE = frozenset({"active", "open"})
 SETTLED = frozenset({"determined", "finalized", "settled"})
 
 
-def market_info(market: Market, series: Series | None) -> MarketInfo:
-    """A wire ``Market`` (plus its series' fees) as the message the rest of the bot reads."""
+def market_info(
+    market: Market, series: Series | None, series_ticker: str = "", index: str = ""
+) -> MarketInfo:
+    """A wire ``Market`` (plus its series' fees and index) as the message the rest of the
+    bot reads."""
     return MarketInfo(
         ticker=market.ticker,
         event_ticker=market.event_ticker,
@@ -50,6 +59,8 @@ def market_info(market: Market, series: Series | None) -> MarketInfo:
         tick_ranges=tuple((r.start, r.end, r.step) for r in market.price_levels.ranges),
         result=market.result,
         expiration_value=market.expiration_value,
+        series=series_ticker,
+        index=index,
     )
 
 
@@ -71,26 +82,34 @@ class MarketDiscovery(SupervisedActor):
         self,
         context: ActorContext,
         connection: ExchangeConnection,
-        series: str = SERIES,
+        series: str | Mapping[str, str] = SERIES,
         window_seconds: int = 900,
         poll_interval: float = 5.0,
         watchers: str = "market-data",
         watcher_options: dict[str, Any] | None = None,
     ) -> None:
+        """``series``: one series ticker, or series → index id ("" = as the exchange says)."""
         super().__init__(context)
         self.connection = connection
         self.rest: KalshiRestClient = connection.rest()
-        self.series_ticker = series
+        wanted = {series: ""} if isinstance(series, str) else dict(series)
+        self.indices: dict[str, str] = wanted  # series → its index ("" until known)
         self.window = timedelta(seconds=window_seconds)
         self.poll_interval = poll_interval
         self.watchers = watchers
         self.watcher_options = watcher_options or {}
-        self.series: Series | None = None
+        self.series: dict[str, Series] = {}  # as GET /series/{ticker} described each
+        self.last_live: dict[str, float] = {}  # series → when a live market was last seen
         self.markets: dict[str, MarketInfo] = {}
         self.watched: set[str] = set()
         self.finished: set[str] = set()  # settled markets, announced once
         self.exchange: ExchangeState | None = None
         self._warned: set[str] = set()
+
+    @property
+    def series_ticker(self) -> str:
+        """The first configured series (the only one, by default)."""
+        return next(iter(self.indices))
 
     def setup(self) -> None:
         self.refresh()
@@ -108,41 +127,62 @@ class MarketDiscovery(SupervisedActor):
             return dict(self.markets)
         elif message == "watched":
             return sorted(self.watched)
+        elif message == "series":
+            return self.describe_series()
         else:
             return super().handle(message)
         return None
 
+    def describe_series(self) -> dict[str, dict[str, Any]]:
+        """Each series: its index, its live markets and when one was last seen (None: never)."""
+        return {
+            ticker: {
+                "index": index,
+                "live": sorted(
+                    m.ticker
+                    for m in self.markets.values()
+                    if m.series == ticker and m.status in LIVE
+                ),
+                "last_live": self.last_live.get(ticker),
+            }
+            for ticker, index in self.indices.items()
+        }
+
     # -- discovering -----------------------------------------------------------------
 
     def refresh(self) -> None:
-        self._load_series()
         self._load_exchange_status()
+        for series_ticker in self.indices:
+            self._load_series(series_ticker)
+            self._refresh_series(series_ticker)
+
+    def _refresh_series(self, series_ticker: str) -> None:
         found: dict[str, Market] = {}
-        for ticker in self._expected_tickers():
+        for ticker in self._expected_tickers(series_ticker):
             market = self._get(ticker)
             if market is not None:
                 found[ticker] = market
         if not any(m.status in LIVE for m in found.values()):
             try:
-                for market in self.rest.get_markets(
-                    series_ticker=self.series_ticker, status="open"
-                ):
+                for market in self.rest.get_markets(series_ticker=series_ticker, status="open"):
                     found.setdefault(market.ticker, market)
             except KalshiError as exc:
-                throttled("discovery: listing").warning(
-                    "discovery: listing {} failed: {}", self.series_ticker, exc
+                throttled(f"discovery: listing {series_ticker}").warning(
+                    "discovery: listing {} failed: {}", series_ticker, exc
                 )
-        for ticker in list(self.markets):
-            if ticker not in found:  # follow markets we know until they settle
-                market = self._get(ticker)
+        for ticker, info in list(self.markets.items()):
+            if ticker not in found and info.series in ("", series_ticker):
+                market = self._get(ticker)  # follow markets we know until they settle
                 if market is not None:
                     found[ticker] = market
         for market in found.values():
-            self._track(market)
+            self._track(market, series_ticker)
+        if any(m.status in LIVE for m in found.values()):
+            self.last_live[series_ticker] = self.clock.now()
 
-    def _expected_tickers(self) -> list[str]:
+    def _expected_tickers(self, series_ticker: str) -> list[str]:
         close = window_close_after(datetime.fromtimestamp(self.clock.now(), tz=UTC), self.window)
-        return [market_ticker_for(close + k * self.window, self.series_ticker) for k in (0, 1)]
+        return [market_ticker_for(close + k * self.window, series_ticker) for k in (0, 1)]
 
     def _get(self, ticker: str) -> Market | None:
         try:
@@ -153,16 +193,20 @@ class MarketDiscovery(SupervisedActor):
             throttled("discovery: market").warning("discovery: {} unavailable: {}", ticker, exc)
             return None
 
-    def _load_series(self) -> None:
-        if self.series is not None:
+    def _load_series(self, series_ticker: str) -> None:
+        if series_ticker in self.series:
             return
         try:
-            self.series = self.rest.get_series(self.series_ticker)
+            series = self.series[series_ticker] = self.rest.get_series(series_ticker)
         except KalshiError as exc:
             self._warn_once(
-                "series",
-                f"series {self.series_ticker} unavailable ({exc}): markets stay untradeable",
+                f"series {series_ticker}",
+                f"series {series_ticker} unavailable ({exc}): markets stay untradeable",
             )
+            return
+        if not self.indices[series_ticker]:
+            index = series.settlement_index or index_for(series_ticker)
+            self.indices[series_ticker] = index or ""
 
     def _load_exchange_status(self) -> None:
         try:
@@ -185,10 +229,11 @@ class MarketDiscovery(SupervisedActor):
 
     # -- tracking ------------------------------------------------------------------
 
-    def _track(self, market: Market) -> None:
+    def _track(self, market: Market, series_ticker: str) -> None:
         if market.ticker in self.finished:
             return
-        info = market_info(market, self.series)
+        series = self.series.get(series_ticker)
+        info = market_info(market, series, series_ticker, self.indices.get(series_ticker, ""))
         if not info.tradeable and info.status in LIVE:
             missing = "floor_strike" if info.floor_strike is None else "fee parameters"
             self._warn_once(info.ticker, f"{info.ticker} untradeable: no {missing} yet")
@@ -236,9 +281,12 @@ class MarketDiscovery(SupervisedActor):
             "created",
             "metadata_updated",
         ):
+            series_ticker = series_of(event.market_ticker)
+            if series_ticker not in self.indices:
+                return  # a market of a series we do not trade
             market = self._get(event.market_ticker)
             if market is not None:
-                self._track(market)
+                self._track(market, series_ticker)
 
     def _warn_once(self, key: str, text: str) -> None:
         if key not in self._warned:

@@ -1,18 +1,20 @@
 """MarketStream: the one WebSocket connection to the exchange, shared by every market-data actor.
 
 Kalshi throttles clients that open a socket per book, so a single connection
-carries the index, the order books, lifecycle events and our own orders and
+carries every series' index, the order books, lifecycle events and our own orders and
 fills. Events are routed on the socket's thread straight to the actor that
 owns them (one ``tell``, no extra hop on the hot path).
 
-The index comes from ``cfbenchmarks_value_5hz`` (up to five prints a second) where
+Each index comes from ``cfbenchmarks_value_5hz`` (up to five prints a second) where
 Kalshi offers it for that index, else from ``cfbenchmarks_value`` (about one a
 second); if the exchange refuses the 5 Hz subscription the stream falls back to the
-1-second channel and says so.
+1-second channel and says so. Each index's prints go to its own ``SpotFeed``
+(``feeds``: index id → the feed's address).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import pykka
@@ -59,6 +61,20 @@ def index_channel(index_id: str) -> str:
     return FAST_INDEX_CHANNEL if index_id in FAST_INDICES else INDEX_CHANNEL
 
 
+def spot_address(index_id: str) -> str:
+    """The address of the ``SpotFeed`` of ``index_id`` when the bot runs several."""
+    return f"{SPOT}:{index_id}"
+
+
+def spot_feeds(indices: Iterable[str]) -> dict[str, str]:
+    """Index id → its feed's address, for a bot running a feed per index in ``indices``
+    (one index alone keeps the address ``spot``, as the single-series bot always had)."""
+    unique = list(dict.fromkeys(indices))
+    if len(unique) == 1:
+        return {unique[0]: SPOT}
+    return {index_id: spot_address(index_id) for index_id in unique}
+
+
 class MarketStream(SupervisedActor):
     def __init__(
         self,
@@ -66,17 +82,23 @@ class MarketStream(SupervisedActor):
         connection: ExchangeConnection,
         index_id: str = SPOT_INDEX,
         private_channels: bool = True,
+        feeds: Mapping[str, str] | None = None,
     ) -> None:
+        """``feeds``: index id → the address of its ``SpotFeed`` (default: ``index_id`` →
+        ``spot``, the single-index bot)."""
         super().__init__(context)
         self.connection = connection
-        self.index_id = index_id
         self.private_channels = private_channels
-        self.index_channel = index_channel(index_id)
+        feeds = dict(feeds) if feeds else {index_id: SPOT}
+        self.index_ids = tuple(feeds)
+        self.index_id = self.index_ids[0]
+        # the channel each index is read on (the 5 Hz one falls back to 1 s if refused)
+        self.channels: dict[str, str] = {i: index_channel(i) for i in self.index_ids}
         self.tickers: list[str] = []
         self._books: Subscription | None = None
         self._thread: WebSocketThread | None = None
         self._watchers: dict[str, Address] = {}
-        self._spot = self.system.address(SPOT)
+        self._spots: dict[str, Address] = {i: self.system.address(a) for i, a in feeds.items()}
         self._discovery = self.system.address(DISCOVERY)
         self._order = self.system.address(ORDER)
 
@@ -87,17 +109,25 @@ class MarketStream(SupervisedActor):
         channels = ["market_lifecycle_v2"]
         if self.private_channels:
             channels += ["fill", "user_orders", "order_group_updates"]
-        self._subscribe_index()
+        for channel in sorted(set(self.channels.values())):
+            self._subscribe_index(channel)
         self._thread.submit(lambda: client.subscribe(channels, wait=False))
         for ticker in self._watched_before():  # after a restart: the books of live markets again
             self._watch(ticker)
 
-    def _subscribe_index(self) -> None:
+    @property
+    def index_channel(self) -> str:
+        """The channel the first index is read on."""
+        return self.channels[self.index_id]
+
+    def _subscribe_index(self, channel: str, ids: list[str] | None = None) -> None:
+        """One subscription for ``ids`` (default: every index read on ``channel``)."""
         if self._thread is None:
             return
-        client, channel, index_id = self._thread.client, self.index_channel, self.index_id
-        logger.info("index {}: subscribing to {}", index_id, channel)
-        self._thread.submit(lambda: client.subscribe([channel], index_ids=[index_id], wait=False))
+        ids = ids or [i for i, c in self.channels.items() if c == channel]
+        client = self._thread.client
+        logger.info("index {}: subscribing to {}", ", ".join(ids), channel)
+        self._thread.submit(lambda: client.subscribe([channel], index_ids=ids, wait=False))
 
     def _watched_before(self) -> list[str]:
         try:
@@ -132,8 +162,9 @@ class MarketStream(SupervisedActor):
         if kind is OrderbookDeltaEvent or kind is OrderbookSnapshotEvent or kind is BookInvalidated:
             self._watcher(event.market_ticker).tell(event)  # type: ignore[attr-defined]
         elif kind is IndexValueEvent:
-            if event.index_id == self.index_id:  # type: ignore[attr-defined]
-                self._spot.tell(event)
+            spot = self._spots.get(event.index_id)  # type: ignore[attr-defined]
+            if spot is not None:
+                spot.tell(event)
         elif kind is FillEvent or kind is OrderUpdateEvent or kind is OrderGroupEvent:
             self._order.tell(event)
         elif kind is LifecycleEvent:
@@ -161,7 +192,8 @@ class MarketStream(SupervisedActor):
             throttled("market stream down").warning("market stream down: {}", reason)
         state = FeedState(connected, reason, self.clock.now())
         self.publish(MARKETS, state)
-        self._spot.tell(state)
+        for spot in self._spots.values():
+            spot.tell(state)
         for ticker in self.tickers:
             self._watcher(ticker).tell(state)
 
@@ -169,18 +201,20 @@ class MarketStream(SupervisedActor):
         """The 5 Hz index channel was refused: take the 1-second one instead."""
         if failure.channel != FAST_INDEX_CHANNEL or failure.terminal:
             return  # other channels, and terminal errors, re-subscribe by themselves
-        if self.index_channel != FAST_INDEX_CHANNEL:
+        fast = [i for i, c in self.channels.items() if c == FAST_INDEX_CHANNEL]
+        if not fast:
             return
         logger.warning(
             "index {}: {} refused ({} {}); falling back to {}",
-            self.index_id,
+            ", ".join(fast),
             FAST_INDEX_CHANNEL,
             failure.code,
             failure.message,
             INDEX_CHANNEL,
         )
-        self.index_channel = INDEX_CHANNEL
-        self._subscribe_index()
+        for index_id in fast:
+            self.channels[index_id] = INDEX_CHANNEL
+        self._subscribe_index(INDEX_CHANNEL, fast)
 
     def _watch(self, ticker: str) -> None:
         if self._thread is None:

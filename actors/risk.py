@@ -1,6 +1,8 @@
 """RiskActor: the single authority on limits. Every signal passes here, one at a time.
 
-It wraps :class:`risk.engine.RiskEngine`. Because the actor handles one message
+It wraps :class:`risk.engine.RiskEngine`; one instance judges every series (the
+global, per-series and per-window limits are the engine's), each market against
+the prints of its own series' index. Because the actor handles one message
 at a time, two strategies that signal at the same instant are decided in turn,
 and the exposure reserved for the first counts against the second. On start
 (and after a restart) it rebuilds positions, cash and resting orders from the
@@ -16,6 +18,7 @@ with an alert saying how to resume.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -74,7 +77,17 @@ FILL_LOOKBACK_SECONDS = 3600  # the order actor re-reports fills this far back a
 FILL_PAGES = 50  # pages of fills read when rebuilding (1000 each)
 # LEDGER_UNAVAILABLE: the rejection reason (and halt reason) while the ledger cannot write;
 # RISK_STATE_UNREADABLE: the halt reason when the saved state is bad (both in risk.halts)
-__all__ = ["LEDGER_UNAVAILABLE", "RISK_STATE_UNREADABLE", "RiskActor"]
+__all__ = ["LEDGER_UNAVAILABLE", "RISK_STATE_UNREADABLE", "RiskActor", "spot_of_market"]
+
+
+def spot_of_market(
+    info: MarketInfo, spots: Mapping[str, SpotTick], latest: SpotTick | None
+) -> SpotTick | None:
+    """The print an entry in ``info``'s market is judged by: the latest of the index its series
+    settles on (none yet: no print, so entries wait), so one index going stale stops only its
+    own series. A market whose index is not said (one series, one index) takes ``latest``."""
+    index: str = getattr(info, "index", "")  # MarketInfo.index: discovery names it per series
+    return spots.get(index) if index else latest
 
 
 class RiskActor(SupervisedActor):
@@ -110,7 +123,8 @@ class RiskActor(SupervisedActor):
         self.engine = RiskEngine(limits, bankroll)
         self.markets: dict[str, MarketInfo] = {}
         self.books: dict[str, BookUpdate] = {}
-        self.spot: SpotTick | None = None
+        self.spot: SpotTick | None = None  # the latest print of any index
+        self.spots: dict[str, SpotTick] = {}  # the latest print of each index
         self.exchange = ExchangeState(True, True, 0.0)
         self.day = ""
         self.seen_fills: set[str] = set()  # trade ids already booked (the order actor may resend)
@@ -347,6 +361,7 @@ class RiskActor(SupervisedActor):
             self._after_engine()
         elif kind is SpotTick:
             self.spot = message
+            self.spots[message.index] = message
         elif kind is OrderUpdate:
             self._on_order_update(message)
         elif kind is Fill:
@@ -589,7 +604,7 @@ class RiskActor(SupervisedActor):
             MarketState.from_messages(
                 info,
                 self.books.get(signal.ticker),
-                self.spot,
+                spot_of_market(info, self.spots, self.spot),
                 exchange_active=self.exchange.exchange_active,
                 trading_active=self.exchange.trading_active,
             )

@@ -1,4 +1,7 @@
-"""SpotFeed: the settlement index (``SOLUSD_RTI``) as ``SpotTick``s, with its recent prints.
+"""SpotFeed: one settlement index (``SOLUSD_RTI``, ``BRTI``, …) as ``SpotTick``s, with its
+recent prints. The bot runs one per index its series settle on, all fed by the one
+shared WebSocket (:mod:`actors.market_stream`); a feed going stale marks only its own
+index's ticks stale, so only the series settling on it stop trading.
 
 The contract settles on the average of the index's prints in the minute before
 close, so the feed keeps the last few minutes of prints (by time: the index arrives
@@ -20,6 +23,7 @@ from typing import Any
 
 from loguru import logger
 
+from actors.market_stream import SPOT_INDEX
 from app.connection import ExchangeConnection
 from kalshi.rest import KalshiRestClient
 from kalshi.ws_events import IndexValueEvent
@@ -42,7 +46,7 @@ class SpotFeed(SupervisedActor):
     def __init__(
         self,
         context: ActorContext,
-        index_id: str = "SOLUSD_RTI",
+        index_id: str = SPOT_INDEX,
         stale_after: float = 5.0,
         keep_seconds: float = 300.0,
         history: Sequence[PrintSource] = (),

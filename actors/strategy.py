@@ -15,6 +15,8 @@ a restarted order actor reports recent fills again.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Collection, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -24,6 +26,7 @@ from loguru import logger
 
 from actors.discovery import known_markets
 from actors.ledger import LoadControls, LoadedControls, LoadedFills, LoadStrategyFills, SaveControl
+from actors.market_stream import SPOT_INDEX
 from execution.updates import order_update
 from messages.control import (
     ControlChanged,
@@ -80,10 +83,17 @@ class StrategyActor(SupervisedActor):
         status_interval: float = 1.0,
         ledger: str | None = None,
         restore_lookback: float = RESTORE_LOOKBACK_SECONDS,
+        feeds: Mapping[str, str] | None = None,
+        series: Collection[str] | None = None,
     ) -> None:
         """``enabled``: the switch until the operator sets it (then the ledger's, with
-        ``ledger``, the LedgerActor's address; None: nothing is kept)."""
+        ``ledger``, the LedgerActor's address; None: nothing is kept). ``feeds``: index id
+        → its ``SpotFeed``'s address, asked for recent prints at a (re)start. ``series``: the
+        series it trades (None: every one); other series' markets and books never reach it."""
         super().__init__(context)
+        self.series = frozenset(series) if series is not None else None
+        self.other_series: set[str] = set()  # tickers of series it does not trade
+        self.feeds = dict(feeds) if feeds else {SPOT_INDEX: "spot"}
         self.strategy_name = strategy_name
         self.params = params or {}  # as started (settings); runtime changes go on top
         self.overrides: dict[str, Any] = {}
@@ -112,18 +122,19 @@ class StrategyActor(SupervisedActor):
         self._publish_status()
 
     def _catch_up(self) -> None:
-        """After a (re)start: learn the live markets and replay recent index prints."""
-        try:
-            prints = self.system.ask("spot", "prints", timeout=5)
-        except (ActorUnavailable, pykka.Timeout):
-            prints = ()  # market data is not up yet: it will arrive on the bus
+        """After a (re)start: learn the live markets and replay each index's recent prints."""
+        replay: list[tuple[str, Any]] = []
+        for index_id, feed in self.feeds.items():
+            # market data may not be up yet: its prints will arrive on the bus
+            with contextlib.suppress(ActorUnavailable, pykka.Timeout):
+                replay.append((index_id, self.system.ask(feed, "prints", timeout=5)))
         markets = known_markets(self.system)
         for info in markets.values():
-            self.strategy.on_market(info)
-        for ts, price in prints:
-            self.strategy.on_spot(
-                SpotTick("SOLUSD_RTI", price, ts)
-            )  # warms volatility; no trading on replay
+            if self._takes(info):
+                self.strategy.on_market(info)
+        for index_id, prints in replay:
+            for ts, price in prints:  # warms volatility; no trading on replay
+                self.strategy.on_spot(SpotTick(index_id, price, ts))
 
     @property
     def ready(self) -> bool:
@@ -135,10 +146,13 @@ class StrategyActor(SupervisedActor):
         if kind is SpotTick:
             self._send(self.strategy.on_spot(message))
         elif kind is BookUpdate:
-            self._send(self.strategy.on_book(message))
+            if message.ticker not in self.other_series:
+                self._send(self.strategy.on_book(message))
         elif kind is Tick:
             self._on_tick()
         elif kind is MarketInfo:
+            if not self._takes(message):
+                return None
             self.markets[message.ticker] = message
             self.strategy.on_market(message)
             self._wake(message.ticker)
@@ -172,6 +186,13 @@ class StrategyActor(SupervisedActor):
             return super().handle(message)
         return None
 
+    def _takes(self, info: MarketInfo) -> bool:
+        """Whether it trades ``info``'s series (remembering the tickers it does not)."""
+        if self.series is None or not info.series or info.series in self.series:
+            return True
+        self.other_series.add(info.ticker)
+        return False
+
     def _on_tick(self) -> None:
         now = self.clock.now()
         if not self.ready or self._switch_unsaved:
@@ -184,6 +205,7 @@ class StrategyActor(SupervisedActor):
         self.strategy.on_lifecycle(event)
         if event.event_type == "settled":
             self.markets.pop(event.ticker, None)
+            self.other_series.discard(event.ticker)
         if event.event_type == "settled" and is_side(event.result):
             # Every strategy hears each market end, traded or not, so it can drop the
             # market's state (the OrderActor reports a Settlement only for held positions).

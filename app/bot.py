@@ -8,7 +8,7 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -20,7 +20,7 @@ from actors.console import CONSOLE, ConsoleReporter
 from actors.discovery import MarketDiscovery
 from actors.health_monitor import HealthMonitor
 from actors.ledger import LEDGER, Flush, LedgerActor
-from actors.market_stream import MarketStream
+from actors.market_stream import MarketStream, spot_feeds
 from actors.order import OrderActor
 from actors.risk import RiskActor
 from actors.scoreboard import SCOREBOARD_ADDRESS, ScoreboardActor
@@ -32,6 +32,7 @@ from app.connection import ExchangeConnection
 from app.exchange import exchange_for
 from app.fill_watch import FILL_WATCH, FillWatch
 from app.modes import Mode, ModeError, resolve_mode
+from app.series import SeriesError, fallback_series, resolve_series, series_client
 from app.startup import StartupError, check_directories, check_port
 from app.summary import SessionSummary, market_label
 from config.settings import ConfigError, Settings, load_settings
@@ -67,12 +68,15 @@ def build_tree(
     store: HubStore,
     chaos: float | None = None,
     database: Database | None = None,
+    markets: Mapping[str, str] | None = None,
 ) -> SupervisorSpec:
     """The supervision tree: hub, trading (rest_for_one), market data, strategies, health.
 
     With a ``database`` the trading subtree is ledger → risk → order: a restarted ledger
-    also restarts the actors whose state it holds.
+    also restarts the actors whose state it holds. ``markets``: series → index id (see
+    :func:`app.series.resolve_series`; default: ``SERIES`` with the fallback table).
     """
+    markets = dict(markets) if markets else fallback_series(settings.series_settings)
     paper = mode is Mode.PAPER
     window = settings.sim_window_seconds if mode is Mode.SIM else 900
     limits = RiskLimits.from_settings(settings)
@@ -112,40 +116,31 @@ def build_tree(
         max_restarts=10,
         within=60.0,
     )
+    feeds = spot_feeds(markets.values())  # one SpotFeed per index, on the one WebSocket
     market_data = SupervisorSpec(
         "market-data",
         (
-            ChildSpec.of(
-                "spot",
-                SpotFeed,
-                history=history_sources(connection, database),
-                ledger=LEDGER if database is not None else None,
+            *(
+                ChildSpec.of(
+                    address,
+                    SpotFeed,
+                    index_id=index_id,
+                    history=history_sources(connection, database),
+                    ledger=LEDGER if database is not None else None,
+                )
+                for index_id, address in feeds.items()
             ),
-            ChildSpec.of("stream", MarketStream, connection, private_channels=not paper),
-            ChildSpec.of("discovery", MarketDiscovery, connection, window_seconds=window),
+            ChildSpec.of(
+                "stream", MarketStream, connection, private_channels=not paper, feeds=feeds
+            ),
+            ChildSpec.of(
+                "discovery", MarketDiscovery, connection, series=markets, window_seconds=window
+            ),
         ),
         max_restarts=20,
         within=60.0,
     )
-    overrides = settings.strategy_overrides
-    defaults: dict[str, dict[str, Any]] = {
-        "kelly_volatility": {"bankroll": str(settings.paper_bankroll)}
-    }
-    strategies = SupervisorSpec(
-        "strategies",
-        tuple(
-            ChildSpec.of(
-                strategy_address(name),
-                StrategyActor,
-                name,
-                {**defaults.get(name, {}), **overrides.get(name, {})} or None,
-                ledger=LEDGER if database is not None else None,
-            )
-            for name in settings.strategy_names
-        ),
-        max_restarts=10,
-        within=60.0,
-    )
+    strategies = strategies_tree(settings, markets, feeds, database is not None)
     scoreboard = ChildSpec.of(
         SCOREBOARD_ADDRESS,
         ScoreboardActor,
@@ -168,6 +163,35 @@ def build_tree(
     if chaos is not None:
         children.append(ChildSpec.of("chaos", ChaosMonkey, chaos, frozenset({"hub"})))
     return SupervisorSpec("root", tuple(children), max_restarts=20, within=60.0)
+
+
+def strategies_tree(
+    settings: Settings, markets: Mapping[str, str], feeds: Mapping[str, str], ledger: bool
+) -> SupervisorSpec:
+    """One actor per strategy, each trading the series that enable it
+    (``SERIES_<TICKER>_STRATEGIES``, else ``STRATEGIES``) and reading their indices."""
+    overrides = settings.strategy_overrides
+    defaults: dict[str, dict[str, Any]] = {
+        "kelly_volatility": {"bankroll": str(settings.paper_bankroll)}
+    }
+    chosen = settings.series_settings
+    trading = {s: chosen.strategies_for(s, settings.strategy_names) for s in markets}
+    names = list(dict.fromkeys([n for found in trading.values() for n in found]))
+    children = []
+    for name in names:
+        series = frozenset(s for s, found in trading.items() if name in found)
+        children.append(
+            ChildSpec.of(
+                strategy_address(name),
+                StrategyActor,
+                name,
+                {**defaults.get(name, {}), **overrides.get(name, {})} or None,
+                ledger=LEDGER if ledger else None,
+                feeds=feeds,
+                series=None if series == frozenset(markets) else series,
+            )
+        )
+    return SupervisorSpec("strategies", tuple(children), max_restarts=10, within=60.0)
 
 
 def scored_market(mode: Mode, connection: ExchangeConnection) -> str:
@@ -246,7 +270,9 @@ def run_bot(args: argparse.Namespace) -> int:
             )
             held.enter_context(_held(lock_directory(settings.data_dir)))
             connection = held.enter_context(exchange_for(mode, settings, args.seed))
-        except (LedgerError, InstanceLocked, ModeError) as exc:
+            with series_client(connection) as rest:
+                markets = resolve_series(settings.series_settings, rest)
+        except (LedgerError, InstanceLocked, ModeError, SeriesError) as exc:
             return _fail(f"refusing to start: {exc}")
         except KeyFileError as exc:
             return _fail(f"config error: KALSHI_PRIVATE_KEY_PATH: {exc}")
@@ -265,7 +291,9 @@ def run_bot(args: argparse.Namespace) -> int:
             flush=lambda: system.ask(LEDGER, Flush(), timeout=hub.ask_timeout),
         )
         store = HubStore(hub.history_limit, reader=history, performance=performance)
-        spec = build_tree(settings, mode, connection, hub, store, args.chaos, database=database)
+        spec = build_tree(
+            settings, mode, connection, hub, store, args.chaos, database=database, markets=markets
+        )
         logger.info("dashboard and API: http://{}:{}", args.host, args.port)
         summary = SessionSummary(
             history, system.clock.now(), market=market_label(mode, settings), seed=args.seed or 0

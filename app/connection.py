@@ -31,7 +31,9 @@ class ExchangeConnection:
     def __repr__(self) -> str:
         return f"ExchangeConnection({self.api_base!r}, {self.ws_url!r})"
 
-    def rest(self, *, presign_orders: bool = False) -> KalshiRestClient:
+    def rest(
+        self, *, presign_orders: bool = False, timeout: float = 5.0, max_attempts: int = 4
+    ) -> KalshiRestClient:
         """A REST client on this connection (each actor owns its own; they share the limiter)."""
         return KalshiRestClient(
             self.api_base,
@@ -39,6 +41,8 @@ class ExchangeConnection:
             rate_limiter=self.limiter,
             rate_limit=self.rate_limited,
             presign_orders=presign_orders,
+            timeout=timeout,
+            max_attempts=max_attempts,
         )
 
     def with_account_limits(self) -> ExchangeConnection:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
@@ -22,6 +23,9 @@ from kalshi.environment import DEMO, PRODUCTION
 from kalshi.rate_limit import tier_named
 from runtime.net import is_loopback_host
 from simulator.identity import SIMULATOR_HEADER
+
+if TYPE_CHECKING:
+    from simulator.config import ExchangeConfig
 
 Probe = Callable[[str], str | None]
 
@@ -87,6 +91,24 @@ def _configured(settings: Settings) -> ExchangeConnection:
     return connection.with_account_limits()
 
 
+def sim_config(settings: Settings, seed: int | None) -> ExchangeConfig:
+    """The built-in exchange: every configured series (``SERIES``), each with its own index
+    and makers (:mod:`simulator.catalog`), the makers behaving as ``SIM_MARKET_PRESET``."""
+    from simulator.catalog import with_preset, with_series
+    from simulator.config import ExchangeConfig, market_preset
+
+    config = ExchangeConfig(
+        seed=seed or 0,
+        window_seconds=settings.sim_window_seconds,
+        calibration=market_preset(settings.sim_market_preset, "SIM_MARKET_PRESET"),
+    )
+    tickers = list(settings.series_settings.tickers)
+    if tickers == [config.series.ticker]:
+        return config  # the single-series exchange, exactly as before
+    config = with_series(config, tickers)
+    return with_preset(config, settings.sim_market_preset, "SIM_MARKET_PRESET")
+
+
 @contextmanager
 def exchange_for(
     mode: Mode, settings: Settings, seed: int | None, probe: Probe = simulator_identity
@@ -109,20 +131,16 @@ def exchange_for(
         )
         yield connection
         return
-    from simulator.config import ExchangeConfig, market_preset
     from simulator.testing import running_exchange
 
     key_dir = settings.data_dir / "exchange-sim"
     key_dir.mkdir(parents=True, exist_ok=True)
-    config = ExchangeConfig(
-        seed=seed or 0,
-        window_seconds=settings.sim_window_seconds,
-        calibration=market_preset(settings.sim_market_preset, "SIM_MARKET_PRESET"),
-    )
+    config = sim_config(settings, seed)
     with running_exchange(config=config, manual_clock=False, key_dir=key_dir) as sim:
         logger.info(
-            "exchange: built-in simulator at {} ({} s markets, {} makers: {})",
+            "exchange: built-in simulator at {} ({}; {} s markets, {} makers: {})",
             sim.api_base,
+            ", ".join(s.series.ticker for s in config.listings()),
             settings.sim_window_seconds,
             settings.sim_market_preset,
             "calibrated to Kalshi's mid"

@@ -20,13 +20,14 @@ from pathlib import Path
 import httpx
 
 from app.exchange import simulator_identity
-from app.history_download import SERIES_INDEX, Downloader, DownloadInterrupted, DownloadRequest
+from app.history_download import Downloader, DownloadInterrupted, DownloadRequest
 from app.history_store import FolderStore, StoreError
 from backtest.progress import ProgressBar
 from config.settings import ConfigError, KalshiEnv, Settings, load_settings
 from kalshi.auth import Signer
 from kalshi.environment import DEMO, PRODUCTION
 from kalshi.errors import KalshiError
+from kalshi.indices import SERIES_INDEX
 from kalshi.rate_limit import tier_named
 from kalshi.rest import KalshiRestClient
 

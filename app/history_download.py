@@ -50,14 +50,6 @@ PAGE_LIMIT = 1000
 SETTLE_SLACK = 86_400  # a market closing before ``until`` settles at most this much later
 TIERS = ("historical", "live")
 RETRYABLE = (RateLimited, ServerError, TransportError, LocalRateLimited)
-# The index each 15-minute crypto series settles on (KALSHI.md; ⚠ XRP and DOGE third-party).
-SERIES_INDEX = {
-    "KXBTC15M": "BRTI",
-    "KXETH15M": "ETHUSD_RTI",
-    "KXSOL15M": "SOLUSD_RTI",
-    "KXXRP15M": "XRPUSD_RTI",
-    "KXDOGE15M": "DOGEUSD_RTI",
-}
 
 
 class DownloadInterrupted(Exception):

@@ -162,6 +162,10 @@ def _model_help(model: type[BaseModel], prefix: str, sep: str = "; ") -> str:
     return sep.join(parts)
 
 
+# RiskLimits' per-series limits: ``risk.series_max_exposure.KXBTC15M=50``
+SERIES_LIMITS = ("series_max_position_size", "series_max_exposure")
+
+
 def _risk_help(sep: str = "; ") -> str:
     hints = typing.get_type_hints(RiskLimits)
     defaults = RiskLimits()
@@ -170,8 +174,14 @@ def _risk_help(sep: str = "; ") -> str:
         "risk.reset_breaker_daily (bool, default True)",
     ]
     for f in dataclasses.fields(RiskLimits):
-        kind = getattr(hints[f.name], "__name__", str(hints[f.name]))
-        parts.append(f"risk.{f.name} ({kind}, default {getattr(defaults, f.name)!r})")
+        default = getattr(defaults, f.name)
+        if f.name in SERIES_LIMITS:
+            parts.append(f"risk.{f.name}.SERIES (Decimal per series, e.g. KXBTC15M; default none)")
+        elif default is None:
+            parts.append(f"risk.{f.name} (Decimal, default none)")
+        else:
+            kind = getattr(hints[f.name], "__name__", str(hints[f.name]))
+            parts.append(f"risk.{f.name} ({kind}, default {default!r})")
     return sep.join(parts)
 
 
@@ -213,9 +223,13 @@ def _risk(values: dict[str, str]) -> RiskParams:
                     raise ValueError("must be > 0")
             elif key == "reset_breaker_daily":
                 reset = _bool(text)
-            elif key in names:
+            elif key.partition(".")[0] in SERIES_LIMITS and key.partition(".")[2]:
+                name, _, series = key.partition(".")
+                per_series = limits.setdefault(name, {})
+                per_series[series.upper()] = Decimal(text)
+            elif key in names and key not in SERIES_LIMITS:
                 kind = hints[key]
-                if kind is Decimal:
+                if kind is Decimal or Decimal in typing.get_args(kind):
                     limits[key] = Decimal(text)
                 elif kind is bool:
                     limits[key] = _bool(text)

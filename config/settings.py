@@ -11,8 +11,24 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    Field,
+    PrivateAttr,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from config.series import (
+    DEFAULT_SERIES,
+    SeriesConfigError,
+    SeriesSettings,
+    parse_series_list,
+    parse_series_settings,
+    series_variables,
+)
 
 # Settings whose values must never be echoed back in an error message.
 SECRET_SETTINGS = frozenset({"KALSHI_API_KEY", "API_TOKEN", "ALERT_URLS"})
@@ -71,6 +87,11 @@ class Settings(BaseSettings):
     max_daily_loss: Decimal = Field(Decimal("500"), gt=0)
     circuit_breaker_pct: Decimal = Field(Decimal("0.20"), gt=0, le=1)
     max_concurrent_positions: int = Field(5, ge=1)
+    # dollars at cost across every market, positions plus resting buys (unset: no such limit)
+    max_total_exposure: Decimal | None = Field(None, gt=0)
+    # dollars of same-direction risk (YES, or NO) across all series' markets closing at the
+    # same time: BTC, ETH and SOL move together, so YES on all three is one bet (unset: off)
+    max_correlated_exposure: Decimal | None = Field(None, gt=0)
     min_edge: Decimal = Field(Decimal("0.03"), ge=0, lt=1)
     # the exchange-side kill switch: contracts the session's order group may match in Kalshi's
     # rolling 15 s before the exchange cancels its orders (unset: sized from the limits above)
@@ -79,6 +100,9 @@ class Settings(BaseSettings):
     max_intent_age_seconds: float = Field(2.0, gt=0, le=60)
 
     # trading
+    # the 15-minute series traded, comma-separated, or ``all``; per-series overrides are
+    # SERIES_<TICKER>_<SETTING> variables (config/series.py), read by ``load_settings``
+    series: str = DEFAULT_SERIES
     # enabled strategies, comma-separated; mean_reversion loses in every backtest, so it is opt-in
     strategies: str = "kelly_volatility"
     # per-strategy parameter overrides as JSON, e.g. {"kelly_volatility": {"min_edge": 0.05}}
@@ -138,6 +162,24 @@ class Settings(BaseSettings):
                 "must be a URL such as sqlite:///data/sol15.db or postgresql+psycopg://…"
             )
         return value
+
+    _series_settings: SeriesSettings | None = PrivateAttr(None)
+
+    @field_validator("series")
+    @classmethod
+    def _series(cls, value: str) -> str:
+        parse_series_list(value)
+        return value.strip()
+
+    @property
+    def series_settings(self) -> SeriesSettings:
+        """``SERIES`` and its per-series overrides (validated by ``load_settings``; settings
+        built directly read the overrides from the process environment)."""
+        if self._series_settings is None:
+            import os
+
+            self._series_settings = parse_series_settings(self.series, series_variables(os.environ))
+        return self._series_settings
 
     @field_validator("strategy_params")
     @classmethod
@@ -293,6 +335,23 @@ def _describe(error: dict[str, Any]) -> str:
 def load_settings(env_file: str | Path | None = ".env", **overrides: Any) -> Settings:
     """Read and validate the settings, or raise :class:`ConfigError` naming every bad one."""
     try:
-        return Settings(_env_file=env_file, **overrides)  # type: ignore[call-arg]
+        settings = Settings(_env_file=env_file, **overrides)  # type: ignore[call-arg]
     except ValidationError as exc:
         raise ConfigError([_describe(dict(e)) for e in exc.errors()]) from None
+    try:
+        settings._series_settings = parse_series_settings(
+            settings.series, _series_variables(env_file)
+        )
+    except SeriesConfigError as exc:
+        raise ConfigError(exc.lines) from None
+    return settings
+
+
+def _series_variables(env_file: str | Path | None) -> dict[str, str]:
+    """``SERIES_*`` from ``env_file`` (when it exists) and the environment, which wins."""
+    import os
+
+    from dotenv import dotenv_values
+
+    from_file = dotenv_values(env_file) if env_file is not None and Path(env_file).is_file() else {}
+    return series_variables(from_file, os.environ)

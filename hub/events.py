@@ -91,7 +91,8 @@ class EventRouter:
 
     def _spot(self, tick: SpotTick) -> list[Outgoing]:
         turned = self.store.state.set_spot(tick)  # stale or fresh again: the status changes
-        frame = Outgoing(wire.envelope("market_update", wire.spot_data(tick)), f"spot:{tick.index}")
+        data = wire.spot_data(tick, self.store.state.series_on(tick.index))
+        frame = Outgoing(wire.envelope("market_update", data), f"spot:{tick.index}")
         return [frame, STATUS] if turned else [frame]
 
     def _book(self, book: BookUpdate) -> list[Outgoing]:

@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from hub.wire import plain, status_text
+from kalshi.tickers import series_of
 from messages.formats import money
 from messages.status import Position
 from messages.trading import Fill, OrderIntent, OrderUpdate, RiskDecision, Signal
@@ -48,6 +49,7 @@ class TradeQuery:
     limit: int = 100
     offset: int = 0  # skip this many matches, newest first (pagination)
     mode: str | None = None  # a MODE_CHOICES word; None: the mode the bot runs in
+    series: str | None = None  # only markets of this series (KXBTC15M)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +61,7 @@ class SignalQuery:
     limit: int = 100
     offset: int = 0
     mode: str | None = None  # a MODE_CHOICES word; None: the mode the bot runs in
+    series: str | None = None  # only markets of this series
 
 
 class HistoryReader(Protocol):
@@ -222,6 +225,7 @@ class MemoryHistory:
                 _public(r)
                 for r in reversed(self._orders.values())
                 if (query.ticker is None or r["ticker"] == query.ticker)
+                and (query.series is None or series_of(r["ticker"]) == query.series)
                 and (query.strategy is None or r["strategy_name"] == query.strategy)
                 and (wanted is None or r["status"] in wanted)
                 and (query.since is None or (r["created_at"] or r["timestamp"]) >= query.since)
@@ -249,6 +253,7 @@ class MemoryHistory:
                 dict(s)
                 for s in reversed(self._signals.values())
                 if (query.ticker is None or s["ticker"] == query.ticker)
+                and (query.series is None or series_of(s["ticker"]) == query.series)
                 and (query.strategy is None or s["strategy_name"] == query.strategy)
                 and (query.since is None or s["timestamp"] >= query.since)
                 and (query.status is None or _signal_status(s) == query.status)

@@ -116,7 +116,9 @@ def _mode(text: str | None) -> str | None:
     return text
 
 
-_QUERY_KEYS = frozenset({"ticker", "strategy", "status", "since", "limit", "offset", "mode"})
+_QUERY_KEYS = frozenset(
+    {"ticker", "strategy", "status", "since", "limit", "offset", "mode", "series"}
+)
 
 
 def trade_query(query: MultiMapping[str]) -> TradeQuery:
@@ -126,6 +128,7 @@ def trade_query(query: MultiMapping[str]) -> TradeQuery:
         choices = ", ".join(sorted(STATUS_ALIASES))
         raise ApiError(400, "invalid_parameter", f"status must be one of {choices}")
     return TradeQuery(
+        series=_optional_ident(values, "series"),
         ticker=_optional_ident(values, "ticker"),
         strategy=_optional_ident(values, "strategy"),
         status=status,
@@ -143,6 +146,7 @@ def signal_query(query: MultiMapping[str]) -> SignalQuery:
         choices = ", ".join(sorted(SIGNAL_STATUSES))
         raise ApiError(400, "invalid_parameter", f"status must be one of {choices}")
     return SignalQuery(
+        series=_optional_ident(values, "series"),
         ticker=_optional_ident(values, "ticker"),
         strategy=_optional_ident(values, "strategy"),
         status=status,
@@ -156,6 +160,11 @@ def signal_query(query: MultiMapping[str]) -> SignalQuery:
 def no_query(query: MultiMapping[str]) -> None:
     """A read that takes no parameters still refuses unknown ones."""
     _single(query, frozenset())
+
+
+def series_query(query: MultiMapping[str]) -> str | None:
+    """``?series=`` alone (the status and positions take no other parameter)."""
+    return _optional_ident(_single(query, frozenset({"series"})), "series")
 
 
 def _optional_ident(values: dict[str, str], key: str) -> str | None:

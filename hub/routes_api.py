@@ -24,9 +24,11 @@ from hub.inputs import (
     ident,
     no_query,
     read_body,
+    series_query,
     signal_query,
     trade_query,
 )
+from hub.store import with_series
 from hub.wire import dumps, plain
 from messages.base import Message
 from messages.control import (
@@ -95,13 +97,14 @@ async def health(request: web.Request) -> web.Response:
 
 async def status(request: web.Request) -> web.Response:
     deps = deps_of(request)
-    return json_response(deps.store.status(deps.config.mode, deps.now()))
+    series = series_query(request.query)
+    return json_response(deps.store.status(deps.config.mode, deps.now(), series))
 
 
 async def trades(request: web.Request) -> web.Response:
     deps = deps_of(request)
     query = trade_query(request.query)
-    found = await read_history(deps, deps.store.reader.trades, query)
+    found = with_series(await read_history(deps, deps.store.reader.trades, query))
     return json_response({"trades": found, "count": len(found)})
 
 
@@ -114,7 +117,8 @@ async def active_trades(request: web.Request) -> web.Response:
 
 async def positions(request: web.Request) -> web.Response:
     deps = deps_of(request)
-    found = await read_history(deps, deps.store.reader.positions)
+    series = series_query(request.query)
+    found = with_series(await read_history(deps, deps.store.reader.positions), series)
     return json_response({"positions": found, "count": len(found)})
 
 
@@ -174,7 +178,9 @@ async def scoreboard(request: web.Request) -> web.Response:
 async def dashboard(request: web.Request) -> web.Response:
     """Not in the contract: the page's first paint (window, chart series, recent alerts)."""
     deps = deps_of(request)
-    return json_response(deps.store.dashboard(deps.now()))
+    ticker = request.query.get("ticker")
+    selected = ident(ticker, "ticker") if ticker else None
+    return json_response(deps.store.dashboard(deps.now(), selected))
 
 
 async def metrics(request: web.Request) -> web.Response:

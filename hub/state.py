@@ -16,6 +16,7 @@ from typing import Any
 import orjson
 
 from hub.wire import book_data, fields_of, plain
+from kalshi.tickers import series_of
 from messages.formats import money, normalize
 from messages.market_data import BookUpdate, MarketInfo, MarketLifecycle, SpotTick
 from messages.status import Alert, RiskStatus, StrategyStatus
@@ -73,9 +74,13 @@ class LiveState:
         self.strategies: dict[str, StrategyStatus] = {}
         self.markets: dict[str, MarketInfo] = {}
         self.lifecycle: dict[str, MarketLifecycle] = {}
-        self.spot: SpotTick | None = None
+        self.spot: SpotTick | None = None  # the latest print of any index
+        self.spots: dict[str, SpotTick] = {}  # the latest print of each index
+        # series → the latest close time of its markets heard of (outlives forgotten markets)
+        self.series_close: dict[str, float] = {}
+        self.series_by_index: dict[str, list[str]] = {}  # index → the series settling on it
         self.books: dict[str, BookUpdate] = {}
-        self.spot_series = Series(1.0)
+        self.index_series: dict[str, Series] = {}  # by index id
         self.mid_series: dict[str, Series] = {}
         self.model_series: dict[str, Series] = {}
         # Approved signals as chart marks: ticker → [ts, model_prob, direction]. A decision may
@@ -109,6 +114,12 @@ class LiveState:
     def set_market(self, info: MarketInfo) -> None:
         with self.lock:
             self.markets[info.ticker] = info
+            name = info.series or series_of(info.ticker)
+            self.series_close[name] = max(self.series_close.get(name, 0.0), info.close_time)
+            if info.index and name not in self.series_by_index.get(info.index, ()):
+                self.series_by_index[info.index] = sorted(
+                    {*self.series_by_index.get(info.index, ()), name}
+                )
             if len(self.markets) > MAX_MARKETS:
                 oldest = min(self.markets.values(), key=lambda m: m.close_time)
                 self._forget(oldest.ticker)
@@ -142,21 +153,28 @@ class LiveState:
         with self.lock:
             feed = self.connectivity.get("feed_state")
             exchange = self.connectivity.get("exchange_state")
-            spot = self.spot
+            spots = dict(self.spots)
         return {
             "feed_connected": None if feed is None else feed.get("connected"),
             "feed_reason": None if feed is None else feed.get("reason"),
             "exchange_active": None if exchange is None else exchange.get("exchange_active"),
             "trading_active": None if exchange is None else exchange.get("trading_active"),
-            "spot_stale": None if spot is None else spot.stale,
+            # every index stale (one index: that one); each index's own state under "indices"
+            "spot_stale": None if not spots else all(t.stale for t in spots.values()),
+            "indices": {
+                index: {"price": money(t.price), "ts": t.ts, "stale": t.stale}
+                for index, t in sorted(spots.items())
+            },
         }
 
     def set_spot(self, tick: SpotTick) -> bool:
-        """Keep the latest print; True when it went stale or fresh (the status shows that)."""
+        """Keep the latest print of its index; True when that index went stale or fresh
+        (the status shows that)."""
         with self.lock:
-            turned = self.spot is None or self.spot.stale != tick.stale
-            self.spot = tick
-            self.spot_series.add(tick.ts, float(tick.price))
+            last = self.spots.get(tick.index)
+            turned = last is None or last.stale != tick.stale
+            self.spot = self.spots[tick.index] = tick
+            self._series(self.index_series, tick.index, 1.0).add(tick.ts, float(tick.price))
             if turned:
                 self.version += 1
             return turned
@@ -309,9 +327,15 @@ class LiveState:
         with self.lock:
             return set(self.strategies)
 
-    def window(self, now: float) -> dict[str, Any] | None:
-        """The current market with its top of book, for the dashboard header."""
-        market = self.current_market(now)
+    def selected(self, now: float, ticker: str | None = None) -> MarketInfo | None:
+        """The market ``ticker`` names when it is known, else the current one."""
+        with self.lock:
+            market = self.markets.get(ticker) if ticker else None
+        return market if market is not None else self.current_market(now)
+
+    def window(self, now: float, ticker: str | None = None) -> dict[str, Any] | None:
+        """The selected (default: current) market with its top of book, for the dashboard."""
+        market = self.selected(now, ticker)
         if market is None:
             return None
         with self.lock:
@@ -325,27 +349,98 @@ class LiveState:
             "last_event": None if lifecycle is None else lifecycle.event_type,
         }
 
-    def charts(self, now: float) -> dict[str, Any]:
-        """Series for the current window (from a minute before it opened) and the day's P&L."""
-        market = self.current_market(now)
+    def charts(self, now: float, ticker: str | None = None) -> dict[str, Any]:
+        """Series for the selected (default: current) window, from a minute before it opened,
+        its own index's line, and the day's P&L."""
+        market = self.selected(now, ticker)
         start = market.open_time - 60 if market is not None else now - 900
         ticker = market.ticker if market is not None else None
+        index = self._index_of(market)
         with self.lock:
+            spot = self.index_series.get(index) if index else None
             mid = self.mid_series.get(ticker) if ticker else None
             model = self.model_series.get(ticker) if ticker else None
             marks = self.signal_marks.get(ticker, ()) if ticker else ()
             return {
-                "spot": self.spot_series.since(start),
+                "spot": spot.since(start) if spot is not None else [],
                 "yes_mid": mid.since(start) if mid is not None else [],
                 "model": model.since(start) if model is not None else [],
                 "signals": [list(m) for m in marks if m[0] >= start],
                 "pnl": self.pnl_series.since(now - 86_400),
             }
 
-    def latest_spot(self) -> dict[str, Any] | None:
+    def _index_of(self, market: MarketInfo | None) -> str | None:
+        """The index ``market`` settles on (not said: the only index, or the latest's)."""
+        if market is not None and market.index:
+            return market.index
         with self.lock:
-            spot = self.spot
+            return self.spot.index if self.spot is not None else None
+
+    def latest_spot(self, market: MarketInfo | None = None) -> dict[str, Any] | None:
+        """The latest print of ``market``'s index (None: of any index)."""
+        with self.lock:
+            spot = self.spots.get(market.index) if market is not None else self.spot
+            spot = spot if spot is not None else self.spot
         return {"kind": "spot", **plain(spot)} if spot is not None else None
+
+    def series_on(self, index: str) -> list[str] | None:
+        """The series settling on ``index`` (None: no market has said so yet)."""
+        with self.lock:
+            return self.series_by_index.get(index)
+
+    def series_health(self, now: float) -> dict[str, dict[str, Any]]:
+        """Each series heard of: how many of its markets are open now and when its last known
+        market closes. A series whose markets stop appearing shows ``live_markets`` 0 (and
+        ``missing`` true) while the others trade on."""
+        with self.lock:
+            closes = dict(self.series_close)
+            markets = list(self.markets.values())
+        out: dict[str, dict[str, Any]] = {}
+        for name, close in sorted(closes.items()):
+            live = sum(
+                1
+                for m in markets
+                if (m.series or series_of(m.ticker)) == name and m.open_time <= now < m.close_time
+            )
+            out[name] = {"live_markets": live, "last_close": close, "missing": live == 0}
+        return out
+
+    def live_markets(self, now: float, series: str | None = None) -> list[dict[str, Any]]:
+        """A compact row per open market (of ``series``): time left, index vs strike, model
+        vs market, position, for the dashboard's table and ``/api/status``."""
+        with self.lock:
+            markets = [m for m in self.markets.values() if m.open_time <= now < m.close_time]
+            risk = self.risk
+            books = {m.ticker: self.books.get(m.ticker) for m in markets}
+            models = {m.ticker: self.model_series.get(m.ticker) for m in markets}
+            spots = {m.ticker: self.spots.get(self._index_of(m) or "") for m in markets}
+        held = {p.ticker: plain(p) for p in risk.positions} if risk is not None else {}
+        rows = []
+        for m in sorted(markets, key=lambda m: (m.series or series_of(m.ticker), m.close_time)):
+            name = m.series or series_of(m.ticker)
+            if series is not None and name != series:
+                continue
+            book, model, spot = books[m.ticker], models[m.ticker], spots[m.ticker]
+            rows.append(
+                {
+                    "series": name,
+                    "ticker": m.ticker,
+                    "index": m.index or (spot.index if spot is not None else None),
+                    "seconds_left": max(0.0, m.close_time - now),
+                    "index_value": None if spot is None else money(spot.price),
+                    "index_stale": None if spot is None else spot.stale,
+                    "floor_strike": None if m.floor_strike is None else money(m.floor_strike),
+                    "model_prob": model.points[-1][1]
+                    if model is not None and model.points
+                    else None,
+                    "yes_mid": None
+                    if book is None or book.yes_mid is None
+                    else money(book.yes_mid),
+                    "position": held.get(m.ticker),
+                    "tradeable": m.tradeable,
+                }
+            )
+        return rows
 
     def recent(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         with self.lock:

@@ -17,6 +17,7 @@ from loguru import logger
 from hub.history import HistoryReader, MemoryHistory, OrderCounts
 from hub.state import RUNNING, WAITING_FOR_DATA, LiveState
 from hub.wire import envelope
+from kalshi.tickers import series_of
 from messages.formats import money
 from risk.halts import halt_of
 
@@ -52,8 +53,9 @@ class HubStore:
         self._frame: tuple[tuple[int, int, int], bytes] | None = None
         self.order_version = 0  # bumped when order counts may have changed
 
-    def status(self, mode: str, now: float) -> dict[str, Any]:
-        """``/api/status`` and ``status_update.data`` (▶ REST API contract)."""
+    def status(self, mode: str, now: float, series: str | None = None) -> dict[str, Any]:
+        """``/api/status`` and ``status_update.data`` (▶ REST API contract); ``series``: only
+        that series' positions and live markets."""
         state = self.state
         trading_state = state.trading_state()
         risk = state.risk_metrics()
@@ -65,7 +67,7 @@ class HubStore:
             "trading_state": trading_state,
             "risk_metrics": risk,
             "halt": halt_view(trading_state, risk["halt_reason"]),
-            "positions": state.positions(),
+            "positions": with_series(state.positions(), series),
             "orders": {
                 "active": counts.active,
                 "filled": counts.filled,
@@ -75,10 +77,13 @@ class HubStore:
             },
             "strategies": state.strategy_list(),
             "market_data": state.market_data(),
+            "markets": state.live_markets(now, series),
+            "series": state.series_health(now),
             "market": None
             if window is None
             else {
                 "ticker": window.ticker,
+                "series": window.series or series_of(window.ticker),
                 "close_time": window.close_time,
                 "floor_strike": None if window.floor_strike is None else money(window.floor_strike),
             },
@@ -118,19 +123,26 @@ class HubStore:
             self._frame = (version, frame)
         return frame
 
-    def dashboard(self, now: float) -> dict[str, Any]:
-        """Everything the page draws besides the status: window, charts, recent alerts/events."""
+    def dashboard(self, now: float, ticker: str | None = None) -> dict[str, Any]:
+        """Everything the page draws besides the status: the selected market's window (default:
+        the current one) and charts, recent alerts/events."""
         state = self.state
         alerts, events = state.recent()
         return {
-            "window": state.window(now),
-            "spot": state.latest_spot(),
-            "charts": state.charts(now),
+            "window": state.window(now, ticker),
+            "spot": state.latest_spot(state.selected(now, ticker)),
+            "charts": state.charts(now, ticker),
             "alerts": alerts,
             "actor_events": events,
             "market_events": state.recent_market_events(),
             "server_time": now,
         }
+
+
+def with_series(rows: list[dict[str, Any]], series: str | None = None) -> list[dict[str, Any]]:
+    """``rows`` (each with a ``ticker``) with their ``series``; only ``series``' when given."""
+    out = [{**row, "series": series_of(str(row.get("ticker") or ""))} for row in rows]
+    return out if series is None else [row for row in out if row["series"] == series]
 
 
 def halt_view(trading_state: str, halt_reason: str) -> dict[str, str] | None:

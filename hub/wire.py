@@ -11,6 +11,7 @@ from typing import Any
 
 import orjson
 
+from kalshi.tickers import series_of
 from messages.base import Message
 from messages.formats import dumps
 from messages.formats import wire_fields as fields_of  # ratios as numbers; Decimals as money
@@ -38,12 +39,13 @@ def plain(msg: Message) -> dict[str, Any]:
 
 
 def signal_data(signal: Signal) -> dict[str, Any]:
-    """``trading_signal.data``: every Signal field (the contract's list plus ``signal_id`` etc.)."""
-    return fields_of(signal)
+    """``trading_signal.data``: every Signal field (the contract's list plus ``signal_id`` etc.)
+    and its market's series."""
+    return {**fields_of(signal), "series": series_of(signal.ticker)}
 
 
 def decision_data(decision: RiskDecision) -> dict[str, Any]:
-    return fields_of(decision)
+    return {**fields_of(decision), "series": series_of(decision.ticker)}
 
 
 def fill_execution(fill: Fill, strategy_name: str, status: str) -> dict[str, Any]:
@@ -52,6 +54,7 @@ def fill_execution(fill: Fill, strategy_name: str, status: str) -> dict[str, Any
         "trade_id": fill.trade_id,
         "client_order_id": fill.client_order_id,
         "ticker": fill.ticker,
+        "series": series_of(fill.ticker),
         "side": fill.side,
         "action": fill.action,
         "quantity": fill.count,
@@ -83,6 +86,7 @@ def order_execution(update: OrderUpdate) -> dict[str, Any]:
         "trade_id": update.client_order_id,
         "client_order_id": update.client_order_id,
         "ticker": update.ticker,
+        "series": series_of(update.ticker),
         "side": update.side,
         "action": update.action,
         "quantity": quantity,
@@ -118,8 +122,12 @@ def actor_event_data(event: ActorEvent) -> dict[str, Any]:
     return {"event": _ACTOR_EVENTS[type(event)], **fields_of(event)}
 
 
-def spot_data(tick: SpotTick) -> dict[str, Any]:
-    return {"kind": "spot", **fields_of(tick)}
+def spot_data(tick: SpotTick, series: list[str] | None = None) -> dict[str, Any]:
+    """An index print; ``series``: the series settling on its index (when known)."""
+    body = {"kind": "spot", **fields_of(tick)}
+    if series is not None:
+        body["series"] = series
+    return body
 
 
 def book_data(book: BookUpdate) -> dict[str, Any]:
@@ -127,6 +135,7 @@ def book_data(book: BookUpdate) -> dict[str, Any]:
     return {
         "kind": "book",
         "ticker": book.ticker,
+        "series": series_of(book.ticker),
         "seq": book.seq,
         "ts": book.ts,
         "yes_bid": book.yes_bid,
@@ -139,11 +148,13 @@ def book_data(book: BookUpdate) -> dict[str, Any]:
 
 
 def market_data(info: MarketInfo) -> dict[str, Any]:
-    return {"kind": "market", **fields_of(info), "tradeable": info.tradeable}
+    body = {"kind": "market", **fields_of(info), "tradeable": info.tradeable}
+    body["series"] = info.series or series_of(info.ticker)
+    return body
 
 
 def lifecycle_data(event: MarketLifecycle) -> dict[str, Any]:
-    return {"kind": "lifecycle", **fields_of(event)}
+    return {"kind": "lifecycle", **fields_of(event), "series": series_of(event.ticker)}
 
 
 __all__ = [

@@ -20,6 +20,7 @@ from kalshi.account import AccountLimits, BucketLimit, EndpointCost, EndpointCos
 from kalshi.direction import book_side_of_outcome, direction_of, outcome_of
 from kalshi.errors import ParseError
 from kalshi.fields import Fields, non_empty, parse_levels, parse_time, to_decimal
+from kalshi.indices import index_from_sources
 from kalshi.orderbook import ONE, PriceLevel
 from kalshi.orders import (
     AmendedOrder,
@@ -103,10 +104,14 @@ class Series:
     title: str | None = None
     frequency: str | None = None
     category: str | None = None
+    # The index its settlement source names (``…/indices/BRTI``); None when it names none.
+    settlement_index: str | None = None
 
     @classmethod
     def from_wire(cls, data: object) -> Series:
         f = Fields("Series", data)
+        sources = f.raw("settlement_sources")
+        listed = sources if isinstance(sources, list) else []
         return cls(
             ticker=f.text("ticker"),
             fee_type=f.text("fee_type"),
@@ -114,6 +119,7 @@ class Series:
             title=f.opt_text("title"),
             frequency=f.opt_text("frequency"),
             category=f.opt_text("category"),
+            settlement_index=index_from_sources(s for s in listed if isinstance(s, dict)),
         )
 
 

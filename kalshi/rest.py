@@ -54,6 +54,12 @@ class KalshiRestClient(OrderApi, IndexApi, HistoryApi):
         data = self._get(f"/series/{segment(series_ticker)}", "get_series", auth=False)
         return Series.from_wire(self._field(data, "series", "get_series"))
 
+    def list_series(self, *, category: str | None = None) -> list[Series]:
+        """``GET /series``: every series (of ``category``), to find the 15-minute ones."""
+        data = self._get("/series", "list_series", params=params_of(category=category), auth=False)
+        listed = data.get("series") if isinstance(data, dict) else None
+        return [Series.from_wire(item) for item in listed or []]
+
     def get_markets_page(
         self,
         *,

@@ -66,3 +66,9 @@ def window_close_after(moment: datetime, window: timedelta = WINDOW) -> datetime
     seconds = int(window.total_seconds())
     epoch = int(moment.timestamp())
     return datetime.fromtimestamp((epoch // seconds + 1) * seconds, tz=UTC)
+
+
+def series_of(ticker: str) -> str:
+    """The series of a market or event ticker: its prefix (``KXBTC15M-26MAY300015-15`` →
+    ``KXBTC15M``); any ticker, parsed or not, belongs to exactly one."""
+    return ticker.split("-", 1)[0]

@@ -1,4 +1,4 @@
-"""Market-data messages: the SOL index, market descriptions and order-book updates."""
+"""Market-data messages: the settlement indices, market descriptions and order-book updates."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ Level = tuple[Decimal, Decimal]  # (price in dollars, contracts)
 
 @message("spot_tick")
 class SpotTick(Message):
-    """One print of the settlement index (``SOLUSD_RTI``), about once a second."""
+    """One print of a settlement index (``index``: ``SOLUSD_RTI``, ``BRTI``, …), about once a
+    second (five times on Kalshi's 5 Hz channel)."""
 
     index: str
     price: Decimal
@@ -45,6 +46,8 @@ class MarketInfo(Message):
     tick_ranges: tuple[tuple[Decimal, Decimal, Decimal], ...] = ()  # (start, end, step)
     result: str | None = None
     expiration_value: Decimal | None = None
+    series: str = ""  # the series ticker (KXSOL15M); "" when not said
+    index: str = ""  # the index its series settles on (SOLUSD_RTI); "" when not said
 
     @property
     def tradeable(self) -> bool:

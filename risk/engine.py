@@ -26,6 +26,11 @@ edge_below_minimum     ``signal.edge < min_edge``                               
 daily_loss_limit       day P&L ≤ −max_daily_loss, or nothing left of that budget   entries
 concurrent_positions   a new market beyond ``max_concurrent_positions``             entries
 position_limit         the market's cost + resting buys would pass the limit       entries
+                       (``max_position_size``, or its series' tighter one)
+series_exposure_limit  the series' cost + resting buys would pass its limit        entries
+total_exposure_limit   cost + resting buys everywhere would pass the limit         entries
+correlated_exposure    same-direction cost + resting buys of every series' markets  entries
+                       closing with this one would pass the cap
 insufficient_funds     cash minus resting buys cannot pay for one contract         entries
 =====================  ==========================================================  =========
 
@@ -34,7 +39,14 @@ position out. (**) unless ``entries_need_index`` is off (a backtest on quotes al
 rules. An entry's quantity is cut to the largest that fits the position limit,
 the remaining daily-loss budget (its whole cost is its worst case, counting
 other resting buys) and the available cash; zero means rejection by the
-binding rule.
+binding rule. Every exposure limit is a sum over the same positions and reservations,
+so the one reservation an approval makes counts against all of them at once: a decision
+reserves for every limit or for none.
+
+A market's series is its ticker's prefix (``KXBTC15M-…`` → ``KXBTC15M``); its window is
+its close time (from the ticker, else from the market state). The correlation cap exists
+because BTC, ETH, SOL, XRP and DOGE 15-minute returns correlate 0.83–0.89: YES on all of
+them in one window wins or loses together.
 
 Trading states: ``running`` | ``stopped`` (operator) | ``halted`` (circuit
 breaker: drawdown from the day's starting equity ≥ ``circuit_breaker_pct``;
@@ -52,6 +64,7 @@ from typing import Any
 from loguru import logger
 
 from kalshi.fees import taker_fee_per_contract
+from kalshi.tickers import parse_market_ticker, series_of
 from kalshi.units import ONE, ZERO
 from messages.market_data import BookUpdate, MarketInfo, SpotTick
 from messages.trading import Fill, OrderUpdate, RiskDecision, Settlement, Signal
@@ -87,6 +100,9 @@ class Reason:
     DAILY_LOSS_LIMIT = "daily_loss_limit"
     CONCURRENT_POSITIONS = "concurrent_positions"
     POSITION_LIMIT = "position_limit"
+    SERIES_EXPOSURE_LIMIT = "series_exposure_limit"
+    TOTAL_EXPOSURE_LIMIT = "total_exposure_limit"
+    CORRELATED_EXPOSURE = "correlated_exposure"
     INSUFFICIENT_FUNDS = "insufficient_funds"
 
 
@@ -203,6 +219,7 @@ class RiskEngine:
         self._approved_count = 0
         self._alerts: list[RiskAlert] = []
         self._loss_alerted = False
+        self._closes: dict[str, float] = {}  # market → close time (the correlation window)
 
     # --- the decision ---------------------------------------------------------------
 
@@ -280,6 +297,8 @@ class RiskEngine:
             return Reason.STALE_BOOK, 0, fee_multiplier
         self.book.mark(signal.ticker, market.yes_bid, market.yes_ask)
         self._check_loss(now)
+        if market.close_time is not None:
+            self._closes[signal.ticker] = market.close_time
 
         book = self.book
         exit_ = signal.action == "sell"
@@ -317,16 +336,54 @@ class RiskEngine:
             return Reason.CONCURRENT_POSITIONS, 0, fee_multiplier
         price = signal.market_price
         quantity = signal.quantity
-        caps = (
-            (Reason.POSITION_LIMIT, limits.max_position_size - book.market_exposure(signal.ticker)),
-            (Reason.DAILY_LOSS_LIMIT, limits.max_daily_loss + daily - book.reserved_cost()),
-            (Reason.INSUFFICIENT_FUNDS, book.available_cash()),
-        )
-        for reason, budget in caps:
+        for reason, budget in self._entry_budgets(signal, daily):
             quantity = _max_affordable(price, fee_multiplier, budget, quantity)
             if quantity <= 0:
                 return reason, 0, fee_multiplier
         return Reason.APPROVED, quantity, fee_multiplier
+
+    def _entry_budgets(self, signal: Signal, daily: Decimal) -> list[tuple[str, Decimal]]:
+        """Dollars each applicable limit leaves for this entry, with the reason it rejects by."""
+        limits = self.limits
+        book = self.book
+        ticker = signal.ticker
+        series = series_of(ticker)
+        budgets = [
+            (Reason.POSITION_LIMIT, limits.position_limit(series) - book.market_exposure(ticker))
+        ]
+        series_cap = limits.series_max_exposure.get(series)
+        if series_cap is not None:
+            budgets.append(
+                (Reason.SERIES_EXPOSURE_LIMIT, series_cap - book.series_exposure(series))
+            )
+        if limits.max_total_exposure is not None:
+            budgets.append(
+                (Reason.TOTAL_EXPOSURE_LIMIT, limits.max_total_exposure - book.total_exposure())
+            )
+        if limits.max_correlated_exposure is not None:
+            used = self.correlated_exposure(ticker, signal.direction)
+            budgets.append((Reason.CORRELATED_EXPOSURE, limits.max_correlated_exposure - used))
+        budgets.append(
+            (Reason.DAILY_LOSS_LIMIT, limits.max_daily_loss + daily - book.reserved_cost())
+        )
+        budgets.append((Reason.INSUFFICIENT_FUNDS, book.available_cash()))
+        return budgets
+
+    def window_of(self, ticker: str) -> float | None:
+        """The close time of ``ticker``: as its ticker says (known for every market, seen or
+        restored), else as its market state gave it (a ticker in another format)."""
+        try:
+            return parse_market_ticker(ticker).close_time.timestamp()
+        except ValueError:
+            return self._closes.get(ticker)
+
+    def correlated_exposure(self, ticker: str, side: str) -> Decimal:
+        """``side`` cost held plus resting ``side`` buys in every market (any series) closing
+        with ``ticker``; a market whose close is unknown is its own window."""
+        window = self.window_of(ticker)
+        if window is None:
+            return self.book.exposure_where(lambda t: t == ticker, side)
+        return self.book.exposure_where(lambda t: self.window_of(t) == window, side)
 
     # --- reservations and the order lifecycle ----------------------------------------
 
@@ -363,6 +420,7 @@ class RiskEngine:
 
     def on_settlement(self, settlement: Settlement, now: float | None = None) -> Decimal:
         pnl = self.book.on_settlement(settlement)
+        self._closes.pop(settlement.ticker, None)
         self._check_loss(settlement.timestamp if now is None else now)
         return pnl
 
@@ -544,6 +602,10 @@ class RiskEngine:
             "unrealized_pnl": float(book.unrealized_pnl()),
             "fees": float(book.fees),
             "exposure": float(book.total_exposure()),
+            "series_exposure": {
+                series: float(book.series_exposure(series))
+                for series in sorted({series_of(t) for t in book.open_markets()})
+            },
             "reserved": float(book.reserved_cost()),
             "open_positions": len(book.positions),
             "open_markets": len(book.open_markets()),

@@ -18,12 +18,14 @@ Equity = cash + Σ contracts × mark (a market without a mark is held at cost).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from loguru import logger
 
 from kalshi.fees import taker_fee
+from kalshi.tickers import series_of
 from kalshi.units import ONE, ZERO
 from messages.trading import Fill, OrderUpdate, Settlement
 from messages.vocabulary import TERMINAL
@@ -121,6 +123,31 @@ class ExposureBook:
     def market_exposure(self, ticker: str) -> Decimal:
         """Cost of the contracts held plus the worst case of resting buys, in one market."""
         return self.position_cost(ticker) + self.reserved_cost(ticker)
+
+    def exposure_where(self, keep: Callable[[str], bool], side: str | None = None) -> Decimal:
+        """Cost held plus resting buys' worst case in the markets ``keep`` accepts; with
+        ``side``, only contracts of that side (YES: up; NO: down)."""
+        held = sum(
+            (
+                p.cost
+                for p in self.positions.values()
+                if keep(p.ticker) and (side is None or p.side == side)
+            ),
+            ZERO,
+        )
+        resting = sum(
+            (
+                r.cost
+                for r in self.reservations.values()
+                if keep(r.ticker) and (side is None or r.side == side)
+            ),
+            ZERO,
+        )
+        return held + resting
+
+    def series_exposure(self, series: str) -> Decimal:
+        """:meth:`market_exposure` summed over the markets of ``series``."""
+        return self.exposure_where(lambda ticker: series_of(ticker) == series)
 
     def total_exposure(self) -> Decimal:
         return sum((p.cost for p in self.positions.values()), ZERO) + self.reserved_cost()

@@ -2,14 +2,17 @@
 
 Money is ``Decimal`` dollars. Settings carry the ▶ environment contract
 (``MAX_POSITION_SIZE``, ``MAX_DAILY_LOSS``, ``CIRCUIT_BREAKER_PCT``,
-``MAX_CONCURRENT_POSITIONS``, ``MIN_EDGE``); the rest have defaults here and
-can be overridden by the caller.
+``MAX_CONCURRENT_POSITIONS``, ``MIN_EDGE``, ``MAX_TOTAL_EXPOSURE``,
+``MAX_CORRELATED_EXPOSURE`` and the per-series ``SERIES_<TICKER>_MAX_POSITION_SIZE`` /
+``SERIES_<TICKER>_MAX_EXPOSURE``); the rest have defaults here and can be overridden by
+the caller.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, fields
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from typing import Any
 
@@ -35,9 +38,26 @@ class RiskLimits:
     # an entry needs a fresh index print; off only where no index exists by design (a
     # backtest of index-free strategies on a market's recorded quotes alone)
     entries_need_index: bool = True
+    # dollars at cost (positions + resting buys) across every market; None: no such limit
+    max_total_exposure: Decimal | None = None
+    # dollars of one direction (YES, or NO) across the markets of every series that close at
+    # the same time: correlated coins make those one bet; None: off
+    max_correlated_exposure: Decimal | None = None
+    # per series (the ticker's prefix, e.g. KXBTC15M): a tighter per-market position limit,
+    # and a limit on the series' exposure across its markets; series not named: none
+    series_max_position_size: Mapping[str, Decimal] = field(default_factory=dict)
+    series_max_exposure: Mapping[str, Decimal] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         problems = []
+        for name in ("max_total_exposure", "max_correlated_exposure"):
+            value = getattr(self, name)
+            if value is not None and not value > 0:
+                problems.append(f"{name} must be > 0")
+        for name in ("series_max_position_size", "series_max_exposure"):
+            for series, value in getattr(self, name).items():
+                if not value > 0:
+                    problems.append(f"{name}[{series}] must be > 0")
         if self.max_position_size <= 0:
             problems.append("max_position_size must be > 0")
         if self.max_daily_loss <= 0:
@@ -63,8 +83,17 @@ class RiskLimits:
         for f in fields(cls):
             if hasattr(settings, f.name):
                 values[f.name] = getattr(settings, f.name)
+        series = getattr(settings, "series_settings", None)
+        if series is not None:
+            values["series_max_position_size"] = series.position_limits()
+            values["series_max_exposure"] = series.exposure_limits()
         values.update(overrides)
         return cls(**values)
+
+    def position_limit(self, series: str) -> Decimal:
+        """The per-market position limit in a market of ``series`` (the tighter one binds)."""
+        own = self.series_max_position_size.get(series)
+        return self.max_position_size if own is None else min(own, self.max_position_size)
 
     def kill_switch_contracts(self) -> int:
         """The order group's cap: contracts the session may match in Kalshi's rolling 15 s.
@@ -80,4 +109,11 @@ class RiskLimits:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready (Decimals as floats) for ``risk_metrics``."""
-        return {k: float(v) if isinstance(v, Decimal) else v for k, v in asdict(self).items()}
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, Mapping):
+                out[f.name] = {k: float(v) for k, v in value.items()}
+            else:
+                out[f.name] = float(value) if isinstance(value, Decimal) else value
+        return out

@@ -167,6 +167,8 @@ class LedgerHistory:
         stmt = sa.select(orders).where(self._mode(orders, query.mode))
         if query.ticker is not None:
             stmt = stmt.where(orders.c.ticker == query.ticker)
+        if query.series is not None:  # an identifier (the API checks): a safe prefix
+            stmt = stmt.where(orders.c.ticker.startswith(f"{query.series}-", autoescape=True))
         if query.strategy is not None:
             stmt = stmt.where(orders.c.strategy_name == query.strategy)
         if query.status:
@@ -292,6 +294,8 @@ class LedgerHistory:
         ).where(signals.c.payload.is_not(None), self._mode(signals, query.mode))
         if query.ticker is not None:
             stmt = stmt.where(signals.c.ticker == query.ticker)
+        if query.series is not None:
+            stmt = stmt.where(signals.c.ticker.startswith(f"{query.series}-", autoescape=True))
         if query.strategy is not None:
             stmt = stmt.where(signals.c.strategy_name == query.strategy)
         if query.since is not None:

@@ -10,6 +10,11 @@ Each evaluation (on every index print and every book change):
 4. size by fractional Kelly on ``bankroll`` walking the ask depth
    (:func:`strategies.sizing.plan_buy`), counting what is already held or on its way.
 
+Each market reads the index its series settles on (``MarketInfo.index``): the strategy
+keeps a price, σ and recent prints per index, and per-market state by ticker, so one
+instance trades every series at once, and an index going stale stops only the markets
+that settle on it.
+
 No signal when the market is not tradeable (no strike or fee multiplier: logged
 once), before its open, within ``no_entry_seconds`` of close, when the book or
 the index is stale, or during the volatility warm-up. A side that just signalled
@@ -77,8 +82,54 @@ def volatility_for(params: KellyVolatilityParams) -> EwmaVolatility:
 
 
 @dataclass(slots=True)
+class _Spot:
+    """One index as the strategy sees it: its last print, σ and the recent prints."""
+
+    vol: EwmaVolatility
+    prints: deque[tuple[int, float]]  # (second, price), one per second
+    price: Decimal | None = None
+    price_f: float = 0.0
+    ts: float = -math.inf
+    stale: bool = True
+
+    def update(self, tick: SpotTick) -> bool:
+        """Take a print; False when it is not usable (stale, not positive, out of order)."""
+        if tick.stale:
+            self.stale = True
+            return False
+        price = float(tick.price)
+        if not price > 0.0 or tick.ts < self.ts:
+            return False
+        self.price = tick.price
+        self.price_f = price
+        self.ts = tick.ts
+        self.stale = False
+        self.vol.update(price, tick.ts)
+        second = round(tick.ts)
+        prints = self.prints
+        if prints and prints[-1][0] == second:
+            prints[-1] = (second, price)
+        else:
+            prints.append((second, price))
+        return True
+
+    def known_prints(self, close: float, window: int) -> list[float]:
+        """The prints of the averaged window before ``close`` seen so far."""
+        start = close - window
+        out: list[float] = []
+        for second, price in reversed(self.prints):
+            if second <= start:
+                break
+            if second <= close:
+                out.append(price)
+        out.reverse()
+        return out
+
+
+@dataclass(slots=True)
 class _Market:
     info: MarketInfo
+    spot: _Spot  # the index its series settles on
     tradeable: bool
     strike: Decimal | None
     strike_f: float
@@ -169,7 +220,9 @@ class KellyVolatility(Strategy):
         self.p = p
         self._window = p.settlement_window_seconds
         self._window_f = float(self._window)
-        self.vol = volatility_for(p)
+        self._first = self._new_spot()  # the first index seen (and markets that name none)
+        self._spots: dict[str, _Spot] = {}  # by index id
+        self.vol = self._first.vol
         self.positions = Positions()
         self._markets: dict[str, _Market] = {}
         self._books: dict[str, _Book] = {}
@@ -177,16 +230,23 @@ class KellyVolatility(Strategy):
         self._edge_above = float(p.min_edge) + _BOUND_MARGIN
         self._bankroll_f = float(p.bankroll)
         self._kelly_fraction_f = float(p.kelly_fraction)
-        self._spot: Decimal | None = None
-        self._spot_f = 0.0
-        self._spot_ts = -math.inf
-        self._spot_stale = True
-        self._prints: deque[tuple[int, float]] = deque(maxlen=self._window + 16)
         self._cooldown: dict[tuple[str, str], float] = {}
         self._pending = PendingBuys(p.pending_timeout_seconds)
         self._logged_untradeable: set[str] = set()
         self._last: dict[str, tuple[Any, ...]] = {}  # _Last's fields, by ticker
         self.stats = _Stats()
+
+    def _new_spot(self) -> _Spot:
+        return _Spot(volatility_for(self.p), deque(maxlen=self._window + 16))
+
+    def _spot_of(self, index: str) -> _Spot:
+        """The state of ``index`` ("": the first index seen, for markets that name none)."""
+        if not index:
+            return self._first
+        spot = self._spots.get(index)
+        if spot is None:
+            spot = self._spots[index] = self._first if not self._spots else self._new_spot()
+        return spot
 
     # --- inputs ---------------------------------------------------------------------
 
@@ -208,6 +268,7 @@ class KellyVolatility(Strategy):
         fee_multiplier = info.fee_multiplier if info.fee_multiplier is not None else ONE
         self._markets[info.ticker] = _Market(
             info=info,
+            spot=self._spot_of(info.index),
             tradeable=tradeable,
             strike=strike,
             strike_f=float(strike) if strike is not None else math.nan,
@@ -224,26 +285,15 @@ class KellyVolatility(Strategy):
     def on_spot(self, tick: SpotTick) -> list[Signal]:
         if self.p.index and tick.index != self.p.index:
             return []
-        if tick.stale:
-            self._spot_stale = True
+        spot = self._spot_of(tick.index)
+        if not spot.update(tick):
             return []
-        price = float(tick.price)
-        if not price > 0.0 or tick.ts < self._spot_ts:
-            return []
-        self._spot = tick.price
-        self._spot_f = price
-        self._spot_ts = tick.ts
-        self._spot_stale = False
-        self.vol.update(price, tick.ts)
-        second = round(tick.ts)
-        prints = self._prints
-        if prints and prints[-1][0] == second:
-            prints[-1] = (second, price)
-        else:
-            prints.append((second, price))
         signals: list[Signal] = []
+        markets = self._markets
         for ticker in self._books:
-            signals.extend(self._evaluate(ticker, tick.ts))
+            market = markets.get(ticker)
+            if market is None or market.spot is spot:  # the markets settling on this index
+                signals.extend(self._evaluate(ticker, tick.ts))
         return signals
 
     def on_book(self, book: BookUpdate) -> list[Signal]:
@@ -288,17 +338,6 @@ class KellyVolatility(Strategy):
         self.stats.skips[reason] += 1
         return []
 
-    def _known_prints(self, close: float) -> list[float]:
-        start = close - self._window
-        out: list[float] = []
-        for second, price in reversed(self._prints):
-            if second <= start:
-                break
-            if second <= close:
-                out.append(price)
-        out.reverse()
-        return out
-
     def _evaluate(self, ticker: str, now: float) -> list[Signal]:
         self.stats.evaluations += 1
         p = self.p
@@ -319,13 +358,14 @@ class KellyVolatility(Strategy):
         book = entry.update
         if book.stale or now - book.ts > p.max_book_age_seconds:
             return self._skip("stale_book")
-        if self._spot is None or self._spot_stale or now - self._spot_ts > p.max_spot_age_seconds:
+        spot = market.spot
+        if spot.price is None or spot.stale or now - spot.ts > p.max_spot_age_seconds:
             return self._skip("stale_spot")
-        sigma = self.vol.sigma
+        sigma = spot.vol.sigma
         if sigma is None:
             return self._skip("vol_warmup")
 
-        spot_ts = self._spot_ts
+        spot_ts = spot.ts
         last = self._last.get(ticker)
         if (
             last is not None
@@ -336,9 +376,13 @@ class KellyVolatility(Strategy):
         ):
             price = last[1]  # a book change right after the print: the model price stands
         else:
-            known = self._known_prints(info.close_time) if seconds_left < self._window else ()
+            known = (
+                spot.known_prints(info.close_time, self._window)
+                if seconds_left < self._window
+                else ()
+            )
             price = digital_probability(
-                self._spot_f, market.strike_f, sigma, seconds_left, known, window=self._window_f
+                spot.price_f, market.strike_f, sigma, seconds_left, known, window=self._window_f
             )
         self._last[ticker] = (now, price, sigma, spot_ts, market, book)
 
@@ -480,7 +524,7 @@ class KellyVolatility(Strategy):
             action="buy",
             reason=f"edge {plan.edge.quantize(_Q)} over {plan.walk.levels_used} level(s), "
             f"target {plan.target}, held {held}",
-            spot=self._spot,
+            spot=market.spot.price,
             strike=market.strike,
             sigma=sigma,
             seconds_left=market.info.close_time - now,
@@ -495,6 +539,21 @@ class KellyVolatility(Strategy):
 
     # --- outputs --------------------------------------------------------------------
 
+    def _index_metrics(self) -> dict[str, Any]:
+        """σ per index, when it reads more than one (the top-level σ is the first's)."""
+        if len(self._spots) < 2:
+            return {}
+        return {
+            "indices": {
+                index: {
+                    "sigma": spot.vol.sigma,
+                    "vol_samples": spot.vol.count,
+                    "ts": spot.ts if spot.price is not None else None,
+                }
+                for index, spot in self._spots.items()
+            }
+        }
+
     def metrics(self) -> dict[str, Any]:
         return {
             "evaluations": self.stats.evaluations,
@@ -506,6 +565,7 @@ class KellyVolatility(Strategy):
             "fees": float(self.positions.fees),
             "positions": self.positions.snapshot(),
             "pending": self._pending.total(),
+            **self._index_metrics(),
             "markets": {
                 ticker: {
                     "model_prob": last.price.prob,

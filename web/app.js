@@ -11,6 +11,7 @@
     status: null,
     skew: 0, // server clock − this browser's clock, seconds
     window: null,
+    selected: null, // the ticker picked in the live-markets table (null: the current market)
     spot: null,
     book: null,
     charts: { spot: [], yes_mid: [], model: [], signals: [], pnl: [] },
@@ -225,7 +226,7 @@
     refreshLimits();
     const [status, dash, signals, trades, actors, scores] = await Promise.all([
       getJSON("/api/status"),
-      getJSON("/api/dashboard"),
+      getJSON(dashboardUrl()),
       getJSON("/api/signals?limit=" + MAX_SIGNALS),
       getJSON("/api/trades?limit=50"),
       getJSON("/api/actors"),
@@ -291,8 +292,12 @@
     if (actors) applyActors(actors);
   }, 500);
 
+  function dashboardUrl() {
+    return "/api/dashboard" + (state.selected ? "?ticker=" + encodeURIComponent(state.selected) : "");
+  }
+
   const refreshDashboard = throttle(async () => {
-    const dash = await getJSON("/api/dashboard");
+    const dash = await getJSON(dashboardUrl());
     if (dash) applyDashboard(dash);
   }, 1000);
 
@@ -491,14 +496,57 @@
       md.exchange_active === false ? "exchange closed" :
       md.trading_active === false ? "exchange paused" :
       md.spot_stale ? "index stale" : "";
+    const missing = Object.entries(s.series || {}).filter(([, v]) => v.missing).map(([k]) => k);
     const chip = $("md-chip");
-    chip.textContent = warning;
+    chip.textContent = warning || (missing.length ? "no live market: " + missing.join(", ") : "");
     chip.title = md.feed_reason || "";
-    chip.hidden = !warning;
+    chip.hidden = !chip.textContent;
     renderPositions(s.positions || []);
+    renderMarkets(s.markets || []);
     renderStrategies(s.strategies || []);
     modelFromStatus(s.strategies || []);
-    if (s.market && (!state.window || state.window.ticker !== s.market.ticker)) refreshDashboard();
+    if (state.selected && !(s.markets || []).some((m) => m.ticker === state.selected)) {
+      state.selected = null; // the picked market ended: back to the current one
+      refreshDashboard();
+    } else if (!state.selected && s.market && (!state.window || state.window.ticker !== s.market.ticker)) refreshDashboard();
+  }
+
+  /* A compact row per live market; a click shows that market in the detail panel. */
+  function renderMarkets(markets) {
+    if (!changed("markets", [markets, state.selected])) return;
+    const body = $("markets");
+    if (!markets.length) {
+      replace(body, [h("tr", { class: "empty" }, h("td", { colspan: 7, text: "no live market yet" }))]);
+      return;
+    }
+    const shown = state.window ? state.window.ticker : null;
+    replace(
+      body,
+      markets.map((m) => {
+        const left = Math.max(0, Math.round(m.seconds_left));
+        const diff = m.index_value !== null && m.floor_strike !== null ? num(m.index_value) - num(m.floor_strike) : NaN;
+        const pos = m.position ? `${m.position.contracts} ${String(m.position.side).toUpperCase()}` : "—";
+        return h(
+          "tr",
+          {
+            class: "clickable" + (m.ticker === shown ? " selected" : ""),
+            title: m.ticker,
+            dataset: { ticker: m.ticker },
+            onclick: () => {
+              state.selected = m.ticker;
+              refreshDashboard();
+            },
+          },
+          h("td", { class: "mono", text: m.series }),
+          h("td", { class: "num mono", text: `${Math.floor(left / 60)}:${String(left % 60).padStart(2, "0")}` }),
+          h("td", { class: "num mono" + (m.index_stale ? " neg" : ""), title: m.index || "", text: m.index_value === null ? "—" : price(m.index_value) }),
+          h("td", { class: "num mono " + tone(diff), text: Number.isFinite(diff) ? signedPrice(diff) : "—" }),
+          h("td", { class: "num mono", text: m.model_prob === null ? "—" : num(m.model_prob).toFixed(3) }),
+          h("td", { class: "num mono", text: m.yes_mid === null ? "—" : num(m.yes_mid).toFixed(3) }),
+          h("td", { text: pos })
+        );
+      })
+    );
   }
 
   /* kelly_volatility reports its latest P(yes) per market every second: the model line. */
@@ -814,6 +862,8 @@
 
   function applyMarket(d) {
     if (d.kind === "spot") {
+      const w = state.window;
+      if (w && w.index && d.index !== w.index) return; // another series' index
       state.spot = d;
       pushPoint(state.charts.spot, [d.ts, num(d.price)], 1);
       renderWindow();
@@ -832,7 +882,9 @@
         Object.assign(current, d);
         renderWindow();
         scheduleCharts();
-      } else if (!current || (d.open_time <= now && d.open_time > current.open_time)) {
+      } else if (state.selected) {
+        // a market picked by hand stays in the panel until it ends
+      } else if (!current || (d.open_time <= now && d.open_time > current.open_time && d.series === current.series)) {
         refreshDashboard();
       }
     } else if (d.kind === "feed" || d.kind === "exchange" || d.kind === "lifecycle") {
@@ -860,6 +912,7 @@
   function renderWindow() {
     const w = state.window;
     $("win-ticker").textContent = w ? w.ticker : "no market yet";
+    $("win-index").textContent = w && w.index ? w.index : "Index";
     $("win-strike").textContent = w && w.floor_strike !== null ? price(w.floor_strike) : "—";
     $("win-strike").title = w && w.floor_strike !== null ? String(w.floor_strike) : "";
     const spot = state.spot ? num(state.spot.price) : NaN;

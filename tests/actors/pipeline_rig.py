@@ -13,17 +13,19 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from actors.discovery import MarketDiscovery
 from actors.ledger import LEDGER, LedgerActor
-from actors.market_stream import MarketStream
+from actors.market_stream import MarketStream, spot_feeds
 from actors.order import OrderActor
 from actors.risk import RiskActor
 from actors.spot_feed import SpotFeed
 from app.connection import ExchangeConnection
+from app.series import resolve_series
+from config.series import SeriesSettings
 from execution.kalshi_broker import SessionOrderGroup
 from kalshi.auth import Signer
 from messages.market_data import BookUpdate, MarketInfo, SpotTick
@@ -38,6 +40,8 @@ from runtime.quiescence import quiesce, settle
 from runtime.restart_policy import Backoff, Strategy
 from runtime.supervisor import ChildSpec, SupervisorSpec
 from runtime.system import ActorSystem
+from simulator.catalog import with_series
+from simulator.config import ExchangeConfig
 from simulator.testing import SimHandle, running_exchange
 from storage import Database, open_database, prepare
 from tests.actors.probe import Probe, ProbeLog
@@ -164,6 +168,9 @@ class Pipeline:
     limits: RiskLimits
     database: Database | None = None
     ticker: str = ""
+    # with several series: series → the index it settles on, and its market open now
+    series: dict[str, str] = field(default_factory=dict)
+    tickers: dict[str, str] = field(default_factory=dict)
 
     # time and barriers ------------------------------------------------------------------
 
@@ -185,7 +192,10 @@ class Pipeline:
         call as risk and the signal source, so once the probe has them, so do they.
         """
         ticker = self.ticker
+        tickers = set(self.tickers.values()) or {ticker}
+        indices = set(self.series.values())
         deadline = time.monotonic() + timeout
+        start = len(self.log.messages)
         while True:
             seen = len(self.log.messages)
             self.advance(1)
@@ -193,11 +203,19 @@ class Pipeline:
 
             def fresh(seen: int = seen, now: float = now) -> bool:
                 new = self.log.messages[seen:]  # only what this advance brought
-                book = any(
-                    isinstance(u, BookUpdate) and u.ticker == ticker and not u.stale for u in new
-                )
-                spot = any(isinstance(t, SpotTick) and not t.stale and t.ts >= now - 1 for t in new)
-                return book and spot
+                # one market: its book in this advance; several: each since the call began
+                since = new if len(tickers) == 1 else self.log.messages[start:]
+                books = {
+                    u.ticker
+                    for u in since
+                    if isinstance(u, BookUpdate) and u.ticker in tickers and not u.stale
+                }
+                spots = {
+                    t.index
+                    for t in new
+                    if isinstance(t, SpotTick) and not t.stale and t.ts >= now - 1
+                }
+                return books == tickers and bool(spots) and indices <= spots
 
             left = deadline - time.monotonic()
             try:
@@ -288,6 +306,19 @@ def exchange_paused(sim: SimHandle, timeout: float = 5.0) -> Iterator[None]:
         holder.join(timeout + 5)
 
 
+def open_ticker(sim: SimHandle, series: str) -> str:
+    """The ticker of ``series``' market open for trading now."""
+    market = sim.call(lambda ex: ex.current_market(series))
+    if market is None:
+        raise LookupError(f"no {series} market is open right now")
+    ticker: str = market.ticker
+    return ticker
+
+
+def _ticker_is(ticker: str) -> Callable[[MarketInfo], bool]:
+    return lambda info: info.ticker == ticker
+
+
 @contextmanager
 def running_pipeline(
     limits: RiskLimits,
@@ -305,6 +336,7 @@ def running_pipeline(
     time_in_force: TimeInForce = "immediate_or_cancel",
     max_intent_age: float = 2.0,
     extra: tuple[ChildSpec | SupervisorSpec, ...] = (),
+    series: tuple[str, ...] = (),
 ) -> Iterator[Pipeline]:
     """The trading subtree (ledger → risk → order, ``rest_for_one``), the market-data actors, a
     deterministic signal source and a probe, against a fresh simulated exchange.
@@ -315,10 +347,18 @@ def running_pipeline(
     ``order_group_contracts`` puts the session's orders in an order group with that cap.
     ``private_channels=False``: no ``user_orders``/``fill`` streams (the order actor learns
     only from its answers and its reconciliation); ``time_in_force``: of every order;
-    ``extra``: more children of the root, started last (e.g. strategies)."""
+    ``extra``: more children of the root, started last (e.g. strategies). ``series``: the
+    exchange lists these series (catalog order) and the bot trades them all, as ``SERIES``
+    does: their indices read from the exchange, one ``SpotFeed`` per index."""
+    config = None
+    if series:
+        config = with_series(ExchangeConfig(seed=seed, window_seconds=window_seconds), list(series))
     with (
         running_exchange(
-            seed=seed, window_seconds=window_seconds, starting_balance=starting_balance
+            seed=seed,
+            window_seconds=window_seconds,
+            starting_balance=starting_balance,
+            config=config,
         ) as sim,
         tempfile.TemporaryDirectory(prefix="ledger-") as scratch,
     ):
@@ -335,6 +375,11 @@ def running_pipeline(
         else:
             connection = ExchangeConnection(sim.api_base, sim.ws_url, signer, rate_limited=False)
         log = WaitLog()
+        indices: dict[str, str] = {}
+        if series:
+            with connection.rest() as rest:
+                indices = resolve_series(SeriesSettings(tickers=series), rest)
+        feeds = spot_feeds(indices.values()) if indices else {"SOLUSD_RTI": "spot"}
         ledger_child = () if database is None else (ChildSpec.of(LEDGER, LedgerActor, database),)
         trading = SupervisorSpec(
             "trading",
@@ -371,17 +416,19 @@ def running_pipeline(
         market_data = SupervisorSpec(
             "market-data",
             (
-                ChildSpec.of("spot", SpotFeed),
+                *(ChildSpec.of(a, SpotFeed, index_id=i) for i, a in feeds.items()),
                 ChildSpec.of(
                     "stream",
                     MarketStream,
                     connection,
                     private_channels=private_channels and not paper,
+                    feeds=feeds,
                 ),
                 ChildSpec.of(
                     "discovery",
                     MarketDiscovery,
                     connection,
+                    series=indices or "KXSOL15M",
                     window_seconds=window_seconds,
                     poll_interval=5.0,
                 ),
@@ -404,10 +451,12 @@ def running_pipeline(
             backoff=NO_BACKOFF,
         )
         system.start(root)
-        pipeline = Pipeline(sim, system, clock, log, connection, limits, database)
+        pipeline = Pipeline(sim, system, clock, log, connection, limits, database, series=indices)
         try:
             pipeline.ticker = sim.current_ticker()
-            log.wait_for(MarketInfo, lambda m: m.ticker == pipeline.ticker)
+            pipeline.tickers = {s: open_ticker(sim, s) for s in indices}
+            for ticker in set(pipeline.tickers.values()) | {pipeline.ticker}:
+                log.wait_for(MarketInfo, _ticker_is(ticker))
             pipeline.fresh_market_data()
             yield pipeline
         finally:

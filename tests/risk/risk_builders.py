@@ -12,6 +12,9 @@ NOW = 1_000_000.0
 T1 = "KXSOL15M-26MAY300015-15"
 T2 = "KXSOL15M-26MAY300030-30"
 T3 = "KXSOL15M-26MAY300045-45"
+# other series' markets closing with T1 (the same 15-minute window)
+BTC1 = "KXBTC15M-26MAY300015-15"
+ETH1 = "KXETH15M-26MAY300015-15"
 
 LIMITS = RiskLimits(
     max_position_size=D(100),

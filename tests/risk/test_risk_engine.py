@@ -8,7 +8,19 @@ from decimal import Decimal as D
 
 import orjson
 import pytest
-from risk_builders import LIMITS, NOW, T1, T2, T3, engine, fill, market, signal, update
+from risk_builders import (
+    BTC1,
+    LIMITS,
+    NOW,
+    T1,
+    T2,
+    T3,
+    engine,
+    fill,
+    market,
+    signal,
+    update,
+)
 
 from config.settings import load_settings
 from messages.market_data import BookUpdate, MarketInfo, SpotTick
@@ -77,6 +89,28 @@ def _position_limit() -> tuple[RiskEngine, object, MarketState | None]:
     return eng, signal(quantity=1), market()
 
 
+def _after_19_of_t1(**limits: object) -> RiskEngine:
+    """An engine with ``limits`` holding a $9.8325 reservation (19 YES at $0.50) in T1."""
+    eng = engine(**limits)
+    assert eng.evaluate(signal(T1, quantity=19), NOW, market(T1)).quantity == 19
+    return eng
+
+
+def _series_exposure() -> tuple[RiskEngine, object, MarketState | None]:
+    eng = _after_19_of_t1(series_max_exposure={"KXSOL15M": D(10)})
+    return eng, signal(T2, quantity=1), market(T2)  # $0.5175 more than SOL's $10
+
+
+def _total_exposure() -> tuple[RiskEngine, object, MarketState | None]:
+    eng = _after_19_of_t1(max_total_exposure=D(10))
+    return eng, signal(BTC1, quantity=1), market(BTC1)
+
+
+def _correlated_exposure() -> tuple[RiskEngine, object, MarketState | None]:
+    eng = _after_19_of_t1(max_correlated_exposure=D(10))
+    return eng, signal(BTC1, quantity=1), market(BTC1)  # YES again, same window
+
+
 def _stopped() -> tuple[RiskEngine, object, MarketState | None]:
     eng = engine()
     eng.stop()
@@ -137,6 +171,9 @@ SCENARIOS: dict[str, list[Scenario]] = {
     Reason.DAILY_LOSS_LIMIT: [_daily_loss],
     Reason.CONCURRENT_POSITIONS: [_concurrent],
     Reason.POSITION_LIMIT: [_position_limit],
+    Reason.SERIES_EXPOSURE_LIMIT: [_series_exposure],
+    Reason.TOTAL_EXPOSURE_LIMIT: [_total_exposure],
+    Reason.CORRELATED_EXPOSURE: [_correlated_exposure],
     Reason.INSUFFICIENT_FUNDS: [lambda: (engine(bankroll="0.50"), signal(), market())],
 }
 
