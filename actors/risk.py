@@ -86,7 +86,7 @@ def spot_of_market(
     """The print an entry in ``info``'s market is judged by: the latest of the index its series
     settles on (none yet: no print, so entries wait), so one index going stale stops only its
     own series. A market whose index is not said (one series, one index) takes ``latest``."""
-    index: str = getattr(info, "index", "")  # MarketInfo.index: discovery names it per series
+    index = info.index  # discovery names it per series
     return spots.get(index) if index else latest
 
 

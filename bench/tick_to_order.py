@@ -8,8 +8,13 @@ on the side the model favours), and measures the time until the OrderActor's
 HTTP request for it starts being written to the socket. Then it removes the
 level, waits for the IOC order to finish, and goes again.
 
-    python bench/tick_to_order.py [--events 1000] [--updates 50000] [--ledger URL] [--json]
+    python bench/tick_to_order.py [--events 1000] [--updates 50000] [--ledger URL]
+                                  [--series S1,S2,…|all] [--json]
 
+``--series KXBTC15M,KXETH15M,…`` (or ``all``) runs every one of those series live in the
+simulator and the bot (one WebSocket, a SpotFeed per index, a watcher per market) while
+the edges are opened in one market; the figures then also give each watcher's deepest
+mailbox over the run (sampled after every edge): 0–1 means it kept up with its book.
 ``--console`` adds the ConsoleReporter and writes its INFO lines to stderr, as the bot does.
 ``--ledger URL`` adds the LedgerActor and the order actor's write-ahead handle (every
 intent committed to that database before its request is sent), as the bot runs.
@@ -39,7 +44,7 @@ from loguru import logger
 from actors.console import CONSOLE, ConsoleReporter
 from actors.discovery import MarketDiscovery
 from actors.ledger import LEDGER, LedgerActor
-from actors.market_stream import MarketStream, watcher_name
+from actors.market_stream import MarketStream, spot_feeds, watcher_name
 from actors.order import OrderActor
 from actors.risk import RiskActor
 from actors.spot_feed import SpotFeed
@@ -48,7 +53,9 @@ from app.connection import ExchangeConnection
 from bench.sim_process import exchange_process
 from bench.stats import percentile, rss_mb
 from kalshi.auth import Signer
+from kalshi.indices import index_for
 from kalshi.rest import KalshiRestClient
+from kalshi.tickers import SERIES
 from kalshi.ws_events import OrderbookDeltaEvent
 from messages.market_data import MarketInfo
 from messages.trading import OrderUpdate
@@ -58,6 +65,7 @@ from runtime.bus import MARKETS, ORDERS
 from runtime.restart_policy import Strategy
 from runtime.supervisor import ChildSpec, SupervisorSpec
 from runtime.system import ActorSystem
+from simulator.catalog import parse_series
 from storage import Database, open_database, prepare
 from storage.journal import Item
 from storage.writer import Written
@@ -134,7 +142,9 @@ def overlapping(windows: list[tuple[float, float]], spans: list[tuple[float, flo
 class TimedConnection(ExchangeConnection):
     writes: OrderWrites | None = None
 
-    def rest(self, *, presign_orders: bool = False) -> KalshiRestClient:
+    def rest(
+        self, *, presign_orders: bool = False, timeout: float = 5.0, max_attempts: int = 4
+    ) -> KalshiRestClient:
         transport = TimingTransport(self.writes) if presign_orders and self.writes else None
         return KalshiRestClient(
             self.api_base,
@@ -142,6 +152,8 @@ class TimedConnection(ExchangeConnection):
             rate_limit=False,
             presign_orders=presign_orders,
             transport=transport,
+            timeout=timeout,
+            max_attempts=max_attempts,
         )
 
 
@@ -170,11 +182,21 @@ class Recorder(SupervisedActor):
         return None
 
 
+def _markets(series: Sequence[str]) -> dict[str, str]:
+    """Series → the index it settles on (the bot's fallback table: the simulator agrees)."""
+    found = {s: index_for(s) for s in series}
+    missing = [s for s, index in found.items() if index is None]
+    if missing:
+        raise SystemExit(f"--series: no index known for {', '.join(missing)}")
+    return {s: index for s, index in found.items() if index is not None}
+
+
 def _tree(
     connection: ExchangeConnection,
     done: threading.Event,
     database: Database | None = None,
     console: bool = False,
+    markets: dict[str, str] | None = None,
 ) -> SupervisorSpec:
     limits = RiskLimits(
         max_orders_per_minute=1_000_000,
@@ -208,23 +230,42 @@ def _tree(
                 ),
                 strategy=Strategy.REST_FOR_ONE,
             ),
-            SupervisorSpec(
-                "market-data",
-                (
-                    ChildSpec.of("spot", SpotFeed),
-                    ChildSpec.of("stream", MarketStream, connection),
-                    ChildSpec.of(
-                        "discovery",
-                        MarketDiscovery,
-                        connection,
-                        window_seconds=WINDOW_SECONDS,
-                        poll_interval=30,
-                    ),
-                ),
+            _market_data(connection, markets),
+            ChildSpec.of(
+                "strategy:kelly_volatility",
+                StrategyActor,
+                "kelly_volatility",
+                kelly,
+                feeds=None if markets is None else spot_feeds(markets.values()),
             ),
-            ChildSpec.of("strategy:kelly_volatility", StrategyActor, "kelly_volatility", kelly),
         ),
     )
+
+
+def _market_data(connection: ExchangeConnection, markets: dict[str, str] | None) -> SupervisorSpec:
+    """One SpotFeed per index, one stream, one discovery, as the bot runs them."""
+    if markets is None:  # the single-series bot as it always was
+        children = [
+            ChildSpec.of("spot", SpotFeed),
+            ChildSpec.of("stream", MarketStream, connection),
+        ]
+        wanted: str | dict[str, str] = SERIES
+    else:
+        feeds = spot_feeds(markets.values())
+        children = [
+            *(ChildSpec.of(a, SpotFeed, index_id=i) for i, a in feeds.items()),
+            ChildSpec.of("stream", MarketStream, connection, feeds=feeds),
+        ]
+        wanted = markets
+    discovery = ChildSpec.of(
+        "discovery",
+        MarketDiscovery,
+        connection,
+        series=wanted,
+        window_seconds=WINDOW_SECONDS,
+        poll_interval=30,
+    )
+    return SupervisorSpec("market-data", (*children, discovery))
 
 
 def _wait(predicate: Any, timeout: float, what: str) -> Any:
@@ -258,7 +299,12 @@ def _edge_delta(
 
 
 def measure(
-    events: int, updates: int, ledger: str | None = None, pace: float = 0.0, console: bool = False
+    events: int,
+    updates: int,
+    ledger: str | None = None,
+    pace: float = 0.0,
+    console: bool = False,
+    series: Sequence[str] = (),
 ) -> dict[str, Any]:
     logger.remove()
     logger.add(sys.stderr, level="INFO" if console else "WARNING")
@@ -266,9 +312,11 @@ def measure(
     if ledger is not None:
         database = open_database(ledger)
         prepare(database)
+    markets = _markets(series) if series else None
+    sim_args = ("--series", ",".join(series)) if series else ()
     with (
         tempfile.TemporaryDirectory() as tmp,
-        exchange_process(Path(tmp), "--window-seconds", str(WINDOW_SECONDS)) as sim,
+        exchange_process(Path(tmp), "--window-seconds", str(WINDOW_SECONDS), *sim_args) as sim,
         ledger_write_spans() as spans,
     ):
         writes = OrderWrites()
@@ -278,42 +326,18 @@ def measure(
             sim["KALSHI_API_BASE"], sim["KALSHI_WS_URL"], signer, rate_limited=False, writes=writes
         )
         system = ActorSystem(seed=1)
-        system.start(_tree(connection, done, database, console))
+        system.start(_tree(connection, done, database, console, markets))
+        deepest: dict[str, int] = {}
         try:
-            markets = _wait(
-                lambda: {t: m for t, m in system.ask("recorder", "markets").items() if m.tradeable},
-                30,
-                "a tradeable market",
+            live = _wait(
+                lambda: _tradeable(system, len(series) or 1),
+                60,
+                "a tradeable market in every series",
             )
-            ticker = next(iter(markets))
+            ticker = min(live)  # the first series' market, in ticker order
             watcher = system.address(watcher_name(ticker))
             _wait(lambda: _model(system, ticker) is not None, 30, "a model probability")
-            latencies = []
-            windows = []
-            pause = threading.Event()  # never set: a wait on it is a plain pause
-            seq = 10**9
-            for _ in range(events):
-                model, held = _model(system, ticker) or (0.5, None)
-                seq += 1
-                delta = _edge_delta(ticker, model, held, 50, seq)
-                writes.expect()
-                done.clear()
-                started = time.perf_counter()
-                watcher.tell(delta)
-                if not writes.sent.wait(5):
-                    metrics = system.ask("strategy:kelly_volatility", "describe")["metrics"]
-                    raise TimeoutError(f"no order request followed an edge: {delta} {metrics}")
-                latencies.append((writes.at - started) * 1e6)
-                windows.append((started, writes.at))
-                done.wait(5)
-                seq += 1
-                watcher.tell(
-                    OrderbookDeltaEvent(ticker, delta.side, delta.price, -delta.delta, 0, seq)
-                )
-                watcher.ask("book")  # barrier: the level is gone before the next sample
-                system.ask("strategy:kelly_volatility", "describe")  # barrier: it saw the order end
-                if pace:
-                    pause.wait(pace)  # untimed: the next edge comes this much later
+            latencies, windows = _sample_edges(system, writes, done, ticker, events, pace, deepest)
             throughput = _throughput(system, watcher, ticker, updates) if updates else 0.0
         finally:
             system.shutdown()
@@ -329,7 +353,64 @@ def measure(
         "latencies_us": latencies,
         "ledger_writes": len(spans),
         "during_ledger_write": overlapping(windows, spans),
+        "series": list(series) or ["KXSOL15M"],
+        "watchers": len(deepest),
+        "deepest_watcher_mailbox": max(deepest.values(), default=0),
     }
+
+
+def _sample_edges(
+    system: ActorSystem,
+    writes: OrderWrites,
+    done: threading.Event,
+    ticker: str,
+    events: int,
+    pace: float,
+    deepest: dict[str, int],
+) -> tuple[list[float], list[tuple[float, float]]]:
+    """Open ``events`` edges in ``ticker``'s book; each one's time to its order request."""
+    watcher = system.address(watcher_name(ticker))
+    latencies = []
+    windows = []
+    pause = threading.Event()  # never set: a wait on it is a plain pause
+    seq = 10**9
+    for _ in range(events):
+        model, held = _model(system, ticker) or (0.5, None)
+        seq += 1
+        delta = _edge_delta(ticker, model, held, 50, seq)
+        writes.expect()
+        done.clear()
+        started = time.perf_counter()
+        watcher.tell(delta)
+        if not writes.sent.wait(5):
+            metrics = system.ask("strategy:kelly_volatility", "describe")["metrics"]
+            raise TimeoutError(f"no order request followed an edge: {delta} {metrics}")
+        latencies.append((writes.at - started) * 1e6)
+        windows.append((started, writes.at))
+        done.wait(5)
+        seq += 1
+        watcher.tell(OrderbookDeltaEvent(ticker, delta.side, delta.price, -delta.delta, 0, seq))
+        watcher.ask("book")  # barrier: the level is gone before the next sample
+        system.ask("strategy:kelly_volatility", "describe")  # barrier: it saw the order end
+        _deepest_watchers(system, deepest)
+        if pace:
+            pause.wait(pace)  # untimed: the next edge comes this much later
+    return latencies, windows
+
+
+def _tradeable(system: ActorSystem, series_count: int) -> dict[str, MarketInfo] | None:
+    """The tradeable markets, once every series has one."""
+    markets = {t: m for t, m in system.ask("recorder", "markets").items() if m.tradeable}
+    prefixes = {t.split("-", 1)[0] for t in markets}
+    return markets if len(prefixes) >= series_count else None
+
+
+def _deepest_watchers(system: ActorSystem, deepest: dict[str, int]) -> None:
+    """Keep each watcher's deepest mailbox seen so far (a backlog would grow without bound)."""
+    for address in system.addresses():
+        if address.name.startswith("watcher:"):
+            size = address.mailbox_size()
+            deepest[address.name] = max(size, deepest.get(address.name, 0))
 
 
 def _throughput(system: ActorSystem, watcher: Any, ticker: str, updates: int) -> float:
@@ -366,9 +447,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--console", action="store_true", help="attach the console lines (INFO, to stderr)"
     )
+    parser.add_argument(
+        "--series",
+        default="",
+        help="series live at once (comma-separated, or all); default: KXSOL15M alone",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args(argv)
-    figures = measure(args.events, args.updates, args.ledger, console=args.console)
+    series = parse_series(args.series) if args.series else []
+    figures = measure(args.events, args.updates, args.ledger, console=args.console, series=series)
     if args.json:
         per_sample = ("latencies_us", "during_ledger_write")
         print(orjson.dumps({k: v for k, v in figures.items() if k not in per_sample}).decode())
@@ -379,6 +466,11 @@ def main(argv: list[str] | None = None) -> int:
         )
         print(f"watcher throughput: {figures['updates_per_s']:,.0f} book updates/s")
         print(f"peak RSS: {figures['rss_mb']:.0f} MB")
+        if series:
+            print(
+                f"{len(series)} series live, {figures['watchers']} watchers, deepest watcher "
+                f"mailbox {figures['deepest_watcher_mailbox']}"
+            )
     return 0
 
 

@@ -732,13 +732,13 @@
       $("limits-rows"),
       (l.changeable || []).map((name) => {
         const now = l.limits[name];
-        const changedHere = String(now) !== String(l.startup[name]);
+        const changedHere = String(now ?? "") !== String(l.startup[name] ?? "");
         return h(
           "tr",
           { dataset: { limit: name }, class: changedHere ? "changed" : "" },
           h("td", { title: name.toUpperCase(), text: LIMIT_NAMES[name] || name }),
-          h("td", { class: "num opt mono", text: String(l.startup[name]) }),
-          h("td", { class: "num" }, h("input", { class: "limit-input mono", name, value: String(now), inputmode: "decimal", "aria-label": name, size: 8 }))
+          h("td", { class: "num opt mono", text: l.startup[name] == null ? "off" : String(l.startup[name]) }),
+          h("td", { class: "num" }, h("input", { class: "limit-input mono", name, value: String(now ?? ""), inputmode: "decimal", "aria-label": name, size: 8 }))
         );
       })
     );
