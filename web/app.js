@@ -750,7 +750,7 @@
     if (!l) return;
     const change = {};
     for (const input of $("limits-rows").querySelectorAll("input.limit-input")) {
-      if (input.value.trim() !== String(l.limits[input.name])) change[input.name] = input.value.trim();
+      if (input.value.trim() !== String(l.limits[input.name] ?? "")) change[input.name] = input.value.trim();
     }
     if (!Object.keys(change).length) {
       toast("Risk limits", "nothing changed");
