@@ -228,8 +228,7 @@ def test_each_market_is_judged_by_its_own_index() -> None:
     assert spot_of_market(SimpleNamespace(index="BRTI"), spots, sol) is btc  # type: ignore[arg-type]
     assert spot_of_market(SimpleNamespace(index="SOLUSD_RTI"), spots, btc) is sol  # type: ignore[arg-type]
     assert spot_of_market(SimpleNamespace(index="ETHUSD_RTI"), spots, btc) is None  # type: ignore[arg-type]
-    # one series, its index not said: the latest print, as before
-    assert spot_of_market(SimpleNamespace(), spots, btc) is btc  # type: ignore[arg-type]
+    # one series, its index not said (MarketInfo.index defaults to ""): the latest print
     assert spot_of_market(SimpleNamespace(index=""), spots, sol) is sol  # type: ignore[arg-type]
 
 
