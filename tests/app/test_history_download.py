@@ -8,7 +8,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -27,6 +26,7 @@ from backtest.kalshi_layout import CANDLES_DIR, INDEX_FILE, MARKETS_FILE, STATE_
 from kalshi.rest import KalshiRestClient
 from simulator.config import ExchangeConfig
 from simulator.testing import SimHandle, running_exchange
+from tests.crash.harness import poll
 from tests.simulator.test_sim_conformance import OPENAPI, OpenApi, _load
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -315,10 +315,12 @@ def test_a_killed_process_resumes(sim: Sim, clean: Path, tmp_path: Path) -> None
         proc = subprocess.Popen(
             command, env=env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
-        deadline = time.monotonic() + 60
-        while _progress(out) < 3:
-            assert proc.poll() is None and time.monotonic() < deadline, "never got halfway"
-            time.sleep(0.02)
+
+        def halfway() -> bool | None:
+            assert proc.poll() is None, "the download ended before it got halfway"
+            return True if _progress(out) >= 3 else None
+
+        poll(halfway, 60, "the download to get halfway")
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(10)
     finally:
