@@ -108,6 +108,8 @@ class ProcessBackend:
         # forkserver: workers fork from a clean single-threaded process, never from one whose
         # other threads (loggers, actors) might hold a lock at the moment of the fork
         self._context = multiprocessing.get_context("forkserver")
+        # the server imports the backtest once; each worker forks from it ready to run
+        self._context.set_forkserver_preload(["research.execute", "backtest.runner"])
         self._procs: list[_Proc] = []
 
     def __enter__(self) -> ProcessBackend:
