@@ -44,6 +44,21 @@ def crash_runner(markers: Path, run: RunSpec, **kwargs: Any) -> Row:
     return execute_run(run, **kwargs)
 
 
+def fetch_counting_runner(log: Path, run: RunSpec, **kwargs: Any) -> Row:
+    """Runs ``run``, then notes how many data sets this worker process has fetched so far."""
+    from research import execute
+
+    row = execute_run(run, **kwargs)
+    with (log / str(os.getpid())).open("a", encoding="utf-8") as handle:
+        handle.write(f"{execute.stats['fetches']}\n")
+    return row
+
+
+def fetches_per_worker(log: Path) -> list[list[int]]:
+    """For each worker process, the fetch count after each of its runs."""
+    return [[int(n) for n in p.read_text().split()] for p in sorted(log.iterdir())]
+
+
 class CountingBackend:
     """A backend that records which runs it was asked to run (then runs them on ``inner``)."""
 
