@@ -17,7 +17,7 @@ from tests.backtest.backtest_builders import random_bars, write_csv
 # 15 minutes of warm-up, then four 15-minute windows: a run takes well under a second
 BARS = 75
 FIXED = "data.warmup_seconds=900"
-GRID = ("min_edge=0.03,0.05", "exec.latency_seconds=0.2,1")
+GRID = ("min_edge=0.03,0.05", "exec.latency_seconds=0.2,5")
 
 
 def tiny_csv(directory: Path, name: str = "SOLUSDT_1m.csv", seed: int = 1) -> Path:
