@@ -109,7 +109,8 @@ def sweep_parser() -> argparse.ArgumentParser:
     add_plan_args(parser)
     add_backend_args(parser)
     parser.add_argument("--out", type=Path, required=True, metavar="DIR", help="results here")
-    # --search optuna|hyperopt (Ray Tune) is added here by research/search.py
+    # H4: --search optuna|hyperopt (Ray Tune, early stopping) is added here; run_sweep hands
+    # such a sweep to research/search.py instead of run_plan
     return parser
 
 
@@ -131,7 +132,8 @@ def run_sweep(args: argparse.Namespace) -> int:
 
 
 Subcommand = tuple[str, Callable[[], argparse.ArgumentParser], Callable[[argparse.Namespace], int]]
-# name → (help, parser, run); walk-forward (research/walk_forward.py) registers beside sweep
+# name → (help, parser builder, runner). H3: "walk-forward" goes here, its parser built from
+# add_plan_args + add_backend_args, its runs through make_runs/run_plan like the sweep's
 SUBCOMMANDS: dict[str, Subcommand] = {
     "sweep": ("parameter × seed grids of backtests", sweep_parser, run_sweep),
 }
