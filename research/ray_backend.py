@@ -87,7 +87,7 @@ class RayBackend:
                     )
                 else:
                     ray.init(num_cpus=self.workers, include_dashboard=False)
-            except (ConnectionError, RuntimeError, ValueError) as exc:
+            except (ConnectionError, RuntimeError, ValueError, ImportError) as exc:
                 where = self.address or "a local instance"
                 raise SweepSetupError(f"Ray: cannot start or reach {where}: {exc}") from None
             self._owned = True
