@@ -108,7 +108,7 @@ class RayBackend:
         import ray
 
         refs: dict[str, Any] = {}
-        queue = deque(Job(i, run, run.run_id()) for i, run in enumerate(runs))
+        queue = deque(Job(run, run.run_id()) for run in runs)
         pending: dict[Any, tuple[Job, str]] = {}
         in_flight = max(2 * self.workers, 2)  # enough to keep every CPU busy, cheap to wait on
         while queue or pending:

@@ -21,7 +21,7 @@ from research.results import ResultStore
 from research.rows import OK, Row
 from research.runs import RunSpec
 
-__all__ = ["execute_run", "pending", "run_plan"]
+__all__ = ["execute_run", "run_plan"]
 
 
 class SweepProgress:
@@ -56,12 +56,6 @@ def unique(runs: Sequence[RunSpec]) -> dict[str, RunSpec]:
     for run in runs:
         out.setdefault(run.run_id(), run)
     return out
-
-
-def pending(runs: Sequence[RunSpec], out_dir: Path | None) -> list[RunSpec]:
-    """The runs of ``runs`` that ``out_dir`` does not hold a finished (ok) result for."""
-    done = ResultStore(out_dir).finished() if out_dir is not None else set()
-    return [run for run_id, run in unique(runs).items() if run_id not in done]
 
 
 def run_plan(
