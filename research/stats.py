@@ -191,3 +191,17 @@ def pool_moments(groups: Sequence[DailyMoments]) -> DailyMoments | None:
     skew = s3 / total / pop2**1.5 if pop2 > 0 else NORMAL_SKEW
     kurt = s4 / total / (pop2 * pop2) if pop2 > 0 else NORMAL_KURTOSIS
     return DailyMoments(total, mean, sd, skew, kurt, any(g.assumed for g in groups))
+
+
+def sharpe_interval(
+    sharpe: float, returns: int, skew: float, kurtosis: float, z: float = 1.959964
+) -> tuple[float, float] | None:
+    """A normal-approximation interval for a per-period Sharpe, from the standard error
+    that the PSR above uses (Mertens 2002, as in Bailey & López de Prado)."""
+    if returns < 2:
+        return None
+    spread = 1.0 - skew * sharpe + (kurtosis - 1.0) / 4.0 * sharpe * sharpe
+    if not spread > 0.0:
+        return None
+    half = z * math.sqrt(spread / (returns - 1))
+    return sharpe - half, sharpe + half
