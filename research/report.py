@@ -130,7 +130,7 @@ def heatmap_html(rows: Sequence[Row], keys: tuple[str, ...], metric: str) -> str
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(1.2 * len(xs) + 3, 0.8 * len(ys) + 2))
     grid = [[math.nan if v is None else v for v in line] for line in cells]
-    image = ax.imshow(grid, cmap="RdYlGn", aspect="auto", origin="lower")
+    image = ax.imshow(grid, cmap="RdYlGn", aspect="auto", origin="lower", norm=_centred(cells))
     for j, line in enumerate(cells):
         for i, value in enumerate(line):
             ax.text(i, j, "–" if value is None else f"{value:.3g}", ha="center", va="center")
@@ -140,6 +140,16 @@ def heatmap_html(rows: Sequence[Row], keys: tuple[str, ...], metric: str) -> str
     ax.set_ylabel(keys[1])
     fig.colorbar(image, label=f"mean {METRICS[metric]} over seeds")
     return _png(fig)
+
+
+def _centred(cells: Sequence[Sequence[float | None]]) -> Any:
+    """Zero in the middle of the colour scale when cells straddle it: red loses, green wins."""
+    from matplotlib.colors import TwoSlopeNorm
+
+    values = [v for line in cells for v in line if v is not None]
+    if values and min(values) < 0 < max(values):
+        return TwoSlopeNorm(vcenter=0.0, vmin=min(values), vmax=max(values))
+    return None
 
 
 def _cell(rows: Sequence[Row], keys: tuple[str, ...], x: str, y: str) -> list[Row]:
