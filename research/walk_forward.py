@@ -83,6 +83,18 @@ def _days(seconds: int) -> str:
     return f"{seconds / DAY:g} days"
 
 
+def check_metric(metric: str, folds: Sequence[Fold]) -> None:
+    """Refuse a metric that cannot rank anything: a Sharpe needs two daily returns."""
+    if metric not in METRICS:
+        raise WalkForwardInputError(f"--select {metric!r}: choose one of {', '.join(METRICS)}")
+    short = [f for f in folds if f.train_end - f.train_start < 2 * DAY]
+    if metric == "sharpe" and short:
+        raise WalkForwardInputError(
+            "--select sharpe needs a --train span of at least 2d (a Sharpe ratio needs two "
+            "daily returns); lengthen --train or use --select pnl or edge"
+        )
+
+
 def configs_of(runs: Sequence[RunSpec]) -> list[Params]:
     """The distinct configurations, in the order the grid gave them."""
     return list(dict.fromkeys(run.params for run in runs))
@@ -147,8 +159,7 @@ def walk_forward(
     All training runs go in one batch and all test runs in a second, so a backend keeps
     every worker busy; each fold still chooses from its own training rows only.
     """
-    if metric not in METRICS:
-        raise WalkForwardInputError(f"--select {metric!r}: choose one of {', '.join(METRICS)}")
+    check_metric(metric, folds)
     configs = configs_of(base)
     seeds = len({run.seed for run in base})
     train = {f.index: on_span(base, f.train_start, f.train_end) for f in folds}

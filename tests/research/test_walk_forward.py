@@ -140,3 +140,10 @@ def test_ties_go_to_the_grid_order_and_unscored_configs_never_win() -> None:
 def test_an_unknown_metric_is_refused() -> None:
     with pytest.raises(WalkForwardInputError, match="--select"):
         walk_forward(base_runs(["a"]), [], FakeEvaluator(_rigged), metric="luck")
+
+
+def test_sharpe_selection_refuses_a_training_span_shorter_than_two_days() -> None:
+    folds = plan_folds(0, 3 * DAY, DAY, DAY)
+    with pytest.raises(WalkForwardInputError, match="--train span of at least 2d"):
+        walk_forward(base_runs(["a"]), folds, FakeEvaluator(_rigged))
+    assert walk_forward(base_runs(["a"]), folds, FakeEvaluator(_rigged), metric="pnl").folds
