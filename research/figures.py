@@ -82,30 +82,37 @@ def _money(rows: Sequence[Row], column: str) -> Decimal | None:
     return (sum(values, Decimal(0)) / len(values)).quantize(CENT) if values else None
 
 
+# Summary field → the row column averaged over seeds into it
+MONEY = {"pnl": "pnl", "pnl_low": "pnl_low", "pnl_high": "pnl_high"}
+NUMBERS = {
+    "sharpe": "sharpe",
+    "sharpe_low": "sharpe_low",
+    "sharpe_high": "sharpe_high",
+    "edge": "edge_realized",
+    "edge_low": "edge_low",
+    "edge_high": "edge_high",
+    "cost_floor": "cost_floor",
+    "contracts": "contracts",
+    "trades": "trades",
+    "skew": "ret_skew",
+    "kurtosis": "ret_kurt",
+}
+
+
 def summarize(rows: Sequence[Row]) -> Summary:
     """Mean over the seeds that finished of each figure (interval bounds included: the
     typical seed's interval, not an interval of the mean)."""
     ok = [r for r in rows if r.get("status") == "ok"]
     days = _mean(ok, "days")
+    money: dict[str, Any] = {name: _money(ok, column) for name, column in MONEY.items()}
+    numbers: dict[str, Any] = {name: _mean(ok, column) for name, column in NUMBERS.items()}
     return Summary(
         runs=len(rows),
         failed=len(rows) - len(ok),
-        pnl=_money(ok, "pnl"),
-        pnl_low=_money(ok, "pnl_low"),
-        pnl_high=_money(ok, "pnl_high"),
-        sharpe=_mean(ok, "sharpe"),
-        sharpe_low=_mean(ok, "sharpe_low"),
-        sharpe_high=_mean(ok, "sharpe_high"),
-        edge=_mean(ok, "edge_realized"),
-        edge_low=_mean(ok, "edge_low"),
-        edge_high=_mean(ok, "edge_high"),
-        cost_floor=_mean(ok, "cost_floor"),
-        contracts=_mean(ok, "contracts"),
-        trades=_mean(ok, "trades"),
         days=round(days) if days is not None else 0,
-        skew=_mean(ok, "ret_skew"),
-        kurtosis=_mean(ok, "ret_kurt"),
         rows=tuple(ok),
+        **money,
+        **numbers,
     )
 
 
