@@ -11,6 +11,7 @@ from app.modes import Mode
 _SUBCOMMANDS = {
     "exchange-sim": "run only the simulated Kalshi exchange (see: run.py exchange-sim --help)",
     "backtest": "replay history through the strategies (see: run.py backtest --help)",
+    "research": "parameter sweeps on processes or Ray (see: run.py research sweep --help)",
     "export": "export trades and fills as CSV or JSON (see: run.py export --help)",
     "history": "download Kalshi's own history of a series (see: run.py history download --help)",
     "alerts": "send a test alert to every ALERT_URLS destination (run.py alerts test)",
@@ -114,6 +115,10 @@ def _run_subcommand(name: str, argv: list[str]) -> int:
         from backtest.cli import main as backtest
 
         return backtest(argv)
+    if name == "research":
+        from research.cli import main as research
+
+        return research(argv)
     if name == "export":
         from storage.export import main as export
 

@@ -65,9 +65,14 @@ def prepare_history(
     warmup: int,
     lead: int,
     series: str = SERIES,
+    bars: Bars | None = None,
 ) -> HistoryData:
-    """Load, cut to ``[start − warmup, end]``, expand to 1-second prints, list ``series``' windows."""
-    bars = load_bars(paths)
+    """Load, cut to ``[start − warmup, end]``, expand to 1-second prints, list ``series``' windows.
+
+    ``bars``: ``paths`` already loaded (by :func:`load_bars`), e.g. once per sweep worker.
+    """
+    if bars is None:
+        bars = load_bars(paths)
     ratio = variance_ratio(bars)  # of everything loaded: a bar's prints do not depend on --from
     first = int(bars.ts[0])
     data_end = int(bars.ts[-1]) + BAR_SECONDS

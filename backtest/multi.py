@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from backtest.calibration import CalibrationCollector, WindowForecasts
+from backtest.history import Bars
 from backtest.history_feed import DETERMINATION_DELAY, HistoryFeed, run_together
 from backtest.ledger import MarketResult, Trade
 from backtest.market import MarketModel
@@ -159,8 +160,12 @@ def run_series_session(
     end: int | None = None,
     progress: Progress | None = None,
     on_range: Callable[[float, float], None] | None = None,
+    bars: Mapping[str, Bars] | None = None,
 ) -> tuple[BacktestResult, dict[str, BacktestResult]]:
-    """All of ``data``'s series in one session; the whole run and its part per series."""
+    """All of ``data``'s series in one session; the whole run and its part per series.
+
+    ``bars``: each series' ``data`` already loaded (a sweep loads it once per worker).
+    """
     configs = {series: for_series(config, series) for series in data}
     indices = {series: c.data.index for series, c in configs.items()}
     strategies, collector = _strategies(configs, indices)
@@ -177,7 +182,7 @@ def run_series_session(
     with quiet_libraries():
         feeds = []
         for series, c in configs.items():
-            history = history_for(c, data[series], start, end)
+            history = history_for(c, data[series], start, end, (bars or {}).get(series))
             feeds.append(
                 HistoryFeed(history, MarketModel(c.market, c.seed), session, index=c.data.index)
             )

@@ -22,6 +22,7 @@ from loguru import logger
 from backtest import calibration as calib
 from backtest.calibration import CalibrationCollector, WindowForecasts
 from backtest.errors import BacktestInputError
+from backtest.history import Bars
 from backtest.history_feed import HistoryData, HistoryFeed, prepare_history
 from backtest.honesty import Honesty, judge
 from backtest.ledger import MarketResult, Trade
@@ -188,11 +189,13 @@ def run_backtest(
     progress: Progress | None = None,
     keep_signals: bool = False,
     on_range: Callable[[float, float], None] | None = None,
+    bars: Bars | None = None,
 ) -> BacktestResult:
     """Run ``config`` on ``paths`` between ``start`` and ``end`` (Unix seconds, None = all).
 
     ``on_range(first, last)`` is told the time span before the replay starts
-    (history only), so a progress bar can show a fraction.
+    (history only), so a progress bar can show a fraction. ``bars``: ``paths``
+    already loaded (a sweep loads them once per worker, not once per run).
     """
     kind = source_kind(paths)
     result = BacktestResult(config, kind, [str(p) for p in paths], config.risk.bankroll)
@@ -209,7 +212,7 @@ def run_backtest(
     wall, cpu = time.perf_counter(), time.process_time()
     with quiet_libraries():
         if kind == "history":
-            data = history_for(config, paths, start, end)
+            data = history_for(config, paths, start, end, bars)
             add_history(result, data)
             result.variance_ratio = data.variance_ratio
             result.first_ts = float(data.windows[0].open_ts)
@@ -253,11 +256,16 @@ def run_backtest(
 
 
 def history_for(
-    config: RunConfig, paths: Sequence[Path | str], start: int | None, end: int | None
+    config: RunConfig,
+    paths: Sequence[Path | str],
+    start: int | None,
+    end: int | None,
+    bars: Bars | None = None,
 ) -> HistoryData:
     """The prints and windows ``config`` trades: its series, warm-up and makers' lead."""
     return prepare_history(
         [Path(p) for p in paths],
+        bars=bars,
         seed=config.seed,
         start=start,
         end=end,
