@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from research.rows import Row
 from research.stats import (
     DAYS_PER_YEAR,
     DailyMoments,
@@ -22,7 +23,6 @@ from research.stats import (
     sharpe_interval,
 )
 
-Row = dict[str, Any]
 CENT = Decimal("0.01")
 
 

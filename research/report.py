@@ -19,11 +19,12 @@ from typing import Any
 import orjson
 
 from research.figures import Summary, summarize
+from research.rows import PARAM_PREFIX as PARAM
+from research.rows import Row
 from research.walk_forward import (
     DEFAULT_METRIC,
     METRICS,
     Params,
-    Row,
     WalkForward,
     WalkForwardInputError,
     score,
@@ -31,7 +32,6 @@ from research.walk_forward import (
     selection_dsr,
 )
 
-PARAM = "param."
 TOP = 10
 STYLE = """body{font-family:system-ui,sans-serif;margin:2em;max-width:72em;color:#222}
 table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:.25em .6em;

@@ -15,15 +15,17 @@ import dataclasses
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
+from backtest.errors import BacktestInputError
 from research.figures import Summary, aggregate, summarize
+from research.rows import Row
 from research.runs import RunSpec
 from research.stats import Deflated, deflated_sharpe, per_period, sample_variance
 
-Row = dict[str, Any]
 Params = tuple[tuple[str, str], ...]
-Evaluator = Callable[[Sequence[RunSpec]], list[Row]]
+# (runs, phase) → one row per run; phase is "in_sample" or "out_of_sample"
+Evaluator = Callable[[Sequence[RunSpec], str], list[Row]]
+IN_SAMPLE, OUT_OF_SAMPLE = "in_sample", "out_of_sample"
 
 DAY = 86_400
 _UNITS = {"d": DAY, "h": 3_600, "w": 7 * DAY}
@@ -34,7 +36,7 @@ METRICS = {"sharpe": "sharpe", "pnl": "pnl", "edge": "edge_realized"}
 DEFAULT_METRIC = "sharpe"
 
 
-class WalkForwardInputError(ValueError):
+class WalkForwardInputError(BacktestInputError):
     """A walk-forward setting that cannot work; the message names the flag."""
 
 
@@ -163,7 +165,7 @@ def walk_forward(
     configs = configs_of(base)
     seeds = len({run.seed for run in base})
     train = {f.index: on_span(base, f.train_start, f.train_end) for f in folds}
-    train_rows = _by_run(evaluate([r for runs in train.values() for r in runs]))
+    train_rows = _by_run(evaluate([r for runs in train.values() for r in runs], IN_SAMPLE))
     picks: dict[int, tuple[Params | None, dict[Params, list[Row]]]] = {}
     for fold in folds:
         grouped: dict[Params, list[Row]] = {p: [] for p in configs}
@@ -176,7 +178,7 @@ def walk_forward(
         )
         for f in folds
     }
-    test_rows = _by_run(evaluate([r for runs in test.values() for r in runs]))
+    test_rows = _by_run(evaluate([r for runs in test.values() for r in runs], OUT_OF_SAMPLE))
     results = []
     for fold in folds:
         chosen, grouped = picks[fold.index]

@@ -10,7 +10,7 @@ import pytest
 from research.report import heatmap_keys, write_sweep_report, write_walk_forward_report
 from research.runs import RunSpec
 from research.walk_forward import WalkForwardInputError, plan_folds, walk_forward
-from tests.research.wf_builders import DAY, FakeEvaluator, row
+from tests.research.wf_builders import DATA, DAY, FakeEvaluator, row
 
 
 def _grid_rows() -> list[dict[str, object]]:
@@ -22,7 +22,7 @@ def _grid_rows() -> list[dict[str, object]]:
                 run = RunSpec(
                     params=(("market.lag_seconds", lag), ("min_edge", edge)),
                     seed=seed,
-                    data=("fake.csv",),
+                    data=DATA,
                     start=0,
                     end=7 * DAY,
                 )
@@ -86,7 +86,7 @@ def test_a_walk_forward_report_shows_folds_side_by_side_and_the_scatter(tmp_path
         RunSpec(
             params=(("market.preset", "soft"), ("min_edge", v)),
             seed=0,
-            data=("f",),
+            data=DATA,
             start=None,
             end=None,
         )

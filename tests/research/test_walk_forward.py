@@ -85,6 +85,7 @@ def test_selection_uses_only_the_training_rows() -> None:
         assert fold.in_sample.pnl == Decimal("100.00")
         assert fold.out_of_sample.pnl == Decimal("-50.00")
     train_batch, test_batch = fake.batches
+    assert fake.phases == ["in_sample", "out_of_sample"]
     assert {r.end - r.start for r in train_batch if r.start is not None and r.end} == {TRAIN}
     assert len(train_batch) == 2 * 2 * 2  # folds × configs × seeds
     # only the pick runs out of sample, on each fold's test span, every seed

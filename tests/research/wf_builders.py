@@ -8,12 +8,14 @@ from typing import Any
 from research.runs import RunSpec
 
 DAY = 86_400
+# RunSpec ids hash the data by content, so the fake runs name a file that exists
+DATA = (__file__,)
 Row = dict[str, Any]
 
 
 def base_runs(values: Sequence[str], seeds: int = 1, key: str = "min_edge") -> list[RunSpec]:
     return [
-        RunSpec(params=((key, v),), seed=s, data=("fake.csv",), start=None, end=None)
+        RunSpec(params=((key, v),), seed=s, data=DATA, start=None, end=None)
         for v in values
         for s in range(seeds)
     ]
@@ -49,7 +51,9 @@ class FakeEvaluator:
     def __init__(self, figures: Callable[[RunSpec], Row]) -> None:
         self.figures = figures
         self.batches: list[list[RunSpec]] = []
+        self.phases: list[str] = []
 
-    def __call__(self, runs: Sequence[RunSpec]) -> list[Row]:
+    def __call__(self, runs: Sequence[RunSpec], phase: str) -> list[Row]:
         self.batches.append(list(runs))
+        self.phases.append(phase)
         return [self.figures(run) for run in runs]
