@@ -21,6 +21,7 @@ import orjson
 from research.figures import Summary, summarize
 from research.rows import PARAM_PREFIX as PARAM
 from research.rows import Row
+from research.runs import RunSpec
 from research.walk_forward import (
     DEFAULT_METRIC,
     METRICS,
@@ -62,7 +63,19 @@ def swept_keys(rows: Sequence[Row]) -> list[str]:
 
 def heatmap_keys(rows: Sequence[Row], chosen: str | None) -> tuple[str, ...]:
     """``--heatmap KEY1,KEY2`` checked against the swept keys; default: the first two."""
-    swept = swept_keys(rows)
+    return _checked(chosen, swept_keys(rows))
+
+
+def check_heatmap(runs: Sequence[RunSpec], chosen: str | None) -> None:
+    """The same check on the plan, so a typo is refused before any run starts."""
+    values: dict[str, set[str]] = {}
+    for run in runs:
+        for key, value in run.params:
+            values.setdefault(key, set()).add(value)
+    _checked(chosen, [k for k, v in values.items() if len(v) > 1])
+
+
+def _checked(chosen: str | None, swept: Sequence[str]) -> tuple[str, ...]:
     if chosen is None:
         return tuple(swept[:2])
     keys = tuple(k.strip() for k in chosen.split(","))

@@ -178,7 +178,10 @@ def walk_forward(
         )
         for f in folds
     }
-    test_rows = _by_run(evaluate([r for runs in test.values() for r in runs], OUT_OF_SAMPLE))
+    # a test run identical to a training run (same span: --train equal to --step) is
+    # the same deterministic backtest, so its row is taken, not run again
+    fresh = [r for runs in test.values() for r in runs if r.run_id() not in train_rows]
+    test_rows = train_rows | _by_run(evaluate(fresh, OUT_OF_SAMPLE))
     results = []
     for fold in folds:
         chosen, grouped = picks[fold.index]

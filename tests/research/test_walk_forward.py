@@ -5,9 +5,12 @@ from __future__ import annotations
 import itertools
 import math
 from decimal import Decimal
+from pathlib import Path
 
+import orjson
 import pytest
 
+from research.cli import main
 from research.runs import RunSpec
 from research.walk_forward import (
     Fold,
@@ -148,3 +151,73 @@ def test_sharpe_selection_refuses_a_training_span_shorter_than_two_days() -> Non
     with pytest.raises(WalkForwardInputError, match="--train span of at least 2d"):
         walk_forward(base_runs(["a"]), folds, FakeEvaluator(_rigged))
     assert walk_forward(base_runs(["a"]), folds, FakeEvaluator(_rigged), metric="pnl").folds
+
+
+def test_a_test_run_identical_to_a_training_run_is_not_run_twice() -> None:
+    fake = FakeEvaluator(_rigged)
+    folds = plan_folds(0, 3 * DAY, DAY, DAY)  # fold 0 tests on fold 1's training day
+    result = walk_forward(base_runs(["a", "b"]), folds, fake, metric="pnl")
+    _, test_batch = fake.batches
+    assert [(r.start, r.end) for r in test_batch] == [(2 * DAY, 3 * DAY)]
+    assert all(f.out_of_sample is not None and f.out_of_sample.runs == 1 for f in result.folds)
+
+
+SOL = Path("/work/shared/data/sol/benicio1007-bot_trading/dataset/marzo_2025/SOLUSDT_1m.csv")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not SOL.is_file(), reason="the SOL history (../shared/data/sol) is absent")
+def test_a_real_walk_forward_on_sol_history_writes_the_in_and_out_of_sample_report(
+    tmp_path: Path,
+) -> None:
+    """Two 8-hour folds, two configurations, one seed, two plain worker processes."""
+    code = main(
+        [
+            "walk-forward", "--data", str(SOL), "--from", "2025-03-02", "--to", "2025-03-02",
+            "--train", "8h", "--test", "8h", "--select", "pnl",
+            "--param", "min_edge=0.03,0.08", "--seeds", "1", "--workers", "2",
+            "--out", str(tmp_path),
+        ]
+    )  # fmt: skip
+    assert code == 0
+    page = (tmp_path / "report.html").read_text()
+    assert "In-sample vs out-of-sample, fold by fold" in page
+    assert "Measured against simulated sharp makers" in page
+    summary = orjson.loads((tmp_path / "summary.json").read_bytes())
+    assert [f["test"] for f in summary["folds"]] == [
+        ["2025-03-02 08:00", "2025-03-02 16:00"],
+        ["2025-03-02 16:00", "2025-03-03 00:00"],
+    ]
+    for fold in summary["folds"]:
+        assert fold["chosen"]["min_edge"] in ("0.03", "0.08")
+        assert fold["out_of_sample"]["failed"] == 0
+        assert fold["in_sample"]["pnl_low"] is not None
+    oos = summary["out_of_sample"]
+    assert oos["runs"] == 2
+    assert Decimal(oos["pnl_low"]) <= Decimal(oos["pnl"]) <= Decimal(oos["pnl_high"])
+    assert (tmp_path / "in_sample" / "results.csv").is_file()
+
+
+@pytest.mark.parametrize(
+    ("flags", "named"),
+    [
+        (["--train", "14d", "--test", "7d"], "one fold needs --train 14 days + --test 7 days"),
+        (["--train", "fortnight"], "--train 'fortnight'"),
+        (["--train", "1d", "--test", "1d"], "--select sharpe needs a --train span of at least 2d"),
+        (
+            ["--train", "2d", "--test", "1d", "--heatmap", "min_edge,oops"],
+            "--heatmap 'oops' is not a swept",
+        ),
+    ],
+)
+def test_the_command_refuses_bad_input_before_any_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], flags: list[str], named: str
+) -> None:
+    data = tmp_path / "bars.csv"
+    data.write_text("timestamp,open,high,low,close,volume\\n")
+    out = tmp_path / "out"
+    argv = ["walk-forward", "--data", str(data), "--from", "2025-03-01", "--to", "2025-03-07"]
+    code = main([*argv, "--param", "min_edge=0.03,0.05", "--out", str(out), *flags])
+    assert code == 2
+    assert named in capsys.readouterr().err
+    assert not out.exists()
