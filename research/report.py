@@ -372,8 +372,11 @@ def write_sweep_report(
     """A sweep's page: heat map, best configurations, and the DSR of the best over the grid."""
     keys = heatmap_keys(rows, heatmap)
     grouped = configs_of_rows(rows)
+    if all(score(g, metric) is None for g in grouped.values()):
+        metric = "pnl"  # e.g. spans under two days have no Sharpe: rank by what there is
     table, best = best_table(grouped, metric)
-    pick = select(grouped, metric)
+    # the DSR corrects the best *Sharpe* of N for luck, whatever the table is ranked by
+    pick = select(grouped, "sharpe")
     deflated = selection_dsr(grouped, summarize(grouped[pick])) if pick is not None else None
     assumptions = market_assumptions(rows)
     failed = sum(1 for r in rows if r.get("status") != "ok")
@@ -381,7 +384,7 @@ def write_sweep_report(
         (f"Heat map: {' × '.join(keys) or '–'}", heatmap_html(rows, keys, metric)),
         (f"Best configurations by mean {metric}", table),
         (
-            "Deflated Sharpe ratio of the best",
+            "Deflated Sharpe ratio of the best Sharpe",
             f"<p>{_dsr_text(deflated)}</p>" + DSR_NOTE.format(n=len(grouped)),
         ),
         ("Runs", f"<p>{len(rows)} runs, {len(grouped)} configurations, {failed} failed.</p>"),

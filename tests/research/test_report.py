@@ -7,9 +7,11 @@ from pathlib import Path
 import orjson
 import pytest
 
+from research.cli import main
 from research.report import heatmap_keys, write_sweep_report, write_walk_forward_report
 from research.runs import RunSpec
 from research.walk_forward import WalkForwardInputError, plan_folds, walk_forward
+from tests.research.sweep_helpers import FIXED, GRID, tiny_csv
 from tests.research.wf_builders import DATA, DAY, FakeEvaluator, row
 
 
@@ -106,3 +108,21 @@ def test_a_walk_forward_report_shows_folds_side_by_side_and_the_scatter(tmp_path
     assert summary["folds"][0]["chosen"] == {"market.preset": "soft", "min_edge": "0.05"}
     assert summary["out_of_sample"]["pnl"] == "-50.00"
     assert summary["folds"][0]["deflated_sharpe"]["trials"] == 2
+
+
+@pytest.mark.slow
+def test_research_sweep_writes_the_report_beside_its_results(tmp_path: Path) -> None:
+    """A tiny real sweep (4 points × 1 seed on 75 synthetic minutes) through the CLI."""
+    data = tiny_csv(tmp_path / "data")
+    params = [flag for text in (FIXED, *GRID) for flag in ("--param", text)]
+    out = tmp_path / "sweep"
+    argv = ["sweep", "--data", str(data), *params, "--seeds", "1", "--out", str(out)]
+    assert main([*argv, "--heatmap", "exec.latency_seconds,min_edge"]) == 0
+    page = (out / "report.html").read_text()
+    assert "Heat map: exec.latency_seconds × min_edge" in page
+    summary = orjson.loads((out / "summary.json").read_bytes())
+    assert summary["runs"] == 4
+    assert summary["heatmap"] == ["exec.latency_seconds", "min_edge"]
+    assert summary["metric"] == "pnl"  # 75 minutes: no Sharpe, so ranked by P&L
+    assert len(summary["best"]) == 4
+    assert (out / "results.csv").is_file()
