@@ -125,7 +125,8 @@ def run_sweep(args: argparse.Namespace) -> int:
         rows = run_plan(runs, b, out_dir=args.out, progress=True)
     failed = [r for r in rows if r["status"] != "ok"]
     print(
-        f"{len(rows)} runs, {len(failed)} failed → {args.out / CSV_NAME}"
+        f"{len(rows)} run{'' if len(rows) == 1 else 's'}, {len(failed)} failed → "
+        f"{args.out / CSV_NAME}"
         + (f", {args.out / PARQUET_NAME}" if (args.out / PARQUET_NAME).is_file() else "")
     )
     for row in failed[:5]:

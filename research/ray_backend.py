@@ -109,10 +109,14 @@ class RayBackend:
         refs: dict[str, Any] = {}
         pending: dict[Any, tuple[Job, str]] = {}
         for i, run in enumerate(runs):
-            key = data_key(run)
-            if key not in refs:  # parsed once here, fetched once per worker
-                refs[key] = ray.put(load(run))
             job = Job(i, run, run.run_id())
+            try:
+                key = data_key(run)
+                if key not in refs:  # parsed once here, fetched once per worker
+                    refs[key] = ray.put(load(run))
+            except Exception as exc:  # unreadable data fails its runs, not the sweep
+                on_row(failed_row(run, describe(exc), run_id=job.run_id))
+                continue
             pending[self._submit(job, key, refs)] = (job, key)
         while pending:
             (ready,), _ = ray.wait(list(pending), num_returns=1)

@@ -50,6 +50,7 @@ def test_sweep_writes_one_ok_row_per_run_in_plan_order(data: Path, finished: Pat
     assert {r["param.min_edge"] for r in rows} == {"0.03", "0.05"}
     assert {r["seed"] for r in rows} == {0, 1}
     assert all(r["trades"] is not None and r["pnl"] is not None for r in rows)
+    assert len({r["pnl"] for r in rows}) > 2  # the points and seeds do differ
     import pyarrow.parquet as pq
 
     parquet = pq.read_table(finished / PARQUET_NAME).to_pylist()
