@@ -262,7 +262,7 @@ def best_table(grouped: dict[Params, list[Row]], metric: str) -> tuple[str, list
         "Sharpe [95%]",
         "edge ¢ [95%] vs floor",
         "fills",
-        "seeds ok",
+        "runs ok",
     ]
     return _table(head, lines), records
 
@@ -425,7 +425,7 @@ def write_walk_forward_report(
             best_table(configs_of_rows(rows), result.metric)[0],
         ),
     ]
-    title = f"Walk-forward: {len(result.folds)} folds, {n} configurations × {result.seeds} seeds, chosen by {result.metric}"
+    title = f"Walk-forward: {len(result.folds)} folds, {n} configurations × {result.seeds} seed(s), chosen by {result.metric}"
     return _write(
         out_dir, _page(title, sections, assumptions), walk_forward_summary(result, assumptions)
     )

@@ -166,11 +166,9 @@ def walk_forward(
     seeds = len({run.seed for run in base})
     train = {f.index: on_span(base, f.train_start, f.train_end) for f in folds}
     train_rows = _by_run(evaluate([r for runs in train.values() for r in runs], IN_SAMPLE))
-    picks: dict[int, tuple[Params | None, dict[Params, list[Row]]]] = {}
+    picks = {}
     for fold in folds:
-        grouped: dict[Params, list[Row]] = {p: [] for p in configs}
-        for run in train[fold.index]:
-            grouped[run.params].append(train_rows.get(run.run_id(), _missing(run)))
+        grouped = _grouped(train[fold.index], train_rows, configs)
         picks[fold.index] = (select(grouped, metric), grouped)
     test = {
         f.index: on_span(
@@ -196,6 +194,16 @@ def walk_forward(
         in_sample=aggregate([f.in_sample for f in results if f.in_sample]),
         training_rows=list(train_rows.values()),
     )
+
+
+def _grouped(
+    runs: Sequence[RunSpec], rows: dict[str, Row], configs: Sequence[Params]
+) -> dict[Params, list[Row]]:
+    """One fold's rows by configuration (a run without a row counts as failed)."""
+    grouped: dict[Params, list[Row]] = {p: [] for p in configs}
+    for run in runs:
+        grouped[run.params].append(rows.get(run.run_id(), _missing(run)))
+    return grouped
 
 
 def _by_run(rows: Sequence[Row]) -> dict[str, Row]:
