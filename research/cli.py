@@ -111,7 +111,8 @@ def sweep_parser() -> argparse.ArgumentParser:
     add_backend_args(parser)
     parser.add_argument("--out", type=Path, required=True, metavar="DIR", help="results here")
     parser.add_argument("--heatmap", metavar="KEY1,KEY2", help="report.html's heat map axes")
-    # --search optuna|hyperopt (Ray Tune) is added here by research/search.py
+    # H4: --search optuna|hyperopt (Ray Tune, early stopping) is added here; run_sweep hands
+    # such a sweep to research/search.py instead of run_plan
     return parser
 
 
@@ -136,7 +137,7 @@ def run_sweep(args: argparse.Namespace) -> int:
 
 
 Subcommand = tuple[str, Callable[[], argparse.ArgumentParser], Callable[[argparse.Namespace], int]]
-# name → (help, parser, run); walk-forward (research/walk_forward.py) registers beside sweep
+# name → (help, parser builder, runner); walk-forward's live in research/walk_forward_cli.py
 SUBCOMMANDS: dict[str, Subcommand] = {
     "sweep": ("parameter × seed grids of backtests", sweep_parser, run_sweep),
     "walk-forward": (
