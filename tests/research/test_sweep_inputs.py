@@ -84,6 +84,25 @@ def test_kurtosis_is_not_excess() -> None:
     assert moments([1, 2]) == (None, None)  # type: ignore[list-item]
 
 
+def test_the_progress_line_shows_runs_done_rate_and_eta() -> None:
+    import io
+
+    from research.sweep import SweepProgress
+
+    stream = io.StringIO()
+    progress = SweepProgress(4, enabled=True, stream=stream)
+    progress.bar.interval = 0.0
+    progress({"status": "ok"})
+    progress({"status": "failed"})
+    line = stream.getvalue().split("\r")[-1]
+    assert "2/4 runs" in line and "runs/min" in line and "1 failed" in line
+    assert "50.0%" in line and "eta" in line
+    progress.close()
+    quiet = io.StringIO()
+    SweepProgress(4, enabled=False, stream=quiet)({"status": "ok"})
+    assert quiet.getvalue() == ""
+
+
 # --- refusals -------------------------------------------------------------------------------
 
 
