@@ -170,11 +170,11 @@ SOL = Path("/work/shared/data/sol/benicio1007-bot_trading/dataset/marzo_2025/SOL
 def test_a_real_walk_forward_on_sol_history_writes_the_in_and_out_of_sample_report(
     tmp_path: Path,
 ) -> None:
-    """Two 8-hour folds, two configurations, one seed, two plain worker processes."""
+    """Two 6-hour folds, two configurations, one seed, two plain worker processes."""
     code = main(
         [
-            "walk-forward", "--data", str(SOL), "--from", "2025-03-02", "--to", "2025-03-02",
-            "--train", "8h", "--test", "8h", "--select", "pnl",
+            "walk-forward", "--data", str(SOL), "--from", "2025-03-02T00:00", "--to", "2025-03-02T18:00",
+            "--train", "6h", "--test", "6h", "--select", "pnl",
             "--param", "min_edge=0.03,0.08", "--seeds", "1", "--workers", "2",
             "--out", str(tmp_path),
         ]
@@ -185,8 +185,8 @@ def test_a_real_walk_forward_on_sol_history_writes_the_in_and_out_of_sample_repo
     assert "Measured against simulated sharp makers" in page
     summary = orjson.loads((tmp_path / "summary.json").read_bytes())
     assert [f["test"] for f in summary["folds"]] == [
-        ["2025-03-02 08:00", "2025-03-02 16:00"],
-        ["2025-03-02 16:00", "2025-03-03 00:00"],
+        ["2025-03-02 06:00", "2025-03-02 12:00"],
+        ["2025-03-02 12:00", "2025-03-02 18:00"],
     ]
     for fold in summary["folds"]:
         assert fold["chosen"]["min_edge"] in ("0.03", "0.08")
