@@ -10,6 +10,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from backtest.cli import parse_date
 from backtest.errors import BacktestInputError
@@ -109,15 +110,18 @@ def sweep_parser() -> argparse.ArgumentParser:
     add_plan_args(parser)
     add_backend_args(parser)
     parser.add_argument("--out", type=Path, required=True, metavar="DIR", help="results here")
+    parser.add_argument("--heatmap", metavar="KEY1,KEY2", help="report.html's heat map axes")
     # H4: --search optuna|hyperopt (Ray Tune, early stopping) is added here; run_sweep hands
     # such a sweep to research/search.py instead of run_plan
     return parser
 
 
 def run_sweep(args: argparse.Namespace) -> int:
+    from research.report import check_heatmap, write_sweep_report
     from research.sweep import run_plan
 
     runs = make_runs(plan_inputs(args))
+    check_heatmap(runs, args.heatmap)
     with make_backend(workers=args.workers, use_ray=args.ray, ray_address=args.ray_address) as b:
         rows = run_plan(runs, b, out_dir=args.out, progress=True)
     failed = [r for r in rows if r["status"] != "ok"]
@@ -128,15 +132,26 @@ def run_sweep(args: argparse.Namespace) -> int:
     )
     for row in failed[:5]:
         print(f"  failed {row['run_id']}: {row['error']}", file=sys.stderr)
+    print(f"report → {write_sweep_report(args.out, rows, heatmap=args.heatmap)}")
     return EXIT_OK
 
 
 Subcommand = tuple[str, Callable[[], argparse.ArgumentParser], Callable[[argparse.Namespace], int]]
-# name → (help, parser builder, runner). H3: "walk-forward" goes here, its parser built from
-# add_plan_args + add_backend_args, its runs through make_runs/run_plan like the sweep's
+# name → (help, parser builder, runner); walk-forward's live in research/walk_forward_cli.py
 SUBCOMMANDS: dict[str, Subcommand] = {
     "sweep": ("parameter × seed grids of backtests", sweep_parser, run_sweep),
+    "walk-forward": (
+        "choose on a training span, test on the next, roll forward",
+        lambda: _walk_forward().walk_forward_parser(),
+        lambda args: _walk_forward().run_walk_forward(args),
+    ),
 }
+
+
+def _walk_forward() -> Any:
+    import research.walk_forward_cli as module  # imports this module: loaded on use
+
+    return module
 
 
 def main(argv: Sequence[str] | None = None) -> int:
