@@ -15,16 +15,6 @@ from decimal import Decimal as D
 from typing import Any
 
 import pytest
-from kalshi_fakes import KEY_ID
-from kalshi_spec import asyncapi_problems
-from kalshi_ws_fake import (
-    Events,
-    FakeWsServer,
-    fill_message,
-    index_5hz,
-    order_group_update,
-    user_order_message,
-)
 from loguru import logger
 
 from kalshi.auth import KEY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, Signer, verify_signature
@@ -49,6 +39,16 @@ from kalshi.ws_events import (
     SubscriptionFailed,
     TickerEvent,
     TradeEvent,
+)
+from tests.kalshi.kalshi_fakes import KEY_ID
+from tests.kalshi.kalshi_spec import asyncapi_problems
+from tests.kalshi.kalshi_ws_fake import (
+    Events,
+    FakeWsServer,
+    fill_message,
+    index_5hz,
+    order_group_update,
+    user_order_message,
 )
 
 TICKER = "KXSOL15M-26MAY300015-15"

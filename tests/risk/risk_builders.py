@@ -6,6 +6,7 @@ from decimal import Decimal as D
 from itertools import count
 
 from messages.trading import Fill, OrderUpdate, Signal
+from messages.vocabulary import Action, OrderStatus, Side
 from risk import MarketState, RiskEngine, RiskLimits
 
 NOW = 1_000_000.0
@@ -80,8 +81,8 @@ def fill(
     price: str,
     *,
     ticker: str = T1,
-    side: str = "yes",
-    action: str = "buy",
+    side: Side = "yes",
+    action: Action = "buy",
     fee: str = "0",
     ts: float = NOW,
 ) -> Fill:
@@ -107,8 +108,8 @@ def update(
     filled: int = 0,
     remaining: int = 0,
     ticker: str = T1,
-    side: str = "yes",
-    action: str = "buy",
+    side: Side = "yes",
+    action: Action = "buy",
     price: str = "0.50",
 ) -> OrderUpdate:
     return OrderUpdate(
@@ -117,7 +118,7 @@ def update(
         ticker=ticker,
         side=side,
         action=action,
-        status=status,
+        status=OrderStatus(status),
         filled=filled,
         remaining=remaining,
         price=D(price),

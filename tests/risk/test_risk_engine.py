@@ -8,7 +8,13 @@ from decimal import Decimal as D
 
 import orjson
 import pytest
-from risk_builders import (
+
+from config.settings import load_settings
+from messages.market_data import BookUpdate, MarketInfo, SpotTick
+from messages.trading import Settlement
+from risk import MarketState, Reason, RiskEngine, RiskLimits, RiskState, TradingState
+from risk.exposure import order_cost
+from tests.risk.risk_builders import (
     BTC1,
     LIMITS,
     NOW,
@@ -21,12 +27,6 @@ from risk_builders import (
     signal,
     update,
 )
-
-from config.settings import load_settings
-from messages.market_data import BookUpdate, MarketInfo, SpotTick
-from messages.trading import Settlement
-from risk import MarketState, Reason, RiskEngine, RiskLimits, RiskState, TradingState
-from risk.exposure import order_cost
 
 
 def hold(

@@ -8,12 +8,12 @@ from types import SimpleNamespace
 
 import orjson
 import pytest
-from risk_builders import BTC1, ETH1, NOW, T1, T2, engine, fill, market, signal
 
 from config.series import SeriesOverrides, SeriesSettings
 from kalshi.tickers import series_of
 from risk import Reason, RiskEngine, RiskLimits, RiskState
 from risk.exposure import Position, order_cost
+from tests.risk.risk_builders import BTC1, ETH1, NOW, T1, T2, engine, fill, market, signal
 
 BTC2 = "KXBTC15M-26MAY300030-30"  # BTC's next window (closes with T2)
 
