@@ -79,6 +79,7 @@ def test_rest_client_signs_request_path_without_query(signer: Signer) -> None:
     timestamp = request.headers[TIMESTAMP_HEADER]
     signature = request.headers[SIGNATURE_HEADER]
     public = signer.private_key.public_key()
+    assert isinstance(public, rsa.RSAPublicKey)
     # … but the signature covers exactly timestamp + GET + path, without it.
     assert verify_signature(public, timestamp, "GET", path, signature)
     with_query = f"{timestamp}GET{path}?{request.url.query.decode()}".encode()

@@ -61,6 +61,7 @@ def test_settled_market_carries_result_and_expiration_value() -> None:
     )
     assert market.result == "yes"
     assert market.expiration_value == D("75.2001")
+    assert market.floor_strike is not None
     assert (market.expiration_value >= market.floor_strike) == (market.result == "yes")
 
 

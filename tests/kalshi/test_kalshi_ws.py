@@ -574,6 +574,7 @@ def test_every_channel_becomes_a_typed_event(signer: Signer) -> None:
             assert (determined.result, determined.settlement_value) == ("yes", D(1))
             value = h.events.of(IndexValueEvent)[0]
             assert (value.value, value.source_ts_ms) == (D("75.1234"), 1710000000100)
+            assert value.avg_60s is not None
             assert value.avg_60s.value == D("75.12")
             assert value.final_minute_avg is not None and value.final_minute_avg.window_size == 14
             assert h.events.of(SequenceGap) == []
@@ -677,6 +678,7 @@ def test_fill_and_user_order_prefer_the_new_direction_fields(signer: Signer) -> 
         async with harness(signer) as h:
             await h.events.wait_count(Connected, 1)
             fills, orders = await h.client.subscribe(["fill", "user_orders"])
+            assert fills.sid is not None and orders.sid is not None
             send = h.server.send
             await send(fill_message(fills.sid))  # a NO sale: bid / outcome yes
             # Legacy fields that contradict the new ones lose: exposure NO -> a NO buy.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal as D
 from itertools import count
+from typing import cast
 
 from messages.trading import Fill, OrderUpdate, Signal
 from messages.vocabulary import Action, OrderStatus, Side
@@ -81,18 +82,19 @@ def fill(
     price: str,
     *,
     ticker: str = T1,
-    side: Side = "yes",
-    action: Action = "buy",
+    side: str = "yes",
+    action: str = "buy",
     fee: str = "0",
     ts: float = NOW,
 ) -> Fill:
+    # the risk engine's reservations keep side and action as plain strings
     return Fill(
         trade_id=f"tr-{next(_ids)}",
         order_id=f"ex-{order_id}",
         client_order_id=order_id,
         ticker=ticker,
-        side=side,
-        action=action,
+        side=cast(Side, side),
+        action=cast(Action, action),
         count=count_,
         price=D(price),
         fee=D(fee),

@@ -91,7 +91,7 @@ def _position_limit() -> tuple[RiskEngine, object, MarketState | None]:
 
 def _after_19_of_t1(**limits: object) -> RiskEngine:
     """An engine with ``limits`` holding a $9.8325 reservation (19 YES at $0.50) in T1."""
-    eng = engine(**limits)
+    eng = engine(1000, **limits)
     assert eng.evaluate(signal(T1, quantity=19), NOW, market(T1)).quantity == 19
     return eng
 

@@ -192,7 +192,8 @@ def test_the_snapshot_shows_exposure_per_series_and_serializes() -> None:
 
 def test_the_backtest_takes_series_limits_as_risk_params() -> None:
     """``--param risk.series_max_exposure.KXBTC15M=50`` (a grid too) reaches the RiskEngine."""
-    from backtest.params import BacktestInputError, build_configs
+    from backtest.errors import BacktestInputError
+    from backtest.params import build_configs
 
     configs = build_configs(
         ["kelly_volatility"],
