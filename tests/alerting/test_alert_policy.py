@@ -114,7 +114,18 @@ def test_the_feed_is_stale_after_n_seconds_down_and_its_return_is_told() -> None
 
 def _rejected(at: float, reason: str) -> OrderUpdate:
     return OrderUpdate(
-        "c", None, "KX-1", "yes", "buy", OrderStatus.REJECTED, 0, 0, D("0.5"), "s", at, reason=reason
+        "c",
+        None,
+        "KX-1",
+        "yes",
+        "buy",
+        OrderStatus.REJECTED,
+        0,
+        0,
+        D("0.5"),
+        "s",
+        at,
+        reason=reason,
     )
 
 

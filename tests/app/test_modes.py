@@ -95,7 +95,10 @@ def test_half_an_exchange_override_is_refused_in_every_mode() -> None:
 
 
 def test_sim_urls_without_credentials_are_refused_not_ignored() -> None:
-    urls: dict[str, Any] = {"kalshi_api_base": "http://127.0.0.1:8100", "kalshi_ws_url": "ws://127.0.0.1:8100/w"}
+    urls: dict[str, Any] = {
+        "kalshi_api_base": "http://127.0.0.1:8100",
+        "kalshi_ws_url": "ws://127.0.0.1:8100/w",
+    }
     with pytest.raises(ModeError, match="no credentials are set"):
         resolve_mode(None, _settings(False, **urls), live_flag=False)
     assert resolve_mode("sim", _settings(True, **urls), live_flag=False) is Mode.SIM
