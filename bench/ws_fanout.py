@@ -193,7 +193,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     assert len(mix) == 3, "--mix is book,signal,trade"
 
     started = time.perf_counter()
-    published = _publish(system, args.rate, args.duration, mix)  # type: ignore[arg-type]
+    published = _publish(system, args.rate, args.duration, mix)
     publish_seconds = time.perf_counter() - started
     quiesce(system, timeout=60)
     # The actor has handed everything over; wait until the loop has sent it (bounded), then stop.
@@ -206,7 +206,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         time.sleep(0.5)
     time.sleep(0.5)  # the last frames' trip through the clients' sockets
     stop.set()
-    ordered_parts, book_parts, counts = [], [], {}
+    ordered_parts, book_parts = [], []
+    counts: dict[str, int] = {}
     for _ in workers:
         ordered, book, count = results.get(timeout=60)
         ordered_parts.append(ordered)

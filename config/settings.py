@@ -335,7 +335,7 @@ def _describe(error: dict[str, Any]) -> str:
 def load_settings(env_file: str | Path | None = ".env", **overrides: Any) -> Settings:
     """Read and validate the settings, or raise :class:`ConfigError` naming every bad one."""
     try:
-        settings = Settings(_env_file=env_file, **overrides)  # type: ignore[call-arg]
+        settings = Settings(_env_file=env_file, **overrides)
     except ValidationError as exc:
         raise ConfigError([_describe(dict(e)) for e in exc.errors()]) from None
     try:

@@ -81,7 +81,7 @@ def status_at_end() -> RiskStatus:
     )  # fmt: skip
 
 
-EXPECTED = {
+EXPECTED: dict[str, object] = {
     "starting_balance": "1000.0000",
     "balance": "1001.3200",
     "equity": "1003.1200",

@@ -116,7 +116,9 @@ class _CheckedConnection(ExchangeConnection):
 
     check: Callable[[str], None] | None = None
 
-    def rest(self, *, presign_orders: bool = False) -> KalshiRestClient:
+    def rest(
+        self, *, presign_orders: bool = False, timeout: float = 5.0, max_attempts: int = 4
+    ) -> KalshiRestClient:
         transport = _CheckingTransport(self.check) if presign_orders and self.check else None
         return KalshiRestClient(
             self.api_base,

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from decimal import Decimal
 
 import pytest
 
@@ -24,6 +25,8 @@ from runtime.system import ActorSystem
 from simulator.testing import SimHandle, running_exchange
 from tests.actors.probe import Probe, ProbeLog
 
+Levels = tuple[tuple[Decimal, Decimal], ...]  # (price, size), best first
+
 
 @dataclass
 class Rig:
@@ -32,7 +35,7 @@ class Rig:
     clock: SimClock
     log: ProbeLog
 
-    def exchange_book(self, ticker: str) -> tuple[tuple, tuple]:
+    def exchange_book(self, ticker: str) -> tuple[Levels, Levels]:
         snap = (
             ExchangeConnection(self.sim.api_base, self.sim.ws_url, None)
             .rest()
@@ -81,7 +84,7 @@ def _rig() -> Iterator[Rig]:
             system.shutdown()
 
 
-def _book_matches(rig: Rig, ticker: str) -> callable:
+def _book_matches(rig: Rig, ticker: str) -> Callable[[BookUpdate], bool]:
     yes, no = rig.exchange_book(ticker)
 
     def matches(update: BookUpdate) -> bool:
@@ -100,6 +103,7 @@ def test_discovery_finds_the_live_market_and_its_watcher_mirrors_the_book(rig: R
     rig.advance(3)
     update = rig.log.wait_for(BookUpdate, _book_matches(rig, ticker))
     assert update.yes_bid is not None and update.yes_ask is not None
+    assert update.no_bid is not None
     assert update.yes_ask == 1 - update.no_bid  # asks derive from the other side's bids
     assert not update.stale
 

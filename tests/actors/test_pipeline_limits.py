@@ -23,6 +23,7 @@ from messages.control import CancelAllOrders, ResetCircuitBreaker, StartTrading,
 from messages.market_data import BookUpdate, ExchangeState, MarketInfo, SpotTick
 from messages.status import Alert, RiskStatus
 from messages.trading import Fill, OrderIntent, OrderUpdate, RiskDecision, Signal
+from messages.vocabulary import OrderStatus
 from risk.engine import RATE_WINDOW_SECONDS, Reason
 from risk.exposure import order_cost, other_side
 from risk.limits import RiskLimits
@@ -186,7 +187,7 @@ class FakeOrderActor(SupervisedActor):
                 ticker=intent.ticker,
                 side=intent.side,
                 action=intent.action,
-                status=order.status,
+                status=OrderStatus(order.status),
                 filled=order.filled,
                 remaining=0 if terminal else order.remaining,
                 price=intent.price,
@@ -342,6 +343,7 @@ class Held:
 def shadow_positions(fills: list[Fill]) -> dict[str, Held]:
     """Positions netted as Kalshi nets them (average cost), from the fills alone."""
     book: dict[str, Held] = {}
+    side: str  # the netted side is a plain string, as risk's other_side gives it
     for fill in fills:
         side, price, count = fill.side, fill.price, fill.count
         if fill.action == "sell":

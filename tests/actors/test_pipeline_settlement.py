@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -122,6 +122,11 @@ def bot() -> Iterator[Bot]:
             system.shutdown()
 
 
+def _trade_is(trade_id: str) -> Callable[[Fill], bool]:
+    """A predicate bound to one trade id (a lambda in a loop would see only the last)."""
+    return lambda f: f.trade_id == trade_id
+
+
 def _trade(bot: Bot, side: str, count: int, number: int) -> OrderUpdate:
     bot.system.tell("source", Buy(side, count))
     return bot.log.wait_for(
@@ -153,7 +158,7 @@ def test_a_window_traded_and_settled_matches_the_exchange_to_the_cent(bot: Bot) 
     )
     assert exchange_fills, "the test trades did not fill at the exchange"
     for fill in exchange_fills:
-        bot.log.wait_for(Fill, lambda f, trade=fill.fill_id: f.trade_id == trade)
+        bot.log.wait_for(Fill, _trade_is(fill.fill_id))
 
     for _ in range(60):  # through close, determination and payout, 5 s at a time (bounded)
         bot.advance(5)

@@ -16,11 +16,13 @@ from decimal import Decimal as D
 import pytest
 
 from app.connection import ExchangeConnection
+from execution.tracker import TrackedOrder
 from kalshi.auth import Signer
 from kalshi.rest import KalshiRestClient
 from messages.market_data import BookUpdate, MarketInfo
 from messages.vocabulary import OrderStatus
 from runtime.faults import crash
+from simulator.orders import OrderSnapshot
 from simulator.testing import SimHandle
 from tests.actors.pipeline_rig import Fire, Pipeline, running_pipeline
 from tests.actors.test_pipeline_faults import WIDE_LIMITS, check_books
@@ -38,11 +40,12 @@ def _statuses(p: Pipeline, coid: str) -> list[str]:
     return [u.status for u in p.updates(coid)]
 
 
-def _tracked(p: Pipeline, coid: str) -> object:
-    return p.system.ask("order", "orders", timeout=10)[coid]
+def _tracked(p: Pipeline, coid: str) -> TrackedOrder:
+    tracked: TrackedOrder = p.system.ask("order", "orders", timeout=10)[coid]
+    return tracked
 
 
-def _at_exchange(p: Pipeline, coid: str) -> list[object]:
+def _at_exchange(p: Pipeline, coid: str) -> list[OrderSnapshot]:
     return [o for o in p.exchange_orders() if o.client_order_id == coid]
 
 
@@ -65,13 +68,13 @@ def test_a_409_whose_lookup_finds_nothing_stays_unknown_until_found() -> None:
         for _ in range(3):  # reconciliations that still cannot see it prove nothing
             p.advance(5)
             p.quiesce()
-            assert _tracked(p, coid).status is S.UNKNOWN  # type: ignore[attr-defined]
+            assert _tracked(p, coid).status is S.UNKNOWN
             assert p.risk_status().reserved > 0
         assert p.sim.faults.snapshot().hide_orders_next == 0
         p.advance(5)  # now the lookup finds it
         p.quiesce()
         tracked = _tracked(p, coid)
-        assert (tracked.status, tracked.order_id) == (S.CANCELED, created.order_id)  # type: ignore[attr-defined]
+        assert (tracked.status, tracked.order_id) == (S.CANCELED, created.order_id)
         assert _statuses(p, coid) == [S.UNKNOWN, S.CANCELED]
         check_books(p)
 
@@ -90,7 +93,7 @@ def test_a_fill_of_an_order_of_unknown_outcome_resolves_it_by_its_exchange_id() 
         p.advance(5)  # the reconciliation reads the fills: one names the order
         p.quiesce()
         tracked = _tracked(p, coid)
-        assert (tracked.status, tracked.order_id) == (S.EXECUTED, created.order_id)  # type: ignore[attr-defined]
+        assert (tracked.status, tracked.order_id) == (S.EXECUTED, created.order_id)
         assert _statuses(p, coid) == [S.UNKNOWN, S.EXECUTED]
         check_books(p)
 
@@ -106,9 +109,11 @@ def _below_the_book(p: Pipeline) -> D:
 class _Impatient(ExchangeConnection):
     """The order actor's client gives each request 0.3 s and a create 1.5 s in all."""
 
-    def rest(self, *, presign_orders: bool = False) -> KalshiRestClient:
+    def rest(
+        self, *, presign_orders: bool = False, timeout: float = 5.0, max_attempts: int = 4
+    ) -> KalshiRestClient:
         if not presign_orders:
-            return super().rest()
+            return super().rest(timeout=timeout, max_attempts=max_attempts)
         return KalshiRestClient(
             self.api_base,
             self.signer,
@@ -152,7 +157,7 @@ def test_a_create_whose_every_attempt_times_out_after_an_uncertain_one_is_unknow
         p.advance(5)
         p.quiesce()
         [created] = _at_exchange(p, coid)  # exactly one order, whatever the retries did
-        assert _tracked(p, coid).status == created.status == "executed"  # type: ignore[attr-defined]
+        assert _tracked(p, coid).status == created.status == "executed"
         assert _statuses(p, coid) == [S.UNKNOWN, S.EXECUTED]
         check_books(p)
 
@@ -173,14 +178,14 @@ def test_an_unknown_order_that_rests_is_cancelled_before_its_market_closes() -> 
         coid = _coid(p, signal.signal_id)
         [resting] = _at_exchange(p, coid)
         assert resting.status == "resting"
-        assert _tracked(p, coid).status is S.UNKNOWN  # type: ignore[attr-defined]
+        assert _tracked(p, coid).status is S.UNKNOWN
         info = [m for m in p.log.of(MarketInfo) if m.ticker == p.ticker][-1]
         p.advance(info.close_time - p.clock.now() - 8)  # inside the 10 s before the close
         p.quiesce()
         [order] = _at_exchange(p, coid)
         assert p.sim.now() < info.close_time
         assert order.status == "canceled", "left resting into the close"
-        assert _tracked(p, coid).status is S.CANCELED  # type: ignore[attr-defined]
+        assert _tracked(p, coid).status is S.CANCELED
         assert _statuses(p, coid) == [S.UNKNOWN, S.RESTING, S.CANCELED]
         assert p.risk_status().reserved == 0
 
@@ -200,12 +205,12 @@ def test_an_order_of_unknown_outcome_keeps_its_reservation_across_a_restart_of_r
         crash(p.system, "risk")  # rest_for_one: the order actor restarts after it
         p.settle()
         for _ in range(5):
-            if _tracked(p, coid).status is not S.UNKNOWN:  # type: ignore[attr-defined]
+            if _tracked(p, coid).status is not S.UNKNOWN:
                 break
             assert p.risk_status().reserved == held
             p.advance(5)
             p.quiesce()
         assert p.sim.faults.snapshot().hide_orders_next == 0
-        assert _tracked(p, coid).status is S.CANCELED  # type: ignore[attr-defined]
+        assert _tracked(p, coid).status is S.CANCELED
         assert p.risk_status().reserved == 0  # found: it ended unfilled, and its reservation
         check_books(p)

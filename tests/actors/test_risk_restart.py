@@ -80,6 +80,7 @@ def test_an_operators_stop_survives_a_new_process_and_the_bots_own_does_not(
     with process(database) as (system, _):
         assert status(system).trading_state == "stopped"
         crash(system, "risk")  # and across a restart of the actor alone
+        assert isinstance(system.clock, SimClock)
         settle(system, system.clock)
         assert status(system).trading_state == "stopped"
         system.ask("risk", "status", timeout=10)

@@ -94,6 +94,7 @@ def test_a_disabled_strategy_stays_disabled_after_its_actor_crashes(database: Da
         assert len(log.of(Signal)) == 1  # enabled: it signals on a book
         system.ask(ADDRESS, SetStrategyEnabled(NAME, False), timeout=10)
         crash(system, ADDRESS)
+        assert isinstance(system.clock, SimClock)
         settle(system, system.clock)
         assert _described(system)["enabled"] is False
         _book(system, 2)

@@ -69,7 +69,9 @@ LIMITS = RiskLimits(
 def _tree(connection: ExchangeConnection, database: Database, log: WaitLog) -> SupervisorSpec:
     """The bot's subtrees as ``app.bot.build_tree`` assembles them (no dashboard)."""
 
-    def supervisor(name: str, *children: ChildSpec, strategy: Strategy = Strategy.ONE_FOR_ONE):
+    def supervisor(
+        name: str, *children: ChildSpec | SupervisorSpec, strategy: Strategy = Strategy.ONE_FOR_ONE
+    ) -> SupervisorSpec:
         return SupervisorSpec(name, children, strategy, 20, 60.0, backoff=NO_BACKOFF)
 
     return supervisor(

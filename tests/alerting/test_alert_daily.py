@@ -15,6 +15,7 @@ from alerting.rules import AlertConfig
 from alerting.targets import targets_of
 from messages.scoreboard import ScoreboardReport
 from messages.trading import Fill, Settlement
+from messages.vocabulary import Action, Side
 from runtime.bus import SCOREBOARD
 from runtime.clock import SimClock
 from runtime.quiescence import quiesce
@@ -30,7 +31,7 @@ DAY = 1_779_926_400.0  # 2026-05-28T00:00:00Z; the summary covers [DAY, DAY + 86
 NEXT = DAY + 86_400
 
 
-def _fill(n: int, ticker: str, side: str, action: str, count: int, price: str, fee: str,
+def _fill(n: int, ticker: str, side: Side, action: Action, count: int, price: str, fee: str,
           at: float) -> Fill:  # fmt: skip
     return Fill(f"t{n}", f"o{n}", f"c{n}", ticker, side, action, count, D(price), D(fee),
                 True, at, "kelly_volatility")  # fmt: skip

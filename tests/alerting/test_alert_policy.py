@@ -13,6 +13,7 @@ from messages.market_data import FeedState
 from messages.status import Alert
 from messages.system import ActorRestarted, Escalated
 from messages.trading import Fill, OrderUpdate
+from messages.vocabulary import OrderStatus as S
 
 START = 1_779_926_400.0  # 2026-05-28T00:00:00Z
 
@@ -113,7 +114,7 @@ def test_the_feed_is_stale_after_n_seconds_down_and_its_return_is_told() -> None
 
 def _rejected(at: float, reason: str) -> OrderUpdate:
     return OrderUpdate(
-        "c", None, "KX-1", "yes", "buy", "rejected", 0, 0, D("0.5"), "s", at, reason=reason
+        "c", None, "KX-1", "yes", "buy", S.REJECTED, 0, 0, D("0.5"), "s", at, reason=reason
     )
 
 

@@ -29,7 +29,7 @@ CONFIRM = "pass --live"
 def _settings(credentials: bool, dry_run: bool = True, **extra: Any) -> Settings:
     if credentials:
         extra = {"kalshi_api_key": "kid", "kalshi_private_key_path": Path("k.pem"), **extra}
-    return Settings(_env_file=None, dry_run_mode=dry_run, **extra)  # type: ignore[call-arg]
+    return Settings(_env_file=None, dry_run_mode=dry_run, **extra)
 
 
 def _expected(requested: str | None, creds: bool, dry: bool, live: bool) -> Mode | list[str]:
@@ -95,7 +95,10 @@ def test_half_an_exchange_override_is_refused_in_every_mode() -> None:
 
 
 def test_sim_urls_without_credentials_are_refused_not_ignored() -> None:
-    urls = {"kalshi_api_base": "http://127.0.0.1:8100", "kalshi_ws_url": "ws://127.0.0.1:8100/w"}
+    urls: dict[str, Any] = {
+        "kalshi_api_base": "http://127.0.0.1:8100",
+        "kalshi_ws_url": "ws://127.0.0.1:8100/w",
+    }
     with pytest.raises(ModeError, match="no credentials are set"):
         resolve_mode(None, _settings(False, **urls), live_flag=False)
     assert resolve_mode("sim", _settings(True, **urls), live_flag=False) is Mode.SIM

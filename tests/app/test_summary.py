@@ -112,11 +112,11 @@ def test_a_session_without_settled_fills_says_there_is_nothing_to_judge() -> Non
 
 
 def test_the_market_is_named_by_mode() -> None:
-    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    settings = Settings(_env_file=None)
     assert market_label(Mode.SIM, settings) == (
         "our simulated makers (the built-in exchange simulator, preset sharp), not Kalshi"
     )
-    soft = Settings(_env_file=None, sim_market_preset="soft")  # type: ignore[call-arg]
+    soft = Settings(_env_file=None, sim_market_preset="soft")
     assert "preset soft" in market_label(Mode.SIM, soft)
     assert market_label(Mode.PAPER, settings).startswith("the books of Kalshi prod, paper fills")
     assert market_label(Mode.LIVE, settings) == "Kalshi prod, real fills"

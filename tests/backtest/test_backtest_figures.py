@@ -26,6 +26,7 @@ from backtest.report import write_report
 from backtest.runner import run_backtest
 from messages.market_data import BookUpdate, MarketLifecycle, SpotTick
 from messages.trading import Signal
+from scoring.forecasts import brier, log_loss, reliability
 from strategies.base import STRATEGIES, Strategy, register
 from tests.backtest.backtest_builders import START, write_recording
 from tests.strategies.strategy_builders import book, market
@@ -157,12 +158,12 @@ def test_brier_and_log_loss_by_minutes_left(result: Any) -> None:
 
 def test_scores_by_hand() -> None:
     probs, outcomes = [0.8, 0.3, 0.6], [1, 0, 0]
-    assert calib.brier(probs, outcomes) == pytest.approx((0.04 + 0.09 + 0.36) / 3)
-    assert calib.log_loss(probs, outcomes) == pytest.approx(
+    assert brier(probs, outcomes) == pytest.approx((0.04 + 0.09 + 0.36) / 3)
+    assert log_loss(probs, outcomes) == pytest.approx(
         -(math.log(0.8) + math.log(0.7) + math.log(0.4)) / 3
     )
-    assert calib.log_loss([0.0], [1]) == pytest.approx(-math.log(1e-6))  # clipped, finite
-    bins = calib.reliability(probs, outcomes, bins=2)
+    assert log_loss([0.0], [1]) == pytest.approx(-math.log(1e-6))  # clipped, finite
+    bins = reliability(probs, outcomes, bins=2)
     assert [(b.count, b.mean_prob, b.frequency) for b in bins] == [
         (1, 0.3, 0.0),
         (2, pytest.approx(0.7), 0.5),

@@ -13,6 +13,7 @@ from backtest.market import (
     MarketModel,
     MarketParams,
     PriceGrid,
+    WindowBook,
     fair_values,
     quote_top,
     variance_units_table,
@@ -92,7 +93,7 @@ def test_ladders_equal_the_desks() -> None:
             assert flat == want
 
 
-def window_book(seed: int = 1):  # type: ignore[no-untyped-def]
+def window_book(seed: int = 1) -> tuple[MarketModel, WindowBook]:
     ts = np.arange(START - 120, START + 1000, dtype=np.int64)
     q = np.full(ts.size, 1_500_000, dtype=np.int64)  # flat at $150
     windows, _ = find_windows(ts, q, lead=60)

@@ -60,18 +60,16 @@ def feed() -> list[tuple[float, Any]]:
     for i, price in enumerate(prices):
         t = float(START - 120 + i)
         out.append((t, SpotTick("SOLUSD_RTI", D(f"{price:.4f}"), t)))
-        for ticker, (open_, close, strike) in markets.items():
+        for ticker, (open_, close, level) in markets.items():
             if t == open_:
-                info = market(
-                    ticker, strike=strike, open_time=float(open_), close_time=float(close)
-                )
+                info = market(ticker, strike=level, open_time=float(open_), close_time=float(close))
                 out.append((t, info))
             if open_ <= t < close and int(t) % 2 == 0:
                 levels_bid = [("0.50", 500), ("0.49", 500), ("0.48", 500)]
                 levels_ask = [("0.52", 500), ("0.53", 500), ("0.54", 500)]
                 out.append((t, book(t, levels_bid, levels_ask, ticker=ticker, seq=int(t))))
             if t == close + 2:
-                out.append((t, MarketLifecycle(ticker, "settled", t, "yes", strike)))
+                out.append((t, MarketLifecycle(ticker, "settled", t, "yes", level)))
     return out
 
 

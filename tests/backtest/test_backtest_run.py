@@ -13,7 +13,7 @@ import pytest
 from backtest.calibration import CalibrationCollector
 from backtest.cli import main
 from backtest.params import build_configs
-from backtest.runner import run_backtest
+from backtest.runner import BacktestResult, run_backtest
 from backtest.windows import find_windows
 from strategies import create_strategy
 from strategies.pricing import digital_probability
@@ -26,7 +26,7 @@ def history(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_csv(tmp_path_factory.mktemp("h") / "sol.csv", random_bars(360, seed=8, vol=0.002))
 
 
-def run(history: Path, seed: int, *params: str):  # type: ignore[no-untyped-def]
+def run(history: Path, seed: int, *params: str) -> BacktestResult:
     config = build_configs(["kelly_volatility"], ["data.warmup_seconds=1800", *params], seed)[0]
     return run_backtest(config, [history], keep_signals=True)
 

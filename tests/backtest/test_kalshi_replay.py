@@ -94,8 +94,8 @@ def test_the_market_brier_by_minutes_left_is_the_hand_computed_one(tmp_path: Pat
     assert [table[str(m)]["n"] for m in (14, 10, 5, 2, 1)] == [3, 3, 3, 2, 3]
     assert result.summary()["kalshi"]["horizons_missing"] == {"one side of the book empty": 1}
     assert result.summary()["kalshi"]["assumptions"][0].startswith("quotes: Kalshi's recorded")
-    text = render_text(result).splitlines()
-    section = text[next(i for i, line in enumerate(text) if "the real market" in line) :]
+    lines = render_text(result).splitlines()
+    section = lines[next(i for i, line in enumerate(lines) if "the real market" in line) :]
     rows = {line.split()[0]: line.split() for line in section[2:7]}
     assert {m: rows[str(m)][2] for m in HAND_TEXT} == HAND_TEXT
 

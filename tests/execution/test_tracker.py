@@ -11,13 +11,14 @@ from hypothesis import strategies as st
 
 from execution.tracker import ABSENT_AFTER, NOT_AT_EXCHANGE, NOT_FOUND_AFTER_CLOSE, OrderTracker
 from execution.transitions import TRANSITIONS
+from messages.trading import OrderIntent
 from messages.vocabulary import OrderStatus
 from tests.execution.builders import fill, intent, update
 
 S = OrderStatus
 
 
-def _tracked(status: OrderStatus, filled: int = 0) -> tuple[OrderTracker, object]:
+def _tracked(status: OrderStatus, filled: int = 0) -> tuple[OrderTracker, OrderIntent]:
     """A tracker holding order c1 (10 contracts) in ``status``, reached legally."""
     tracker = OrderTracker()
     order = intent()

@@ -24,6 +24,7 @@ from messages.control import (
 from messages.market_data import BookUpdate, MarketInfo, SpotTick
 from messages.status import Position, RiskStatus, StrategyStatus
 from messages.trading import Fill, OrderUpdate, RiskDecision, Signal
+from messages.vocabulary import OrderStatus
 from runtime.actor import ActorContext, SupervisedActor
 from runtime.bus import ORDERS, STATUS
 
@@ -148,7 +149,10 @@ class FakeOrder(FakeActor):
             if order is None:
                 raise KeyError(f"no resting order {message.order_id}")
             self.publish(
-                ORDERS, replace(order, status="canceled", remaining=0, timestamp=self.clock.now())
+                ORDERS,
+                replace(
+                    order, status=OrderStatus.CANCELED, remaining=0, timestamp=self.clock.now()
+                ),
             )
             return None
         return super().handle(message)
@@ -268,7 +272,7 @@ def order_update(
         ticker=TICKER,
         side="yes",
         action="buy",
-        status=status,
+        status=OrderStatus(status),
         filled=filled,
         remaining=10 - filled,
         price=D("0.60"),

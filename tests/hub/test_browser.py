@@ -16,6 +16,7 @@ from messages.control import CancelOrder, HaltTrading, SetStrategyEnabled, StopT
 from messages.status import Alert
 from messages.trading import OrderIntent
 from runtime.bus import ALERTS, BOOK, FILLS, MARKETS, SIGNALS, SPOT
+from runtime.clock import SimClock
 from runtime.faults import crash
 from runtime.quiescence import quiesce, settle
 from storage import Database
@@ -280,6 +281,7 @@ def test_performance_flatten_and_limits_panels(
     store = HubStore(performance=LedgerPerformance(database, Decimal(5)))
     with process(database, store=store) as bot:
         holding(bot)
+        assert isinstance(bot.system.clock, SimClock)
         bot.system.clock.advance(1.0)  # the risk actor's status tick: the position is shown
         quiesce(bot.system)
         page = browser.new_page(viewport={"width": 1280, "height": 1100})

@@ -237,7 +237,7 @@ async def test_a_limit_change_applies_now_is_journaled_and_outlives_the_process(
         assert orjson.loads(value.scalar_one())["overrides"] == {}
 
 
-REFUSED = [
+REFUSED: list[tuple[dict[str, object], str]] = [
     (
         {"circuit_breaker_pct": "1.5"},
         "CIRCUIT_BREAKER_PCT: Input should be less than or equal to 1",

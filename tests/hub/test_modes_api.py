@@ -18,6 +18,7 @@ import pytest
 from hub.store import HubStore
 from messages.formats import MONEY_FIELDS, RATIO_FIELDS
 from messages.trading import Fill, OrderUpdate
+from messages.vocabulary import OrderStatus
 from runtime.bus import BOOK, FILLS, MARKETS, ORDERS, SIGNALS, STATUS
 from storage import Database, open_database, prepare
 from storage.export import main as export_main
@@ -42,7 +43,7 @@ def _partial_ioc(now: float) -> list[Any]:
         D("0.03227608000"), True, now - 1, "kelly_volatility",
     )  # fmt: skip
     done = OrderUpdate(
-        "c-ioc", "ex-ioc", fakes.TICKER, "yes", "buy", "canceled", 5, 0, D("0.61"),
+        "c-ioc", "ex-ioc", fakes.TICKER, "yes", "buy", OrderStatus.CANCELED, 5, 0, D("0.61"),
         "kelly_volatility", now, fees=D("0.03227608000"), count=22,
     )  # fmt: skip
     return [fill, done]

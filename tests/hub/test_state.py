@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from typing import Any
 
 import pytest
 
@@ -63,7 +64,7 @@ def test_live_state_stays_bounded_as_tickers_come_and_go() -> None:
     assert "T-199" in state.books
 
 
-def _fields(message: object) -> dict[str, object]:
+def _fields(message: object) -> dict[str, Any]:
     return {name: getattr(message, name) for name in message.__slots__}  # type: ignore[attr-defined]
 
 

@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from kalshi_fakes import BASE, KEY_ID, FakeKalshi
 from loguru import logger
 
 from kalshi.auth import Signer, generate_private_key, private_key_pem
 from kalshi.backoff import Backoff
 from kalshi.rest import KalshiRestClient
+from tests.kalshi.kalshi_fakes import BASE, KEY_ID, FakeKalshi
 
 
 @pytest.fixture(scope="session")

@@ -240,15 +240,15 @@ class FakeKalshi:
             items = [self.cancel(o["order_id"]) for o in body["orders"]]
             return httpx.Response(200, json={"orders": items})
         order_id, _, verb = rest.removeprefix("/").partition("/")
-        order = self.orders.get(order_id)
-        if order is None or order["status"] != "resting":
+        found = self.orders.get(order_id)
+        if found is None or found["status"] != "resting":
             return error(404, "not_found")
         if method == "DELETE" and not verb:
             return httpx.Response(200, json=self.cancel(order_id))
         if (method, verb) == ("POST", "amend"):
-            return httpx.Response(200, json=self.amend(order, body))
+            return httpx.Response(200, json=self.amend(found, body))
         if (method, verb) == ("POST", "decrease"):
-            return httpx.Response(200, json=self.decrease(order, body))
+            return httpx.Response(200, json=self.decrease(found, body))
         return error(404, "not_found")
 
     def create(self, body: dict[str, object]) -> dict[str, object]:

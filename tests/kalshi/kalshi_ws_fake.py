@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 from aiohttp import WSMsgType, web
 
 from kalshi.ws_events import WsEvent
+
+E = TypeVar("E")
 
 JSON = dict[str, Any]
 
@@ -233,7 +235,7 @@ class Events:
         self.items.append(event)
         self._changed.set()
 
-    def of(self, kind: type[Any]) -> list[Any]:
+    def of(self, kind: type[E]) -> list[E]:
         return [e for e in self.items if isinstance(e, kind)]
 
     async def wait_for(self, predicate: Callable[[], bool], timeout: float = 5.0) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator
 from decimal import Decimal as D
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -29,7 +30,10 @@ from kalshi.rest import KalshiRestClient
 from messages.vocabulary import Side, TimeInForce
 
 simulator_testing = pytest.importorskip("simulator.testing")
-SimHandle = simulator_testing.SimHandle
+if TYPE_CHECKING:
+    from simulator.testing import SimHandle
+else:
+    SimHandle = simulator_testing.SimHandle
 
 
 @pytest.fixture

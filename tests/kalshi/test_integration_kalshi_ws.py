@@ -12,7 +12,7 @@ import random
 import time
 from collections.abc import Callable, Iterator
 from decimal import Decimal as D
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pytest
 
@@ -56,7 +56,10 @@ def take(ticker: str, side: Side, price: D, count: int, coid: str) -> OrderReque
     )
 
 
-SimHandle = simulator_testing.SimHandle
+if TYPE_CHECKING:
+    from simulator.testing import SimHandle
+else:
+    SimHandle = simulator_testing.SimHandle
 E = TypeVar("E")
 
 

@@ -11,7 +11,6 @@ import pytest
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
-from kalshi_fakes import KEY_ID
 
 from kalshi.auth import (
     KEY_HEADER,
@@ -29,6 +28,7 @@ from kalshi.auth import (
     verify_signature,
 )
 from kalshi.rest import KalshiRestClient
+from tests.kalshi.kalshi_fakes import KEY_ID
 
 
 def test_signing_message_is_timestamp_method_path_without_query() -> None:
@@ -79,6 +79,7 @@ def test_rest_client_signs_request_path_without_query(signer: Signer) -> None:
     timestamp = request.headers[TIMESTAMP_HEADER]
     signature = request.headers[SIGNATURE_HEADER]
     public = signer.private_key.public_key()
+    assert isinstance(public, rsa.RSAPublicKey)
     # … but the signature covers exactly timestamp + GET + path, without it.
     assert verify_signature(public, timestamp, "GET", path, signature)
     with_query = f"{timestamp}GET{path}?{request.url.query.decode()}".encode()

@@ -5,12 +5,12 @@ from __future__ import annotations
 import random
 
 import pytest
-from kalshi_fakes import FakeClock
 
 from kalshi.auth import SIGNATURE_HEADER, TIMESTAMP_HEADER, Signer, verify_signature
 from kalshi.backoff import Backoff
 from kalshi.metrics import LatencyRecorder, RequestSample
 from kalshi.presign import PresignedHeaders
+from tests.kalshi.kalshi_fakes import FakeClock
 
 PATH = "/trade-api/v2/portfolio/orders"
 

@@ -14,6 +14,7 @@ from kalshi.direction import (
     to_book,
 )
 from kalshi.errors import ParseError
+from messages.vocabulary import Action, BookSide, Side
 
 # (side, action, price of our side) -> (book side, YES price, outcome side)
 FOUR = [
@@ -26,12 +27,12 @@ FOUR = [
 
 @pytest.mark.parametrize(("side", "action", "price", "book", "yes_price", "outcome"), FOUR)
 def test_to_book_and_back(
-    side: str, action: str, price: D, book: str, yes_price: D, outcome: str
+    side: Side, action: Action, price: D, book: BookSide, yes_price: D, outcome: Side
 ) -> None:
-    assert to_book(side, action, price) == (book, yes_price)  # type: ignore[arg-type]
-    assert outcome_of(side, action) == outcome  # type: ignore[arg-type]
-    assert book_side_of_outcome(outcome) == book  # type: ignore[arg-type]
-    back = from_book(book, yes_price, side=side, action=action)  # type: ignore[arg-type]
+    assert to_book(side, action, price) == (book, yes_price)
+    assert outcome_of(side, action) == outcome
+    assert book_side_of_outcome(outcome) == book
+    back = from_book(book, yes_price, side=side, action=action)
     assert back == (side, action, price)
     assert str(back[2]) == str(price)  # exact: the same digits, nothing rounded
 

@@ -6,7 +6,6 @@ from datetime import UTC, datetime
 from decimal import Decimal as D
 
 import pytest
-from kalshi_fakes import fill_json, market_json, order_json
 
 from kalshi.errors import ParseError
 from kalshi.models import (
@@ -23,6 +22,7 @@ from kalshi.models import (
 )
 from kalshi.orderbook import PriceLevel
 from kalshi.units import PriceLevels
+from tests.kalshi.kalshi_fakes import fill_json, market_json, order_json
 
 
 def test_market_parses_exactly() -> None:
@@ -61,6 +61,7 @@ def test_settled_market_carries_result_and_expiration_value() -> None:
     )
     assert market.result == "yes"
     assert market.expiration_value == D("75.2001")
+    assert market.floor_strike is not None
     assert (market.expiration_value >= market.floor_strike) == (market.result == "yes")
 
 

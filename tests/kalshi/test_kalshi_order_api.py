@@ -8,8 +8,6 @@ from urllib.parse import urlsplit
 import httpx
 import orjson
 import pytest
-from kalshi_fakes import BASE, KEY_ID, TICKER, FakeClock, FakeKalshi, request
-from kalshi_spec import openapi_problems
 
 from kalshi.auth import SIGNATURE_HEADER, TIMESTAMP_HEADER, Signer, verify_signature
 from kalshi.errors import (
@@ -24,6 +22,8 @@ from kalshi.errors import (
 from kalshi.errors import OrderOutcomeUnknown as OutcomeUnknownFromErrors
 from kalshi.rate_limit import RateLimiter, RateLimitTier
 from kalshi.rest import KalshiRestClient, OrderOutcomeUnknown
+from tests.kalshi.kalshi_fakes import BASE, KEY_ID, TICKER, FakeClock, FakeKalshi, request
+from tests.kalshi.kalshi_spec import openapi_problems
 
 CREATE = "/portfolio/events/orders"
 

@@ -6,8 +6,6 @@ from decimal import Decimal as D
 from typing import Any
 
 import pytest
-from kalshi_fakes import TICKER, request
-from kalshi_spec import openapi_problems
 
 from kalshi.account import AccountLimits, BucketLimit, EndpointCost, EndpointCosts
 from kalshi.errors import ParseError
@@ -21,6 +19,8 @@ from kalshi.orders import (
     OrderGroup,
     OrderRequestV2,
 )
+from tests.kalshi.kalshi_fakes import TICKER, request
+from tests.kalshi.kalshi_spec import openapi_problems
 
 
 @pytest.mark.parametrize(

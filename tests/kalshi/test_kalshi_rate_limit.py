@@ -5,7 +5,6 @@ from __future__ import annotations
 import threading
 
 import pytest
-from kalshi_fakes import BASE, FakeClock, FakeKalshi
 
 from kalshi.account import AccountLimits, BucketLimit, EndpointCost, EndpointCosts
 from kalshi.auth import Signer
@@ -19,6 +18,7 @@ from kalshi.rate_limit import (
     tier_named,
 )
 from kalshi.rest import KalshiRestClient
+from tests.kalshi.kalshi_fakes import BASE, FakeClock, FakeKalshi
 
 
 def test_bucket_refills_at_rate_up_to_capacity() -> None:

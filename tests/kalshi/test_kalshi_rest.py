@@ -7,18 +7,6 @@ from decimal import Decimal as D
 
 import httpx
 import pytest
-from kalshi_fakes import (
-    BASE,
-    KEY_ID,
-    TICKER,
-    FakeClock,
-    FakeKalshi,
-    error,
-    fill_json,
-    market_json,
-    order_json,
-    request,
-)
 
 from kalshi.auth import Signer
 from kalshi.backoff import Backoff
@@ -34,6 +22,18 @@ from kalshi.errors import (
 )
 from kalshi.rate_limit import RateLimiter, RateLimitTier
 from kalshi.rest import KalshiRestClient
+from tests.kalshi.kalshi_fakes import (
+    BASE,
+    KEY_ID,
+    TICKER,
+    FakeClock,
+    FakeKalshi,
+    error,
+    fill_json,
+    market_json,
+    order_json,
+    request,
+)
 
 
 def test_market_data_endpoints(fake: FakeKalshi, client: KalshiRestClient) -> None:

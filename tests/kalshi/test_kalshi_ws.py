@@ -15,16 +15,6 @@ from decimal import Decimal as D
 from typing import Any
 
 import pytest
-from kalshi_fakes import KEY_ID
-from kalshi_spec import asyncapi_problems
-from kalshi_ws_fake import (
-    Events,
-    FakeWsServer,
-    fill_message,
-    index_5hz,
-    order_group_update,
-    user_order_message,
-)
 from loguru import logger
 
 from kalshi.auth import KEY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, Signer, verify_signature
@@ -49,6 +39,16 @@ from kalshi.ws_events import (
     SubscriptionFailed,
     TickerEvent,
     TradeEvent,
+)
+from tests.kalshi.kalshi_fakes import KEY_ID
+from tests.kalshi.kalshi_spec import asyncapi_problems
+from tests.kalshi.kalshi_ws_fake import (
+    Events,
+    FakeWsServer,
+    fill_message,
+    index_5hz,
+    order_group_update,
+    user_order_message,
 )
 
 TICKER = "KXSOL15M-26MAY300015-15"
@@ -574,6 +574,7 @@ def test_every_channel_becomes_a_typed_event(signer: Signer) -> None:
             assert (determined.result, determined.settlement_value) == ("yes", D(1))
             value = h.events.of(IndexValueEvent)[0]
             assert (value.value, value.source_ts_ms) == (D("75.1234"), 1710000000100)
+            assert value.avg_60s is not None
             assert value.avg_60s.value == D("75.12")
             assert value.final_minute_avg is not None and value.final_minute_avg.window_size == 14
             assert h.events.of(SequenceGap) == []
@@ -677,6 +678,7 @@ def test_fill_and_user_order_prefer_the_new_direction_fields(signer: Signer) -> 
         async with harness(signer) as h:
             await h.events.wait_count(Connected, 1)
             fills, orders = await h.client.subscribe(["fill", "user_orders"])
+            assert fills.sid is not None and orders.sid is not None
             send = h.server.send
             await send(fill_message(fills.sid))  # a NO sale: bid / outcome yes
             # Legacy fields that contradict the new ones lose: exposure NO -> a NO buy.

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from decimal import Decimal as D
 from itertools import count
+from typing import cast
 
 from messages.trading import Fill, OrderUpdate, Signal
+from messages.vocabulary import Action, OrderStatus, Side
 from risk import MarketState, RiskEngine, RiskLimits
 
 NOW = 1_000_000.0
@@ -85,13 +87,14 @@ def fill(
     fee: str = "0",
     ts: float = NOW,
 ) -> Fill:
+    # the risk engine's reservations keep side and action as plain strings
     return Fill(
         trade_id=f"tr-{next(_ids)}",
         order_id=f"ex-{order_id}",
         client_order_id=order_id,
         ticker=ticker,
-        side=side,
-        action=action,
+        side=cast(Side, side),
+        action=cast(Action, action),
         count=count_,
         price=D(price),
         fee=D(fee),
@@ -107,8 +110,8 @@ def update(
     filled: int = 0,
     remaining: int = 0,
     ticker: str = T1,
-    side: str = "yes",
-    action: str = "buy",
+    side: Side = "yes",
+    action: Action = "buy",
     price: str = "0.50",
 ) -> OrderUpdate:
     return OrderUpdate(
@@ -117,7 +120,7 @@ def update(
         ticker=ticker,
         side=side,
         action=action,
-        status=status,
+        status=OrderStatus(status),
         filled=filled,
         remaining=remaining,
         price=D(price),

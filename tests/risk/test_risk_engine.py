@@ -8,7 +8,13 @@ from decimal import Decimal as D
 
 import orjson
 import pytest
-from risk_builders import (
+
+from config.settings import load_settings
+from messages.market_data import BookUpdate, MarketInfo, SpotTick
+from messages.trading import Settlement
+from risk import MarketState, Reason, RiskEngine, RiskLimits, RiskState, TradingState
+from risk.exposure import order_cost
+from tests.risk.risk_builders import (
     BTC1,
     LIMITS,
     NOW,
@@ -21,12 +27,6 @@ from risk_builders import (
     signal,
     update,
 )
-
-from config.settings import load_settings
-from messages.market_data import BookUpdate, MarketInfo, SpotTick
-from messages.trading import Settlement
-from risk import MarketState, Reason, RiskEngine, RiskLimits, RiskState, TradingState
-from risk.exposure import order_cost
 
 
 def hold(
@@ -91,7 +91,7 @@ def _position_limit() -> tuple[RiskEngine, object, MarketState | None]:
 
 def _after_19_of_t1(**limits: object) -> RiskEngine:
     """An engine with ``limits`` holding a $9.8325 reservation (19 YES at $0.50) in T1."""
-    eng = engine(**limits)
+    eng = engine(1000, **limits)
     assert eng.evaluate(signal(T1, quantity=19), NOW, market(T1)).quantity == 19
     return eng
 

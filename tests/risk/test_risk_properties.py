@@ -9,11 +9,11 @@ from typing import Any
 
 from hypothesis import HealthCheck, Phase, event, given, settings
 from hypothesis import strategies as st
-from risk_builders import NOW, T1, T2, T3, fill, market, signal, update
 
 from kalshi.fees import taker_fee
 from messages.trading import Settlement
 from risk import RiskEngine, RiskLimits, TradingState
+from tests.risk.risk_builders import NOW, T1, T2, T3, fill, market, signal, update
 
 LIMITS = RiskLimits(
     max_position_size=D(30),

@@ -10,12 +10,13 @@ from typing import Any
 
 from hypothesis import HealthCheck, Phase, event, given, settings
 from hypothesis import strategies as st
-from risk_builders import NOW, fill, market, signal, update
 
 from kalshi.fees import taker_fee
 from kalshi.tickers import series_of
 from messages.trading import Settlement
+from messages.vocabulary import Side
 from risk import RiskEngine, RiskLimits
+from tests.risk.risk_builders import NOW, fill, market, signal, update
 
 SERIES = ("KXSOL15M", "KXBTC15M", "KXETH15M", "KXXRP15M")
 WINDOWS = ("26MAY300015-15", "26MAY300030-30")
@@ -129,7 +130,7 @@ def test_series_and_window_limits_hold_under_random_bursts(plan: list[tuple[Any,
         if settle is not None:
             ticker, yes_wins = settle
             yes, no = eng.book.held(ticker, "yes"), eng.book.held(ticker, "no")
-            result = "yes" if yes_wins else "no"
+            result: Side = "yes" if yes_wins else "no"
             payout = D(yes if yes_wins else no)
             eng.on_settlement(Settlement(ticker, result, yes, no, payout, now), now)
         now += wait

@@ -8,12 +8,12 @@ from types import SimpleNamespace
 
 import orjson
 import pytest
-from risk_builders import BTC1, ETH1, NOW, T1, T2, engine, fill, market, signal
 
 from config.series import SeriesOverrides, SeriesSettings
 from kalshi.tickers import series_of
 from risk import Reason, RiskEngine, RiskLimits, RiskState
 from risk.exposure import Position, order_cost
+from tests.risk.risk_builders import BTC1, ETH1, NOW, T1, T2, engine, fill, market, signal
 
 BTC2 = "KXBTC15M-26MAY300030-30"  # BTC's next window (closes with T2)
 
@@ -192,7 +192,8 @@ def test_the_snapshot_shows_exposure_per_series_and_serializes() -> None:
 
 def test_the_backtest_takes_series_limits_as_risk_params() -> None:
     """``--param risk.series_max_exposure.KXBTC15M=50`` (a grid too) reaches the RiskEngine."""
-    from backtest.params import BacktestInputError, build_configs
+    from backtest.errors import BacktestInputError
+    from backtest.params import build_configs
 
     configs = build_configs(
         ["kelly_volatility"],

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import pykka
 import pytest
 
 from messages.system import ActorCrashed
+from runtime.actor import ActorContext
 from runtime.address import AddressState
 from runtime.clock import SimClock
 from runtime.faults import crash
@@ -300,7 +304,7 @@ def test_constructor_failure_is_treated_like_a_failed_start(
 ) -> None:
     attempts = [0]
 
-    def start(context):  # type: ignore[no-untyped-def]
+    def start(context: ActorContext) -> pykka.ActorRef[Any]:
         attempts[0] += 1
         if attempts[0] < 3:
             raise ValueError("bad argument")

@@ -6,16 +6,17 @@ from decimal import Decimal as D
 
 from messages.market_data import MarketLifecycle
 from messages.trading import Fill
+from messages.vocabulary import Side
 from scoring.fills import FillBook
 from tests.strategies.strategy_builders import book, market
 
 A, B, Q = "KXSOL15M-A", "KXSOL15M-B", "KXSOL15M-Q"
 
 
-def _fill(ticker: str, side: str, count: int, price: str, fee: str, ts: float) -> Fill:
+def _fill(ticker: str, side: Side, count: int, price: str, fee: str, ts: float) -> Fill:
     return Fill(
         f"t-{ticker}-{ts}", "o", "c", ticker, side, "buy", count, D(price), D(fee), True, ts
-    )  # type: ignore[arg-type]
+    )
 
 
 def test_a_fill_is_judged_with_the_book_it_met_when_its_market_settles() -> None:

@@ -10,6 +10,7 @@ import pytest
 
 from messages.market_data import BookUpdate, MarketInfo
 from messages.trading import Fill
+from messages.vocabulary import Action, Side
 from scoring.costs import cost_floor
 from scoring.scoreboard import (
     NO_BOOK,
@@ -56,11 +57,11 @@ def book(
 def fill(
     ts: float,
     trade_id: str = "t1",
-    side: str = "yes",
+    side: Side = "yes",
     price: str = "0.52",
     count: int = 10,
     fee: str = "0.18",
-    action: str = "buy",
+    action: Action = "buy",
     strategy: str = "kelly_volatility",
 ) -> Fill:
     return Fill(trade_id, "o1", "c1", T, side, action, count, D(price), D(fee), True, ts, strategy)

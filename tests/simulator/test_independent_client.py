@@ -75,9 +75,12 @@ def printed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]
         text=True,
     )
     lines: queue.Queue[str] = queue.Queue()
-    threading.Thread(
-        target=lambda: [lines.put(x) for x in process.stdout or ()], daemon=True
-    ).start()
+
+    def pump() -> None:
+        for x in process.stdout or ():
+            lines.put(x)
+
+    threading.Thread(target=pump, daemon=True).start()
     details: dict[str, str] = {}
     try:
         while not {"KALSHI_API_BASE", "KALSHI_API_KEY", "KALSHI_PRIVATE_KEY_PATH"} <= set(details):

@@ -386,15 +386,16 @@ def test_history_endpoints_match_openapi(openapi: OpenApi) -> None:
 
 def _server_routes(sim: SimHandle) -> set[tuple[str, str]]:
     """The REST routes the server registers, in the spec's path notation."""
-    from simulator.rest import API_PREFIX, RestApi
+    from simulator.responses import API_PREFIX
+    from simulator.rest import RestApi
 
     class _Probe:
         exchange = sim.exchange
 
     routes = set()
     for route in RestApi(_Probe()).routes():  # type: ignore[arg-type]
-        path = route.path.removeprefix(API_PREFIX)  # type: ignore[attr-defined]
-        routes.add((re.sub(r"\{(\w+)\}", r"{\1}", path), route.method.lower()))  # type: ignore[attr-defined]
+        path = route.path.removeprefix(API_PREFIX)
+        routes.add((re.sub(r"\{(\w+)\}", r"{\1}", path), route.method.lower()))
     return routes
 
 

@@ -96,7 +96,7 @@ def test_every_series_lists_its_markets_and_settles_on_its_own_index() -> None:
 
 def test_index_prints_carry_decimals_suited_to_the_price() -> None:
     ex = Exchange(_all(market_makers=False, noise_traders=False), start=START)
-    places = {t: -ex.listings[t].index.latest().value.as_tuple().exponent for t in CATALOG}
+    places = {t: -int(ex.listings[t].index.latest().value.as_tuple().exponent) for t in CATALOG}
     assert places["KXBTC15M"] == 2 and places["KXDOGE15M"] == 7
     for ticker, listing in ex.listings.items():
         # a print's step is at most about a hundred-thousandth of the price

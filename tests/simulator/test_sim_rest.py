@@ -6,6 +6,7 @@ import base64
 import time
 from collections.abc import Iterator
 from decimal import Decimal
+from typing import Any
 
 import httpx
 import pytest
@@ -51,7 +52,7 @@ def error_of(response: httpx.Response) -> dict[str, str]:
     return error
 
 
-def take_body(sim: SimHandle, count: int = 2, **extra: object) -> dict[str, object]:
+def take_body(sim: SimHandle, count: int = 2, **extra: Any) -> dict[str, object]:
     """A V2 bid at the best YES ask: it buys YES from the simulated market makers."""
     ticker = sim.current_ticker()
     top = sim.call(lambda ex: ex.top_of_book(ex.market(ticker)))

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 
+from messages.vocabulary import Side
 from simulator.config import MAX_LEAD_SECONDS, SOFT_CALIBRATION, ExchangeConfig, MarketCalibration
 from simulator.events import TradeEvent
 from simulator.exchange import Exchange
@@ -135,6 +136,7 @@ def _pick_off_pnl(seed: int, model_lag: int, windows: int = 3) -> tuple[Decimal,
     """Settled P&L (after fees) of taking the soft desk's quotes when a model sees edge > 3¢."""
     ex = Exchange(ExchangeConfig(seed=seed, calibration=SOFT_CALIBRATION), start=START)
     me = ex.create_user("model")
+    side: Side
     for step in range(1, 900 * windows + 1):
         t = int(START) + step
         ex.advance(t)
@@ -165,7 +167,7 @@ def _pick_off_pnl(seed: int, model_lag: int, windows: int = 3) -> tuple[Decimal,
             me,
             OrderRequest(
                 market.ticker, side, "buy", Decimal(2), price, time_in_force="immediate_or_cancel"
-            ),  # type: ignore[arg-type]
+            ),
         )
     ex.advance(int(START) + 900 * windows + 10)
     settled = [

@@ -84,12 +84,12 @@ class Backend:
                 holder.close()
             return
         tables = ", ".join(f"{self.schema}.{name}" for name in sorted(self.tables))
-        with psycopg.connect(PG_ADMIN, connect_timeout=5) as holder:
-            holder.execute(f"LOCK TABLE {tables} IN ACCESS EXCLUSIVE MODE")
+        with psycopg.connect(PG_ADMIN, connect_timeout=5) as locker:
+            locker.execute(f"LOCK TABLE {tables} IN ACCESS EXCLUSIVE MODE")
             try:
                 yield
             finally:
-                holder.rollback()
+                locker.rollback()
 
     def run_sql(self, sql: str) -> None:
         """Run ``sql`` in this backend's namespace, outside the code under test."""
@@ -100,7 +100,7 @@ class Backend:
             return
         with admin() as conn:
             conn.execute(f"SET search_path TO {self.schema}")
-            conn.execute(sql)  # type: ignore[arg-type]
+            conn.execute(sql)
 
 
 @contextmanager

@@ -12,6 +12,7 @@ from typing import Any
 from hub.history import MemoryHistory
 from messages.status import Position, RiskStatus
 from messages.trading import Fill, OrderIntent, OrderUpdate, RiskDecision, Signal
+from messages.vocabulary import OrderStatus
 from storage import Database
 from storage.journal import daily_row, encode, positions_rows
 from storage.writer import LedgerWriter
@@ -65,7 +66,7 @@ def _update(
         ticker,
         "yes",
         "buy",
-        status,
+        OrderStatus(status),
         filled,
         remaining,
         D("0.52"),

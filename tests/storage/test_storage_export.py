@@ -13,6 +13,7 @@ import orjson
 import pytest
 
 from messages.trading import Fill, OrderIntent, OrderUpdate, Settlement
+from messages.vocabulary import OrderStatus
 from storage import Database
 from storage.export import main
 from storage.journal import encode
@@ -34,7 +35,7 @@ def _trade(coid: str, at: float, price: str, count: int) -> list[object]:
         at + 0.5, "kelly_volatility",
     )  # fmt: skip
     done = OrderUpdate(
-        coid, "o-" + coid, "KX-1", "no", "buy", "executed", count, 0, D(price),
+        coid, "o-" + coid, "KX-1", "no", "buy", OrderStatus.EXECUTED, count, 0, D(price),
         "kelly_volatility", at + 1, fees=D("0.07"),
     )  # fmt: skip
     return [intent, fill, done]

@@ -18,8 +18,8 @@ NOW = 1_000.5
 
 def signal(reason: object = "") -> Signal:
     return Signal(
-        "s1", "kelly", "KX-1", "yes", D("0.0500"), D("0.61"), D("0.50"), 3, 999.0, reason=reason
-    )  # type: ignore[arg-type]
+        "s1", "kelly", "KX-1", "yes", D("0.0500"), D("0.61"), D("0.50"), 3, 999.0, reason=reason  # type: ignore[arg-type]
+    )  # fmt: skip
 
 
 def test_a_kept_message_is_held_pickled_and_encoded_when_written() -> None:

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from hub.history import SignalQuery, TradeQuery
 from messages.trading import Fill, OrderIntent, OrderUpdate, Settlement, Signal
+from messages.vocabulary import OrderStatus
 from storage import Database, prepare, recovery
 from storage.export import main as export_main
 from storage.history import LedgerHistory
@@ -47,7 +48,7 @@ def _session(tag: str, at: float) -> list[Any]:
                     D("0.52"), "immediate_or_cancel", created_at=at + 0.1),
         Fill(f"t-{tag}", f"o-{tag}", coid, f"KX-{tag}", "yes", "buy", 3, D("0.52"),
              D("0.0175"), True, at + 0.2, "kelly_volatility"),
-        OrderUpdate(coid, f"o-{tag}", f"KX-{tag}", "yes", "buy", "executed", 3, 0, D("0.52"),
+        OrderUpdate(coid, f"o-{tag}", f"KX-{tag}", "yes", "buy", OrderStatus.EXECUTED, 3, 0, D("0.52"),
                     "kelly_volatility", at + 0.3, fees=D("0.0175"), count=3),
         Settlement(f"KX-{tag}", "yes", 3, 0, D("3"), at + 900),
     ]  # fmt: skip
@@ -122,9 +123,9 @@ def _v3_ledger(db: Database) -> None:
                     ts=entry.journal[0], recorded_at=entry.journal[1], kind=entry.journal[2],
                     ref=entry.journal[3], ticker=entry.journal[4], payload=entry.journal[5],
                 ))  # fmt: skip
-            table = _OLD_TABLES.get(entry.op or "")
-            if table is not None and entry.row is not None:
-                conn.execute(old.tables[table].insert().values(**entry.row))
+            name = _OLD_TABLES.get(entry.op or "")
+            if name is not None and entry.row is not None:
+                conn.execute(old.tables[name].insert().values(**entry.row))
 
 
 def _counts(db: Database) -> dict[str, int]:
@@ -215,7 +216,7 @@ def test_the_old_shared_ledger_is_named_and_left_alone(tmp_path: Path) -> None:
 def test_a_restart_recovers_only_its_own_modes_orders_and_fills(database: Database) -> None:
     """A shared ledger: a paper bot's recovery never adopts the sim run's open orders or fills."""
     resting = OrderUpdate(
-        "c-rest", "o-rest", "KX-a", "yes", "buy", "resting", 0, 3, D("0.52"),
+        "c-rest", "o-rest", "KX-a", "yes", "buy", OrderStatus.RESTING, 0, 3, D("0.52"),
         "kelly_volatility", T0 + 1, count=3,
     )  # fmt: skip
     sim_events = [*_session("a", T0)[:3], resting]

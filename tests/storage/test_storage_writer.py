@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from messages.status import Alert, Position, RiskStatus
 from messages.system import ActorCrashed, ActorRestarted
 from messages.trading import Fill, OrderIntent, OrderUpdate, RiskDecision, Settlement, Signal
+from messages.vocabulary import OrderStatus
 from risk.engine import RiskState, TradingState
 from storage import Database
 from storage.journal import daily_row, encode, positions_rows, risk_row, status_mark
@@ -39,7 +40,7 @@ def intent(coid: str = "c1", count: int = 3, ts: float = T0) -> OrderIntent:
 def update(status: str, filled: int, remaining: int, ts: float, coid: str = "c1") -> OrderUpdate:
     order_id = None if status == "pending" else "o-1"
     return OrderUpdate(
-        coid, order_id, "KX-1", "yes", "buy", status, filled, remaining, D("0.52"),
+        coid, order_id, "KX-1", "yes", "buy", OrderStatus(status), filled, remaining, D("0.52"),
         "kelly_volatility", ts, fees=D("0.02") * filled,
     )  # fmt: skip
 

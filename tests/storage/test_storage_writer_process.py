@@ -113,7 +113,7 @@ def test_the_child_exits_when_its_parent_is_gone(writer: ProcessWriter) -> None:
 def test_a_message_that_cannot_be_encoded_fails_its_batch_and_the_child_carries_on(
     writer: ProcessWriter, database: Database
 ) -> None:
-    unwritable = dataclasses.replace(signal(), edge=1j)  # JSON has no complex numbers
+    unwritable = dataclasses.replace(signal(), edge=1j)  # type: ignore[arg-type]  # JSON has no complex numbers
     writer.write([(fill("t-1"), T0)])
     child = _child(writer)
     with pytest.raises(RuntimeError, match="failed on a batch"):

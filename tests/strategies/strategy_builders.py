@@ -7,6 +7,7 @@ from decimal import Decimal as D
 
 from messages.market_data import BookUpdate, MarketInfo, SpotTick
 from messages.trading import Fill
+from messages.vocabulary import Action, Side
 
 TICKER = "KXSOL15M-26MAY300015-15"
 OPEN = 1_000_000.0
@@ -74,11 +75,11 @@ def spot(ts: float, price: str | float, *, stale: bool = False) -> SpotTick:
 
 
 def fill(
-    side: str,
+    side: Side,
     count: int,
     price: str,
     *,
-    action: str = "buy",
+    action: Action = "buy",
     ticker: str = TICKER,
     ts: float = OPEN,
     strategy: str = "",

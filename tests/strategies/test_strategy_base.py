@@ -8,7 +8,6 @@ from typing import Any
 import orjson
 import pytest
 from pydantic import ValidationError
-from strategy_builders import TICKER, fill
 
 from messages.market_data import BookUpdate, SpotTick
 from messages.trading import Settlement, Signal
@@ -17,6 +16,7 @@ from strategies.base import available_strategies, register
 from strategies.kelly_volatility import KellyVolatility, KellyVolatilityParams
 from strategies.mean_reversion import MeanReversion
 from strategies.positions import Positions
+from tests.strategies.strategy_builders import TICKER, fill
 
 
 def test_builtin_strategies_are_registered() -> None:

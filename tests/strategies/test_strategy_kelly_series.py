@@ -10,11 +10,10 @@ from __future__ import annotations
 from dataclasses import replace
 from decimal import Decimal as D
 
-from strategy_builders import OPEN, market, quote
-
 from messages.market_data import SpotTick
 from strategies import create_strategy
 from strategies.kelly_volatility import KellyVolatility
+from tests.strategies.strategy_builders import OPEN, market, quote
 
 SOL = "KXSOL15M-26MAY300015-15"
 BTC = "KXBTC15M-26MAY300015-15"

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from decimal import Decimal as D
+from typing import cast
 
 import orjson
 import pytest
 from loguru import logger
-from strategy_builders import CLOSE, OPEN, TICKER, book, fill, market, quote, spot
 
 from execution.updates import order_update
 from kalshi.fees import taker_fee_per_contract
@@ -19,6 +19,7 @@ from strategies.kelly_volatility import KellyVolatility
 from strategies.pricing import digital_probability
 from strategies.sizing import plan_buy
 from tests.execution.builders import intent
+from tests.strategies.strategy_builders import CLOSE, OPEN, TICKER, book, fill, market, quote, spot
 
 T = OPEN + 300.0  # ten minutes left
 SIGMA = 0.5
@@ -72,7 +73,9 @@ def test_buys_yes_with_every_contract_field() -> None:
     assert s.effective_seconds == pytest.approx(model.effective_seconds)
     assert s.effective_seconds == pytest.approx(599.5 - 60 + 20.5028, abs=1e-3)
     assert PriceLevels().is_valid(s.market_price)
-    assert all(getattr(s, f) is not None for f in s.__slots__ if f != "zscore")
+    assert all(
+        getattr(s, f) is not None for f in cast("tuple[str, ...]", s.__slots__) if f != "zscore"
+    )
 
 
 def test_buys_no_when_no_is_cheap() -> None:
@@ -106,6 +109,7 @@ def test_walks_the_depth_and_stays_on_tick() -> None:
     [s] = strategy.on_book(b)
     assert s.market_price == D("0.64")  # 0.70 has no edge left
     assert 7 < s.quantity < 507  # into the third level, stopped there by Kelly
+    assert s.fee is not None
     assert s.edge == s.model_prob - s.market_price - s.fee >= D("0.03")
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from decimal import Decimal as D
 
 import pytest
-from strategy_builders import CLOSE, OPEN, TICKER, fill, market, quote
 
 from execution.updates import order_update
 from kalshi.fees import taker_fee_per_contract
@@ -14,6 +13,7 @@ from messages.vocabulary import OrderStatus as S
 from strategies import create_strategy
 from strategies.mean_reversion import MeanReversion
 from tests.execution.builders import intent
+from tests.strategies.strategy_builders import CLOSE, OPEN, TICKER, fill, market, quote
 
 START = OPEN + 100.0
 

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from strategy_builders import TICKER, fill
-
 from strategies.memory import SENT_MEMORY_SECONDS, StrategyMemory
 from tests.execution.builders import intent
+from tests.strategies.strategy_builders import TICKER, fill
 
 
 def test_a_fill_is_counted_once_whoever_reports_it_again() -> None:

@@ -83,7 +83,7 @@ def test_the_kept_sums_agree_with_a_full_scan_through_any_sequence() -> None:
                 item = reference.items[key]
                 if count > 0 and item[0] == ticker and item[1] == side:
                     used = min(count, item[2])  # type: ignore[call-overload]
-                    item[2] -= used  # type: ignore[operator]
+                    item[2] -= used
                     count -= used
                     if item[2] <= 0:  # type: ignore[operator]
                         del reference.items[key]

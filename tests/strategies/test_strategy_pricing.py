@@ -52,7 +52,7 @@ def _simulate_average(
     rng = np.random.default_rng(seed)
     z = rng.standard_normal((PATHS, remaining))
     logs = np.cumsum(z * np.sqrt(s2 * dts) - 0.5 * s2 * dts, axis=1)
-    future_sum = SPOT * np.exp(logs).sum(axis=1)
+    future_sum: np.ndarray = SPOT * np.exp(logs).sum(axis=1)
     return (sum(known) + future_sum) / WINDOW
 
 

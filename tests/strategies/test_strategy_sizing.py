@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from decimal import ROUND_CEILING
 from decimal import Decimal as D
+from typing import TypedDict
 
 import pytest
 
@@ -130,9 +131,17 @@ def test_max_count_with_marginal_edge() -> None:
     assert max_count_with_edge(asks, D("0.4"), D("0.03")) == 0
 
 
+class _Money(TypedDict):
+    """plan_buy's money settings, shared by the calls below."""
+
+    bankroll: D
+    kelly_multiplier: D
+    min_edge: D
+
+
 def test_plan_buy_walks_with_marginal_kelly() -> None:
     asks = [(D("0.45"), D(3)), (D("0.47"), D(10)), (D("0.55"), D(50))]
-    kw = {"bankroll": D(100), "kelly_multiplier": D("0.25"), "min_edge": D("0.03")}
+    kw: _Money = {"bankroll": D(100), "kelly_multiplier": D("0.25"), "min_edge": D("0.03")}
     # targets at each level's cost: 13 at 0.45, 11 at 0.47, 3 at 0.55
     plan = plan_buy(asks, D("0.60"), **kw)
     assert plan is not None

@@ -35,6 +35,7 @@ def test_recovers_sigma_from_irregular_prints() -> None:
     vol = EwmaVolatility(half_life_seconds=7200.0, warmup=30)
     for ts, price in zip(times, _gbm_prints(0.6, times, seed=4), strict=True):
         vol.update(float(price), float(ts))
+    assert vol.sigma is not None
     assert vol.sigma == pytest.approx(0.6, rel=0.05)
     # the same data read as if the prints were 1 s apart would be ~√3.5 too high
     assert vol.sigma < 0.6 * 1.2
@@ -69,6 +70,7 @@ def test_warm_up_initial_value_and_floor() -> None:
     assert seeded.sigma == pytest.approx(0.7)  # the prior reports at once
     seeded.update(75.0, 0.0)
     seeded.update(75.0, 1.0)  # a zero return pulls it down a little
+    assert seeded.sigma is not None
     assert 0.69 < seeded.sigma < 0.7
 
     floored = EwmaVolatility(warmup=1, floor_sigma=0.25)
