@@ -42,8 +42,9 @@ def test_psr_matches_a_value_computed_here_by_hand() -> None:
 
 
 def test_more_trials_lower_the_dsr() -> None:
-    values = [deflated_sharpe(0.1, 60, 0.0, 3.0, n, 0.002).dsr for n in (1, 2, 10, 100, 1000)]
-    assert all(v is not None for v in values)
+    maybe = [deflated_sharpe(0.1, 60, 0.0, 3.0, n, 0.002).dsr for n in (1, 2, 10, 100, 1000)]
+    values = [v for v in maybe if v is not None]
+    assert len(values) == len(maybe)
     assert values == sorted(values, reverse=True)
     assert values[0] > values[-1] + 0.3
 

@@ -119,6 +119,7 @@ def test_each_pick_has_a_deflated_sharpe_over_the_configurations_tried() -> None
     assert deflated is not None and deflated.dsr is not None
     assert deflated.trials == 3
     assert deflated.trials_variance > 0
+    assert deflated.psr is not None
     assert deflated.dsr < deflated.psr  # choosing the best of three costs something
 
 
