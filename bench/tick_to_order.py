@@ -198,9 +198,15 @@ def _tree(
     console: bool = False,
     markets: dict[str, str] | None = None,
 ) -> SupervisorSpec:
+    # Limits that never bind: the strategy also trades every live market on its own against
+    # the simulated makers, and a loss limit or position count reached mid-run would
+    # reject the measured edges (seven series fill the default five positions).
     limits = RiskLimits(
         max_orders_per_minute=1_000_000,
         max_position_size=Decimal(100_000),
+        max_daily_loss=Decimal(10**9),
+        circuit_breaker_pct=Decimal(1),
+        max_concurrent_positions=1_000,
         min_edge=Decimal("0.03"),
     )
     kelly = {
