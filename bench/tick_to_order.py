@@ -349,7 +349,10 @@ def measure(
                 60,
                 "a tradeable market in every series",
             )
-            ticker = min(live)  # the first series' market, in ticker order
+            # the first series' market (KXSOL15M for ``all``): the same market and index as
+            # the single-series run it is compared with
+            first = (series or ["KXSOL15M"])[0]
+            ticker = min(t for t in live if t.startswith(f"{first}-"))
             watcher = system.address(watcher_name(ticker))
             _wait(lambda: _model(system, ticker) is not None, 30, "a model probability")
             cpu = (time.process_time(), cpu_seconds(int(sim["SIM_PID"])))
