@@ -165,12 +165,15 @@ class TimedConnection(ExchangeConnection):
 
 
 class Recorder(SupervisedActor):
-    """Keeps the latest market info and signals when an order reaches a final state."""
+    """Keeps the latest market info and signals when an order in the measured market reaches
+    a final state (orders the strategy places in other markets on its own must not end a
+    sample early: the next edge would queue behind the order still in flight)."""
 
     def __init__(self, context: ActorContext, done: threading.Event) -> None:
         super().__init__(context)
         self.done = done
         self.markets: dict[str, MarketInfo] = {}
+        self.measured: str | None = None
 
     def setup(self) -> None:
         self.subscribe(MARKETS, ORDERS)
@@ -178,12 +181,14 @@ class Recorder(SupervisedActor):
     def handle(self, message: Any) -> Any:
         if isinstance(message, MarketInfo):
             self.markets[message.ticker] = message
-        elif isinstance(message, OrderUpdate) and message.status in (
-            "executed",
-            "canceled",
-            "rejected",
+        elif (
+            isinstance(message, OrderUpdate)
+            and message.ticker == self.measured
+            and message.status in ("executed", "canceled", "rejected")
         ):
             self.done.set()
+        elif isinstance(message, tuple) and message[0] == "measure":
+            self.measured = message[1]
         elif message == "markets":
             return dict(self.markets)
         return None
@@ -354,6 +359,7 @@ def measure(
             first = (series or ["KXSOL15M"])[0]
             ticker = min(t for t in live if t.startswith(f"{first}-"))
             watcher = system.address(watcher_name(ticker))
+            system.ask("recorder", ("measure", ticker))
             _wait(lambda: _model(system, ticker) is not None, 30, "a model probability")
             cpu = (time.process_time(), cpu_seconds(int(sim["SIM_PID"])))
             latencies, windows = _sample_edges(system, writes, done, ticker, events, pace, deepest)
@@ -374,6 +380,7 @@ def measure(
         "latencies_us": latencies,
         "ledger_writes": len(spans),
         "during_ledger_write": overlapping(windows, spans),
+        "ticker": ticker,
         "series": list(series) or ["KXSOL15M"],
         "sim_series": list(simulated) or ["KXSOL15M"],
         "sampling_cpu_s": {"bot": round(bot_cpu, 2), "simulator": round(sim_cpu, 2)},
