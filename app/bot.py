@@ -30,6 +30,7 @@ from actors.ws_hub import WebSocketHub
 from alerting.targets import split_urls
 from app.connection import ExchangeConnection
 from app.exchange import exchange_for
+from app.feed_indices import check_offered, offered_indices
 from app.fill_watch import FILL_WATCH, FillWatch
 from app.modes import Mode, ModeError, resolve_mode
 from app.series import SeriesError, fallback_series, resolve_series, series_client
@@ -156,7 +157,7 @@ def build_tree(
         market_data,
         strategies,
         scoreboard,
-        ChildSpec.of("health", HealthMonitor),
+        ChildSpec.of("health", HealthMonitor, series=tuple(markets)),
     ]
     if settings.alert_urls is not None:  # alerts to the operator's phone, off the order path
         children.append(alerter_child(settings, f"sol15 {mode.value}", database))
@@ -272,6 +273,7 @@ def run_bot(args: argparse.Namespace) -> int:
             connection = held.enter_context(exchange_for(mode, settings, args.seed))
             with series_client(connection) as rest:
                 markets = resolve_series(settings.series_settings, rest)
+            check_offered(markets, offered_indices(connection.ws_url, connection.signer))
         except (LedgerError, InstanceLocked, ModeError, SeriesError) as exc:
             return _fail(f"refusing to start: {exc}")
         except KeyFileError as exc:

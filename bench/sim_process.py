@@ -17,7 +17,8 @@ _NEEDED = ("KALSHI_API_BASE", "KALSHI_WS_URL", "KALSHI_API_KEY", "KALSHI_PRIVATE
 
 @contextmanager
 def exchange_process(data_dir: Path, *args: str, timeout: float = 30.0) -> Iterator[dict[str, str]]:
-    """Yield the connection details the simulator prints (KALSHI_API_BASE, …); stop it after."""
+    """Yield the connection details the simulator prints (KALSHI_API_BASE, …) and its
+    process id (SIM_PID); stop it after."""
     process = subprocess.Popen(
         [
             sys.executable,
@@ -47,6 +48,7 @@ def exchange_process(data_dir: Path, *args: str, timeout: float = 30.0) -> Itera
         while not set(_NEEDED) <= printed.keys():
             name, _, value = lines.get(timeout=timeout).strip().partition("=")
             printed[name] = value
+        printed["SIM_PID"] = str(process.pid)  # for its CPU time (``/proc``)
         yield printed
     finally:
         process.send_signal(signal.SIGTERM)

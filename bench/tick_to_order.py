@@ -9,12 +9,16 @@ HTTP request for it starts being written to the socket. Then it removes the
 level, waits for the IOC order to finish, and goes again.
 
     python bench/tick_to_order.py [--events 1000] [--updates 50000] [--ledger URL]
-                                  [--series S1,S2,…|all] [--json]
+                                  [--series S1,S2,…|all] [--sim-series S1,…|all] [--json]
 
 ``--series KXBTC15M,KXETH15M,…`` (or ``all``) runs every one of those series live in the
 simulator and the bot (one WebSocket, a SpotFeed per index, a watcher per market) while
 the edges are opened in one market; the figures then also give each watcher's deepest
 mailbox over the run (sampled after every edge): 0–1 means it kept up with its book.
+``--sim-series`` makes the simulator run other series than the bot trades (default: the
+same), to tell the bot's own cost of more series from the simulator's, which shares this
+machine's cores (a real exchange does not). Every run reports the CPU seconds the bot and
+the simulator used while the edges were sampled.
 ``--console`` adds the ConsoleReporter and writes its INFO lines to stderr, as the bot does.
 ``--ledger URL`` adds the LedgerActor and the order actor's write-ahead handle (every
 intent committed to that database before its request is sent), as the bot runs.
@@ -51,7 +55,7 @@ from actors.spot_feed import SpotFeed
 from actors.strategy import StrategyActor
 from app.connection import ExchangeConnection
 from bench.sim_process import exchange_process
-from bench.stats import percentile, rss_mb
+from bench.stats import cpu_seconds, percentile, rss_mb
 from kalshi.auth import Signer
 from kalshi.indices import index_for
 from kalshi.rest import KalshiRestClient
@@ -75,6 +79,9 @@ ORDERS_PATH = "/portfolio/events/orders"  # V2 create
 # One market a day: the model stays near even odds, where an edge can be opened on either
 # side, except in the last minutes before 00:00 UTC.
 WINDOW_SECONDS = 86_400
+# A balance the strategy's own trades in the other markets cannot run out of: an edge
+# refused for insufficient funds would stop the run.
+SIM_ARGS = ("--window-seconds", str(WINDOW_SECONDS), "--starting-balance", "1000000000")
 
 
 class OrderWrites:
@@ -158,12 +165,15 @@ class TimedConnection(ExchangeConnection):
 
 
 class Recorder(SupervisedActor):
-    """Keeps the latest market info and signals when an order reaches a final state."""
+    """Keeps the latest market info and signals when an order in the measured market reaches
+    a final state (orders the strategy places in other markets on its own must not end a
+    sample early: the next edge would queue behind the order still in flight)."""
 
     def __init__(self, context: ActorContext, done: threading.Event) -> None:
         super().__init__(context)
         self.done = done
         self.markets: dict[str, MarketInfo] = {}
+        self.measured: str | None = None
 
     def setup(self) -> None:
         self.subscribe(MARKETS, ORDERS)
@@ -171,12 +181,14 @@ class Recorder(SupervisedActor):
     def handle(self, message: Any) -> Any:
         if isinstance(message, MarketInfo):
             self.markets[message.ticker] = message
-        elif isinstance(message, OrderUpdate) and message.status in (
-            "executed",
-            "canceled",
-            "rejected",
+        elif (
+            isinstance(message, OrderUpdate)
+            and message.ticker == self.measured
+            and message.status in ("executed", "canceled", "rejected")
         ):
             self.done.set()
+        elif isinstance(message, tuple) and message[0] == "measure":
+            self.measured = message[1]
         elif message == "markets":
             return dict(self.markets)
         return None
@@ -198,9 +210,15 @@ def _tree(
     console: bool = False,
     markets: dict[str, str] | None = None,
 ) -> SupervisorSpec:
+    # Limits that never bind: the strategy also trades every live market on its own against
+    # the simulated makers, and a loss limit or position count reached mid-run would
+    # reject the measured edges (seven series fill the default five positions).
     limits = RiskLimits(
         max_orders_per_minute=1_000_000,
-        max_position_size=Decimal(100_000),
+        max_position_size=Decimal(10**9),
+        max_daily_loss=Decimal(10**9),
+        circuit_breaker_pct=Decimal(1),
+        max_concurrent_positions=1_000,
         min_edge=Decimal("0.03"),
     )
     kelly = {
@@ -305,6 +323,7 @@ def measure(
     pace: float = 0.0,
     console: bool = False,
     series: Sequence[str] = (),
+    sim_series: Sequence[str] | None = None,
 ) -> dict[str, Any]:
     logger.remove()
     logger.add(sys.stderr, level="INFO" if console else "WARNING")
@@ -313,10 +332,11 @@ def measure(
         database = open_database(ledger)
         prepare(database)
     markets = _markets(series) if series else None
-    sim_args = ("--series", ",".join(series)) if series else ()
+    simulated = series if sim_series is None else sim_series
+    sim_args = ("--series", ",".join(simulated)) if simulated else ()
     with (
         tempfile.TemporaryDirectory() as tmp,
-        exchange_process(Path(tmp), "--window-seconds", str(WINDOW_SECONDS), *sim_args) as sim,
+        exchange_process(Path(tmp), *SIM_ARGS, *sim_args) as sim,
         ledger_write_spans() as spans,
     ):
         writes = OrderWrites()
@@ -334,10 +354,17 @@ def measure(
                 60,
                 "a tradeable market in every series",
             )
-            ticker = min(live)  # the first series' market, in ticker order
+            # the first series' market (KXSOL15M for ``all``): the same market and index as
+            # the single-series run it is compared with
+            first = (series or ["KXSOL15M"])[0]
+            ticker = min(t for t in live if t.startswith(f"{first}-"))
             watcher = system.address(watcher_name(ticker))
+            system.ask("recorder", ("measure", ticker))
             _wait(lambda: _model(system, ticker) is not None, 30, "a model probability")
+            cpu = (time.process_time(), cpu_seconds(int(sim["SIM_PID"])))
             latencies, windows = _sample_edges(system, writes, done, ticker, events, pace, deepest)
+            bot_cpu = time.process_time() - cpu[0]
+            sim_cpu = cpu_seconds(int(sim["SIM_PID"])) - cpu[1]
             throughput = _throughput(system, watcher, ticker, updates) if updates else 0.0
         finally:
             system.shutdown()
@@ -353,7 +380,10 @@ def measure(
         "latencies_us": latencies,
         "ledger_writes": len(spans),
         "during_ledger_write": overlapping(windows, spans),
+        "ticker": ticker,
         "series": list(series) or ["KXSOL15M"],
+        "sim_series": list(simulated) or ["KXSOL15M"],
+        "sampling_cpu_s": {"bot": round(bot_cpu, 2), "simulator": round(sim_cpu, 2)},
         "watchers": len(deepest),
         "deepest_watcher_mailbox": max(deepest.values(), default=0),
     }
@@ -452,10 +482,23 @@ def main(argv: list[str] | None = None) -> int:
         default="",
         help="series live at once (comma-separated, or all); default: KXSOL15M alone",
     )
+    parser.add_argument(
+        "--sim-series",
+        default=None,
+        help="series the simulator runs (comma-separated, or all); default: those of --series",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args(argv)
     series = parse_series(args.series) if args.series else []
-    figures = measure(args.events, args.updates, args.ledger, console=args.console, series=series)
+    simulated = None if args.sim_series is None else parse_series(args.sim_series)
+    figures = measure(
+        args.events,
+        args.updates,
+        args.ledger,
+        console=args.console,
+        series=series,
+        sim_series=simulated,
+    )
     if args.json:
         per_sample = ("latencies_us", "during_ledger_write")
         print(orjson.dumps({k: v for k, v in figures.items() if k not in per_sample}).decode())
@@ -466,6 +509,8 @@ def main(argv: list[str] | None = None) -> int:
         )
         print(f"watcher throughput: {figures['updates_per_s']:,.0f} book updates/s")
         print(f"peak RSS: {figures['rss_mb']:.0f} MB")
+        cpu = figures["sampling_cpu_s"]
+        print(f"CPU while sampling: bot {cpu['bot']:.2f} s, simulator {cpu['simulator']:.2f} s")
         if series:
             print(
                 f"{len(series)} series live, {figures['watchers']} watchers, deepest watcher "

@@ -30,6 +30,7 @@ from hub.inputs import (
 )
 from hub.store import with_series
 from hub.wire import dumps, plain
+from marketdata.series_watch import series_problems
 from messages.base import Message
 from messages.control import (
     CancelOrder,
@@ -78,9 +79,12 @@ async def read_history(deps: HubDeps, reader: Callable[..., Any], *args: Any) ->
 
 
 async def health(request: web.Request) -> web.Response:
-    """Open to monitors everywhere: ``degraded`` (with the reasons) while market data is down."""
+    """Open to monitors everywhere: ``degraded`` (with the reasons) while market data is down
+    or a traded series' markets stopped appearing."""
     deps = deps_of(request)
-    problems = deps.store.state.data_problems()
+    state = deps.store.state
+    now = deps.now()
+    problems = [*state.data_problems(), *series_problems(state.series_health(now), now)]
     return json_response(
         {
             "status": "degraded" if problems else "ok",

@@ -50,3 +50,29 @@ def test_tick_to_order_prints_its_json_figures() -> None:
     assert 0 < figures["p50_us"] <= figures["p99_us"] < 5_000_000
     assert figures["updates_per_s"] > 0
     assert figures["rss_mb"] > 0
+    assert figures["ticker"].startswith("KXSOL15M-")
+    assert set(figures["sampling_cpu_s"]) == {"bot", "simulator"}
+
+
+@pytest.mark.slow
+def test_hop_waits_splits_each_hop_by_series() -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "bench" / "hop_waits.py"),
+            "--events",
+            "10",
+            "--series",
+            "KXSOL15M,KXBTC15M",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=True,
+    )
+    figures = orjson.loads(result.stdout)
+    assert figures["ticker"].startswith("KXSOL15M-")  # the first series' market
+    assert set(figures["hops"]) == {"strategy", "risk", "order"}
+    for hop in figures["hops"].values():
+        assert hop["messages"] >= 10  # every edge passed each hop
+        assert hop["other_series_ms"] >= 0

@@ -126,6 +126,12 @@ async def test_a_series_whose_markets_stop_appearing_is_reported(hub: Harness) -
     hub.settle()
     async with aiohttp.ClientSession(hub.url) as session:
         _, status = await get(session, "/api/status")
+        _, report = await get(session, "/api/health")
+    # closed 100 s ago, past the grace: named in health; the others trade on
+    assert report["status"] == "degraded"
+    assert [r.split(":")[0] for r in report["reasons"]] == ["series KXETH15M"]
+    assert "stopped appearing" in report["reasons"][0]
+    assert status["trading_state"] == "running"
     health = status["series"]
     assert {k: v["missing"] for k, v in health.items()} == {
         "KXBTC15M": False,
