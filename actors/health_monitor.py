@@ -11,7 +11,9 @@ from typing import Any
 from loguru import logger
 
 from messages.base import Message, message
-from messages.system import ActorCrashed, ActorRestarted, Tick
+from messages.queries import GetReport
+from messages.system import ActorCrashed, ActorRestarted
+from messages.timers import HealthTick
 from runtime.actor import ActorContext, SupervisedActor
 from runtime.address import AddressState
 from runtime.bus import SYSTEM
@@ -42,7 +44,7 @@ class HealthMonitor(SupervisedActor):
 
     def setup(self) -> None:
         self.subscribe(SYSTEM)
-        self.every(self.interval, "health")
+        self.every(self.interval, HealthTick)
 
     def handle(self, message: Any) -> Any:
         if isinstance(message, ActorCrashed):
@@ -51,10 +53,10 @@ class HealthMonitor(SupervisedActor):
             self.restarts += 1
         elif isinstance(message, HealthReport):
             pass  # our own report, echoed by the bus
-        elif isinstance(message, Tick) and message.timer == "health":
+        elif isinstance(message, HealthTick):
             self.last = self.report()
             self.publish(SYSTEM, self.last)
-        elif message == "report":
+        elif isinstance(message, GetReport):
             return self.report()
         else:
             return super().handle(message)

@@ -29,7 +29,7 @@ from hub.metrics import HubMetrics
 from hub.security import SecurityPolicy
 from hub.server import HubServer
 from hub.store import HubStore
-from messages.system import Tick
+from messages.timers import CountsTick
 from runtime.actor import ActorContext, SupervisedActor
 from runtime.bus import (
     ALERTS,
@@ -96,7 +96,7 @@ class WebSocketHub(SupervisedActor):
         self.server = server
         self.store.port = self.port
         self.store.refresh_counts()
-        self.every(self.config.counts_interval, "counts")
+        self.every(self.config.counts_interval, CountsTick)
         logger.info(
             "hub: dashboard and API at {} (controls {})",
             self.endpoint().url,
@@ -106,9 +106,8 @@ class WebSocketHub(SupervisedActor):
     def handle(self, message: Any) -> Any:
         if type(message) is GetEndpoint:
             return self.endpoint()
-        if type(message) is Tick:
-            if message.timer == "counts":
-                self.store.refresh_counts()
+        if type(message) is CountsTick:
+            self.store.refresh_counts()
             return None
         if not self.router.handles(message):
             return None  # other system chatter (health reports): nothing to show

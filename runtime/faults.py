@@ -6,7 +6,8 @@ from typing import Any
 
 from loguru import logger
 
-from messages.system import CrashNow, Tick
+from messages.system import CrashNow
+from messages.timers import ChaosTick
 from runtime.actor import ActorContext, InjectedCrash, SupervisedActor
 from runtime.address import AddressState
 from runtime.system import ActorSystem
@@ -46,7 +47,7 @@ class ChaosMonkey(SupervisedActor):
         self._schedule()
 
     def handle(self, message: Any) -> Any:
-        if isinstance(message, Tick) and message.timer == "chaos":
+        if isinstance(message, ChaosTick):
             self._strike()
             self._schedule()
             return None
@@ -55,7 +56,7 @@ class ChaosMonkey(SupervisedActor):
         return super().handle(message)
 
     def _schedule(self) -> None:
-        self.later(self.system.rng.expovariate(self.rate / 60.0), Tick("chaos", self.clock.now()))
+        self.later(self.system.rng.expovariate(self.rate / 60.0), ChaosTick(self.clock.now()))
 
     def _victims(self) -> list[str]:
         supervisors = self.system.supervisors

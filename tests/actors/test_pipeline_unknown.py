@@ -19,6 +19,7 @@ from app.connection import ExchangeConnection
 from kalshi.auth import Signer
 from kalshi.rest import KalshiRestClient
 from messages.market_data import BookUpdate, MarketInfo
+from messages.queries import GetOrders
 from messages.vocabulary import OrderStatus
 from runtime.faults import crash
 from simulator.testing import SimHandle
@@ -39,7 +40,7 @@ def _statuses(p: Pipeline, coid: str) -> list[str]:
 
 
 def _tracked(p: Pipeline, coid: str) -> object:
-    return p.system.ask("order", "orders", timeout=10)[coid]
+    return p.system.ask("order", GetOrders(), timeout=10)[coid]
 
 
 def _at_exchange(p: Pipeline, coid: str) -> list[object]:
