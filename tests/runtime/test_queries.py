@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import ast
+from pathlib import Path
+
 import pytest
 from loguru import logger
 
@@ -13,6 +16,8 @@ from runtime.supervisor import ChildSpec, SupervisorSpec
 from runtime.system import ActorSystem
 from runtime.timers import PeriodicTimer
 from tests.runtime.fixture_actors import Add
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _warnings() -> tuple[list[str], int]:
@@ -55,3 +60,26 @@ def test_other_messages_an_actor_does_not_handle_are_ignored_quietly(system: Act
 def test_a_timer_is_named_by_its_tick_type(system: ActorSystem) -> None:
     with pytest.raises(ValueError, match="HealthTick: interval must be > 0"):
         PeriodicTimer(system.clock, system.address("x"), HealthTick, 0)
+
+
+def _string_dispatches(path: Path) -> list[str]:
+    """``message == "..."`` comparisons in ``path``: the untyped dispatch this replaced."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if (
+            isinstance(node, ast.Compare)
+            and isinstance(node.left, ast.Name)
+            and node.left.id in ("message", "msg")
+            and any(
+                isinstance(c, ast.Constant) and isinstance(c.value, str) for c in node.comparators
+            )
+        ):
+            found.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    return found
+
+
+def test_no_actor_dispatches_on_a_string() -> None:
+    """A string query or timer name that no branch matches would be a silent dead letter."""
+    modules = [p for d in ("actors", "app", "runtime", "hub") for p in (ROOT / d).rglob("*.py")]
+    assert len(modules) > 30
+    assert [hit for p in modules for hit in _string_dispatches(p)] == []
