@@ -28,7 +28,7 @@ from alerting.policy import AlertPolicy, Notice
 from alerting.rules import AlertConfig, parse_rules, parse_time_of_day
 from alerting.targets import Target, deliver, targets_of
 from config.settings import Settings
-from messages.queries import GetDeliveries
+from messages.queries import GetDeliveries, Query
 from messages.scoreboard import ScoreboardReport
 from messages.system import Tick
 from messages.timers import AlertsTick
@@ -274,6 +274,8 @@ class AlertActor(SupervisedActor):
             self.scoreboard = message.body  # parsed only when a summary goes out
         elif isinstance(message, GetDeliveries):
             return self.record
+        elif isinstance(message, Query):
+            return super().handle(message)  # not ours to answer: a dead letter
         else:
             self._queue(self.policy.consider(message))
         return None

@@ -25,7 +25,7 @@ from typing import Any
 from loguru import logger
 
 from actors.ledger import _LazyInbox
-from messages.queries import FlushLines, GetStatus, WriteStatusLine
+from messages.queries import FlushLines, GetStatus, Query, WriteStatusLine
 from messages.status import RiskStatus
 from messages.timers import FlushTick, StatusTick
 from messages.trading import Fill, OrderIntent, OrderUpdate, RiskDecision, Settlement, Signal
@@ -135,6 +135,8 @@ class ConsoleReporter(SupervisedActor):
             self.status_line()
         elif kind is FlushTick or kind is FlushLines:
             return None
+        elif isinstance(message, Query):
+            return super().handle(message)  # not ours to answer: a dead letter
         else:
             self.on_event(message)
         return None
