@@ -29,6 +29,7 @@ from hub.metrics import HubMetrics
 from hub.security import SecurityPolicy
 from hub.server import HubServer
 from hub.store import HubStore
+from messages.queries import GetEndpoint, Query
 from messages.timers import CountsTick
 from runtime.actor import ActorContext, SupervisedActor
 from runtime.bus import (
@@ -47,11 +48,6 @@ from runtime.bus import (
 TOPICS = (SPOT, BOOK, SIGNALS, ORDERS, FILLS, SYSTEM, MARKETS, STATUS, ALERTS, SCOREBOARD)
 
 __all__ = ["GetEndpoint", "HubConfig", "HubEndpoint", "HubStore", "WebSocketHub"]
-
-
-@dataclass(frozen=True, slots=True)
-class GetEndpoint:
-    """Ask the hub where it listens (the bound port when configured with port 0)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +105,8 @@ class WebSocketHub(SupervisedActor):
         if type(message) is CountsTick:
             self.store.refresh_counts()
             return None
+        if isinstance(message, Query):
+            return super().handle(message)  # not ours to answer: a dead letter
         if not self.router.handles(message):
             return None  # other system chatter (health reports): nothing to show
         items = self.router.apply(message)

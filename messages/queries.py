@@ -100,3 +100,13 @@ class WriteStatusLine(Query):
 @message("get_judged")
 class GetJudged(Query):
     """Fill watch: how the session's fills were judged (a ``scoring.fills.Judged``)."""
+
+
+@message("get_endpoint")
+class GetEndpoint(Query):
+    """WebSocket hub: where it listens (the bound port when configured with port 0)."""
+
+
+@message("get_chaos_report")
+class ChaosReport(Query):
+    """Chaos monkey: the names it has crashed so far, in order."""

@@ -6,6 +6,7 @@ from typing import Any
 
 from loguru import logger
 
+from messages.queries import ChaosReport
 from messages.system import CrashNow
 from messages.timers import ChaosTick
 from runtime.actor import ActorContext, InjectedCrash, SupervisedActor
@@ -13,12 +14,6 @@ from runtime.address import AddressState
 from runtime.system import ActorSystem
 
 __all__ = ["ChaosMonkey", "ChaosReport", "InjectedCrash", "crash"]
-
-
-class ChaosReport:
-    """Ask the ``ChaosMonkey`` for the names it has crashed so far, in order."""
-
-    __slots__ = ()
 
 
 def crash(system: ActorSystem, name: str, reason: str = "injected") -> None:
