@@ -28,8 +28,10 @@ from alerting.policy import AlertPolicy, Notice
 from alerting.rules import AlertConfig, parse_rules, parse_time_of_day
 from alerting.targets import Target, deliver, targets_of
 from config.settings import Settings
+from messages.queries import GetDeliveries, Query
 from messages.scoreboard import ScoreboardReport
 from messages.system import Tick
+from messages.timers import AlertsTick
 from runtime.actor import ActorContext, SupervisedActor
 from runtime.bus import ALERTS, FILLS, MARKETS, ORDERS, SCOREBOARD, SYSTEM
 from runtime.log import throttled
@@ -260,18 +262,20 @@ class AlertActor(SupervisedActor):
         )
         # an observer: every actor that acts on these messages is told before us
         self.subscribe(ALERTS, ORDERS, FILLS, MARKETS, SYSTEM, SCOREBOARD, last=True)
-        self.every(self.tick_interval, "alerts")
+        self.every(self.tick_interval, AlertsTick)
 
     def handle(self, message: Any) -> Any:
         if isinstance(message, Tick):
-            if message.timer != "alerts":
+            if not isinstance(message, AlertsTick):
                 return super().handle(message)
             self._queue(self.policy.on_time())
             self._daily_summary()
         elif isinstance(message, ScoreboardReport):
             self.scoreboard = message.body  # parsed only when a summary goes out
-        elif message == "deliveries":
+        elif isinstance(message, GetDeliveries):
             return self.record
+        elif isinstance(message, Query):
+            return super().handle(message)  # not ours to answer: a dead letter
         else:
             self._queue(self.policy.consider(message))
         return None

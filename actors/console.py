@@ -25,8 +25,9 @@ from typing import Any
 from loguru import logger
 
 from actors.ledger import _LazyInbox
+from messages.queries import FlushLines, GetStatus, Query, WriteStatusLine
 from messages.status import RiskStatus
-from messages.system import Tick
+from messages.timers import FlushTick, StatusTick
 from messages.trading import Fill, OrderIntent, OrderUpdate, RiskDecision, Settlement, Signal
 from messages.vocabulary import TERMINAL, OrderStatus
 from runtime.actor import ActorContext, SupervisedActor
@@ -35,8 +36,6 @@ from runtime.bus import FILLS, ORDERS, SIGNALS, STATUS
 
 CONSOLE = "console"
 RISK = "risk"
-FLUSH = "flush"  # ask it this: write the lines of everything told so far (tests)
-STATUS_LINE = "status"  # and this: write the status line now
 _MAX_SIGNALS = 1_000  # signals waiting for their decision; the oldest are forgotten
 
 
@@ -124,20 +123,20 @@ class ConsoleReporter(SupervisedActor):
         assert isinstance(inbox, _LazyInbox)
         inbox.now = self.clock.now
         self.subscribe(SIGNALS, ORDERS, FILLS, STATUS, last=True)  # a record: no one waits
-        self.every(self.flush_interval, FLUSH)
-        self.every(self.status_interval, STATUS_LINE)
+        self.every(self.flush_interval, FlushTick)  # writes what was set aside
+        self.every(self.status_interval, StatusTick)
 
     def handle(self, message: Any) -> Any:
         self._write_aside()  # in order: what was set aside arrived before this message
-        if type(message) is RiskStatus:
+        kind = type(message)
+        if kind is RiskStatus:
             self.risk = message
-        elif type(message) is Tick:
-            if message.timer == STATUS_LINE:
-                self.status_line()
-        elif message == STATUS_LINE:
+        elif kind is StatusTick or kind is WriteStatusLine:
             self.status_line()
-        elif message == FLUSH:
+        elif kind is FlushTick or kind is FlushLines:
             return None
+        elif isinstance(message, Query):
+            return super().handle(message)  # not ours to answer: a dead letter
         else:
             self.on_event(message)
         return None
@@ -225,7 +224,7 @@ class ConsoleReporter(SupervisedActor):
     def _ask_risk(self) -> RiskStatus | None:
         """Its status, when none was published since this actor started."""
         try:
-            status = self.system.ask(RISK, "status", timeout=2.0, probe=True)
+            status = self.system.ask(RISK, GetStatus(), timeout=2.0, probe=True)
         except (ActorUnavailable, Exception):  # not up, or busy: the line says so
             return None
         return status if isinstance(status, RiskStatus) else None

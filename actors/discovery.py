@@ -30,7 +30,8 @@ from kalshi.rest import KalshiRestClient
 from kalshi.tickers import SERIES, market_ticker_for, series_of, window_close_after
 from kalshi.ws_events import LifecycleEvent
 from messages.market_data import ExchangeState, MarketInfo, MarketLifecycle, UnwatchMarket
-from messages.system import Tick
+from messages.queries import GetMarkets, GetSeries, GetWatched
+from messages.timers import DiscoverTick
 from runtime.actor import ActorContext, SupervisedActor
 from runtime.address import ActorUnavailable, AddressState
 from runtime.bus import MARKETS
@@ -70,7 +71,7 @@ def known_markets(system: ActorSystem, timeout: float = 5.0) -> dict[str, Market
         return {}  # not up yet (a first start): its MarketInfo messages will arrive on the bus
     try:
         markets: dict[str, MarketInfo] = system.ask(
-            DISCOVERY, "markets", timeout=timeout, probe=True
+            DISCOVERY, GetMarkets(), timeout=timeout, probe=True
         )
     except (ActorUnavailable, pykka.Timeout):
         return {}  # not up yet: its MarketInfo messages will arrive on the bus
@@ -113,21 +114,22 @@ class MarketDiscovery(SupervisedActor):
 
     def setup(self) -> None:
         self.refresh()
-        self.every(self.poll_interval, "discover")
+        self.every(self.poll_interval, DiscoverTick)
 
     def teardown(self) -> None:
         self.rest.close()
 
     def handle(self, message: Any) -> Any:
-        if isinstance(message, Tick) and message.timer == "discover":
+        kind = type(message)
+        if kind is DiscoverTick:
             self.refresh()
-        elif isinstance(message, LifecycleEvent):
+        elif kind is LifecycleEvent:
             self._on_lifecycle(message)
-        elif message == "markets":
+        elif kind is GetMarkets:
             return dict(self.markets)
-        elif message == "watched":
+        elif kind is GetWatched:
             return sorted(self.watched)
-        elif message == "series":
+        elif kind is GetSeries:
             return self.describe_series()
         else:
             return super().handle(message)

@@ -17,7 +17,9 @@ from kalshi.tickers import series_of
 from marketdata.series_watch import SERIES_GRACE_SECONDS, missing_text, overdue_series
 from messages.base import Message, message
 from messages.market_data import MarketInfo
-from messages.system import ActorCrashed, ActorRestarted, Tick
+from messages.queries import GetReport
+from messages.system import ActorCrashed, ActorRestarted
+from messages.timers import HealthTick
 from runtime.actor import ActorContext, SupervisedActor
 from runtime.address import AddressState
 from runtime.bus import MARKETS, SYSTEM
@@ -60,7 +62,7 @@ class HealthMonitor(SupervisedActor):
 
     def setup(self) -> None:
         self.subscribe(SYSTEM, MARKETS)
-        self.every(self.interval, "health")
+        self.every(self.interval, HealthTick)
 
     def handle(self, message: Any) -> Any:
         if isinstance(message, ActorCrashed):
@@ -71,10 +73,10 @@ class HealthMonitor(SupervisedActor):
             self._market(message)
         elif isinstance(message, HealthReport):
             pass  # our own report, echoed by the bus
-        elif isinstance(message, Tick) and message.timer == "health":
+        elif isinstance(message, HealthTick):
             self.last = self.report()
             self.publish(SYSTEM, self.last)
-        elif message == "report":
+        elif isinstance(message, GetReport):
             return self.report()
         else:
             return super().handle(message)

@@ -45,9 +45,10 @@ from loguru import logger
 
 from messages.base import Message, message
 from messages.control import ControlChanged
+from messages.queries import GetStats
 from messages.scoreboard import ScoreboardWindow
 from messages.status import Alert, RiskStatus
-from messages.system import Tick
+from messages.timers import FlushTick
 from messages.trading import Fill
 from runtime.actor import ActorContext, SupervisedActor
 from runtime.bus import ALERTS, FILLS, ORDERS, SCOREBOARD, SIGNALS, STATUS, SYSTEM
@@ -325,7 +326,7 @@ class LedgerActor(SupervisedActor):
         self.subscribe(
             SIGNALS, ORDERS, FILLS, STATUS, SYSTEM, ALERTS, LEDGER, SCOREBOARD, last=True
         )
-        self.every(self.flush_interval, "flush")
+        self.every(self.flush_interval, FlushTick)
 
     def teardown(self) -> None:
         try:
@@ -367,9 +368,8 @@ class LedgerActor(SupervisedActor):
         kind = type(message)
         if kind is RiskStatus:
             self._on_status(message)
-        elif kind is Tick:
-            if message.timer == "flush":
-                self._on_tick()
+        elif kind is FlushTick:
+            self._on_tick()
         elif kind is SaveRiskState:
             return self._save_risk(message)
         elif kind is LoadRiskState:
@@ -389,7 +389,7 @@ class LedgerActor(SupervisedActor):
         elif kind is _Carry:
             self._buffer[:0] = list(message.entries)
             self._risk_entries = {**message.risk, **self._risk_entries}
-        elif message == "stats":
+        elif kind is GetStats:
             return self.stats()
         elif kind is _Collect:
             self._look_again = None  # a waiting write looks again below

@@ -36,6 +36,7 @@ from kalshi.ws_events import (
     SubscriptionFailed,
 )
 from messages.market_data import FeedState, ResyncBook, UnwatchMarket, WatchMarket
+from messages.queries import GetWatched
 from runtime.actor import ActorContext, SupervisedActor
 from runtime.address import ActorUnavailable, Address
 from runtime.bus import MARKETS
@@ -131,7 +132,7 @@ class MarketStream(SupervisedActor):
 
     def _watched_before(self) -> list[str]:
         try:
-            tickers: list[str] = self.system.ask(DISCOVERY, "watched", timeout=5, probe=True)
+            tickers: list[str] = self.system.ask(DISCOVERY, GetWatched(), timeout=5, probe=True)
         except (ActorUnavailable, pykka.Timeout):
             return []  # a first start: discovery will ask for each market as it finds it
         return tickers

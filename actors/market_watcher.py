@@ -18,7 +18,9 @@ from kalshi.orderbook import BookIntegrityError, OrderBook
 from kalshi.rest import KalshiRestClient
 from kalshi.ws_events import BookInvalidated, OrderbookDeltaEvent, OrderbookSnapshotEvent
 from messages.market_data import BookUpdate, FeedState, ResyncBook, WatchMarket
+from messages.queries import GetBook
 from messages.system import Tick
+from messages.timers import RestPollTick, StalenessTick
 from runtime.actor import ActorContext, SupervisedActor
 from runtime.bus import BOOK
 
@@ -54,7 +56,7 @@ class MarketWatcher(SupervisedActor):
         if self.connection is not None:
             self.rest = self.connection.rest()  # for the fallback while the socket is down
         self.system.tell(STREAM, WatchMarket(self.ticker))
-        self.every(1.0, "staleness")
+        self.every(1.0, StalenessTick)
 
     def teardown(self) -> None:
         if self.rest is not None:
@@ -72,9 +74,9 @@ class MarketWatcher(SupervisedActor):
             self._invalidate(message.reason)
         elif kind is FeedState:
             self._on_feed(message)
-        elif kind is Tick:
+        elif kind is StalenessTick or kind is RestPollTick:
             self._on_tick(message)
-        elif message == "book":
+        elif kind is GetBook:
             return self.book.copy()
         else:
             return super().handle(message)
@@ -116,17 +118,17 @@ class MarketWatcher(SupervisedActor):
             return
         self._polling = self.rest is not None
         if self._polling:
-            self.every(self.rest_poll_interval, "rest-poll")
+            self.every(self.rest_poll_interval, RestPollTick)
         else:
             self._mark_stale()
 
     def _on_tick(self, tick: Tick) -> None:
-        if tick.timer == "rest-poll":
+        if type(tick) is RestPollTick:
             if self._polling:
                 self._poll_rest()
             else:
-                self.cancel_timer("rest-poll")
-        elif tick.timer == "staleness" and self.clock.now() - self.last_change > self.stale_after:
+                self.cancel_timer(RestPollTick)
+        elif type(tick) is StalenessTick and self.clock.now() - self.last_change > self.stale_after:
             self._mark_stale()
 
     def _poll_rest(self) -> None:

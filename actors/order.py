@@ -48,8 +48,10 @@ from kalshi.tickers import parse_market_ticker
 from kalshi.ws_events import FillEvent, OrderGroupEvent, OrderUpdateEvent
 from messages.control import CancelAllOrders, CancelOrder, HaltTrading
 from messages.market_data import BookUpdate, MarketInfo, MarketLifecycle
+from messages.queries import GetOpenOrders, GetOrders, GetPositions, GetStats
 from messages.status import Alert
 from messages.system import Tick
+from messages.timers import CloseWatchTick, PresignTick, ReconcileTick
 from messages.trading import Fill, OrderIntent, OrderUpdate
 from messages.vocabulary import TERMINAL, OrderStatus, is_side
 from runtime.actor import ActorContext, SupervisedActor
@@ -148,9 +150,9 @@ class OrderActor(SupervisedActor):
             self._adopt_resting(self.venue, alert=ledger_readable)
             self._reconcile()
             self._hand_old_fills_to_ledger(self.venue, lookback)
-            self.every(self.presign_interval, "presign")
-            self.every(self.reconcile_interval, "reconcile")
-        self.every(1.0, "close-watch")
+            self.every(self.presign_interval, PresignTick)
+            self.every(self.reconcile_interval, ReconcileTick)
+        self.every(1.0, CloseWatchTick)
 
     def _kalshi_broker(self) -> Broker:
         assert self.connection is not None
@@ -201,8 +203,8 @@ class OrderActor(SupervisedActor):
         elif kind is BookUpdate:
             for report in self.broker.on_book(message, self.clock.now()):
                 self._apply(report)
-        elif kind is Tick:
-            self._on_tick(message.timer)
+        elif isinstance(message, Tick):
+            self._on_tick(message)
         elif kind is MarketInfo:
             self.close_times[message.ticker] = message.close_time
         elif kind is MarketLifecycle:
@@ -220,15 +222,15 @@ class OrderActor(SupervisedActor):
         return None
 
     def _query(self, message: Any) -> Any:
-        tracker = self.tracker
-        if message == "orders":
+        tracker, kind = self.tracker, type(message)
+        if kind is GetOrders:
             return {o.client_order_id: replace(o) for o in tracker}
-        if message == "positions":
+        if kind is GetPositions:
             return dict(tracker.positions)
-        if message == "open_orders":  # a restarted strategy's orders on their way
+        if kind is GetOpenOrders:  # a restarted strategy's orders on their way
             now = self.clock.now()
             return [o.as_update(now) for o in tracker.open_orders()]
-        if message == "stats":
+        if kind is GetStats:
             filled = sum(1 for o in tracker if o.filled > 0)
             return {"orders": self.sent, "filled_orders": filled, "fills": tracker.fills_booked}
         return super().handle(message)
@@ -512,12 +514,13 @@ class OrderActor(SupervisedActor):
 
     # -- time ------------------------------------------------------------------------------
 
-    def _on_tick(self, timer: str) -> None:
-        if timer == "presign" and self.venue is not None:
+    def _on_tick(self, tick: Tick) -> None:
+        kind = type(tick)
+        if kind is PresignTick and self.venue is not None:
             self.venue.refresh_presigned()
-        elif timer == "reconcile":
+        elif kind is ReconcileTick:
             self._reconcile()
-        elif timer == "close-watch":
+        elif kind is CloseWatchTick:
             now = self.clock.now()
             for tracked in self.tracker.open_orders():
                 close = self.close_times.get(tracked.ticker)

@@ -18,7 +18,8 @@ from loguru import logger
 
 from backtest.recording import RecordingWriter
 from messages.base import Message
-from messages.system import Tick
+from messages.queries import GetStats, Query
+from messages.timers import FlushTick
 from runtime.actor import ActorContext, SupervisedActor
 from runtime.bus import BOOK, MARKETS, SPOT
 from runtime.restart_policy import Restart
@@ -47,7 +48,7 @@ class Recorder(SupervisedActor):
 
     def setup(self) -> None:
         self.subscribe(BOOK, SPOT, MARKETS, last=True)  # it keeps a record: no one waits for it
-        self.every(self.flush_interval, "flush")
+        self.every(self.flush_interval, FlushTick)
         logger.info("recording market data to {}", self.directory)
 
     def teardown(self) -> None:
@@ -57,12 +58,12 @@ class Recorder(SupervisedActor):
             logger.warning("recorder: closing {} failed: {}", self.writer.path, exc)
 
     def handle(self, message: Any) -> Any:
-        if isinstance(message, Tick):
+        if isinstance(message, FlushTick):
             self._flush()
-        elif isinstance(message, Message):
-            self._record(message)
-        elif message == "stats":
+        elif isinstance(message, GetStats):
             return self.stats()
+        elif isinstance(message, Message) and not isinstance(message, Query):
+            self._record(message)
         else:
             return super().handle(message)
         return None

@@ -53,8 +53,9 @@ from messages.control import (
     StopTrading,
 )
 from messages.market_data import BookUpdate, ExchangeState, MarketInfo, MarketLifecycle, SpotTick
+from messages.queries import GetStatus
 from messages.status import Alert, Position, RiskStatus
-from messages.system import Tick
+from messages.timers import StatusTick
 from messages.trading import Fill, OrderIntent, OrderUpdate, RiskDecision, Settlement, Signal
 from messages.vocabulary import TERMINAL, OrderStatus, TimeInForce
 from risk import overrides
@@ -142,7 +143,7 @@ class RiskActor(SupervisedActor):
             self.subscribe(LEDGER)
         self.subscribe(SPOT, BOOK, MARKETS, ORDERS, FILLS)
         self.markets.update(known_markets(self.system))
-        self.every(self.status_interval, "status")
+        self.every(self.status_interval, StatusTick)
         self._after_engine(force=True)  # alerts from the restore (a halt) go out now
 
     def teardown(self) -> None:
@@ -386,7 +387,7 @@ class RiskActor(SupervisedActor):
             self.exchange = message
         elif kind is OrderIntent:
             pass  # our own intents, echoed by the bus
-        elif kind is Tick:
+        elif kind is StatusTick:
             self._on_tick()
         else:
             return self._control(message)
@@ -408,7 +409,7 @@ class RiskActor(SupervisedActor):
         elif isinstance(message, ResetCircuitBreaker):
             self._refuse_if_ledger_down()
             self.engine.reset_circuit_breaker(now)
-        elif message == "status":
+        elif isinstance(message, GetStatus):
             return self.status()
         else:
             return self._operator(message)

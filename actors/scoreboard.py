@@ -38,9 +38,10 @@ from actors.discovery import known_markets
 from actors.ledger import LoadedScoreboard, LoadScoreboard
 from hub.state import model_points
 from messages.market_data import BookUpdate, MarketInfo, MarketLifecycle
+from messages.queries import GetReport, GetStats
 from messages.scoreboard import ScoreboardReport
 from messages.status import StrategyStatus
-from messages.system import Tick
+from messages.timers import ScoreboardTick
 from messages.trading import Fill
 from runtime.actor import ActorContext, SupervisedActor
 from runtime.address import ActorUnavailable
@@ -112,7 +113,7 @@ class ScoreboardActor(SupervisedActor):
         for info in known_markets(self.system).values():
             self.board.on_market(info, now)
         self._load()
-        self.every(self.tick_interval, "scoreboard")
+        self.every(self.tick_interval, ScoreboardTick)
         self._summarize()
         self._report()
 
@@ -130,7 +131,7 @@ class ScoreboardActor(SupervisedActor):
             if message.name == self.model:
                 for ticker, ts, prob in model_points(message):
                     self.board.on_model(ticker, ts, prob)
-        elif kind is Tick:
+        elif kind is ScoreboardTick:
             self._on_tick()
         elif kind is MarketInfo:
             self.board.on_market(message, self.clock.now())
@@ -143,9 +144,9 @@ class ScoreboardActor(SupervisedActor):
                 self._report()
         elif kind is _Summarized:
             self._on_summary(message)
-        elif message == "report":
+        elif kind is GetReport:
             return self.report()
-        elif message == "stats":
+        elif kind is GetStats:
             return {"summaries_started": self.summaries_started, "in_flight": self._in_flight}
         else:
             return super().handle(message)

@@ -30,7 +30,8 @@ from kalshi.ws_events import IndexValueEvent
 from marketdata.backfill import PrintSource, backfill, first_each_second
 from marketdata.passthrough import PassthroughPrints
 from messages.market_data import FeedState, IndexPrints, SpotTick
-from messages.system import Tick
+from messages.queries import GetLastTick, GetPrints
+from messages.timers import StalenessTick
 from runtime.actor import ActorContext, SupervisedActor
 from runtime.bus import SPOT
 from storage.database import Database
@@ -68,7 +69,7 @@ class SpotFeed(SupervisedActor):
         self._recorded_at = 0.0
 
     def setup(self) -> None:
-        self.every(1.0, "staleness")
+        self.every(1.0, StalenessTick)
         if self.history:
             self._warm_up()
 
@@ -79,7 +80,7 @@ class SpotFeed(SupervisedActor):
         kind = type(message)
         if kind is IndexValueEvent:
             self._on_print(message)
-        elif kind is Tick:
+        elif kind is StalenessTick:
             now = self.clock.now()
             if now - self.last_arrival > self.stale_after:
                 self._go_stale(f"no index print for {self.stale_after:g} s")
@@ -89,9 +90,9 @@ class SpotFeed(SupervisedActor):
         elif kind is FeedState:
             if not message.connected:
                 self._go_stale(message.reason)
-        elif message == "prints":
+        elif kind is GetPrints:
             return tuple(self.prints)
-        elif message == "last":
+        elif kind is GetLastTick:
             return self.last
         else:
             return super().handle(message)

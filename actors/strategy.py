@@ -35,8 +35,9 @@ from messages.control import (
     SetStrategyParams,
 )
 from messages.market_data import BookUpdate, MarketInfo, MarketLifecycle, SpotTick
+from messages.queries import Describe, GetOpenOrders, GetPrints
 from messages.status import Alert, StrategyStatus
-from messages.system import Tick
+from messages.timers import StatusTick
 from messages.trading import Fill, OrderIntent, OrderUpdate, RiskDecision, Settlement, Signal
 from messages.vocabulary import OrderStatus, is_side
 from runtime.actor import ActorContext, SupervisedActor
@@ -118,7 +119,7 @@ class StrategyActor(SupervisedActor):
         self._catch_up()
         self.subscribe(SPOT, BOOK, MARKETS, SIGNALS, ORDERS, FILLS)
         self._recall()
-        self.every(self.status_interval, "status")
+        self.every(self.status_interval, StatusTick)
         self._publish_status()
 
     def _catch_up(self) -> None:
@@ -127,7 +128,7 @@ class StrategyActor(SupervisedActor):
         for index_id, feed in self.feeds.items():
             # market data may not be up yet: its prints will arrive on the bus
             with contextlib.suppress(ActorUnavailable, pykka.Timeout):
-                replay.append((index_id, self.system.ask(feed, "prints", timeout=5)))
+                replay.append((index_id, self.system.ask(feed, GetPrints(), timeout=5)))
         markets = known_markets(self.system)
         for info in markets.values():
             if self._takes(info):
@@ -148,7 +149,7 @@ class StrategyActor(SupervisedActor):
         elif kind is BookUpdate:
             if message.ticker not in self.other_series:
                 self._send(self.strategy.on_book(message))
-        elif kind is Tick:
+        elif kind is StatusTick:
             self._on_tick()
         elif kind is MarketInfo:
             if not self._takes(message):
@@ -180,7 +181,7 @@ class StrategyActor(SupervisedActor):
             return self._set_params(None, message.requested_by)
         elif kind is Signal:
             pass  # signals (ours and others') echoed by the bus
-        elif message == "describe":
+        elif kind is Describe:
             return self.describe()
         else:
             return super().handle(message)
@@ -319,7 +320,7 @@ class StrategyActor(SupervisedActor):
         if self.system.address(ORDER).state is AddressState.UNBOUND:
             self._orders_known = True  # no order actor here: nothing can be on its way
             return
-        found: list[OrderUpdate] | None = self._ask(ORDER, "open_orders")
+        found: list[OrderUpdate] | None = self._ask(ORDER, GetOpenOrders())
         if found is None:
             return
         self._orders_known = True

@@ -29,7 +29,8 @@ from hub.metrics import HubMetrics
 from hub.security import SecurityPolicy
 from hub.server import HubServer
 from hub.store import HubStore
-from messages.system import Tick
+from messages.queries import GetEndpoint, Query
+from messages.timers import CountsTick
 from runtime.actor import ActorContext, SupervisedActor
 from runtime.bus import (
     ALERTS,
@@ -47,11 +48,6 @@ from runtime.bus import (
 TOPICS = (SPOT, BOOK, SIGNALS, ORDERS, FILLS, SYSTEM, MARKETS, STATUS, ALERTS, SCOREBOARD)
 
 __all__ = ["GetEndpoint", "HubConfig", "HubEndpoint", "HubStore", "WebSocketHub"]
-
-
-@dataclass(frozen=True, slots=True)
-class GetEndpoint:
-    """Ask the hub where it listens (the bound port when configured with port 0)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +92,7 @@ class WebSocketHub(SupervisedActor):
         self.server = server
         self.store.port = self.port
         self.store.refresh_counts()
-        self.every(self.config.counts_interval, "counts")
+        self.every(self.config.counts_interval, CountsTick)
         logger.info(
             "hub: dashboard and API at {} (controls {})",
             self.endpoint().url,
@@ -106,10 +102,11 @@ class WebSocketHub(SupervisedActor):
     def handle(self, message: Any) -> Any:
         if type(message) is GetEndpoint:
             return self.endpoint()
-        if type(message) is Tick:
-            if message.timer == "counts":
-                self.store.refresh_counts()
+        if type(message) is CountsTick:
+            self.store.refresh_counts()
             return None
+        if isinstance(message, Query):
+            return super().handle(message)  # not ours to answer: a dead letter
         if not self.router.handles(message):
             return None  # other system chatter (health reports): nothing to show
         items = self.router.apply(message)

@@ -16,13 +16,13 @@ from loguru import logger
 
 from actors.market_stream import DISCOVERY
 from messages.market_data import BookUpdate, MarketInfo, MarketLifecycle
+from messages.queries import GetJudged, GetMarkets
 from messages.trading import Fill
 from runtime.actor import ActorContext, SupervisedActor
 from runtime.bus import BOOK, FILLS, MARKETS
 from scoring.fills import FillBook
 
 FILL_WATCH = "fill-watch"
-JUDGED = "judged"  # ask it this: a ``scoring.fills.Judged``
 
 
 class FillWatch(SupervisedActor):
@@ -44,7 +44,7 @@ class FillWatch(SupervisedActor):
             self.book.on_market(message)
         elif isinstance(message, MarketLifecycle):
             self.book.on_lifecycle(message)
-        elif message == JUDGED:
+        elif isinstance(message, GetJudged):
             return self.book.judged()
         else:
             return super().handle(message)
@@ -53,7 +53,7 @@ class FillWatch(SupervisedActor):
     def _learn_markets(self) -> None:
         """Ask discovery (which never asks us) for the markets it tracks."""
         try:
-            markets = self.system.ask(DISCOVERY, "markets", timeout=2.0)
+            markets = self.system.ask(DISCOVERY, GetMarkets(), timeout=2.0)
         except Exception as exc:  # an observer: without the listing a fill has no bucket
             logger.debug("fill watch: discovery unavailable: {}", exc)
             return

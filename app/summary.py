@@ -17,10 +17,11 @@ from typing import Any, TextIO
 
 from loguru import logger
 
-from app.fill_watch import FILL_WATCH, JUDGED
+from app.fill_watch import FILL_WATCH
 from app.modes import Mode
 from config.settings import Settings
 from messages.control import StopTrading
+from messages.queries import GetJudged, GetStatus
 from messages.status import RiskStatus
 from runtime.system import ActorSystem
 from scoring.edge import EdgeReport, edge_report, pnl_interval
@@ -64,8 +65,8 @@ class SessionSummary:
 
     def __call__(self, system: ActorSystem) -> None:
         _ask(system, "risk", StopTrading("shutdown", "system"))  # resting orders are cancelled
-        status = _ask(system, "risk", "status")
-        judged = _ask(system, FILL_WATCH, JUDGED)
+        status = _ask(system, "risk", GetStatus())
+        judged = _ask(system, FILL_WATCH, GetJudged())
         try:
             counts: SessionCounts | None = self.history.session_counts(self.since)
         except Exception as exc:  # a summary must never stop the shutdown

@@ -62,6 +62,7 @@ from kalshi.rest import KalshiRestClient
 from kalshi.tickers import SERIES
 from kalshi.ws_events import OrderbookDeltaEvent
 from messages.market_data import MarketInfo
+from messages.queries import Describe, GetBook, GetMarkets
 from messages.trading import OrderUpdate
 from risk.limits import RiskLimits
 from runtime.actor import ActorContext, SupervisedActor
@@ -164,6 +165,13 @@ class TimedConnection(ExchangeConnection):
         )
 
 
+@dataclass(frozen=True, slots=True)
+class Measure:
+    """Recorder: end samples on orders in this market only."""
+
+    ticker: str
+
+
 class Recorder(SupervisedActor):
     """Keeps the latest market info and signals when an order in the measured market reaches
     a final state (orders the strategy places in other markets on its own must not end a
@@ -187,9 +195,9 @@ class Recorder(SupervisedActor):
             and message.status in ("executed", "canceled", "rejected")
         ):
             self.done.set()
-        elif isinstance(message, tuple) and message[0] == "measure":
-            self.measured = message[1]
-        elif message == "markets":
+        elif isinstance(message, Measure):
+            self.measured = message.ticker
+        elif isinstance(message, GetMarkets):
             return dict(self.markets)
         return None
 
@@ -298,7 +306,7 @@ def _wait(predicate: Any, timeout: float, what: str) -> Any:
 
 def _model(system: ActorSystem, ticker: str) -> tuple[float, str | None] | None:
     """The strategy's model probability for ``ticker`` and the side it holds there, if any."""
-    metrics = system.ask("strategy:kelly_volatility", "describe")["metrics"]
+    metrics = system.ask("strategy:kelly_volatility", Describe())["metrics"]
     model = (metrics.get("markets", {}).get(ticker) or {}).get("model_prob")
     held = next((p["side"] for p in metrics.get("positions", []) if p["ticker"] == ticker), None)
     return None if model is None else (float(model), held)
@@ -359,7 +367,7 @@ def measure(
             first = (series or ["KXSOL15M"])[0]
             ticker = min(t for t in live if t.startswith(f"{first}-"))
             watcher = system.address(watcher_name(ticker))
-            system.ask("recorder", ("measure", ticker))
+            system.ask("recorder", Measure(ticker))
             _wait(lambda: _model(system, ticker) is not None, 30, "a model probability")
             cpu = (time.process_time(), cpu_seconds(int(sim["SIM_PID"])))
             latencies, windows = _sample_edges(system, writes, done, ticker, events, pace, deepest)
@@ -413,15 +421,15 @@ def _sample_edges(
         started = time.perf_counter()
         watcher.tell(delta)
         if not writes.sent.wait(5):
-            metrics = system.ask("strategy:kelly_volatility", "describe")["metrics"]
+            metrics = system.ask("strategy:kelly_volatility", Describe())["metrics"]
             raise TimeoutError(f"no order request followed an edge: {delta} {metrics}")
         latencies.append((writes.at - started) * 1e6)
         windows.append((started, writes.at))
         done.wait(5)
         seq += 1
         watcher.tell(OrderbookDeltaEvent(ticker, delta.side, delta.price, -delta.delta, 0, seq))
-        watcher.ask("book")  # barrier: the level is gone before the next sample
-        system.ask("strategy:kelly_volatility", "describe")  # barrier: it saw the order end
+        watcher.ask(GetBook())  # barrier: the level is gone before the next sample
+        system.ask("strategy:kelly_volatility", Describe())  # barrier: it saw the order end
         _deepest_watchers(system, deepest)
         if pace:
             pause.wait(pace)  # untimed: the next edge comes this much later
@@ -430,7 +438,7 @@ def _sample_edges(
 
 def _tradeable(system: ActorSystem, series_count: int) -> dict[str, MarketInfo] | None:
     """The tradeable markets, once every series has one."""
-    markets = {t: m for t, m in system.ask("recorder", "markets").items() if m.tradeable}
+    markets = {t: m for t, m in system.ask("recorder", GetMarkets()).items() if m.tradeable}
     prefixes = {t.split("-", 1)[0] for t in markets}
     return markets if len(prefixes) >= series_count else None
 
@@ -453,11 +461,11 @@ def _throughput(system: ActorSystem, watcher: Any, ticker: str, updates: int) ->
         for i in range(updates)
     ]
     watcher.tell(OrderbookDeltaEvent(ticker, "yes", price, Decimal(5), 0, 2 * 10**9 - 1))
-    watcher.ask("book")
+    watcher.ask(GetBook())
     started = time.perf_counter()
     for event in events:
         watcher.tell(event)
-    watcher.ask("book", timeout=120)  # every delta before this is applied and published
+    watcher.ask(GetBook(), timeout=120)  # every delta before this is applied and published
     return updates / (time.perf_counter() - started)
 
 

@@ -164,8 +164,9 @@ def _percentiles(values: np.ndarray) -> dict[str, float | None]:
 def run(args: argparse.Namespace) -> dict[str, Any]:
     from loguru import logger
 
-    from actors.ws_hub import GetEndpoint, WebSocketHub
+    from actors.ws_hub import WebSocketHub
     from hub.config import HubConfig
+    from messages.queries import GetEndpoint
     from runtime.quiescence import quiesce
     from runtime.supervisor import ChildSpec, SupervisorSpec
     from runtime.system import ActorSystem

@@ -62,7 +62,8 @@ def _set_slots_directly(cls: type[Any]) -> None:
     params: list[str] = []
     body: list[str] = []
     for index, f in enumerate(fields):
-        namespace[f"_set{index}"] = cls.__dict__[f.name].__set__
+        slot = next(c.__dict__[f.name] for c in cls.__mro__ if f.name in c.__dict__)
+        namespace[f"_set{index}"] = slot.__set__  # a subclass's fields are its base's slots
         body.append(f"    _set{index}(self, {f.name})")
         if f.default is not dataclasses.MISSING:
             namespace[f"_default{index}"] = f.default

@@ -7,9 +7,10 @@ from messages.base import Message, message
 
 @message("tick")
 class Tick(Message):
-    """A timer fired. ``coalesced`` counts firings merged into this one while the actor was busy."""
+    """A timer fired. ``coalesced`` counts firings merged into this one while the actor was busy.
 
-    timer: str
+    Each timer is a subclass (``messages.timers``): its class is its name."""
+
     scheduled_at: float
     coalesced: int = 0
 

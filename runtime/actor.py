@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import pykka
 from loguru import logger
 
+from messages.queries import Query
 from messages.system import ActorCrashed, CrashNow, Ping, Pong, Tick
 from runtime.address import AddressState
 from runtime.bus import SYSTEM
@@ -60,7 +61,7 @@ class SupervisedActor(pykka.ThreadingActor):
         self.system = context.system
         self.clock = context.system.clock
         self.address = context.address
-        self._timers: dict[str, PeriodicTimer] = {}
+        self._timers: dict[type[Tick], PeriodicTimer] = {}
         self._one_shots: list[TimerHandle] = []
         self._torn_down = False
         self.crashed: BaseException | None = None  # set before ``teardown`` runs after a failure
@@ -75,8 +76,14 @@ class SupervisedActor(pykka.ThreadingActor):
         """Handle one message; the return value answers an ``ask``.
 
         The default ignores it (and counts it): a topic carries several message
-        types and each subscriber handles the ones it needs.
+        types and each subscriber handles the ones it needs. A :class:`Query` is
+        different: someone waits for its answer, so one this actor does not answer
+        is a dead letter, counted and logged (the asker gets ``None``).
         """
+        if isinstance(message, Query):
+            self.system.dead_letters.record(self.name, message, "query not answered")
+            logger.warning("{} does not answer {}", self.name, type(message).__name__)
+            return None
         self.ignored += 1
         logger.trace("{} ignored {}", self.name, type(message).__name__)
         return None
@@ -93,16 +100,16 @@ class SupervisedActor(pykka.ThreadingActor):
 
     # -- helpers for subclasses ----------------------------------------------------
 
-    def every(self, interval: float, name: str = "tick") -> PeriodicTimer:
-        """Deliver ``Tick(name)`` every ``interval`` seconds, coalescing ticks that pile up."""
-        if name in self._timers:
-            self._timers[name].cancel()
-        timer = PeriodicTimer(self.clock, self.address, name, interval)
-        self._timers[name] = timer
+    def every(self, interval: float, tick: type[Tick]) -> PeriodicTimer:
+        """Deliver a ``tick`` every ``interval`` seconds, coalescing ticks that pile up."""
+        if tick in self._timers:
+            self._timers[tick].cancel()
+        timer = PeriodicTimer(self.clock, self.address, tick, interval)
+        self._timers[tick] = timer
         return timer
 
-    def cancel_timer(self, name: str) -> None:
-        timer = self._timers.pop(name, None)
+    def cancel_timer(self, tick: type[Tick]) -> None:
+        timer = self._timers.pop(tick, None)
         if timer is not None:
             timer.cancel()
 
@@ -138,10 +145,9 @@ class SupervisedActor(pykka.ThreadingActor):
         if kind is Ping:
             return Pong(self.name, self.context.incarnation, self.address.handled)
         self.address.handled += 1
-        if kind is Tick:
-            timer = self._timers.get(message.timer)
-            if timer is not None:
-                timer.acknowledge()
+        timer = self._timers.get(kind)
+        if timer is not None:
+            timer.acknowledge()
         elif kind is CrashNow:
             raise InjectedCrash(message.reason)
         return self.handle(message)

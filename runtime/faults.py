@@ -6,18 +6,14 @@ from typing import Any
 
 from loguru import logger
 
-from messages.system import CrashNow, Tick
+from messages.queries import ChaosReport
+from messages.system import CrashNow
+from messages.timers import ChaosTick
 from runtime.actor import ActorContext, InjectedCrash, SupervisedActor
 from runtime.address import AddressState
 from runtime.system import ActorSystem
 
 __all__ = ["ChaosMonkey", "ChaosReport", "InjectedCrash", "crash"]
-
-
-class ChaosReport:
-    """Ask the ``ChaosMonkey`` for the names it has crashed so far, in order."""
-
-    __slots__ = ()
 
 
 def crash(system: ActorSystem, name: str, reason: str = "injected") -> None:
@@ -46,7 +42,7 @@ class ChaosMonkey(SupervisedActor):
         self._schedule()
 
     def handle(self, message: Any) -> Any:
-        if isinstance(message, Tick) and message.timer == "chaos":
+        if isinstance(message, ChaosTick):
             self._strike()
             self._schedule()
             return None
@@ -55,7 +51,7 @@ class ChaosMonkey(SupervisedActor):
         return super().handle(message)
 
     def _schedule(self) -> None:
-        self.later(self.system.rng.expovariate(self.rate / 60.0), Tick("chaos", self.clock.now()))
+        self.later(self.system.rng.expovariate(self.rate / 60.0), ChaosTick(self.clock.now()))
 
     def _victims(self) -> list[str]:
         supervisors = self.system.supervisors

@@ -10,20 +10,19 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING
 
-from messages.system import Tick
-
 if TYPE_CHECKING:
+    from messages.system import Tick
     from runtime.address import Address
     from runtime.clock import Clock, TimerHandle
 
 
 class PeriodicTimer:
-    def __init__(self, clock: Clock, address: Address, name: str, interval: float) -> None:
+    def __init__(self, clock: Clock, address: Address, tick: type[Tick], interval: float) -> None:
         if interval <= 0:
-            raise ValueError(f"timer {name!r}: interval must be > 0, got {interval}")
+            raise ValueError(f"timer {tick.__name__}: interval must be > 0, got {interval}")
         self._clock = clock
         self._address = address
-        self.name = name
+        self.tick = tick
         self.interval = interval
         self._lock = threading.Lock()
         self._pending = False
@@ -49,7 +48,7 @@ class PeriodicTimer:
                 return
             self._pending = True
             coalesced, self._skipped = self._skipped, 0
-        self._address.tell(Tick(self.name, scheduled, coalesced))
+        self._address.tell(self.tick(scheduled, coalesced))
 
     def acknowledge(self) -> None:
         """The actor handled the tick: the next firing is delivered again."""

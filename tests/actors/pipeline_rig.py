@@ -28,7 +28,9 @@ from app.series import resolve_series
 from config.series import SeriesSettings
 from execution.kalshi_broker import SessionOrderGroup
 from kalshi.auth import Signer
+from messages.base import message
 from messages.market_data import BookUpdate, MarketInfo, SpotTick
+from messages.queries import GetStatus, Query
 from messages.status import RiskStatus
 from messages.trading import Fill, OrderIntent, OrderUpdate, RiskDecision, Signal
 from messages.vocabulary import TimeInForce
@@ -100,6 +102,11 @@ class Fire:
     edge: Decimal = Decimal("0.30")
 
 
+@message("test_get_books")
+class GetBooks(Query):
+    """The signaller: the latest book of each ticker."""
+
+
 class Signaller(SupervisedActor):
     """Stands in for the strategies: it signals exactly when a test tells it to.
 
@@ -122,7 +129,7 @@ class Signaller(SupervisedActor):
             return None
         if isinstance(message, Fire):
             return self._fire(message)
-        if message == "books":
+        if isinstance(message, GetBooks):
             return dict(self.books)
         return super().handle(message)
 
@@ -236,7 +243,7 @@ class Pipeline:
         return sent
 
     def risk_status(self) -> RiskStatus:
-        status: RiskStatus = self.system.ask("risk", "status", timeout=10)
+        status: RiskStatus = self.system.ask("risk", GetStatus(), timeout=10)
         return status
 
     def intents(self) -> list[OrderIntent]:

@@ -11,9 +11,10 @@ from decimal import Decimal
 import pytest
 from loguru import logger
 
-from actors.console import CONSOLE, FLUSH, STATUS_LINE, ConsoleReporter, ended_short
+from actors.console import CONSOLE, ConsoleReporter, ended_short
 from actors.ledger import LEDGER
 from app.bot import ledger_flush
+from messages.queries import FlushLines, WriteStatusLine
 from messages.trading import Fill, OrderUpdate
 from messages.vocabulary import OrderStatus
 from runtime.address import ActorUnavailable
@@ -46,8 +47,8 @@ def test_a_line_per_decision_order_and_fill_and_a_status_line() -> None:
             what="the order to finish",
         )
         p.wait_fills_published()
-        p.system.ask(CONSOLE, FLUSH, timeout=10)
-        p.system.ask(CONSOLE, STATUS_LINE, timeout=10)
+        p.system.ask(CONSOLE, FlushLines(), timeout=10)
+        p.system.ask(CONSOLE, WriteStatusLine(), timeout=10)
         fills = [f for f in p.log.of(Fill) if f.client_order_id == coid]
         last: OrderUpdate = p.updates(coid)[-1]
 

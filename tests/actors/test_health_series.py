@@ -9,6 +9,7 @@ import pytest
 
 from actors.health_monitor import HealthMonitor, HealthReport
 from messages.market_data import MarketInfo
+from messages.queries import GetReport
 from runtime.bus import MARKETS
 from runtime.clock import SimClock
 from runtime.supervisor import ChildSpec, SupervisorSpec
@@ -41,7 +42,7 @@ def system() -> Iterator[ActorSystem]:
 
 
 def _missing(system: ActorSystem) -> tuple[str, ...]:
-    report: HealthReport = system.ask("health", "report")  # after what was published before
+    report: HealthReport = system.ask("health", GetReport())  # after what was published before
     return report.missing_series
 
 

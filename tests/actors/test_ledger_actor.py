@@ -30,6 +30,7 @@ from actors.ledger import (
     SaveRiskState,
 )
 from messages.control import ControlChanged
+from messages.queries import GetStats
 from messages.scoreboard import ScoreboardWindow
 from messages.status import Alert, Position, RiskStatus
 from messages.trading import Fill, Settlement, Signal
@@ -166,7 +167,7 @@ def test_a_write_waits_while_orders_are_being_made(rig: Rig) -> None:
     assert rig.kinds() == []
     rig.tick(0.04)  # the burst is over: written at the next look (+70 ms)
     assert rig.kinds()[0] == "trading_signal"
-    assert rig.ask("stats")["buffered"] == 0
+    assert rig.ask(GetStats())["buffered"] == 0
 
 
 def test_a_write_waits_for_a_quiet_moment_no_longer_than_max_defer(rig: Rig) -> None:
@@ -182,9 +183,9 @@ def test_a_waiting_write_looks_less_and_less_often_while_orders_keep_coming(rig:
     rig.tick(FLUSH - QUIET / 2)
     rig.publish(SIGNALS, signal(1))
     rig.busy(MAX_DEFER * 0.9)  # 90 ms of orders: looks at +10, +30, +70 ms (not every 10 ms)
-    assert rig.kinds() == [] and rig.ask("stats")["looks"] == 3
+    assert rig.kinds() == [] and rig.ask(GetStats())["looks"] == 3
     rig.busy(MAX_DEFER * 0.2)  # the last look is due when it has waited max_defer
-    assert rig.kinds()[0] == "trading_signal" and rig.ask("stats")["looks"] == 4
+    assert rig.kinds()[0] == "trading_signal" and rig.ask(GetStats())["looks"] == 4
 
 
 def test_an_asked_flush_writes_at_once_even_in_a_burst(rig: Rig) -> None:
@@ -198,7 +199,7 @@ def test_an_event_that_cannot_be_recorded_is_skipped_and_the_others_written(rig:
     rig.publish(SIGNALS, signal(1), unrecordable, signal(3))
     rig.tick()
     assert rig.count(journal) == 2
-    assert rig.ask("stats")["written"] == 2 and rig.ask("stats")["healthy"]
+    assert rig.ask(GetStats())["written"] == 2 and rig.ask(GetStats())["healthy"]
 
 
 def test_a_repeated_fill_is_kept_once(rig: Rig) -> None:
@@ -208,7 +209,7 @@ def test_a_repeated_fill_is_kept_once(rig: Rig) -> None:
     assert rig.ask(Flush()) is True
     assert rig.count(fills) == 2
     assert rig.kinds() == ["fill", "fill"]
-    assert rig.ask("stats")["duplicates"] == 2
+    assert rig.ask(GetStats())["duplicates"] == 2
 
 
 def test_a_fill_id_that_comes_back_for_another_fill_is_kept_and_alerted_once(rig: Rig) -> None:
@@ -219,7 +220,7 @@ def test_a_fill_id_that_comes_back_for_another_fill_is_kept_and_alerted_once(rig
     assert rig.ask(Flush()) is True
     rig.publish(FILLS, other, fill(1))  # re-reported: plain repeats now
     assert rig.ask(Flush()) is True
-    assert rig.count(fills) == 2 and rig.ask("stats")["healthy"]
+    assert rig.count(fills) == 2 and rig.ask(GetStats())["healthy"]
     quiesce(rig.system)
     [alert] = [a for a in rig.log.of(Alert) if a.alert_type == ID_CONFLICT]
     assert alert.level == "warning" and "t1" in alert.message and "o9" in alert.message
@@ -268,7 +269,7 @@ def test_an_outage_halts_trading_buffers_everything_and_recovers(rig: Rig) -> No
         alert = rig.log.wait_for(Alert, lambda a: a.alert_type == "ledger_unavailable")
         assert alert.level == "critical" and "new trading is halted" in alert.message
         rig.publish(SIGNALS, signal(2))
-        assert rig.ask("stats")["buffered"] >= 3
+        assert rig.ask(GetStats())["buffered"] >= 3
         assert rig.ask(Flush()) is False  # still down: one alert, not one per attempt
         assert len(rig.log.of(LedgerHealth)) == 1
     rig.tick(1.0)  # the retry is due: the database is back
@@ -279,7 +280,7 @@ def test_an_outage_halts_trading_buffers_everything_and_recovers(rig: Rig) -> No
     kinds = rig.kinds()
     assert kinds.count("trading_signal") == 2 and kinds.count("fill") == 1
     assert kinds.count("alert") == 2  # the outage and the recovery are journaled too
-    assert rig.ask("stats")["buffered"] == 0
+    assert rig.ask(GetStats())["buffered"] == 0
 
 
 def test_a_crash_during_an_outage_hands_the_held_events_to_the_next_incarnation(rig: Rig) -> None:
@@ -289,7 +290,7 @@ def test_a_crash_during_an_outage_hands_the_held_events_to_the_next_incarnation(
         assert rig.ask(Flush()) is False
         crash(rig.system, LEDGER)
         settle(rig.system, rig.clock)
-        assert rig.ask("stats")["buffered"] >= 3
+        assert rig.ask(GetStats())["buffered"] >= 3
     assert rig.ask(Flush()) is True
     kinds = rig.kinds()
     assert kinds.count("trading_signal") == 2 and kinds.count("fill") == 1

@@ -20,6 +20,7 @@ from kalshi import models
 from kalshi.ws_events import FillEvent
 from messages.control import CancelAllOrders, CancelOrder, HaltTrading, ResetCircuitBreaker
 from messages.market_data import MarketLifecycle
+from messages.queries import GetOrders, GetPositions, GetStats, GetStatus
 from messages.status import Alert
 from messages.system import CrashNow
 from messages.trading import Fill, OrderIntent, OrderUpdate, Settlement
@@ -69,7 +70,7 @@ class Rig:
         quiesce(self.system)
 
     def orders(self) -> dict[str, Any]:
-        found: dict[str, Any] = self.system.ask("order", "orders")
+        found: dict[str, Any] = self.system.ask("order", GetOrders())
         return found
 
     def updates(self, coid: str) -> list[OrderUpdate]:
@@ -132,14 +133,14 @@ def test_an_intent_goes_through_the_broker_and_its_state_and_fills_are_published
         quiesce(rig.system)
         [fill] = rig.log.of(Fill)
         assert (fill.client_order_id, fill.side, fill.action, fill.count) == ("c1", "yes", "buy", 4)
-        assert rig.system.ask("order", "positions") == {"T": 4}
-        assert rig.system.ask("order", "stats") == {"orders": 1, "filled_orders": 1, "fills": 1}
+        assert rig.system.ask("order", GetPositions()) == {"T": 4}
+        assert rig.system.ask("order", GetStats()) == {"orders": 1, "filled_orders": 1, "fills": 1}
         # the rest trades later: reconciliation reads the order and the missed fill
         rig.rest.trade(rig.rest.orders["o-1"], 6)
         rig.reconcile()
         assert rig.updates("c1")[-1].status is S.EXECUTED
         assert [f.count for f in rig.log.of(Fill)] == [4, 6]
-        assert rig.system.ask("order", "positions") == {"T": 10}
+        assert rig.system.ask("order", GetPositions()) == {"T": 10}
 
 
 def test_a_repeated_intent_is_sent_once() -> None:
@@ -244,7 +245,7 @@ def test_a_410_halts_trading_with_an_alert_naming_the_cause() -> None:
         alert = next(a for a in rig.log.of(Alert) if a.alert_type == "deprecated_v1_order_endpoint")
         assert alert.level == "critical"
         assert alert.message.startswith("deprecated_v1_order_endpoint: Kalshi answered HTTP 410")
-        status = rig.system.ask("risk", "status")
+        status = rig.system.ask("risk", GetStatus())
         assert (status.trading_state, status.halt_reason) == (
             "halted",
             "deprecated_v1_order_endpoint",
@@ -362,7 +363,7 @@ def test_paper_mode_fills_through_the_paper_broker() -> None:
         rig.system.bus.publish(BOOK, book((("0.62", 10),)))  # YES asks 0.38: g trades
         quiesce(rig.system)
         assert rig.updates("g")[-1].status is S.EXECUTED
-        assert rig.system.ask("order", "positions") == {"T": 7}
+        assert rig.system.ask("order", GetPositions()) == {"T": 7}
         rig.system.bus.publish(MARKETS, MarketLifecycle("T", "settled", rig.clock.now(), "yes"))
         quiesce(rig.system)
         [settlement] = rig.log.of(Settlement)

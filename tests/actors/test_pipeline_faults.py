@@ -18,6 +18,7 @@ import pytest
 
 from actors.market_stream import watcher_name
 from messages.market_data import BookUpdate, MarketInfo
+from messages.queries import GetOrders, GetPositions, GetStats
 from messages.status import Alert
 from messages.trading import Fill, OrderIntent, OrderUpdate, Signal
 from risk.engine import Reason
@@ -102,10 +103,10 @@ def check_books(p: Pipeline) -> None:
     p.wait_fills_published()
     fills = p.exchange_fills()
     assert {f.trade_id for f in p.log.of(Fill)} == {f.fill_id for f in fills}
-    stats = p.system.ask("order", "stats", timeout=10)
+    stats = p.system.ask("order", GetStats(), timeout=10)
     assert stats["fills"] == len(fills)
     exchange = p.exchange_positions()
-    order_positions = p.system.ask("order", "positions", timeout=10)
+    order_positions = p.system.ask("order", GetPositions(), timeout=10)
     assert {t: n for t, n in order_positions.items() if n} == {
         t: int(pos) for t, (pos, _) in exchange.items()
     }
@@ -213,7 +214,7 @@ def test_a_lost_acknowledgement_creates_one_order_that_the_order_actor_knows(mod
         coid = intent.client_order_id
         created = [o for o in p.exchange_orders() if o.client_order_id == coid]
         assert len(created) == 1, "the retry created a second order"
-        tracked = p.system.ask("order", "orders", timeout=10)[coid]
+        tracked = p.system.ask("order", GetOrders(), timeout=10)[coid]
         assert tracked.order_id == created[0].order_id
         assert tracked.status == created[0].status and tracked.filled == int(created[0].fill_count)
         check_books(p)
@@ -265,7 +266,7 @@ def test_a_create_answered_without_an_order_id_halts_and_resolves_to_one_order()
         )
         p.quiesce()
         [created] = [o for o in p.exchange_orders() if o.client_order_id == coid]
-        tracked = p.system.ask("order", "orders", timeout=10)[coid]
+        tracked = p.system.ask("order", GetOrders(), timeout=10)[coid]
         assert (tracked.order_id, tracked.status) == (created.order_id, created.status)
         check_books(p)
 
@@ -334,7 +335,7 @@ def test_an_order_of_unknown_outcome_is_resolved_after_an_order_actor_crash(
         coid = intent.client_order_id
         at_exchange = [o for o in p.exchange_orders() if o.client_order_id == coid]
         assert len(at_exchange) == (1 if created else 0)
-        status = p.system.ask("order", "orders", timeout=10)[coid].status
+        status = p.system.ask("order", GetOrders(), timeout=10)[coid].status
         if created:  # the user_orders stream may already have told the order actor
             assert 0 < at_exchange[0].fill_count < quantity
             assert status in ("unknown", at_exchange[0].status)
@@ -430,7 +431,7 @@ def test_an_exchange_rejection_is_recorded_with_its_code_and_frees_the_exposure(
         coid = intent.client_order_id
         [update] = [u for u in p.updates(coid) if u.status == "rejected"]
         assert update.reason == code
-        tracked = p.system.ask("order", "orders", timeout=10)[coid]
+        tracked = p.system.ask("order", GetOrders(), timeout=10)[coid]
         assert (tracked.status, tracked.reason) == ("rejected", code)
         assert not [o for o in p.exchange_orders() if o.client_order_id == coid]
         status = p.risk_status()

@@ -21,6 +21,7 @@ from actors.risk import RiskActor
 from kalshi.fees import taker_fee
 from messages.control import CancelAllOrders, ResetCircuitBreaker, StartTrading, StopTrading
 from messages.market_data import BookUpdate, ExchangeState, MarketInfo, SpotTick
+from messages.queries import GetStatus
 from messages.status import Alert, RiskStatus
 from messages.trading import Fill, OrderIntent, OrderUpdate, RiskDecision, Signal
 from messages.vocabulary import OrderStatus
@@ -289,7 +290,7 @@ class Rig:
         return found[0]
 
     def status(self) -> RiskStatus:
-        status: RiskStatus = self.system.ask("risk", "status")
+        status: RiskStatus = self.system.ask("risk", GetStatus())
         return status
 
     def advance(self, seconds: float) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal as D
 
 from kalshi.fees import taker_fee
+from messages.queries import GetPositions
 from messages.trading import Fill
 from tests.actors.pipeline_rig import SMALL_LIMITS, Fire, running_pipeline
 
@@ -32,6 +33,6 @@ def test_paper_mode_fills_through_the_paper_broker_and_sends_nothing() -> None:
         assert last.fees == sum(f.fee for f in fills)
         # not one request reached the exchange: no order, no fill, no position there
         assert p.exchange_orders() == [] and p.exchange_fills() == []
-        assert p.system.ask("order", "positions", timeout=10) == {p.ticker: last.filled}
+        assert p.system.ask("order", GetPositions(), timeout=10) == {p.ticker: last.filled}
         status = p.risk_status()
         assert status.exposure > 0 and status.fees_paid == last.fees

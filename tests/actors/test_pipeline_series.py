@@ -17,12 +17,13 @@ import pytest
 
 from actors.market_stream import spot_address, watcher_name
 from messages.market_data import BookUpdate, MarketInfo, SpotTick
+from messages.queries import GetPrints
 from messages.trading import Fill
 from risk.engine import Reason
 from risk.limits import RiskLimits
 from runtime.faults import crash
 from simulator.events import Outbox
-from tests.actors.pipeline_rig import SIGNAL_SOURCE, Fire, Pipeline, running_pipeline
+from tests.actors.pipeline_rig import SIGNAL_SOURCE, Fire, GetBooks, Pipeline, running_pipeline
 
 SERIES = ("KXSOL15M", "KXBTC15M", "KXETH15M")
 INDICES = {"KXSOL15M": "SOLUSD_RTI", "KXBTC15M": "BRTI", "KXETH15M": "ETHUSD_RTI"}
@@ -67,7 +68,7 @@ def _trade(p: Pipeline, series: str) -> Reason | str:
     """One contract of ``series``' open market a few cents above its best ask (the makers
     may requote before it arrives): the risk decision's reason."""
     ticker = p.tickers[series]
-    books: dict[str, BookUpdate] = p.system.ask(SIGNAL_SOURCE, "books", timeout=5)
+    books: dict[str, BookUpdate] = p.system.ask(SIGNAL_SOURCE, GetBooks(), timeout=5)
     ask = books[ticker].yes_ask
     assert ask is not None
     (signal,) = p.fire(Fire(ticker, price=min(ask + D("0.05"), D("0.99"))))
@@ -90,7 +91,7 @@ def test_discovery_names_each_series_and_its_index_from_the_exchange(pipeline: P
         assert (info.series, info.index) == (series, INDICES[series])
     # one feed per index, each fed only its own index's prints over the one WebSocket
     for index_id in INDICES.values():
-        prints = p.system.ask(spot_address(index_id), "prints", timeout=5)
+        prints = p.system.ask(spot_address(index_id), GetPrints(), timeout=5)
         assert prints
     assert {t.index for t in p.log.of(SpotTick)} == set(INDICES.values())
 

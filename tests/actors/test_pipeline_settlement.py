@@ -17,6 +17,7 @@ from actors.risk import RiskActor
 from actors.spot_feed import SpotFeed
 from app.connection import ExchangeConnection
 from messages.market_data import BookUpdate, MarketInfo, SpotTick
+from messages.queries import GetStatus
 from messages.status import RiskStatus
 from messages.trading import Fill, OrderUpdate, Settlement, Signal
 from risk.limits import RiskLimits
@@ -174,7 +175,7 @@ def test_a_window_traded_and_settled_matches_the_exchange_to_the_cent(bot: Bot) 
     quiesce(bot.system)
 
     end_balance = bot.sim.balance()
-    status: RiskStatus = bot.system.ask("risk", "status")
+    status: RiskStatus = bot.system.ask("risk", GetStatus())
     # The exchange's own arithmetic: start − cost − fees + $1 per YES/NO pair netted + payout.
     cost = sum(
         (f.count * (f.yes_price if f.side == "yes" else 1 - f.yes_price) for f in exchange_fills),

@@ -20,6 +20,7 @@ from execution.tracker import TrackedOrder
 from kalshi.auth import Signer
 from kalshi.rest import KalshiRestClient
 from messages.market_data import BookUpdate, MarketInfo
+from messages.queries import GetOrders
 from messages.vocabulary import OrderStatus
 from runtime.faults import crash
 from simulator.orders import OrderSnapshot
@@ -41,7 +42,7 @@ def _statuses(p: Pipeline, coid: str) -> list[str]:
 
 
 def _tracked(p: Pipeline, coid: str) -> TrackedOrder:
-    tracked: TrackedOrder = p.system.ask("order", "orders", timeout=10)[coid]
+    tracked: TrackedOrder = p.system.ask("order", GetOrders(), timeout=10)[coid]
     return tracked
 
 

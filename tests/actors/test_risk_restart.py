@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from actors.ledger import LEDGER, LedgerActor
 from actors.risk import RISK_STATE_UNREADABLE, RiskActor
 from messages.control import ResetCircuitBreaker, StopTrading
+from messages.queries import GetStatus
 from messages.status import Alert, RiskStatus
 from risk.limits import RiskLimits
 from runtime.bus import ALERTS
@@ -66,7 +67,7 @@ def process(database: Database) -> Iterator[tuple[ActorSystem, ProbeLog]]:
 
 
 def status(system: ActorSystem) -> RiskStatus:
-    answer: RiskStatus = system.ask("risk", "status", timeout=10)
+    answer: RiskStatus = system.ask("risk", GetStatus(), timeout=10)
     return answer
 
 
@@ -83,7 +84,7 @@ def test_an_operators_stop_survives_a_new_process_and_the_bots_own_does_not(
         assert isinstance(system.clock, SimClock)
         settle(system, system.clock)
         assert status(system).trading_state == "stopped"
-        system.ask("risk", "status", timeout=10)
+        system.ask("risk", GetStatus(), timeout=10)
     with process(database) as (system, _):
         assert status(system).trading_state == "stopped"
         system.ask("risk", StopTrading("shutdown", STOPPED_BY_SYSTEM), timeout=10)

@@ -13,6 +13,7 @@ import pytest
 
 from actors.ledger import LEDGER, Flush, LedgerActor
 from actors.scoreboard import RETRY_AFTER, SCOREBOARD_ADDRESS, ScoreboardActor
+from messages.queries import GetReport, GetStats
 from messages.scoreboard import ScoreboardReport, ScoreboardWindow
 from runtime.bus import SCOREBOARD
 from runtime.clock import SimClock
@@ -54,7 +55,7 @@ class Rig:
     url: str
 
     def report(self) -> dict[str, Any]:
-        body: dict[str, Any] = self.system.ask(SCOREBOARD_ADDRESS, "report", timeout=10)
+        body: dict[str, Any] = self.system.ask(SCOREBOARD_ADDRESS, GetReport(), timeout=10)
         return body
 
     def published(self, **wanted: Any) -> dict[str, Any]:
@@ -168,10 +169,10 @@ def test_a_summary_that_fails_is_reported_and_tried_again_later(tmp_path: Path) 
         )
         assert body["status"] == "computing" and body["summarized_windows"] == 0
         assert body["settled_windows"] == 1  # recorded all the same
-        stats = rig.system.ask(SCOREBOARD_ADDRESS, "stats", timeout=10)
+        stats = rig.system.ask(SCOREBOARD_ADDRESS, GetStats(), timeout=10)
         assert stats == {"summaries_started": 1, "in_flight": False}
         rig.feed.to(rig.clock.now() + RETRY_AFTER / 2)  # ticks every second meanwhile
-        assert rig.system.ask(SCOREBOARD_ADDRESS, "stats", timeout=10) == stats  # not retried
+        assert rig.system.ask(SCOREBOARD_ADDRESS, GetStats(), timeout=10) == stats  # not retried
         flaky.failing = False
         rig.feed.to(rig.clock.now() + RETRY_AFTER)
         body = rig.published(status="ready", summarized_windows=1)

@@ -15,6 +15,7 @@ from actors.strategy import StrategyActor, strategy_address
 from app.bot import scored_market
 from app.modes import Mode
 from messages.market_data import MarketLifecycle, SpotTick
+from messages.queries import GetReport
 from messages.trading import Fill
 from runtime.supervisor import ChildSpec, SupervisorSpec
 from scoring.scoreboard import WindowRecord
@@ -66,7 +67,7 @@ def step(p: Pipeline) -> None:
 
 
 def report(p: Pipeline) -> dict[str, Any]:
-    body: dict[str, Any] = p.system.ask(SCOREBOARD_ADDRESS, "report", timeout=10)
+    body: dict[str, Any] = p.system.ask(SCOREBOARD_ADDRESS, GetReport(), timeout=10)
     return body
 
 

@@ -12,6 +12,7 @@ from actors.spot_feed import SpotFeed
 from kalshi.ws_events import IndexValueEvent
 from marketdata.backfill import Print, SourceUnavailable
 from messages.market_data import IndexPrints
+from messages.queries import GetPrints
 from runtime.clock import SimClock
 from runtime.faults import crash
 from runtime.quiescence import quiesce, settle
@@ -53,7 +54,7 @@ class Feed:
         settle(self.system, self.clock)
 
     def prints(self) -> tuple[Print, ...]:
-        found: tuple[Print, ...] = self.system.ask("spot", "prints", timeout=5)
+        found: tuple[Print, ...] = self.system.ask("spot", GetPrints(), timeout=5)
         return found
 
     def kept_prints(self) -> list[Print]:

@@ -11,6 +11,7 @@ from decimal import Decimal as D
 from typing import Any
 
 from actors.strategy import StrategyActor, strategy_address
+from messages.queries import Describe, GetPrints
 from messages.trading import Signal
 from runtime.actor import ActorContext, SupervisedActor
 from runtime.bus import BOOK, MARKETS, SIGNALS
@@ -29,14 +30,14 @@ FEEDS = {"SOLUSD_RTI": "spot:SOLUSD_RTI", "BRTI": "spot:BRTI"}
 
 
 class FakeFeed(SupervisedActor):
-    """A SpotFeed's answer to ``prints``: ten prints a second apart at ``price``."""
+    """A SpotFeed's answer to ``GetPrints``: ten prints a second apart at ``price``."""
 
     def __init__(self, context: ActorContext, price: str) -> None:
         super().__init__(context)
         self.price = D(price)
 
     def handle(self, message: Any) -> Any:
-        if message == "prints":
+        if isinstance(message, GetPrints):
             return tuple((T0 - 10 + i, self.price * (1 + D(i) / 10_000)) for i in range(10))
         return super().handle(message)
 
@@ -83,7 +84,7 @@ def test_every_series_without_a_list() -> None:
 def test_a_started_strategy_warms_up_on_each_index_as_its_own() -> None:
     with strategy("kelly_volatility", params={"vol_warmup": 5}) as (system, _):
         described: dict[str, Any] = system.ask(
-            strategy_address("kelly_volatility"), "describe", timeout=10
+            strategy_address("kelly_volatility"), Describe(), timeout=10
         )
     indices = described["metrics"]["indices"]
     assert set(indices) == {"SOLUSD_RTI", "BRTI"}

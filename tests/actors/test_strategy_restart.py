@@ -19,6 +19,7 @@ import pytest
 from actors.ledger import LEDGER, LedgerActor
 from actors.strategy import StrategyActor, strategy_address
 from messages.control import SetStrategyEnabled
+from messages.queries import Describe
 from messages.trading import Fill, Signal
 from runtime.bus import BOOK, FILLS, MARKETS, SIGNALS
 from runtime.clock import SimClock
@@ -84,7 +85,7 @@ def _book(system: ActorSystem, n: int) -> None:
 
 
 def _described(system: ActorSystem) -> dict[str, Any]:
-    described: dict[str, Any] = system.ask(ADDRESS, "describe", timeout=10)
+    described: dict[str, Any] = system.ask(ADDRESS, Describe(), timeout=10)
     return described
 
 

@@ -26,6 +26,7 @@ from backtest.params import build_configs
 from backtest.recording import read_recordings
 from backtest.runner import run_backtest
 from messages.market_data import BookUpdate, MarketInfo, MarketLifecycle, SpotTick
+from messages.queries import GetStats
 from messages.trading import Fill, Signal
 from risk.limits import RiskLimits
 from runtime.bus import BOOK, FILLS, MARKETS, SIGNALS, SPOT
@@ -149,7 +150,7 @@ def test_a_recorder_that_cannot_write_drops_data_instead_of_crashing(tmp_path: P
             clock.advance_to(START + i)
             system.bus.publish(SPOT, SpotTick("SOLUSD_RTI", D("100"), float(START + i)))
             quiesce(system)
-        stats = system.ask("recorder", "stats")
+        stats = system.ask("recorder", GetStats())
         assert stats["recorded"] == 0 and stats["dropped"] == 3
         assert "FileExistsError" in stats["last_error"] or "NotADirectory" in stats["last_error"]
         assert system.tree().find("recorder").restarts == 0  # type: ignore[union-attr]

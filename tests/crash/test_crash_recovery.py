@@ -5,9 +5,12 @@ The simulated exchange runs in its own process with 60 s markets, 200 ms of adde
 latency on every REST call (an order request is in flight for a while) and one order
 answer in five lost after the order was made (the client retries and looks it up). The bot
 (``run.py --mode sim`` against it, a SQLite ledger in a temporary folder) is killed with
-SIGKILL at seeded random moments, 12 times: half of them the instant a new intent appears
+SIGKILL at seeded random moments, 6 times: half of them the instant a new intent appears
 in the ledger's write-ahead log (plus up to 350 ms), that is between the intent and the
-exchange's acknowledgement, the others at a random moment of its first 20 s.
+exchange's acknowledgement, the others at a random moment of its first 20 s. Each kind's
+moments are stratified (one in each third of its range), so six kills still reach every
+part of both: early, while the request is in flight, and after its answer (or its loss)
+for the first kind; early, mid and late in a start for the second.
 
 After every restart, the orders and fills the exchange held at the kill must reach the
 ledger (``tests/crash/agreement.py``): each order once, in the exchange's state; each fill
@@ -33,7 +36,8 @@ from tests.crash.agreement import AtKill, disagreements, read_exchange
 from tests.crash.harness import Bot, LedgerFile, money, poll
 
 SEED = 20260528
-KILLS = 12
+KILLS = 6
+STRATA = 3  # each kind of kill lands once in each third of its range
 EARLY = 20.0  # seconds after its start that count as "early" for a kill
 LATENCY_MS = 200
 LOST_ANSWERS = 0.2
@@ -69,11 +73,25 @@ def _agree(sim: dict[str, str], ledger: LedgerFile, at_kill: AtKill, restart: in
         ) from None
 
 
+def _moment(rng: random.Random, low: float, high: float, nth: int) -> float:
+    """A seeded moment in the ``nth`` third (cyclically) of ``[low, high]``: a few kills
+    spread over the whole range instead of bunching by chance."""
+    width = (high - low) / STRATA
+    start = low + (nth % STRATA) * width
+    return rng.uniform(start, start + width)
+
+
 def _kill(
-    bot: Bot, ledger: LedgerFile, rng: random.Random, mid_request: bool, first_orders: list[float]
+    bot: Bot,
+    ledger: LedgerFile,
+    rng: random.Random,
+    mid_request: bool,
+    first_orders: list[float],
+    nth: int,
 ) -> float:
-    """Kill ``bot`` at a seeded moment; returns how long after its start it died. A kill
-    mid-request notes how long after its start the bot wrote its first intent."""
+    """Kill ``bot`` at a seeded moment (its kind's ``nth`` kill); returns how long after its
+    start it died. A kill mid-request notes how long after its start the bot wrote its
+    first intent."""
     if mid_request:  # the moment a new intent is written: its request is in flight
         known = ledger.intents()
         poll(
@@ -85,9 +103,9 @@ def _kill(
             every=0.005,
         )
         first_orders.append(time.monotonic() - bot.started)
-        _wait(rng.uniform(0.0, 0.35))
+        _wait(_moment(rng, 0.0, 0.35, nth))
     else:  # anywhere in its first seconds
-        _wait(max(0.0, bot.started + rng.uniform(1.0, EARLY - 2.0) - time.monotonic()))
+        _wait(max(0.0, bot.started + _moment(rng, 1.0, EARLY - 2.0, nth) - time.monotonic()))
     return bot.kill()
 
 
@@ -121,7 +139,7 @@ def test_sigkills_while_trading_lose_nothing_and_double_nothing(tmp_path: Path) 
                     assert bot.terminate() == 0, bot.stderr.tail()
                     break
                 in_flight = restart % 2 == 0
-                killed_at.append(_kill(bot, ledger, rng, in_flight, first_orders))
+                killed_at.append(_kill(bot, ledger, rng, in_flight, first_orders, restart // 2))
                 mid_request += in_flight
                 at_kill = AtKill(read_exchange(sim), frozenset(ledger.intents()))
             finally:
@@ -152,5 +170,5 @@ def test_sigkills_while_trading_lose_nothing_and_double_nothing(tmp_path: Path) 
         f"{time.monotonic() - started:.0f} s",
         file=sys.stderr,
     )
-    assert len(killed_at) >= 10 and mid_request >= KILLS // 2
+    assert len(killed_at) == KILLS and mid_request == KILLS // 2
     assert early >= KILLS // 2, killed_at

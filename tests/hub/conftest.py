@@ -8,9 +8,10 @@ from typing import Any
 
 import pytest
 
-from actors.ws_hub import GetEndpoint, HubEndpoint, WebSocketHub
+from actors.ws_hub import HubEndpoint, WebSocketHub
 from hub.config import HubConfig
 from hub.store import HubStore
+from messages.queries import GetEndpoint
 from runtime.clock import SimClock
 from runtime.quiescence import quiesce
 from runtime.restart_policy import Backoff, Strategy

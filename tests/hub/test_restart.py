@@ -7,9 +7,9 @@ import socket
 import aiohttp
 import pytest
 
-from actors.ws_hub import GetEndpoint
 from hub.config import HubConfig
 from hub.store import HubStore
+from messages.queries import GetEndpoint
 from runtime.bus import ORDERS
 from runtime.clock import SimClock
 from runtime.faults import crash

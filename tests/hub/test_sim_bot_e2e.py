@@ -323,13 +323,13 @@ def test_the_page_reconnects_when_the_real_hub_crashes(browser: Any, tmp_path: P
     """The production tree in-process (``crash`` needs the system): only the hub restarts."""
     from playwright.sync_api import expect
 
-    from actors.ws_hub import GetEndpoint
     from app.bot import build_tree
     from app.exchange import exchange_for
     from app.modes import Mode
     from config.settings import load_settings
     from hub.config import HubConfig
     from hub.store import HubStore
+    from messages.queries import GetEndpoint
     from runtime.faults import crash
     from runtime.system import ActorSystem
 

@@ -15,6 +15,7 @@ import messages.status
 import messages.trading  # noqa: F401 - registers every message type for the parametrized test
 from messages.base import Message, message, message_types, to_json, to_wire
 from messages.system import ActorCrashed, CrashNow, Ping, Tick
+from messages.timers import FlushTick, StatusTick
 
 
 @message("test_price")
@@ -25,11 +26,12 @@ class Price(Message):
 
 
 def test_messages_are_frozen_and_slotted() -> None:
-    tick = Tick("beat", 1.0)
+    tick = FlushTick(1.0)
     with pytest.raises(dataclasses.FrozenInstanceError):
-        tick.timer = "other"  # type: ignore[misc]
+        tick.scheduled_at = 2.0  # type: ignore[misc]
     assert not hasattr(tick, "__dict__")
-    assert tick == Tick("beat", 1.0) and hash(tick) == hash(Tick("beat", 1.0))
+    assert tick == FlushTick(1.0) and hash(tick) == hash(FlushTick(1.0))
+    assert tick != StatusTick(1.0)  # each timer is its own type
 
 
 def test_json_has_the_type_and_exact_decimals() -> None:
@@ -45,7 +47,7 @@ def test_json_has_the_type_and_exact_decimals() -> None:
 
 def test_system_messages_are_registered_by_type_name() -> None:
     types = message_types()
-    for cls in (Tick, Ping, CrashNow, ActorCrashed):
+    for cls in (Tick, FlushTick, Ping, CrashNow, ActorCrashed):
         assert types[cls.type] is cls
     assert types["test_price"] is Price
 

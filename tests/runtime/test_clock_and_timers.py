@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 
+from messages.base import message
+from messages.queries import Query
 from messages.system import Tick
 from runtime.actor import ActorContext, SupervisedActor
 from runtime.clock import SimClock, WallClock
@@ -57,6 +59,16 @@ def test_wall_clock_fires_a_timer_and_closes_its_thread() -> None:
     assert not any(t.name == "wall-clock" and t.is_alive() for t in threading.enumerate())
 
 
+@message("tick.test_beat")
+class Beat(Tick):
+    """The test actor's timer."""
+
+
+@message("test_get_ticks")
+class GetTicks(Query):
+    """The ticks the test actor received."""
+
+
 class Ticking(SupervisedActor):
     def __init__(self, context: ActorContext, interval: float) -> None:
         super().__init__(context)
@@ -64,7 +76,7 @@ class Ticking(SupervisedActor):
         self.ticks: list[Tick] = []
 
     def setup(self) -> None:
-        self.every(self.interval, "beat")
+        self.every(self.interval, Beat)
 
     def handle(self, message: Any) -> Any:
         if isinstance(message, Tick):
@@ -73,7 +85,7 @@ class Ticking(SupervisedActor):
         if isinstance(message, Block):
             message.hold()
             return None
-        if message == "ticks":
+        if isinstance(message, GetTicks):
             return list(self.ticks)
         return super().handle(message)
 
@@ -83,10 +95,10 @@ def test_ticks_arrive_on_the_clock(system: ActorSystem, clock: SimClock) -> None
     for _ in range(3):
         clock.advance(1.0)
         quiesce(system)
-    ticks = system.ask("t", "ticks")
+    ticks = system.ask("t", GetTicks())
     start = clock.now() - 3
     assert [t.scheduled_at - start for t in ticks] == [1.0, 2.0, 3.0]
-    assert all(t.coalesced == 0 for t in ticks)
+    assert all(t.coalesced == 0 and type(t) is Beat for t in ticks)
 
 
 def test_ticks_coalesce_behind_a_busy_actor(system: ActorSystem, clock: SimClock) -> None:
@@ -101,7 +113,7 @@ def test_ticks_coalesce_behind_a_busy_actor(system: ActorSystem, clock: SimClock
     quiesce(system)
     clock.advance(1.0)
     quiesce(system)
-    ticks = system.ask("t", "ticks")
+    ticks = system.ask("t", GetTicks())
     assert [t.coalesced for t in ticks] == [0, 9]
 
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from messages.queries import ChaosReport
 from runtime.clock import SimClock
-from runtime.faults import ChaosMonkey, ChaosReport, crash
+from runtime.faults import ChaosMonkey, crash
 from runtime.quiescence import settle
 from runtime.restart_policy import Strategy
 from runtime.supervisor import ChildSpec, StopChild, SupervisorSpec
