@@ -17,6 +17,7 @@ from backtest.params import DEFAULT_STRATEGY
 from research.backends import SweepSetupError, make_backend
 from research.plan import PlanInputs, make_runs
 from research.results import CSV_NAME, PARQUET_NAME
+from research.search import add_search_args, run_search_sweep
 
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
@@ -109,13 +110,15 @@ def sweep_parser() -> argparse.ArgumentParser:
     add_plan_args(parser)
     add_backend_args(parser)
     parser.add_argument("--out", type=Path, required=True, metavar="DIR", help="results here")
-    # --search optuna|hyperopt (Ray Tune) is added here by research/search.py
+    add_search_args(parser)
     return parser
 
 
 def run_sweep(args: argparse.Namespace) -> int:
     from research.sweep import run_plan
 
+    if args.search:
+        return run_search_sweep(args)
     runs = make_runs(plan_inputs(args))
     with make_backend(workers=args.workers, use_ray=args.ray, ray_address=args.ray_address) as b:
         rows = run_plan(runs, b, out_dir=args.out, progress=True)
