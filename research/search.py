@@ -70,7 +70,7 @@ def check_packages(search: str) -> None:
 def make_plan(args: argparse.Namespace) -> SearchPlan:
     """The search's plan from the flags, validated as the grid is (before Ray starts)."""
     from research.cli import plan_inputs
-    from research.plan import make_runs
+    from research.plan import grid_points, make_runs
 
     if args.samples < 1:
         raise BacktestInputError(f"--samples must be at least 1, got {args.samples}")
@@ -88,7 +88,7 @@ def make_plan(args: argparse.Namespace) -> SearchPlan:
             "--param kelly_volatility.min_edge=0.02,0.03,0.05"
         )
     span = _span(first.start, first.end, first.data)
-    return SearchPlan(
+    plan = SearchPlan(
         template=replace(first, params=(), seed=0),
         fixed=tuple((s.key, s.values[0]) for s in specs if len(s.values) == 1),
         choices=choices,
@@ -96,6 +96,10 @@ def make_plan(args: argparse.Namespace) -> SearchPlan:
         rungs=make_rungs(*span, given_end=first.end, min_seconds=round(args.min_rung_hours * 3600)),
         metric=args.metric,
     )
+    for point in grid_points(inputs.params):
+        for rung in plan.rungs:
+            plan.run_ids.update((run, run.run_id()) for run in plan.runs(point, rung))
+    return plan
 
 
 def _span(start: int | None, end: int | None, data: tuple[str, ...]) -> tuple[int, int]:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -53,6 +53,8 @@ class SearchPlan:
     seeds: tuple[int, ...]
     rungs: tuple[Rung, ...]
     metric: str  # a key of METRICS
+    # every run's id, hashed on the driver: a cluster node may not have the data files
+    run_ids: dict[RunSpec, str] = field(default_factory=dict, compare=False)
 
     @property
     def column(self) -> str:
@@ -61,6 +63,10 @@ class SearchPlan:
     @property
     def max_t(self) -> int:
         return self.rungs[-1].t
+
+    def run_id(self, run: RunSpec) -> str:
+        known = self.run_ids.get(run)
+        return known if known is not None else run.run_id()
 
     def runs(self, sampled: Mapping[str, str], rung: Rung) -> list[RunSpec]:
         """The runs of one trial at one rung: one per seed."""

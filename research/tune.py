@@ -52,7 +52,7 @@ def trial(config: dict[str, str], *, plan: SearchPlan, cache: Any, loaded: Loade
     for rung in plan.rungs:
         rows = []
         for run in plan.runs(config, rung):
-            run_id = run.run_id()
+            run_id = plan.run_id(run)
             row = ray.get(cache.get.remote(run_id))
             if row is None:
                 row = execute_run(run, loaded=loaded, run_id=run_id)

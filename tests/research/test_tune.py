@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from research.cli import main
+from research.cli import main, sweep_parser
 from research.runs import RunSpec
+from research.search import make_plan
 from research.search_plan import (
     UNDEFINED,
     WINDOW_SECONDS,
@@ -128,6 +129,22 @@ def test_a_search_with_nothing_to_choose_is_refused(
     argv = ["sweep", "--data", str(history), "--param", "kelly_volatility.min_edge=0.02"]
     assert main([*argv, "--out", str(tmp_path / "o"), "--search", "optuna"]) == 2
     assert "two or more values" in capsys.readouterr().err
+
+
+def test_every_run_id_is_hashed_on_the_driver_so_nodes_need_no_data_files(
+    history: Path, tmp_path: Path
+) -> None:
+    argv = _sweep(history, tmp_path / "out", "--search", "optuna", "--seeds", "2")
+    plan = make_plan(sweep_parser().parse_args([*argv[1:], "--min-rung-hours", "2"]))
+    expected = {
+        (run, run.run_id())
+        for value in ("0.01", "0.02", "0.03", "0.05")
+        for rung in plan.rungs
+        for run in plan.runs({"kelly_volatility.min_edge": value}, rung)
+    }
+    history.unlink()  # as on a cluster node: the ids must not need the file any more
+    assert {(run, plan.run_id(run)) for run, _ in expected} == expected
+    assert len(expected) == 4 * 2 * 2  # points × rungs × seeds
 
 
 @pytest.mark.slow
