@@ -22,6 +22,7 @@ from research.search_plan import (
     METRICS,
     MIN_RUNG_SECONDS,
     SEARCHES,
+    UNDEFINED,
     SearchPlan,
     csv_span,
     make_rungs,
@@ -158,11 +159,12 @@ def summary(log: list[dict[str, Any]], plan: SearchPlan) -> str:
     trials = {entry["trial"] for entry in log}
     finals = [entry for entry in log if entry["t"] == plan.max_t]
     text = f"{len(trials)} trials, {len(trials) - len(finals)} stopped early"
-    if finals:
-        best = max(finals, key=lambda entry: entry["metric"])
-        point = " ".join(f"{k}={v}" for k, v in best.items() if k.startswith("param."))
-        text += f"; best over the whole span: {plan.metric} {best['metric']:.4g} at {point}"
-    return text
+    defined = [entry for entry in finals if entry["metric"] != UNDEFINED]
+    if not defined:
+        return text + f"; no trial's runs define {plan.metric} over the whole span"
+    best = max(defined, key=lambda entry: entry["metric"])
+    point = " ".join(f"{k}={v}" for k, v in best.items() if k.startswith("param."))
+    return text + f"; best over the whole span: {plan.metric} {best['metric']:.4g} at {point}"
 
 
 def write_log(path: Path, log: list[dict[str, Any]]) -> None:

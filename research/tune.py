@@ -15,6 +15,7 @@ after refusing by name a missing package, so the plain grid never needs Ray.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,9 @@ class RowCache:
     def put(self, row: Row) -> None:
         if row.get("status") == OK:
             self.rows[str(row["run_id"])] = row
+
+
+NO_LOGGERS = "TUNE_DISABLE_AUTO_CALLBACK_LOGGERS"
 
 
 def trial(config: dict[str, str], *, plan: SearchPlan, cache: Any, loaded: Loaded | None) -> None:
@@ -164,5 +168,13 @@ def run_search(
             verbose=0,
         ),
     )
-    tuner.fit()
+    # results.csv and search.csv hold everything: Tune's own per-trial logs would only
+    # repeat them (and its TensorBoard logger warns about every undefined metric)
+    quiet = os.environ.get(NO_LOGGERS)
+    os.environ[NO_LOGGERS] = "1"
+    try:
+        tuner.fit()
+    finally:
+        if quiet is None:
+            del os.environ[NO_LOGGERS]
     return log

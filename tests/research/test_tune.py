@@ -10,7 +10,7 @@ import pytest
 
 from research.cli import main, sweep_parser
 from research.runs import RunSpec
-from research.search import make_plan
+from research.search import make_plan, summary
 from research.search_plan import (
     UNDEFINED,
     WINDOW_SECONDS,
@@ -171,3 +171,20 @@ def test_a_tiny_optuna_search_on_ray_writes_its_rows_and_respects_samples(
     assert values <= {"0.01", "0.02", "0.03", "0.05"}
     ends = {row["end"] for row in rows.values()}
     assert len(ends) == 2  # the two-hour prefix and the whole span
+
+
+def test_the_summary_counts_stopped_trials_and_names_the_best_full_span_point() -> None:
+    spec = RunSpec((), 0, ("x.csv",), START, START + 9 * DAY)
+    rungs = (Rung(1, START + DAY, 1.0), Rung(3, None, 9.0))
+    plan = SearchPlan(spec, (), (("k", ("1", "2", "3")),), (0,), rungs, "sharpe")
+    log = [
+        {"trial": "a", "t": 1, "metric": 0.5, "param.k": "1"},
+        {"trial": "b", "t": 1, "metric": -0.2, "param.k": "2"},  # stopped at the first rung
+        {"trial": "a", "t": 3, "metric": 0.25, "param.k": "1"},
+        {"trial": "c", "t": 1, "metric": 0.1, "param.k": "3"},
+        {"trial": "c", "t": 3, "metric": UNDEFINED, "param.k": "3"},
+    ]
+    assert summary(log, plan) == (
+        "3 trials, 1 stopped early; best over the whole span: sharpe 0.25 at param.k=1"
+    )
+    assert "no trial's runs define sharpe" in summary(log[-1:], plan)
