@@ -50,7 +50,8 @@ class Backend(Protocol):
 
 @dataclass(slots=True)
 class Job:
-    index: int
+    """A run on its way through a backend, with the attempts it has had."""
+
     run: RunSpec
     run_id: str
     attempt: int = 1
@@ -128,7 +129,7 @@ class ProcessBackend:
         return _Proc(process, parent)
 
     def map_runs(self, runs: Sequence[RunSpec], on_row: OnRow) -> None:
-        queue = deque(Job(i, run, run.run_id()) for i, run in enumerate(runs))
+        queue = deque(Job(run, run.run_id()) for run in runs)
         while len(self._procs) < min(self.workers, len(queue)):
             self._procs.append(self._spawn())
         while queue or any(p.job for p in self._procs):

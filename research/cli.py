@@ -110,7 +110,7 @@ def sweep_parser() -> argparse.ArgumentParser:
     add_plan_args(parser)
     add_backend_args(parser)
     parser.add_argument("--out", type=Path, required=True, metavar="DIR", help="results here")
-    add_search_args(parser)
+    add_search_args(parser)  # --search: run_sweep hands such a sweep to research/search.py
     return parser
 
 
@@ -124,7 +124,8 @@ def run_sweep(args: argparse.Namespace) -> int:
         rows = run_plan(runs, b, out_dir=args.out, progress=True)
     failed = [r for r in rows if r["status"] != "ok"]
     print(
-        f"{len(rows)} runs, {len(failed)} failed → {args.out / CSV_NAME}"
+        f"{len(rows)} run{'' if len(rows) == 1 else 's'}, {len(failed)} failed → "
+        f"{args.out / CSV_NAME}"
         + (f", {args.out / PARQUET_NAME}" if (args.out / PARQUET_NAME).is_file() else "")
     )
     for row in failed[:5]:
@@ -133,7 +134,8 @@ def run_sweep(args: argparse.Namespace) -> int:
 
 
 Subcommand = tuple[str, Callable[[], argparse.ArgumentParser], Callable[[argparse.Namespace], int]]
-# name → (help, parser, run); walk-forward (research/walk_forward.py) registers beside sweep
+# name → (help, parser builder, runner). H3: "walk-forward" goes here, its parser built from
+# add_plan_args + add_backend_args, its runs through make_runs/run_plan like the sweep's
 SUBCOMMANDS: dict[str, Subcommand] = {
     "sweep": ("parameter × seed grids of backtests", sweep_parser, run_sweep),
 }

@@ -37,6 +37,7 @@ class Loaded:
 
 
 _cache: OrderedDict[str, Loaded] = OrderedDict()
+stats = {"fetches": 0}  # data sets this process loaded or fetched (tests: once per worker)
 
 
 def data_key(run: RunSpec) -> str:
@@ -71,6 +72,7 @@ def cached(key: str, fetch: Callable[[], Loaded]) -> Loaded:
         _cache.move_to_end(key)
         return _cache[key]
     loaded = fetch()
+    stats["fetches"] += 1
     _cache[key] = loaded
     while len(_cache) > CACHE_SIZE:
         _cache.popitem(last=False)

@@ -12,6 +12,7 @@ Only imported when Ray is asked for; ``ray`` itself is imported on entering.
 from __future__ import annotations
 
 import socket
+from collections import deque
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -86,7 +87,7 @@ class RayBackend:
                     )
                 else:
                     ray.init(num_cpus=self.workers, include_dashboard=False)
-            except (ConnectionError, RuntimeError, ValueError) as exc:
+            except (ConnectionError, RuntimeError, ValueError, ImportError) as exc:
                 where = self.address or "a local instance"
                 raise SweepSetupError(f"Ray: cannot start or reach {where}: {exc}") from None
             self._owned = True
@@ -107,21 +108,38 @@ class RayBackend:
         import ray
 
         refs: dict[str, Any] = {}
+        queue = deque(Job(run, run.run_id()) for run in runs)
         pending: dict[Any, tuple[Job, str]] = {}
-        for i, run in enumerate(runs):
-            key = data_key(run)
-            if key not in refs:  # parsed once here, fetched once per worker
-                refs[key] = ray.put(load(run))
-            job = Job(i, run, run.run_id())
-            pending[self._submit(job, key, refs)] = (job, key)
-        while pending:
+        in_flight = max(2 * self.workers, 2)  # enough to keep every CPU busy, cheap to wait on
+        while queue or pending:
+            while queue and len(pending) < in_flight:
+                job = queue.popleft()
+                key = self._data_ref(job, refs, on_row)
+                if key is not None:
+                    pending[self._submit(job, key, refs)] = (job, key)
+            if not pending:
+                continue
             (ready,), _ = ray.wait(list(pending), num_returns=1)
             job, key = pending.pop(ready)
             row = self._collect(ready, job)
             if row is None:
-                pending[self._submit(job, key, refs)] = (job, key)
+                queue.appendleft(job)
             else:
                 on_row(row)
+
+    def _data_ref(self, job: Job, refs: dict[str, Any], on_row: OnRow) -> str | None:
+        """The key of ``job``'s data in ``refs``, put there the first time (parsed once, here);
+        None when it cannot be loaded: its runs fail, not the sweep."""
+        import ray
+
+        try:
+            key = data_key(job.run)
+            if key not in refs:
+                refs[key] = ray.put(load(job.run))
+        except Exception as exc:
+            on_row(failed_row(job.run, describe(exc), run_id=job.run_id))
+            return None
+        return key
 
     def _submit(self, job: Job, key: str, refs: dict[str, Any]) -> Any:
         return self._task.remote(self.runner, job.run, job.run_id, key, [refs[key]])

@@ -35,7 +35,8 @@ def read_table(directory: Path) -> list[Row]:
     path = directory / CSV_NAME
     if path.is_file():
         with path.open(newline="", encoding="utf-8") as handle:
-            return [coerce(row) for row in csv.DictReader(handle)]
+            # a row cut short (the sweep killed mid-write) has missing cells: it is run again
+            return [coerce(row) for row in csv.DictReader(handle) if None not in row.values()]
     if (directory / PARQUET_NAME).is_file() and pyarrow_available():
         import pyarrow.parquet as pq
 

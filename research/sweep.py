@@ -12,6 +12,7 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TextIO
 
 from backtest.progress import ProgressBar
 from research.backends import Backend
@@ -20,18 +21,19 @@ from research.results import ResultStore
 from research.rows import OK, Row
 from research.runs import RunSpec
 
-__all__ = ["execute_run", "pending", "run_plan"]
+__all__ = ["execute_run", "run_plan"]
 
 
 class SweepProgress:
     """Runs done, runs per minute and the ETA on one line (stderr, only on a terminal)."""
 
-    def __init__(self, total: int, *, enabled: bool) -> None:
+    def __init__(self, total: int, *, enabled: bool, stream: TextIO | None = None) -> None:
         self.total = total
         self.done = 0
         self.failed = 0
         self.started = time.monotonic()
-        self.bar = ProgressBar(f"sweep of {total} runs", enabled=None if enabled else False)
+        shown = (None if stream is None else True) if enabled else False  # None: a terminal
+        self.bar = ProgressBar(f"sweep of {total} runs", stream=stream, enabled=shown)
         self.bar.delay = 0.0
         self.bar.set_range(0, max(total, 1))
 
@@ -54,12 +56,6 @@ def unique(runs: Sequence[RunSpec]) -> dict[str, RunSpec]:
     for run in runs:
         out.setdefault(run.run_id(), run)
     return out
-
-
-def pending(runs: Sequence[RunSpec], out_dir: Path | None) -> list[RunSpec]:
-    """The runs of ``runs`` that ``out_dir`` does not hold a finished (ok) result for."""
-    done = ResultStore(out_dir).finished() if out_dir is not None else set()
-    return [run for run_id, run in unique(runs).items() if run_id not in done]
 
 
 def run_plan(

@@ -17,7 +17,7 @@ from tests.backtest.backtest_builders import random_bars, write_csv
 # 15 minutes of warm-up, then four 15-minute windows: a run takes well under a second
 BARS = 75
 FIXED = "data.warmup_seconds=900"
-GRID = ("min_edge=0.03,0.05", "exec.latency_seconds=0.2,1")
+GRID = ("min_edge=0.03,0.05", "exec.latency_seconds=0.2,5")
 
 
 def tiny_csv(directory: Path, name: str = "SOLUSDT_1m.csv", seed: int = 1) -> Path:
@@ -42,6 +42,21 @@ def crash_runner(markers: Path, run: RunSpec, **kwargs: Any) -> Row:
         marker.touch()
         os._exit(3)
     return execute_run(run, **kwargs)
+
+
+def fetch_counting_runner(log: Path, run: RunSpec, **kwargs: Any) -> Row:
+    """Runs ``run``, then notes how many data sets this worker process has fetched so far."""
+    from research import execute
+
+    row = execute_run(run, **kwargs)
+    with (log / str(os.getpid())).open("a", encoding="utf-8") as handle:
+        handle.write(f"{execute.stats['fetches']}\n")
+    return row
+
+
+def fetches_per_worker(log: Path) -> list[list[int]]:
+    """For each worker process, the fetch count after each of its runs."""
+    return [[int(n) for n in p.read_text().split()] for p in sorted(log.iterdir())]
 
 
 class CountingBackend:

@@ -50,6 +50,7 @@ def test_sweep_writes_one_ok_row_per_run_in_plan_order(data: Path, finished: Pat
     assert {r["param.min_edge"] for r in rows} == {"0.03", "0.05"}
     assert {r["seed"] for r in rows} == {0, 1}
     assert all(r["trades"] is not None and r["pnl"] is not None for r in rows)
+    assert len({r["pnl"] for r in rows}) > 2  # the points and seeds do differ
     import pyarrow.parquet as pq
 
     parquet = pq.read_table(finished / PARQUET_NAME).to_pylist()
@@ -83,7 +84,8 @@ def test_a_partly_finished_sweep_runs_only_the_rest(
     shutil.copytree(finished, out)
     (out / PARQUET_NAME).unlink()
     lines = (out / CSV_NAME).read_text(encoding="utf-8").splitlines(keepends=True)
-    (out / CSV_NAME).write_text("".join(lines[:6]), encoding="utf-8")  # header + 5 rows
+    cut = lines[6][: len(lines[6]) // 2]  # the sixth row half written, as by a kill mid-write
+    (out / CSV_NAME).write_text("".join(lines[:6]) + cut, encoding="utf-8")  # header + 5 rows
     plan = tiny_plan(data)
     with CountingBackend(ProcessBackend(workers=2)) as backend:
         rows = run_plan(plan, backend, out_dir=out)

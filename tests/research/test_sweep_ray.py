@@ -11,7 +11,14 @@ import pytest
 from research.backends import MAX_ATTEMPTS, ProcessBackend, make_backend
 from research.results import read_table
 from research.sweep import run_plan
-from tests.research.sweep_helpers import comparable, crash_runner, tiny_csv, tiny_plan
+from tests.research.sweep_helpers import (
+    comparable,
+    crash_runner,
+    fetch_counting_runner,
+    fetches_per_worker,
+    tiny_csv,
+    tiny_plan,
+)
 
 ray = pytest.importorskip("ray")
 pytestmark = pytest.mark.slow  # starting Ray takes a few seconds
@@ -36,10 +43,15 @@ def test_ray_and_processes_give_identical_tables(
 ) -> None:
     plan = tiny_plan(data)
     assert len(plan) == 8
-    with make_backend(workers=2, use_ray=True, ray_address=None) as backend:
+    logs = {name: tmp_path / f"fetches-{name}" for name in ("ray", "processes")}
+    for log in logs.values():
+        log.mkdir()
+    ray_runner = functools.partial(fetch_counting_runner, logs["ray"])
+    with make_backend(workers=2, use_ray=True, ray_address=None, runner=ray_runner) as backend:
         assert backend.name == "ray"
         on_ray = run_plan(plan, backend, out_dir=tmp_path / "ray")
-    with ProcessBackend(workers=2) as backend:
+    runner = functools.partial(fetch_counting_runner, logs["processes"])
+    with ProcessBackend(workers=2, runner=runner) as backend:
         on_processes = run_plan(plan, backend, out_dir=tmp_path / "processes")
     assert all(row["status"] == "ok" for row in on_ray), on_ray
     assert comparable(on_ray) == comparable(on_processes)
@@ -47,6 +59,10 @@ def test_ray_and_processes_give_identical_tables(
         read_table(tmp_path / "processes")
     )
     assert ray.is_initialized()  # the sweep used the instance it found and left it running
+    for name, log in logs.items():  # the data: fetched by a worker's first run only
+        per_worker = fetches_per_worker(log)
+        assert sum(len(runs) for runs in per_worker) == 8, name
+        assert all(set(runs) == {1} for runs in per_worker), (name, per_worker)
 
 
 def test_a_ray_task_whose_worker_dies_is_retried_once(
