@@ -18,6 +18,7 @@ from backtest.params import DEFAULT_STRATEGY
 from research.backends import SweepSetupError, make_backend
 from research.plan import PlanInputs, make_runs
 from research.results import CSV_NAME, PARQUET_NAME
+from research.search import add_search_args, run_search_sweep
 
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
@@ -111,8 +112,7 @@ def sweep_parser() -> argparse.ArgumentParser:
     add_backend_args(parser)
     parser.add_argument("--out", type=Path, required=True, metavar="DIR", help="results here")
     parser.add_argument("--heatmap", metavar="KEY1,KEY2", help="report.html's heat map axes")
-    # H4: --search optuna|hyperopt (Ray Tune, early stopping) is added here; run_sweep hands
-    # such a sweep to research/search.py instead of run_plan
+    add_search_args(parser)  # --search: run_sweep hands such a sweep to research/search.py
     return parser
 
 
@@ -120,6 +120,8 @@ def run_sweep(args: argparse.Namespace) -> int:
     from research.report import check_heatmap, write_sweep_report
     from research.sweep import run_plan
 
+    if args.search:
+        return run_search_sweep(args)
     runs = make_runs(plan_inputs(args))
     check_heatmap(runs, args.heatmap)
     with make_backend(workers=args.workers, use_ray=args.ray, ray_address=args.ray_address) as b:
