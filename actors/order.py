@@ -37,16 +37,16 @@ from typing import TYPE_CHECKING, Any
 from loguru import logger
 
 from actors.discovery import known_markets
-from actors.ledger import LEDGER, LedgerHealth
-from app.connection import ExchangeConnection
 from execution.broker import Broker, BrokerReport, OutcomeUnknown, VenueFailure, VenueUnavailable
 from execution.kalshi_broker import CLAIMED, KalshiBroker, SessionOrderGroup
 from execution.paper import PaperBroker
 from execution.tracker import ABSENT_AFTER, NOT_FOUND_AFTER_CLOSE, OrderTracker, TrackedOrder
 from execution.updates import order_update
+from kalshi.connection import ExchangeConnection
 from kalshi.tickers import parse_market_ticker
 from kalshi.ws_events import FillEvent, OrderGroupEvent, OrderUpdateEvent
 from messages.control import CancelAllOrders, CancelOrder, HaltTrading
+from messages.ledger import LEDGER, LedgerHealth
 from messages.market_data import BookUpdate, MarketInfo, MarketLifecycle
 from messages.status import Alert
 from messages.system import Tick

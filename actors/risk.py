@@ -28,17 +28,7 @@ import orjson
 from loguru import logger
 
 from actors.discovery import known_markets
-from actors.ledger import (
-    LEDGER,
-    LedgerHealth,
-    LoadControls,
-    LoadedControls,
-    LoadedRisk,
-    LoadRiskState,
-    SaveControl,
-    SaveRiskState,
-)
-from app.connection import ExchangeConnection
+from kalshi.connection import ExchangeConnection
 from kalshi.errors import KalshiError
 from messages.control import (
     CancelAllOrders,
@@ -51,6 +41,16 @@ from messages.control import (
     SetRiskLimits,
     StartTrading,
     StopTrading,
+)
+from messages.ledger import (
+    LEDGER,
+    LedgerHealth,
+    LoadControls,
+    LoadedControls,
+    LoadedRisk,
+    LoadRiskState,
+    SaveControl,
+    SaveRiskState,
 )
 from messages.market_data import BookUpdate, ExchangeState, MarketInfo, MarketLifecycle, SpotTick
 from messages.status import Alert, Position, RiskStatus
@@ -219,7 +219,7 @@ class RiskActor(SupervisedActor):
 
     def _restore_from_ledger(self) -> None:
         """Take the day's starting equity, the breaker and any halt from the ledger."""
-        loaded: LoadedRisk = self._ask_ledger(
+        loaded: LoadedRisk[SavedRisk] = self._ask_ledger(
             LoadRiskState(self.account), "load its state from"
         ) or LoadedRisk(None, False)
         if not loaded.known:

@@ -12,8 +12,8 @@ import pytest
 from loguru import logger
 
 from actors.console import CONSOLE, FLUSH, STATUS_LINE, ConsoleReporter, ended_short
-from actors.ledger import LEDGER
 from app.bot import ledger_flush
+from messages.ledger import LEDGER
 from messages.trading import Fill, OrderUpdate
 from messages.vocabulary import OrderStatus
 from runtime.address import ActorUnavailable

@@ -15,8 +15,8 @@ from decimal import Decimal as D
 
 import pytest
 
-from app.connection import ExchangeConnection
 from kalshi.auth import Signer
+from kalshi.connection import ExchangeConnection
 from kalshi.rest import KalshiRestClient
 from messages.market_data import BookUpdate, MarketInfo
 from messages.vocabulary import OrderStatus
