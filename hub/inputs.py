@@ -11,8 +11,14 @@ from multidict import MultiMapping
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from hub.errors import ApiError
-from hub.history import MODE_CHOICES, SIGNAL_STATUSES, STATUS_ALIASES, SignalQuery, TradeQuery
 from messages.formats import parse_since
+from storage.history_api import (
+    MODE_CHOICES,
+    SIGNAL_STATUSES,
+    STATUS_ALIASES,
+    SignalQuery,
+    TradeQuery,
+)
 
 MAX_LIMIT = 1_000
 # Deeper pages are a job for ``since`` or ``run.py export``; an unbounded offset also

@@ -17,7 +17,6 @@ from prometheus_client import CONTENT_TYPE_LATEST
 
 from hub.deps import DEPS, HubDeps
 from hub.errors import ApiError, json_response
-from hub.history import ACTIVE, HistoryUnavailable
 from hub.inputs import (
     EmptyBody,
     StopBody,
@@ -39,6 +38,7 @@ from messages.control import (
     StopTrading,
 )
 from runtime.address import AddressState
+from storage.history_api import ACTIVE, HistoryUnavailable
 
 RISK = "risk"
 ORDER = "order"

@@ -1,4 +1,4 @@
-"""``LedgerHistory``: the hub's :class:`hub.history.HistoryReader`, read from the ledger.
+"""``LedgerHistory``: the hub's :class:`storage.history_api.HistoryReader`, read from the ledger.
 
 Answers ``/api/trades``, ``/api/trades/active``, ``/api/positions`` and
 ``/api/signals`` with the same dict shapes as the bus-fed ``MemoryHistory``, but
@@ -20,7 +20,9 @@ import orjson
 import sqlalchemy as sa
 from loguru import logger
 
-from hub.history import (
+from messages.formats import money, normalize_row, status_text
+from storage.database import Database
+from storage.history_api import (
     ACTIVE,
     STATUS_ALIASES,
     HistoryUnavailable,
@@ -28,9 +30,6 @@ from hub.history import (
     SignalQuery,
     TradeQuery,
 )
-from hub.wire import status_text
-from messages.formats import money, normalize_row
-from storage.database import Database
 from storage.migrate import reason_of
 from storage.schema import fills, of_mode, orders, positions, signals
 from storage.writer import TERMINAL
@@ -126,7 +125,7 @@ def _limit(value: int) -> int:
 
 
 class LedgerHistory:
-    """Implements ``hub.history.HistoryReader`` (plus ``counts``) over the ledger."""
+    """Implements ``storage.history_api.HistoryReader`` (plus ``counts``) over the ledger."""
 
     def __init__(
         self,
