@@ -28,6 +28,7 @@ import orjson
 from loguru import logger
 
 from actors.discovery import known_markets
+from config import risk_overrides as overrides
 from kalshi.connection import ExchangeConnection
 from kalshi.errors import KalshiError
 from messages.control import (
@@ -57,7 +58,6 @@ from messages.status import Alert, Position, RiskStatus
 from messages.system import Tick
 from messages.trading import Fill, OrderIntent, OrderUpdate, RiskDecision, Settlement, Signal
 from messages.vocabulary import TERMINAL, OrderStatus, TimeInForce
-from risk import overrides
 from risk.engine import MarketState, RiskEngine, RiskState, TradingState
 from risk.exposure import Position as HeldPosition
 from risk.exposure import Reservation
