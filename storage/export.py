@@ -36,6 +36,7 @@ from storage.schema import (
     MODES,
     SCOPE_COLUMNS,
     UNKNOWN,
+    exported,
     fills,
     of_mode,
     orders,
@@ -47,53 +48,9 @@ EXIT_USAGE = 2
 TABLES = ("trades", "fills", "settlements")
 SCOPE_VERSION = 4  # the schema version whose rows carry mode and env
 
-TRADE_COLUMNS = (
-    "time",
-    "ts",
-    "client_order_id",
-    "order_id",
-    "ticker",
-    "strategy_name",
-    "side",
-    "action",
-    "quantity",
-    "price",
-    "status",
-    "filled",
-    "remaining",
-    "fees",
-    "reason",
-    "mode",
-    "env",
-)
-FILL_COLUMNS = (
-    "time",
-    "ts",
-    "trade_id",
-    "order_id",
-    "client_order_id",
-    "ticker",
-    "strategy_name",
-    "side",
-    "action",
-    "count",
-    "price",
-    "fee",
-    "is_taker",
-    "mode",
-    "env",
-)
-SETTLEMENT_COLUMNS = (
-    "time",
-    "ts",
-    "ticker",
-    "result",
-    "yes_contracts",
-    "no_contracts",
-    "payout",
-    "mode",
-    "env",
-)
+TRADE_COLUMNS = exported(orders, orders.c.created_at)
+FILL_COLUMNS = exported(fills, fills.c.ts)
+SETTLEMENT_COLUMNS = exported(settlements, settlements.c.ts)
 COLUMNS = {"trades": TRADE_COLUMNS, "fills": FILL_COLUMNS, "settlements": SETTLEMENT_COLUMNS}
 
 

@@ -10,6 +10,7 @@ pooled connection (WAL: readers never wait for the ledger's writes).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ import sqlalchemy as sa
 from loguru import logger
 
 from messages.formats import money, normalize_row, status_text
+from messages.status import Position
 from storage.database import Database
 from storage.history_api import (
     ACTIVE,
@@ -31,7 +33,7 @@ from storage.history_api import (
     TradeQuery,
 )
 from storage.migrate import reason_of
-from storage.schema import fills, of_mode, orders, positions, signals
+from storage.schema import fills, of_mode, orders, positions, row_columns, signals
 from storage.writer import TERMINAL
 
 
@@ -48,22 +50,15 @@ class SessionCounts:
 _MAX_LIMIT = 10_000
 
 
+_FILL_COLUMNS = row_columns(fills)
+_POSITION_FIELDS = tuple(f.name for f in dataclasses.fields(Position))  # the table mirrors them
+
+
 def _fill_dict(row: Any) -> dict[str, Any]:
-    """A fill as ``hub.wire.plain(Fill)`` gives it."""
-    return {
-        "trade_id": row.trade_id,
-        "order_id": row.order_id,
-        "client_order_id": row.client_order_id,
-        "ticker": row.ticker,
-        "side": row.side,
-        "action": row.action,
-        "count": row.count,
-        "price": row.price,
-        "fee": row.fee,
-        "is_taker": bool(row.is_taker),
-        "timestamp": row.ts,
-        "strategy_name": row.strategy_name,
-    }
+    """A fill as ``hub.wire.plain(Fill)`` gives it: the table's ``ts`` is its ``timestamp``."""
+    found = {"timestamp" if c == "ts" else c: row._mapping[c] for c in _FILL_COLUMNS}
+    found["is_taker"] = bool(found["is_taker"])
+    return found
 
 
 def _order_dict(row: Any, order_fills: list[dict[str, Any]]) -> dict[str, Any]:
@@ -270,21 +265,7 @@ class LedgerHistory:
         stmt = sa.select(positions).order_by(positions.c.rank, positions.c.ticker)
         with self._connect() as conn:
             rows = conn.execute(stmt).all()
-        return [
-            normalize_row(
-                {
-                    "ticker": r.ticker,
-                    "side": r.side,
-                    "contracts": r.contracts,
-                    "average_price": r.average_price,
-                    "cost": r.cost,
-                    "market_value": r.market_value,
-                    "unrealized_pnl": r.unrealized_pnl,
-                    "realized_pnl": r.realized_pnl,
-                }
-            )
-            for r in rows
-        ]
+        return [normalize_row({f: getattr(r, f) for f in _POSITION_FIELDS}) for r in rows]
 
     def signals(self, query: SignalQuery) -> list[dict[str, Any]]:
         """Newest first, each with its risk decision (None while undecided)."""

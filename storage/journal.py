@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from loguru import logger
-from sqlalchemy import Table
 
 from messages.base import Message
 from messages.control import ControlChanged
@@ -56,60 +55,24 @@ OPERATIONS = (
 )
 
 
-JOURNAL_COLUMNS = ("ts", "recorded_at", "kind", "ref", "ticker", "payload")
+# The journal's columns but its sequence number (the database counts it), in table order.
+JOURNAL_COLUMNS = tuple(c for c in schema.row_columns(schema.journal) if c != "seq")
 PAYLOAD = JOURNAL_COLUMNS.index("payload")
 JournalRow = tuple[float, float, str, str | None, str | None, str]  # in JOURNAL_COLUMNS order
 
-
-def _in_table_order(table: Table, names: set[str] | None = None) -> tuple[str, ...]:
-    """A row's keys; never ``mode`` and ``env``: the writer stamps every row with its scope."""
-    return tuple(
-        c.name
-        for c in table.columns
-        if (names is None or c.name in names) and c.name not in schema.SCOPE_COLUMNS
-    )
-
-
 # The keys of each operation's rows, in the order of its statement's parameters.
 ROW_KEYS: dict[str, tuple[str, ...]] = {
-    SIGNAL: _in_table_order(
-        schema.signals,
-        {
-            "signal_id",
-            "strategy_name",
-            "ticker",
-            "direction",
-            "action",
-            "edge",
-            "model_prob",
-            "market_price",
-            "quantity",
-            "ts",
-            "payload",
-        },
-    ),
-    DECISION: _in_table_order(
-        schema.signals,
-        {
-            "signal_id",
-            "strategy_name",
-            "ticker",
-            "approved",
-            "decision_reason",
-            "decision_quantity",
-            "decided_at",
-            "decision_payload",
-        },
-    ),
-    INTENT: _in_table_order(schema.orders),
-    UPDATE: _in_table_order(schema.orders),
-    FILL: _in_table_order(schema.fills),
-    SETTLEMENT: _in_table_order(schema.settlements),
-    POSITIONS: _in_table_order(schema.positions),
-    DAILY: _in_table_order(schema.daily_pnl),
-    RISK: _in_table_order(schema.risk_state),
-    CONTROL: _in_table_order(schema.controls),
-    SCOREBOARD: _in_table_order(schema.scoreboard),
+    SIGNAL: schema.set_by(schema.signals, "row", "both"),
+    DECISION: schema.set_by(schema.signals, "decision", "both"),
+    INTENT: schema.row_columns(schema.orders),
+    UPDATE: schema.row_columns(schema.orders),
+    FILL: schema.row_columns(schema.fills),
+    SETTLEMENT: schema.row_columns(schema.settlements),
+    POSITIONS: schema.row_columns(schema.positions),
+    DAILY: schema.row_columns(schema.daily_pnl),
+    RISK: schema.row_columns(schema.risk_state),
+    CONTROL: schema.row_columns(schema.controls),
+    SCOREBOARD: schema.row_columns(schema.scoreboard),
 }
 
 
