@@ -33,27 +33,29 @@ class HistoryUnavailable(Exception):
 
 
 @dataclass(frozen=True, slots=True)
-class TradeQuery:
+class HistoryQuery:
+    """One page of a history list, newest first, and the filters that choose it."""
+
     ticker: str | None = None
     strategy: str | None = None
-    status: str | None = None  # a key of STATUS_ALIASES
-    since: float | None = None  # Unix seconds; orders created at or after
+    status: str | None = None  # the list's own words (see the two kinds below)
+    since: float | None = None  # Unix seconds; orders created (signals made) at or after
     limit: int = 100
     offset: int = 0  # skip this many matches, newest first (pagination)
     mode: str | None = None  # a MODE_CHOICES word; None: the mode the bot runs in
     series: str | None = None  # only markets of this series (KXBTC15M)
 
 
-@dataclass(frozen=True, slots=True)
-class SignalQuery:
-    ticker: str | None = None
-    strategy: str | None = None
-    status: str | None = None  # approved | rejected | pending (no decision yet)
-    since: float | None = None
-    limit: int = 100
-    offset: int = 0
-    mode: str | None = None  # a MODE_CHOICES word; None: the mode the bot runs in
-    series: str | None = None  # only markets of this series
+class TradeQuery(HistoryQuery):
+    """Orders; ``status``: a key of :data:`STATUS_ALIASES`."""
+
+    __slots__ = ()
+
+
+class SignalQuery(HistoryQuery):
+    """Signals; ``status``: approved | rejected | pending (no decision yet)."""
+
+    __slots__ = ()
 
 
 class HistoryReader(Protocol):
