@@ -27,6 +27,7 @@ from storage.database import Database
 from storage.history_api import (
     ACTIVE,
     STATUS_ALIASES,
+    HistoryQuery,
     HistoryUnavailable,
     OrderCounts,
     SignalQuery,
@@ -119,6 +120,12 @@ def _limit(value: int) -> int:
     return max(0, min(int(value), _MAX_LIMIT))
 
 
+def _newest_first(stmt: Any, ts: Any, key: Any, query: HistoryQuery) -> Any:
+    """The query's page: newest first (``key`` breaks ties), ``offset`` matches skipped."""
+    ordered = stmt.order_by(ts.desc(), key.desc())
+    return ordered.limit(_limit(query.limit)).offset(max(0, query.offset))
+
+
 class LedgerHistory:
     """Implements ``storage.history_api.HistoryReader`` (plus ``counts``) over the ledger."""
 
@@ -156,27 +163,28 @@ class LedgerHistory:
         for a reader that runs in none, e.g. a tool reading the ledger)."""
         return of_mode(table, asked or self.database.scope.mode)
 
+    def _filtered(self, stmt: Any, table: sa.Table, ts: Any, query: HistoryQuery) -> Any:
+        """``stmt`` narrowed to the query's mode, market, series, strategy and start."""
+        stmt = stmt.where(self._mode(table, query.mode))
+        if query.ticker is not None:
+            stmt = stmt.where(table.c.ticker == query.ticker)
+        if query.series is not None:  # an identifier (the API checks): a safe prefix
+            stmt = stmt.where(table.c.ticker.startswith(f"{query.series}-", autoescape=True))
+        if query.strategy is not None:
+            stmt = stmt.where(table.c.strategy_name == query.strategy)
+        if query.since is not None:
+            stmt = stmt.where(ts >= query.since)
+        return stmt
+
     def trades(self, query: TradeQuery) -> list[dict[str, Any]]:
         """Newest first; ``query.offset`` skips that many matches (pagination)."""
-        stmt = sa.select(orders).where(self._mode(orders, query.mode))
-        if query.ticker is not None:
-            stmt = stmt.where(orders.c.ticker == query.ticker)
-        if query.series is not None:  # an identifier (the API checks): a safe prefix
-            stmt = stmt.where(orders.c.ticker.startswith(f"{query.series}-", autoescape=True))
-        if query.strategy is not None:
-            stmt = stmt.where(orders.c.strategy_name == query.strategy)
+        stmt = self._filtered(sa.select(orders), orders, orders.c.created_at, query)
         if query.status:
             wanted = STATUS_ALIASES.get(query.status)
             if wanted is None:
                 return []
             stmt = stmt.where(orders.c.status.in_(sorted(wanted)))
-        if query.since is not None:
-            stmt = stmt.where(orders.c.created_at >= query.since)
-        stmt = (
-            stmt.order_by(orders.c.created_at.desc(), orders.c.client_order_id.desc())
-            .limit(_limit(query.limit))
-            .offset(max(0, query.offset))
-        )
+        stmt = _newest_first(stmt, orders.c.created_at, orders.c.client_order_id, query)
         with self._connect() as conn:
             rows = conn.execute(stmt).all()
             by_order = self._fills_of(conn, rows)
@@ -269,28 +277,17 @@ class LedgerHistory:
 
     def signals(self, query: SignalQuery) -> list[dict[str, Any]]:
         """Newest first, each with its risk decision (None while undecided)."""
-        stmt = sa.select(
+        chosen = sa.select(
             signals.c.payload, signals.c.decision_payload, signals.c.mode, signals.c.env
-        ).where(signals.c.payload.is_not(None), self._mode(signals, query.mode))
-        if query.ticker is not None:
-            stmt = stmt.where(signals.c.ticker == query.ticker)
-        if query.series is not None:
-            stmt = stmt.where(signals.c.ticker.startswith(f"{query.series}-", autoescape=True))
-        if query.strategy is not None:
-            stmt = stmt.where(signals.c.strategy_name == query.strategy)
-        if query.since is not None:
-            stmt = stmt.where(signals.c.ts >= query.since)
+        ).where(signals.c.payload.is_not(None))
+        stmt = self._filtered(chosen, signals, signals.c.ts, query)
         if query.status == "pending":
             stmt = stmt.where(signals.c.approved.is_(None))
         elif query.status in ("approved", "rejected"):
             stmt = stmt.where(signals.c.approved == (query.status == "approved"))
         elif query.status is not None:
             return []
-        stmt = (
-            stmt.order_by(signals.c.ts.desc(), signals.c.signal_id.desc())
-            .limit(_limit(query.limit))
-            .offset(max(0, query.offset))
-        )
+        stmt = _newest_first(stmt, signals.c.ts, signals.c.signal_id, query)
         with self._connect() as conn:
             rows = conn.execute(stmt).all()
         found = []
