@@ -10,9 +10,11 @@ from __future__ import annotations
 import pickle
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from loguru import logger
+from sqlalchemy import Table
 
 from messages.base import Message
 from messages.control import ControlChanged
@@ -111,6 +113,18 @@ def row_of(m: object, op: str, **given: Any) -> Row:
         value = getattr(m, key)
         row[key] = money(value) if key in money_keys and value is not None else value
     return row
+
+
+def fields_of(row: Any, table: Table, **renamed: str) -> dict[str, Any]:
+    """The inverse of :func:`row_of`: a message's fields from ``table``'s row, money back as
+    ``Decimal``; ``renamed``: column → field where the names differ (``ts="timestamp"``)."""
+    found: dict[str, Any] = {}
+    for name in schema.row_columns(table):
+        value = row._mapping[name]
+        if table.c[name].type is schema.MONEY and value is not None:
+            value = Decimal(value)
+        found[renamed.get(name, name)] = value
+    return found
 
 
 @dataclass(frozen=True, slots=True)
