@@ -22,7 +22,7 @@ from loguru import logger
 
 from actors.market_stream import DISCOVERY, STREAM, watcher_name
 from actors.market_watcher import MarketWatcher
-from app.connection import ExchangeConnection
+from kalshi.connection import ExchangeConnection
 from kalshi.errors import KalshiError, NotFound
 from kalshi.indices import index_for
 from kalshi.models import Market, Series

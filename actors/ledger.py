@@ -36,15 +36,29 @@ import math
 import pickle
 import queue
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from loguru import logger
 
-from messages.base import Message, message
 from messages.control import ControlChanged
+from messages.ledger import (
+    LEDGER,
+    Flush,
+    LedgerHealth,
+    LoadControls,
+    LoadedControls,
+    LoadedFills,
+    LoadedRisk,
+    LoadedScoreboard,
+    LoadRiskState,
+    LoadScoreboard,
+    LoadStrategyFills,
+    SaveControl,
+    SaveRiskState,
+)
 from messages.queries import GetStats
 from messages.scoreboard import ScoreboardWindow
 from messages.status import Alert, RiskStatus
@@ -75,95 +89,8 @@ from storage.scoreboard import load_windows
 from storage.writer_process import ProcessWriter
 
 T = TypeVar("T")
-LEDGER = "ledger"  # the actor's address and the bus topic of LedgerHealth
 SLICE = 8  # events pickled between two pauses (~20 µs)
 ID_CONFLICT = "exchange_id_conflict"  # the alert: an exchange id came back meaning something else
-
-
-@message("ledger_health")
-class LedgerHealth(Message):
-    """Whether the ledger can write. ``source``: ``ledger`` (journal) or ``order`` (write-ahead)."""
-
-    ok: bool
-    source: str
-    reason: str
-    timestamp: float
-
-
-@dataclass(frozen=True, slots=True)
-class SaveRiskState:
-    """Keep the risk engine's state; ``urgent``: write it (and everything before it) now."""
-
-    account: str  # ``storage.risk_state.account_of``
-    saved: SavedRisk
-    urgent: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class LoadRiskState:
-    """Ask for the latest saved risk state of ``account`` (answered with :class:`LoadedRisk`)."""
-
-    account: str
-
-
-@dataclass(frozen=True, slots=True)
-class LoadedRisk:
-    saved: SavedRisk | None
-    known: bool  # False: the database could not be read, so ``None`` means "unknown"
-    unreadable: str = ""  # why a saved state exists but cannot be decoded ("" = none such)
-
-
-@dataclass(frozen=True, slots=True)
-class SaveControl:
-    """Keep an operator's switch; written at once, answers True once it is on disk."""
-
-    change: ControlChanged
-
-
-@dataclass(frozen=True, slots=True)
-class LoadControls:
-    """The switches whose names start with ``prefix`` (answered with :class:`LoadedControls`)."""
-
-    prefix: str
-
-
-@dataclass(frozen=True, slots=True)
-class LoadedControls:
-    values: Mapping[str, str]  # name → JSON value
-    known: bool  # False: the database could not be read
-
-
-@dataclass(frozen=True, slots=True)
-class LoadStrategyFills:
-    """``strategy_name``'s fills since ``since`` in unsettled markets (:class:`LoadedFills`)."""
-
-    strategy_name: str
-    since: float
-
-
-@dataclass(frozen=True, slots=True)
-class LoadedFills:
-    fills: tuple[Fill, ...]  # oldest first
-    known: bool  # False: the database could not be read
-
-
-@dataclass(frozen=True, slots=True)
-class LoadScoreboard:
-    """The scoreboard's windows of ``market`` and ``model`` (:class:`LoadedScoreboard`)."""
-
-    market: str
-    model: str
-
-
-@dataclass(frozen=True, slots=True)
-class LoadedScoreboard:
-    windows: tuple[ScoreboardWindow, ...]  # in order of close
-    known: bool  # False: the database could not be read
-
-
-@dataclass(frozen=True, slots=True)
-class Flush:
-    """Write everything buffered now; answers True when it was written."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -559,14 +486,14 @@ class LedgerActor(SupervisedActor):
             self._last_mark = now
             self._add(status_mark(status, now))
 
-    def _save_risk(self, save: SaveRiskState) -> bool:
+    def _save_risk(self, save: SaveRiskState[SavedRisk]) -> bool:
         self.saved_risk[save.account] = save.saved
         self._risk_entries[save.account] = risk_row(save.account, save.saved)
         if save.urgent:
             return self.flush()
         return True
 
-    def _load_risk(self, account: str) -> LoadedRisk:
+    def _load_risk(self, account: str) -> LoadedRisk[SavedRisk]:
         """The latest state we hold (newer than the database's while writes are pending)."""
         if account in self.saved_risk:
             return LoadedRisk(self.saved_risk[account], True)

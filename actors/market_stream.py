@@ -20,7 +20,7 @@ from typing import Any
 import pykka
 from loguru import logger
 
-from app.connection import ExchangeConnection
+from kalshi.connection import ExchangeConnection
 from kalshi.ws import KalshiWebSocket, Subscription, WebSocketThread
 from kalshi.ws_events import (
     BookInvalidated,

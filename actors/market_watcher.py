@@ -12,7 +12,7 @@ from typing import Any
 
 from loguru import logger
 
-from app.connection import ExchangeConnection
+from kalshi.connection import ExchangeConnection
 from kalshi.errors import KalshiError
 from kalshi.orderbook import BookIntegrityError, OrderBook
 from kalshi.rest import KalshiRestClient

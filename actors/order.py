@@ -37,16 +37,17 @@ from typing import TYPE_CHECKING, Any
 from loguru import logger
 
 from actors.discovery import known_markets
-from actors.ledger import LEDGER, LedgerHealth
-from app.connection import ExchangeConnection
 from execution.broker import Broker, BrokerReport, OutcomeUnknown, VenueFailure, VenueUnavailable
 from execution.kalshi_broker import CLAIMED, KalshiBroker, SessionOrderGroup
 from execution.paper import PaperBroker
 from execution.tracker import ABSENT_AFTER, NOT_FOUND_AFTER_CLOSE, OrderTracker, TrackedOrder
 from execution.updates import order_update
+from kalshi.connection import ExchangeConnection
+from kalshi.rest import FILL_LOOKBACK_SECONDS
 from kalshi.tickers import parse_market_ticker
 from kalshi.ws_events import FillEvent, OrderGroupEvent, OrderUpdateEvent
 from messages.control import CancelAllOrders, CancelOrder, HaltTrading
+from messages.ledger import LEDGER, LedgerHealth
 from messages.market_data import BookUpdate, MarketInfo, MarketLifecycle
 from messages.queries import GetOpenOrders, GetOrders, GetPositions, GetStats
 from messages.status import Alert
@@ -66,7 +67,6 @@ if TYPE_CHECKING:
 
 RISK = "risk"
 ORDER_GROUP_TRIGGERED = "order_group_triggered"  # the exchange's kill switch fired
-FILL_LOOKBACK_SECONDS = 3600  # fills re-read from the exchange after a (re)start
 LEDGER_UNAVAILABLE = "ledger_unavailable"
 NOT_SENT = "not_sent"  # a held intent cancelled before it could be sent
 STALE_INTENT = "stale_intent"  # approved too long ago to be sent (MAX_INTENT_AGE_SECONDS)

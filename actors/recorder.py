@@ -2,7 +2,7 @@
 
 It subscribes to the BOOK, SPOT and MARKETS topics and appends each message,
 with the time it arrived, to ``DIR/YYYY-MM-DD.jsonl.gz`` (the format of
-:mod:`backtest.recording`, replayed by ``run.py backtest``). A disk problem
+:mod:`storage.recording`, replayed by ``run.py backtest``). A disk problem
 never stops trading: the recorder logs it, drops what it cannot write
 (counted) and tries again ``retry_after`` seconds later.
 """
@@ -16,7 +16,6 @@ from typing import Any
 
 from loguru import logger
 
-from backtest.recording import RecordingWriter
 from messages.base import Message
 from messages.queries import GetStats, Query
 from messages.timers import FlushTick
@@ -24,6 +23,7 @@ from runtime.actor import ActorContext, SupervisedActor
 from runtime.bus import BOOK, MARKETS, SPOT
 from runtime.restart_policy import Restart
 from runtime.supervisor import ChildSpec
+from storage.recording import RecordingWriter
 
 RECORDER = "recorder"
 

@@ -28,18 +28,10 @@ import orjson
 from loguru import logger
 
 from actors.discovery import known_markets
-from actors.ledger import (
-    LEDGER,
-    LedgerHealth,
-    LoadControls,
-    LoadedControls,
-    LoadedRisk,
-    LoadRiskState,
-    SaveControl,
-    SaveRiskState,
-)
-from app.connection import ExchangeConnection
+from config import risk_overrides as overrides
+from kalshi.connection import ExchangeConnection
 from kalshi.errors import KalshiError
+from kalshi.rest import FILL_LOOKBACK_SECONDS
 from messages.control import (
     CancelAllOrders,
     ControlChanged,
@@ -52,13 +44,22 @@ from messages.control import (
     StartTrading,
     StopTrading,
 )
+from messages.ledger import (
+    LEDGER,
+    LedgerHealth,
+    LoadControls,
+    LoadedControls,
+    LoadedRisk,
+    LoadRiskState,
+    SaveControl,
+    SaveRiskState,
+)
 from messages.market_data import BookUpdate, ExchangeState, MarketInfo, MarketLifecycle, SpotTick
 from messages.queries import GetStatus
 from messages.status import Alert, Position, RiskStatus
 from messages.timers import StatusTick
 from messages.trading import Fill, OrderIntent, OrderUpdate, RiskDecision, Settlement, Signal
 from messages.vocabulary import TERMINAL, OrderStatus, TimeInForce
-from risk import overrides
 from risk.engine import MarketState, RiskEngine, RiskState, TradingState
 from risk.exposure import Position as HeldPosition
 from risk.exposure import Reservation
@@ -74,8 +75,6 @@ ORDER = "order"
 ZERO = Decimal(0)
 ZERO_CENTS = Decimal("0.01")
 PRICE_QUANTUM = Decimal("0.0001")  # average prices shown to 1/100 of a cent
-FILL_LOOKBACK_SECONDS = 3600  # the order actor re-reports fills this far back after a restart
-FILL_PAGES = 50  # pages of fills read when rebuilding (1000 each)
 # LEDGER_UNAVAILABLE: the rejection reason (and halt reason) while the ledger cannot write;
 # RISK_STATE_UNREADABLE: the halt reason when the saved state is bad (both in risk.halts)
 __all__ = ["LEDGER_UNAVAILABLE", "RISK_STATE_UNREADABLE", "RiskActor", "spot_of_market"]
@@ -161,13 +160,8 @@ class RiskActor(SupervisedActor):
             resting = rest.get_orders(status="resting").items
             # Fills already inside these positions; the order actor may report them again.
             since = int(self.clock.now()) - FILL_LOOKBACK_SECONDS
-            cursor: str | None = None
-            for _ in range(FILL_PAGES):  # every page: a fill left out would be booked twice
-                page = rest.get_fills(min_ts=since, limit=1000, cursor=cursor)
-                self.seen_fills.update(f.trade_id for f in page.items)
-                if page.cursor is None or page.cursor == cursor:
-                    break
-                cursor = page.cursor
+            # every page: a fill left out would be booked twice
+            self.seen_fills.update(f.trade_id for f in rest.every_fill(min_ts=since, limit=1000))
         except KalshiError as exc:
             raise RuntimeError(f"cannot rebuild risk state from the exchange: {exc}") from exc
         finally:
@@ -220,7 +214,7 @@ class RiskActor(SupervisedActor):
 
     def _restore_from_ledger(self) -> None:
         """Take the day's starting equity, the breaker and any halt from the ledger."""
-        loaded: LoadedRisk = self._ask_ledger(
+        loaded: LoadedRisk[SavedRisk] = self._ask_ledger(
             LoadRiskState(self.account), "load its state from"
         ) or LoadedRisk(None, False)
         if not loaded.known:

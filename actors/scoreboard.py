@@ -35,8 +35,8 @@ import pykka
 from loguru import logger
 
 from actors.discovery import known_markets
-from actors.ledger import LoadedScoreboard, LoadScoreboard
 from hub.state import model_points
+from messages.ledger import LoadedScoreboard, LoadScoreboard
 from messages.market_data import BookUpdate, MarketInfo, MarketLifecycle
 from messages.queries import GetReport, GetStats
 from messages.scoreboard import ScoreboardReport

@@ -24,7 +24,7 @@ from typing import Any
 from loguru import logger
 
 from actors.market_stream import SPOT_INDEX
-from app.connection import ExchangeConnection
+from kalshi.connection import ExchangeConnection
 from kalshi.rest import KalshiRestClient
 from kalshi.ws_events import IndexValueEvent
 from marketdata.backfill import PrintSource, backfill, first_each_second

@@ -25,7 +25,6 @@ import pykka
 from loguru import logger
 
 from actors.discovery import known_markets
-from actors.ledger import LoadControls, LoadedControls, LoadedFills, LoadStrategyFills, SaveControl
 from actors.market_stream import SPOT_INDEX
 from execution.updates import order_update
 from messages.control import (
@@ -33,6 +32,13 @@ from messages.control import (
     ResetStrategyParams,
     SetStrategyEnabled,
     SetStrategyParams,
+)
+from messages.ledger import (
+    LoadControls,
+    LoadedControls,
+    LoadedFills,
+    LoadStrategyFills,
+    SaveControl,
 )
 from messages.market_data import BookUpdate, MarketInfo, MarketLifecycle, SpotTick
 from messages.queries import Describe, GetOpenOrders, GetPrints

@@ -19,7 +19,7 @@ from actors.alerts import alerter_child
 from actors.console import CONSOLE, ConsoleReporter
 from actors.discovery import MarketDiscovery
 from actors.health_monitor import HealthMonitor
-from actors.ledger import LEDGER, Flush, LedgerActor
+from actors.ledger import LedgerActor
 from actors.market_stream import MarketStream, spot_feeds
 from actors.order import OrderActor
 from actors.risk import RiskActor
@@ -28,7 +28,6 @@ from actors.spot_feed import SpotFeed, history_sources
 from actors.strategy import StrategyActor, strategy_address
 from actors.ws_hub import WebSocketHub
 from alerting.targets import split_urls
-from app.connection import ExchangeConnection
 from app.exchange import exchange_for
 from app.feed_indices import check_offered, offered_indices
 from app.fill_watch import FILL_WATCH, FillWatch
@@ -41,7 +40,9 @@ from execution.kalshi_broker import SessionOrderGroup
 from hub.config import HubConfig, HubConfigError
 from hub.store import HubStore
 from kalshi.auth import KeyFileError
+from kalshi.connection import ExchangeConnection
 from kalshi.environment import environment_name
+from messages.ledger import LEDGER, Flush
 from risk.limits import RiskLimits
 from runtime.faults import ChaosMonkey
 from runtime.log import setup_logging

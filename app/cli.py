@@ -120,9 +120,10 @@ def _run_subcommand(name: str, argv: list[str]) -> int:
 
         return research(argv)
     if name == "export":
+        from config.ledger import export_ledger
         from storage.export import main as export
 
-        return export(argv)
+        return export(argv, export_ledger)
     if name == "history":
         from app.history import main as history
 

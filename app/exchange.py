@@ -15,10 +15,10 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 from loguru import logger
 
-from app.connection import ExchangeConnection
 from app.modes import Mode, ModeError
 from config.settings import KalshiEnv, Settings
 from kalshi.auth import Signer
+from kalshi.connection import ExchangeConnection
 from kalshi.environment import DEMO, PRODUCTION
 from kalshi.rate_limit import tier_named
 from runtime.net import is_loopback_host

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from loguru import logger
 
-from app.connection import ExchangeConnection
 from config.series import SeriesSettings
+from kalshi.connection import ExchangeConnection
 from kalshi.errors import KalshiError, NotFound
 from kalshi.indices import index_for, is_fifteen_minute
 from kalshi.rest import KalshiRestClient

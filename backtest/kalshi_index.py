@@ -19,8 +19,8 @@ import numpy.typing as npt
 from backtest.bridge import expand, variance_ratio
 from backtest.errors import BacktestInputError
 from backtest.history import BAR_SECONDS, load_bars
-from backtest.recording import is_recording
 from backtest.windows import PRICE_EXPONENT
+from storage.recording import is_recording
 
 IntArray = npt.NDArray[np.int64]
 MAX_GAP = 5  # seconds: the risk rules' default max_spot_age_seconds

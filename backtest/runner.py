@@ -29,10 +29,10 @@ from backtest.ledger import MarketResult, Trade
 from backtest.market import MarketModel
 from backtest.metrics import daily_pnl, max_drawdown, sharpe, strategy_figures
 from backtest.params import RunConfig
-from backtest.recording import ReadStats, is_recording, read_recordings
 from backtest.replay import replay
 from backtest.session import Counters, EquityPoint, Session
 from messages.trading import Signal
+from storage.recording import ReadStats, is_recording, read_recordings
 from strategies.base import Strategy
 from strategies.kelly_volatility import KellyVolatility, KellyVolatilityParams
 

@@ -47,20 +47,21 @@ from loguru import logger
 
 from actors.console import CONSOLE, ConsoleReporter
 from actors.discovery import MarketDiscovery
-from actors.ledger import LEDGER, LedgerActor
+from actors.ledger import LedgerActor
 from actors.market_stream import MarketStream, spot_feeds, watcher_name
 from actors.order import OrderActor
 from actors.risk import RiskActor
 from actors.spot_feed import SpotFeed
 from actors.strategy import StrategyActor
-from app.connection import ExchangeConnection
 from bench.sim_process import exchange_process
 from bench.stats import cpu_seconds, percentile, rss_mb
 from kalshi.auth import Signer
+from kalshi.connection import ExchangeConnection
 from kalshi.indices import index_for
 from kalshi.rest import KalshiRestClient
 from kalshi.tickers import SERIES
 from kalshi.ws_events import OrderbookDeltaEvent
+from messages.ledger import LEDGER
 from messages.market_data import MarketInfo
 from messages.queries import Describe, GetBook, GetMarkets
 from messages.trading import OrderUpdate

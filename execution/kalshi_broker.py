@@ -43,7 +43,7 @@ from kalshi.errors import (
 from kalshi.models import CanceledOrder, CreatedOrder, OrderRequestV2, Page
 from kalshi.models import Fill as WireFill
 from kalshi.models import Order as WireOrder
-from kalshi.rest import KalshiRestClient
+from kalshi.rest import KalshiRestClient, every_page
 from messages.market_data import BookUpdate
 from messages.trading import Fill, OrderIntent, OrderUpdate
 from messages.vocabulary import OrderStatus
@@ -111,18 +111,10 @@ def first_state(intent: OrderIntent, created: CreatedOrder, now: float) -> Order
 
 def _every_page(read: Callable[[str | None], Page[T]], what: str) -> list[T]:
     """Read a list endpoint to its end (at most ``PAGES`` pages)."""
-    items: list[T] = []
-    cursor: str | None = None
     try:
-        for _ in range(PAGES):
-            page = read(cursor)
-            items.extend(page.items)
-            if page.cursor is None or page.cursor == cursor:
-                break
-            cursor = page.cursor
+        return list(every_page(read, PAGES, what))
     except KalshiError as exc:
         raise VenueUnavailable(f"cannot read {what}: {exc}") from exc
-    return items
 
 
 class KalshiBroker:

@@ -7,7 +7,7 @@ from pathlib import Path
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 
-from hub import controls, routes_api, routes_ws
+from hub import routes, routes_ws
 from hub.deps import DEPS, HubDeps
 from hub.errors import Handler, error_middleware
 
@@ -29,8 +29,7 @@ def build_app(deps: HubDeps) -> web.Application:
         ],
     )
     app[DEPS] = deps
-    routes_api.add_routes(app)
-    controls.add_routes(app)
+    routes.add_routes(app)
     app.router.add_get("/ws", routes_ws.websocket)
     _add_page(app, deps.config.web_dir)
     return app

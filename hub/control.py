@@ -16,9 +16,9 @@ from typing import Any
 
 import pykka
 
+from config.risk_overrides import LimitRejected
 from hub.errors import ApiError
 from risk.halts import TradingHalted
-from risk.overrides import LimitRejected
 from runtime.address import ActorUnavailable
 from runtime.system import ActorSystem
 from strategies.base import StrategyConfigError

@@ -131,14 +131,3 @@ async def reset_params(request: web.Request) -> web.Response:
         target, ResetStrategyParams(name, requester(request))
     )
     return json_response({"ok": True, "action": "reset_params", "result": reply_json(reply)})
-
-
-def add_routes(app: web.Application) -> None:
-    router = app.router
-    router.add_get("/api/performance", performance)
-    router.add_post("/api/positions/{ticker}/flatten", flatten)
-    router.add_get("/api/risk/limits", risk_limits)
-    router.add_patch("/api/risk/limits", change_limits)
-    router.add_post("/api/risk/limits/reset", reset_limits)
-    router.add_patch("/api/strategies/{name}/params", change_params)
-    router.add_post("/api/strategies/{name}/params/reset", reset_params)

@@ -1,92 +1,31 @@
-"""Trade, order, signal and position history behind a small reader interface.
+"""The bus-fed trade, order, signal and position history, for a bot without a ledger.
 
-Until the ledger lands, the hub keeps a bounded in-memory history fed from the
-bus (``MemoryHistory``). The REST handlers only see ``HistoryReader``, so a
-ledger-backed reader can replace this one without touching them; readers may
-block (SQL), so the handlers call them off the event loop.
+``MemoryHistory`` keeps a bounded history from the bus and answers the same
+questions as the ledger's reader (``storage.history_api.HistoryReader``, which the
+REST handlers see); readers may block (SQL), so the handlers call them off the
+event loop.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any
 
-from hub.wire import plain, status_text
+from hub.wire import plain
 from kalshi.tickers import series_of
-from messages.formats import money
+from messages.formats import money, status_text
 from messages.status import Position
 from messages.trading import Fill, OrderIntent, OrderUpdate, RiskDecision, Signal
-from storage.schema import ALL_MODES, MODES, UNKNOWN
-
-ACTIVE = frozenset({"pending", "resting"})
-ORDER_STATUSES = frozenset({"pending", "resting", "executed", "canceled", "rejected", "failed"})
-# What the dashboard of the original design called them, mapped to the exchange's words.
-STATUS_ALIASES: dict[str, frozenset[str]] = {
-    "active": ACTIVE,
-    "open": ACTIVE,
-    "filled": frozenset({"executed"}),
-    "cancelled": frozenset({"canceled"}),
-    "closed": frozenset({"executed", "canceled", "rejected", "failed"}),
-    **{status: frozenset({status}) for status in ORDER_STATUSES},
-}
-SIGNAL_STATUSES = frozenset({"approved", "rejected", "pending"})
-MODE_CHOICES = frozenset({ALL_MODES, *MODES})  # ``?mode=`` of the history reads
-
-
-class HistoryUnavailable(Exception):
-    """The history cannot be read right now (its database is down): the API answers 503."""
-
-
-@dataclass(frozen=True, slots=True)
-class TradeQuery:
-    ticker: str | None = None
-    strategy: str | None = None
-    status: str | None = None  # a key of STATUS_ALIASES
-    since: float | None = None  # Unix seconds; orders created at or after
-    limit: int = 100
-    offset: int = 0  # skip this many matches, newest first (pagination)
-    mode: str | None = None  # a MODE_CHOICES word; None: the mode the bot runs in
-    series: str | None = None  # only markets of this series (KXBTC15M)
-
-
-@dataclass(frozen=True, slots=True)
-class SignalQuery:
-    ticker: str | None = None
-    strategy: str | None = None
-    status: str | None = None  # approved | rejected | pending (no decision yet)
-    since: float | None = None
-    limit: int = 100
-    offset: int = 0
-    mode: str | None = None  # a MODE_CHOICES word; None: the mode the bot runs in
-    series: str | None = None  # only markets of this series
-
-
-class HistoryReader(Protocol):
-    """What ``/api/trades``, ``/api/trades/active``, ``/api/positions`` and ``/api/signals`` read."""
-
-    def trades(self, query: TradeQuery) -> list[dict[str, Any]]: ...
-
-    def active_orders(self) -> list[dict[str, Any]]: ...
-
-    def find_order(self, order_id: str) -> dict[str, Any] | None:
-        """An order by ``client_order_id`` or exchange ``order_id``."""
-        ...
-
-    def positions(self) -> list[dict[str, Any]]: ...
-
-    def signals(self, query: SignalQuery) -> list[dict[str, Any]]: ...
-
-
-@dataclass(frozen=True, slots=True)
-class OrderCounts:
-    active: int
-    filled: int
-    canceled: int
-    rejected: int
-    total: int
+from storage.history_api import (
+    ACTIVE,
+    STATUS_ALIASES,
+    OrderCounts,
+    SignalQuery,
+    TradeQuery,
+)
+from storage.schema import ALL_MODES, UNKNOWN
 
 
 class MemoryHistory:
@@ -353,11 +292,4 @@ def _signal_status(entry: dict[str, Any]) -> str:
     return "approved" if decision["approved"] else "rejected"
 
 
-__all__ = [
-    "ACTIVE",
-    "HistoryReader",
-    "MemoryHistory",
-    "OrderCounts",
-    "SignalQuery",
-    "TradeQuery",
-]
+__all__ = ["MemoryHistory"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from typing import TypeVar
 
 import orjson
@@ -11,8 +12,15 @@ from multidict import MultiMapping
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from hub.errors import ApiError
-from hub.history import MODE_CHOICES, SIGNAL_STATUSES, STATUS_ALIASES, SignalQuery, TradeQuery
 from messages.formats import parse_since
+from storage.history_api import (
+    MODE_CHOICES,
+    SIGNAL_STATUSES,
+    STATUS_ALIASES,
+    HistoryQuery,
+    SignalQuery,
+    TradeQuery,
+)
 
 MAX_LIMIT = 1_000
 # Deeper pages are a job for ``since`` or ``run.py export``; an unbounded offset also
@@ -121,13 +129,17 @@ _QUERY_KEYS = frozenset(
 )
 
 
-def trade_query(query: MultiMapping[str]) -> TradeQuery:
+Q = TypeVar("Q", bound=HistoryQuery)
+
+
+def _history_query(query: MultiMapping[str], kind: type[Q], statuses: Collection[str]) -> Q:
+    """A history list's parameters; ``statuses``: the words its ``status`` may be."""
     values = _single(query, _QUERY_KEYS)
     status = values.get("status")
-    if status is not None and status not in STATUS_ALIASES:
-        choices = ", ".join(sorted(STATUS_ALIASES))
+    if status is not None and status not in statuses:
+        choices = ", ".join(sorted(statuses))
         raise ApiError(400, "invalid_parameter", f"status must be one of {choices}")
-    return TradeQuery(
+    return kind(
         series=_optional_ident(values, "series"),
         ticker=_optional_ident(values, "ticker"),
         strategy=_optional_ident(values, "strategy"),
@@ -137,24 +149,14 @@ def trade_query(query: MultiMapping[str]) -> TradeQuery:
         offset=_offset(values.get("offset")),
         mode=_mode(values.get("mode")),
     )
+
+
+def trade_query(query: MultiMapping[str]) -> TradeQuery:
+    return _history_query(query, TradeQuery, STATUS_ALIASES)
 
 
 def signal_query(query: MultiMapping[str]) -> SignalQuery:
-    values = _single(query, _QUERY_KEYS)
-    status = values.get("status")
-    if status is not None and status not in SIGNAL_STATUSES:
-        choices = ", ".join(sorted(SIGNAL_STATUSES))
-        raise ApiError(400, "invalid_parameter", f"status must be one of {choices}")
-    return SignalQuery(
-        series=_optional_ident(values, "series"),
-        ticker=_optional_ident(values, "ticker"),
-        strategy=_optional_ident(values, "strategy"),
-        status=status,
-        since=_since(values.get("since")),
-        limit=_limit(values.get("limit")),
-        offset=_offset(values.get("offset")),
-        mode=_mode(values.get("mode")),
-    )
+    return _history_query(query, SignalQuery, SIGNAL_STATUSES)
 
 
 def no_query(query: MultiMapping[str]) -> None:

@@ -17,7 +17,6 @@ from prometheus_client import CONTENT_TYPE_LATEST
 
 from hub.deps import DEPS, HubDeps
 from hub.errors import ApiError, json_response
-from hub.history import ACTIVE, HistoryUnavailable
 from hub.inputs import (
     EmptyBody,
     StopBody,
@@ -40,6 +39,7 @@ from messages.control import (
     StopTrading,
 )
 from runtime.address import AddressState
+from storage.history_api import ACTIVE, HistoryUnavailable
 
 RISK = "risk"
 ORDER = "order"
@@ -269,23 +269,3 @@ async def toggle_strategy(request: web.Request) -> web.Response:
             "result": reply_json(reply),
         }
     )
-
-
-def add_routes(app: web.Application) -> None:
-    router = app.router
-    router.add_get("/api/health", health)
-    router.add_get("/api/status", status)
-    router.add_post("/api/start", start)
-    router.add_post("/api/stop", stop)
-    router.add_get("/api/trades", trades)
-    router.add_get("/api/trades/active", active_trades)
-    router.add_post("/api/trades/{id}/cancel", cancel)
-    router.add_get("/api/positions", positions)
-    router.add_get("/api/strategies", strategies)
-    router.add_post("/api/strategies/{name}/{action:enable|disable}", toggle_strategy)
-    router.add_post("/api/circuit-breaker/reset", reset_breaker)
-    router.add_get("/api/signals", signals)
-    router.add_get("/api/actors", actors)
-    router.add_get("/api/scoreboard", scoreboard)
-    router.add_get("/api/dashboard", dashboard)
-    router.add_get("/metrics", metrics)

@@ -14,12 +14,13 @@ from typing import Any, Protocol
 
 from loguru import logger
 
-from hub.history import HistoryReader, MemoryHistory, OrderCounts
+from hub.history import MemoryHistory
 from hub.state import RUNNING, WAITING_FOR_DATA, LiveState
 from hub.wire import envelope
 from kalshi.tickers import series_of
 from messages.formats import money
 from risk.halts import halt_of
+from storage.history_api import HistoryReader, OrderCounts
 
 
 class CountingReader(HistoryReader, Protocol):

@@ -13,7 +13,7 @@ import orjson
 
 from kalshi.tickers import series_of
 from messages.base import Message
-from messages.formats import dumps
+from messages.formats import dumps, status_text
 from messages.formats import wire_fields as fields_of  # ratios as numbers; Decimals as money
 from messages.market_data import BookUpdate, MarketInfo, MarketLifecycle, SpotTick
 from messages.status import Alert
@@ -67,15 +67,6 @@ def fill_execution(fill: Fill, strategy_name: str, status: str) -> dict[str, Any
         "order_id": fill.order_id,
         "is_taker": fill.is_taker,
     }
-
-
-def status_text(status: str, filled: int, quantity: int) -> str:
-    """An order's status as a person reads it: ``status`` is Kalshi's word, and an IOC that
-    filled 5 of 22 ends ``canceled`` there; this says "filled 5 of 22" instead."""
-    if 0 < filled < quantity:
-        done = f"filled {filled} of {quantity}"
-        return done if status in ("canceled", "executed") else f"{status}, {done}"
-    return status
 
 
 def order_execution(update: OrderUpdate) -> dict[str, Any]:

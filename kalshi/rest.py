@@ -9,7 +9,8 @@ trades and the historical archive).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from typing import TypeVar
 
 from loguru import logger
 
@@ -32,7 +33,31 @@ from kalshi.order_api import OrderApi
 from kalshi.rate_limit import RateLimiter, RateLimitTier
 from kalshi.rest_core import params_of, segment
 
-__all__ = ["KalshiRestClient", "OrderOutcomeUnknown"]
+__all__ = ["KalshiRestClient", "OrderOutcomeUnknown", "every_page"]
+
+T = TypeVar("T")
+# After a (re)start the order actor re-reports the exchange's fills this far back, so the
+# risk actor, rebuilding, must read (and mark as booked) every fill of the same span.
+FILL_LOOKBACK_SECONDS = 3600
+FILL_PAGES = 50  # pages of fills read at most when rebuilding from the exchange
+
+
+def every_page(read: Callable[[str | None], Page[T]], max_pages: int, what: str) -> Iterator[T]:
+    """The items of a list endpoint, page after page, while its cursor goes on: a cursor the
+    server repeats would loop for ever, so it stops there (and after ``max_pages``)."""
+    cursor: str | None = None
+    seen: set[str] = set()
+    for _ in range(max_pages):
+        page = read(cursor)
+        yield from page.items
+        if page.cursor is None:
+            return
+        if page.cursor in seen:
+            logger.warning("kalshi {}: cursor repeated; stopping pagination", what)
+            return
+        seen.add(page.cursor)
+        cursor = page.cursor
+    logger.warning("kalshi {}: stopped after {} pages", what, max_pages)
 
 
 class KalshiRestClient(OrderApi, IndexApi, HistoryApi):
@@ -117,11 +142,9 @@ class KalshiRestClient(OrderApi, IndexApi, HistoryApi):
         max_pages: int = 100,
     ) -> list[Market]:
         """Every market matching the filters, following ``cursor`` while it is non-empty."""
-        markets: list[Market] = []
-        cursor: str | None = None
-        seen: set[str] = set()
-        for _ in range(max_pages):
-            page = self.get_markets_page(
+
+        def page(cursor: str | None) -> Page[Market]:
+            return self.get_markets_page(
                 series_ticker=series_ticker,
                 event_ticker=event_ticker,
                 status=status,
@@ -137,16 +160,8 @@ class KalshiRestClient(OrderApi, IndexApi, HistoryApi):
                 limit=limit,
                 cursor=cursor,
             )
-            markets.extend(page.items)
-            if page.cursor is None:
-                return markets
-            if page.cursor in seen:
-                logger.warning("kalshi get_markets: cursor repeated; stopping pagination")
-                return markets
-            seen.add(page.cursor)
-            cursor = page.cursor
-        logger.warning("kalshi get_markets: stopped after {} pages", max_pages)
-        return markets
+
+        return list(every_page(page, max_pages, "get_markets"))
 
     def get_market(self, ticker: str) -> Market:
         data = self._get(f"/markets/{segment(ticker)}", "get_market", auth=False)
@@ -188,6 +203,21 @@ class KalshiRestClient(OrderApi, IndexApi, HistoryApi):
         )
         data = self._get("/portfolio/fills", "get_fills", params)
         return self._page(data, "fills", Fill.from_wire, "get_fills")
+
+    def every_fill(
+        self,
+        *,
+        min_ts: int | None = None,
+        max_ts: int | None = None,
+        limit: int | None = None,
+        max_pages: int = FILL_PAGES,
+    ) -> Iterator[Fill]:
+        """Every fill in the span, all pages (as the exchange lists them, newest first)."""
+
+        def page(cursor: str | None) -> Page[Fill]:
+            return self.get_fills(min_ts=min_ts, max_ts=max_ts, limit=limit, cursor=cursor)
+
+        return every_page(page, max_pages, "get_fills")
 
     def get_positions(
         self,

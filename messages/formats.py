@@ -210,6 +210,15 @@ def normalize_row(row: Mapping[Any, Any]) -> dict[Any, Any]:
     return out
 
 
+def status_text(status: str, filled: int, quantity: int) -> str:
+    """An order's status as a person reads it: ``status`` is Kalshi's word, and an IOC that
+    filled 5 of 22 ends ``canceled`` there; this says "filled 5 of 22" instead."""
+    if 0 < filled < quantity:
+        done = f"filled {filled} of {quantity}"
+        return done if status in ("canceled", "executed") else f"{status}, {done}"
+    return status
+
+
 def parse_since(text: str) -> float:
     """Unix seconds from ``since`` (and the export's ``--until``): Unix seconds
     (``1767225600``), a date (``2026-01-01``: midnight UTC) or a date-time with its zone

@@ -6,8 +6,8 @@ are sent they must be valid. Portfolio endpoints require a signed request.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, TypeVar
 
 from aiohttp import web
 
@@ -30,6 +30,38 @@ def _other_shard(query: Mapping[str, str]) -> bool:
     if shard is not None and shard < 0:
         raise errors.invalid("exchange_index must be >= 0", f"exchange_index={shard}")
     return shard not in (None, 0)
+
+
+T = TypeVar("T")
+
+
+def _equal(items: list[T], query: Mapping[str, str], name: str, key: Callable[[T], str]) -> list[T]:
+    """``items`` whose ``key`` is ``?name=`` (all of them when it is absent or empty)."""
+    wanted = query.get(name)
+    return [i for i in items if key(i) == wanted] if wanted else items
+
+
+def _one_of(
+    items: list[T], query: Mapping[str, str], name: str, key: Callable[[T], str]
+) -> list[T]:
+    """``items`` whose ``key`` is in the comma-separated ``?name=`` (all when it is absent)."""
+    listed = query.get(name)
+    if not listed:
+        return items
+    wanted = {w.strip() for w in listed.split(",") if w.strip()}
+    return [i for i in items if key(i) in wanted]
+
+
+def _within(
+    items: list[T],
+    query: Mapping[str, str],
+    key: Callable[[T], float],
+    names: tuple[str, str] = ("min_ts", "max_ts"),
+) -> list[T]:
+    """``items`` whose ``key`` lies from ``?min_ts=`` to ``?max_ts=``, both ends included,
+    either one optional (``names``: the two parameters, when they are called otherwise)."""
+    low, high = (query_int(query, name) for name in names)
+    return [i for i in items if (low is None or key(i) >= low) and (high is None or key(i) <= high)]
 
 
 class RestApi:
@@ -121,12 +153,8 @@ class RestApi:
         query = request.query
         limit = query_limit(query, allow_zero=True)
         markets = live_markets(self._exchange, self._exchange.all_markets(), query)
-        series = query.get("series_ticker")
-        if series:
-            markets = [m for m in markets if m.series_ticker == series]
-        event = query.get("event_ticker")
-        if event:
-            markets = [m for m in markets if m.event_ticker == event]
+        markets = _equal(markets, query, "series_ticker", lambda m: m.series_ticker)
+        markets = _equal(markets, query, "event_ticker", lambda m: m.event_ticker)
         status = query.get("status")
         if status:
             allowed = STATUS_FILTERS.get(status)
@@ -136,16 +164,8 @@ class RestApi:
                     f"status={status}",
                 )
             markets = [m for m in markets if m.status in allowed]
-        tickers = query.get("tickers")
-        if tickers:
-            wanted = {t.strip() for t in tickers.split(",") if t.strip()}
-            markets = [m for m in markets if m.ticker in wanted]
-        min_close = query_int(query, "min_close_ts")
-        if min_close is not None:
-            markets = [m for m in markets if m.close_ts >= min_close]
-        max_close = query_int(query, "max_close_ts")
-        if max_close is not None:
-            markets = [m for m in markets if m.close_ts <= max_close]
+        markets = _one_of(markets, query, "tickers", lambda m: m.ticker)
+        markets = _within(markets, query, lambda m: m.close_ts, ("min_close_ts", "max_close_ts"))
         page, cursor = paginate(
             markets, lambda m: m.close_ts, limit, query.get("cursor"), descending=True
         )
@@ -189,13 +209,9 @@ class RestApi:
         limit = query_limit(query)
         hidden = self._server.faults.take_hidden_orders()  # a lagging read: nothing yet
         orders = [] if hidden or _other_shard(query) else self._exchange.orders(user)
-        ticker = query.get("ticker")
-        if ticker:
-            orders = [o for o in orders if o.ticker == ticker]
-        events = query.get("event_ticker")
-        if events:
-            wanted = {e.strip() for e in events.split(",") if e.strip()}
-            orders = [o for o in orders if self._exchange.markets[o.ticker].event_ticker in wanted]
+        orders = _equal(orders, query, "ticker", lambda o: o.ticker)
+        event_of = self._exchange.markets
+        orders = _one_of(orders, query, "event_ticker", lambda o: event_of[o.ticker].event_ticker)
         status = query.get("status")
         if status:
             if status not in ("resting", "canceled", "executed"):
@@ -203,12 +219,7 @@ class RestApi:
                     "status must be resting, canceled or executed", f"status={status}"
                 )
             orders = [o for o in orders if o.status == status]
-        min_ts = query_int(query, "min_ts")
-        if min_ts is not None:
-            orders = [o for o in orders if o.created_ts >= min_ts]
-        max_ts = query_int(query, "max_ts")
-        if max_ts is not None:
-            orders = [o for o in orders if o.created_ts <= max_ts]
+        orders = _within(orders, query, lambda o: o.created_ts)
         page, cursor = paginate(orders, lambda o: o.seq, limit, query.get("cursor"), True)
         return json_response({"orders": [wire.order_json(o) for o in page], "cursor": cursor})
 
@@ -224,18 +235,9 @@ class RestApi:
         query = request.query
         limit = query_limit(query)
         fills = [] if _other_shard(query) else self._exchange.fills(user)
-        ticker = query.get("ticker")
-        if ticker:
-            fills = [f for f in fills if f.ticker == ticker]
-        order_id = query.get("order_id")
-        if order_id:
-            fills = [f for f in fills if f.order_id == order_id]
-        min_ts = query_int(query, "min_ts")
-        if min_ts is not None:
-            fills = [f for f in fills if f.ts >= min_ts]
-        max_ts = query_int(query, "max_ts")
-        if max_ts is not None:
-            fills = [f for f in fills if f.ts <= max_ts]
+        fills = _equal(fills, query, "ticker", lambda f: f.ticker)
+        fills = _equal(fills, query, "order_id", lambda f: f.order_id)
+        fills = _within(fills, query, lambda f: f.ts)
         page, cursor = paginate(fills, lambda f: f.seq, limit, query.get("cursor"), True)
         return json_response({"fills": [wire.fill_json(f) for f in page], "cursor": cursor})
 
@@ -244,12 +246,8 @@ class RestApi:
         query = request.query
         limit = query_limit(query)
         states = [] if _other_shard(query) else self._exchange.positions(user)
-        ticker = query.get("ticker")
-        if ticker:
-            states = [s for s in states if s.ticker == ticker]
-        event = query.get("event_ticker")
-        if event:
-            states = [s for s in states if s.event_ticker == event]
+        states = _equal(states, query, "ticker", lambda s: s.ticker)
+        states = _equal(states, query, "event_ticker", lambda s: s.event_ticker)
         count_filter = query.get("count_filter")
         if count_filter:
             names = {n.strip() for n in count_filter.split(",") if n.strip()}
@@ -282,18 +280,9 @@ class RestApi:
         query = request.query
         limit = query_limit(query)
         records = self._exchange.settlements(user)
-        ticker = query.get("ticker")
-        if ticker:
-            records = [r for r in records if r.ticker == ticker]
-        event = query.get("event_ticker")
-        if event:
-            records = [r for r in records if r.event_ticker == event]
-        min_ts = query_int(query, "min_ts")
-        if min_ts is not None:
-            records = [r for r in records if r.settled_ts >= min_ts]
-        max_ts = query_int(query, "max_ts")
-        if max_ts is not None:
-            records = [r for r in records if r.settled_ts <= max_ts]
+        records = _equal(records, query, "ticker", lambda r: r.ticker)
+        records = _equal(records, query, "event_ticker", lambda r: r.event_ticker)
+        records = _within(records, query, lambda r: r.settled_ts)
         page, cursor = paginate(
             records,
             lambda r: f"{int(r.settled_ts):012d}:{r.ticker}",

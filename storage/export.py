@@ -18,7 +18,7 @@ import csv
 import functools
 import io
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,6 +36,7 @@ from storage.schema import (
     MODES,
     SCOPE_COLUMNS,
     UNKNOWN,
+    exported,
     fills,
     of_mode,
     orders,
@@ -47,53 +48,9 @@ EXIT_USAGE = 2
 TABLES = ("trades", "fills", "settlements")
 SCOPE_VERSION = 4  # the schema version whose rows carry mode and env
 
-TRADE_COLUMNS = (
-    "time",
-    "ts",
-    "client_order_id",
-    "order_id",
-    "ticker",
-    "strategy_name",
-    "side",
-    "action",
-    "quantity",
-    "price",
-    "status",
-    "filled",
-    "remaining",
-    "fees",
-    "reason",
-    "mode",
-    "env",
-)
-FILL_COLUMNS = (
-    "time",
-    "ts",
-    "trade_id",
-    "order_id",
-    "client_order_id",
-    "ticker",
-    "strategy_name",
-    "side",
-    "action",
-    "count",
-    "price",
-    "fee",
-    "is_taker",
-    "mode",
-    "env",
-)
-SETTLEMENT_COLUMNS = (
-    "time",
-    "ts",
-    "ticker",
-    "result",
-    "yes_contracts",
-    "no_contracts",
-    "payout",
-    "mode",
-    "env",
-)
+TRADE_COLUMNS = exported(orders, orders.c.created_at)
+FILL_COLUMNS = exported(fills, fills.c.ts)
+SETTLEMENT_COLUMNS = exported(settlements, settlements.c.ts)
 COLUMNS = {"trades": TRADE_COLUMNS, "fills": FILL_COLUMNS, "settlements": SETTLEMENT_COLUMNS}
 
 
@@ -231,22 +188,23 @@ def export(db: Database, tables: Sequence[str], fmt: str, window: Window) -> byt
     return text.getvalue().encode()
 
 
-def _ledger(args: argparse.Namespace) -> tuple[str, str]:
+SettingsLedger = Callable[[str, str | None], tuple[str, str]]
+"""(settings file, ``--mode``) → (URL, mode): the ledger the settings name (``config.ledger``)."""
+
+
+def _ledger(args: argparse.Namespace, from_settings: SettingsLedger | None) -> tuple[str, str]:
     """The URL to read and the mode to export: ``--db`` is read whole unless ``--mode`` says;
     otherwise the ledger of ``--mode`` (default: the mode ``run.py`` starts in)."""
     if args.db:
         return str(args.db), args.mode or ALL_MODES
-    from config.settings import ConfigError, load_settings
-
-    try:
-        settings = load_settings(args.env_file)
-    except ConfigError as exc:
-        raise SystemExit("\n".join(f"config error: {line}" for line in exc.lines)) from None
-    mode = args.mode or settings.default_mode
-    return settings.ledger_url(settings.default_mode if mode == ALL_MODES else mode), mode
+    if from_settings is None:
+        raise SystemExit("run.py export: give --db URL (this caller reads no settings)")
+    return from_settings(args.env_file, args.mode)
 
 
-def main(argv: Sequence[str]) -> int:
+def main(argv: Sequence[str], from_settings: SettingsLedger | None = None) -> int:
+    """``run.py export``; ``from_settings`` finds the ledger when no ``--db`` is given (the
+    settings live above storage, so the caller passes their reader in)."""
     args = build_parser().parse_args(list(argv))
     if args.until is not None and args.until <= args.since:
         print("run.py export: --until must be after --since", file=sys.stderr)
@@ -255,7 +213,7 @@ def main(argv: Sequence[str]) -> int:
     if args.format == "csv" and not args.table:
         tables = ("fills",)
     try:
-        url, mode = _ledger(args)
+        url, mode = _ledger(args, from_settings)
     except SystemExit as exc:
         print(exc.code, file=sys.stderr)
         return EXIT_USAGE

@@ -1,4 +1,4 @@
-"""``LedgerHistory``: the hub's :class:`hub.history.HistoryReader`, read from the ledger.
+"""``LedgerHistory``: the hub's :class:`storage.history_api.HistoryReader`, read from the ledger.
 
 Answers ``/api/trades``, ``/api/trades/active``, ``/api/positions`` and
 ``/api/signals`` with the same dict shapes as the bus-fed ``MemoryHistory``, but
@@ -10,6 +10,7 @@ pooled connection (WAL: readers never wait for the ledger's writes).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -20,19 +21,20 @@ import orjson
 import sqlalchemy as sa
 from loguru import logger
 
-from hub.history import (
+from messages.formats import money, normalize_row, status_text
+from messages.status import Position
+from storage.database import Database
+from storage.history_api import (
     ACTIVE,
     STATUS_ALIASES,
+    HistoryQuery,
     HistoryUnavailable,
     OrderCounts,
     SignalQuery,
     TradeQuery,
 )
-from hub.wire import status_text
-from messages.formats import money, normalize_row
-from storage.database import Database
 from storage.migrate import reason_of
-from storage.schema import fills, of_mode, orders, positions, signals
+from storage.schema import fills, of_mode, orders, positions, row_columns, signals
 from storage.writer import TERMINAL
 
 
@@ -49,22 +51,15 @@ class SessionCounts:
 _MAX_LIMIT = 10_000
 
 
+_FILL_COLUMNS = row_columns(fills)
+_POSITION_FIELDS = tuple(f.name for f in dataclasses.fields(Position))  # the table mirrors them
+
+
 def _fill_dict(row: Any) -> dict[str, Any]:
-    """A fill as ``hub.wire.plain(Fill)`` gives it."""
-    return {
-        "trade_id": row.trade_id,
-        "order_id": row.order_id,
-        "client_order_id": row.client_order_id,
-        "ticker": row.ticker,
-        "side": row.side,
-        "action": row.action,
-        "count": row.count,
-        "price": row.price,
-        "fee": row.fee,
-        "is_taker": bool(row.is_taker),
-        "timestamp": row.ts,
-        "strategy_name": row.strategy_name,
-    }
+    """A fill as ``hub.wire.plain(Fill)`` gives it: the table's ``ts`` is its ``timestamp``."""
+    found = {"timestamp" if c == "ts" else c: row._mapping[c] for c in _FILL_COLUMNS}
+    found["is_taker"] = bool(found["is_taker"])
+    return found
 
 
 def _order_dict(row: Any, order_fills: list[dict[str, Any]]) -> dict[str, Any]:
@@ -125,8 +120,14 @@ def _limit(value: int) -> int:
     return max(0, min(int(value), _MAX_LIMIT))
 
 
+def _newest_first(stmt: Any, ts: Any, key: Any, query: HistoryQuery) -> Any:
+    """The query's page: newest first (``key`` breaks ties), ``offset`` matches skipped."""
+    ordered = stmt.order_by(ts.desc(), key.desc())
+    return ordered.limit(_limit(query.limit)).offset(max(0, query.offset))
+
+
 class LedgerHistory:
-    """Implements ``hub.history.HistoryReader`` (plus ``counts``) over the ledger."""
+    """Implements ``storage.history_api.HistoryReader`` (plus ``counts``) over the ledger."""
 
     def __init__(
         self,
@@ -162,27 +163,28 @@ class LedgerHistory:
         for a reader that runs in none, e.g. a tool reading the ledger)."""
         return of_mode(table, asked or self.database.scope.mode)
 
+    def _filtered(self, stmt: Any, table: sa.Table, ts: Any, query: HistoryQuery) -> Any:
+        """``stmt`` narrowed to the query's mode, market, series, strategy and start."""
+        stmt = stmt.where(self._mode(table, query.mode))
+        if query.ticker is not None:
+            stmt = stmt.where(table.c.ticker == query.ticker)
+        if query.series is not None:  # an identifier (the API checks): a safe prefix
+            stmt = stmt.where(table.c.ticker.startswith(f"{query.series}-", autoescape=True))
+        if query.strategy is not None:
+            stmt = stmt.where(table.c.strategy_name == query.strategy)
+        if query.since is not None:
+            stmt = stmt.where(ts >= query.since)
+        return stmt
+
     def trades(self, query: TradeQuery) -> list[dict[str, Any]]:
         """Newest first; ``query.offset`` skips that many matches (pagination)."""
-        stmt = sa.select(orders).where(self._mode(orders, query.mode))
-        if query.ticker is not None:
-            stmt = stmt.where(orders.c.ticker == query.ticker)
-        if query.series is not None:  # an identifier (the API checks): a safe prefix
-            stmt = stmt.where(orders.c.ticker.startswith(f"{query.series}-", autoescape=True))
-        if query.strategy is not None:
-            stmt = stmt.where(orders.c.strategy_name == query.strategy)
+        stmt = self._filtered(sa.select(orders), orders, orders.c.created_at, query)
         if query.status:
             wanted = STATUS_ALIASES.get(query.status)
             if wanted is None:
                 return []
             stmt = stmt.where(orders.c.status.in_(sorted(wanted)))
-        if query.since is not None:
-            stmt = stmt.where(orders.c.created_at >= query.since)
-        stmt = (
-            stmt.order_by(orders.c.created_at.desc(), orders.c.client_order_id.desc())
-            .limit(_limit(query.limit))
-            .offset(max(0, query.offset))
-        )
+        stmt = _newest_first(stmt, orders.c.created_at, orders.c.client_order_id, query)
         with self._connect() as conn:
             rows = conn.execute(stmt).all()
             by_order = self._fills_of(conn, rows)
@@ -271,46 +273,21 @@ class LedgerHistory:
         stmt = sa.select(positions).order_by(positions.c.rank, positions.c.ticker)
         with self._connect() as conn:
             rows = conn.execute(stmt).all()
-        return [
-            normalize_row(
-                {
-                    "ticker": r.ticker,
-                    "side": r.side,
-                    "contracts": r.contracts,
-                    "average_price": r.average_price,
-                    "cost": r.cost,
-                    "market_value": r.market_value,
-                    "unrealized_pnl": r.unrealized_pnl,
-                    "realized_pnl": r.realized_pnl,
-                }
-            )
-            for r in rows
-        ]
+        return [normalize_row({f: getattr(r, f) for f in _POSITION_FIELDS}) for r in rows]
 
     def signals(self, query: SignalQuery) -> list[dict[str, Any]]:
         """Newest first, each with its risk decision (None while undecided)."""
-        stmt = sa.select(
+        chosen = sa.select(
             signals.c.payload, signals.c.decision_payload, signals.c.mode, signals.c.env
-        ).where(signals.c.payload.is_not(None), self._mode(signals, query.mode))
-        if query.ticker is not None:
-            stmt = stmt.where(signals.c.ticker == query.ticker)
-        if query.series is not None:
-            stmt = stmt.where(signals.c.ticker.startswith(f"{query.series}-", autoescape=True))
-        if query.strategy is not None:
-            stmt = stmt.where(signals.c.strategy_name == query.strategy)
-        if query.since is not None:
-            stmt = stmt.where(signals.c.ts >= query.since)
+        ).where(signals.c.payload.is_not(None))
+        stmt = self._filtered(chosen, signals, signals.c.ts, query)
         if query.status == "pending":
             stmt = stmt.where(signals.c.approved.is_(None))
         elif query.status in ("approved", "rejected"):
             stmt = stmt.where(signals.c.approved == (query.status == "approved"))
         elif query.status is not None:
             return []
-        stmt = (
-            stmt.order_by(signals.c.ts.desc(), signals.c.signal_id.desc())
-            .limit(_limit(query.limit))
-            .offset(max(0, query.offset))
-        )
+        stmt = _newest_first(stmt, signals.c.ts, signals.c.signal_id, query)
         with self._connect() as conn:
             rows = conn.execute(stmt).all()
         found = []

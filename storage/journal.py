@@ -10,6 +10,7 @@ from __future__ import annotations
 import pickle
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from loguru import logger
@@ -56,61 +57,74 @@ OPERATIONS = (
 )
 
 
-JOURNAL_COLUMNS = ("ts", "recorded_at", "kind", "ref", "ticker", "payload")
+# The journal's columns but its sequence number (the database counts it), in table order.
+JOURNAL_COLUMNS = tuple(c for c in schema.row_columns(schema.journal) if c != "seq")
 PAYLOAD = JOURNAL_COLUMNS.index("payload")
 JournalRow = tuple[float, float, str, str | None, str | None, str]  # in JOURNAL_COLUMNS order
 
-
-def _in_table_order(table: Table, names: set[str] | None = None) -> tuple[str, ...]:
-    """A row's keys; never ``mode`` and ``env``: the writer stamps every row with its scope."""
-    return tuple(
-        c.name
-        for c in table.columns
-        if (names is None or c.name in names) and c.name not in schema.SCOPE_COLUMNS
-    )
-
-
 # The keys of each operation's rows, in the order of its statement's parameters.
 ROW_KEYS: dict[str, tuple[str, ...]] = {
-    SIGNAL: _in_table_order(
-        schema.signals,
-        {
-            "signal_id",
-            "strategy_name",
-            "ticker",
-            "direction",
-            "action",
-            "edge",
-            "model_prob",
-            "market_price",
-            "quantity",
-            "ts",
-            "payload",
-        },
-    ),
-    DECISION: _in_table_order(
-        schema.signals,
-        {
-            "signal_id",
-            "strategy_name",
-            "ticker",
-            "approved",
-            "decision_reason",
-            "decision_quantity",
-            "decided_at",
-            "decision_payload",
-        },
-    ),
-    INTENT: _in_table_order(schema.orders),
-    UPDATE: _in_table_order(schema.orders),
-    FILL: _in_table_order(schema.fills),
-    SETTLEMENT: _in_table_order(schema.settlements),
-    POSITIONS: _in_table_order(schema.positions),
-    DAILY: _in_table_order(schema.daily_pnl),
-    RISK: _in_table_order(schema.risk_state),
-    CONTROL: _in_table_order(schema.controls),
-    SCOREBOARD: _in_table_order(schema.scoreboard),
+    SIGNAL: schema.set_by(schema.signals, "row", "both"),
+    DECISION: schema.set_by(schema.signals, "decision", "both"),
+    INTENT: schema.row_columns(schema.orders),
+    UPDATE: schema.row_columns(schema.orders),
+    FILL: schema.row_columns(schema.fills),
+    SETTLEMENT: schema.row_columns(schema.settlements),
+    POSITIONS: schema.row_columns(schema.positions),
+    DAILY: schema.row_columns(schema.daily_pnl),
+    RISK: schema.row_columns(schema.risk_state),
+    CONTROL: schema.row_columns(schema.controls),
+    SCOREBOARD: schema.row_columns(schema.scoreboard),
 }
+
+
+_TABLES = {
+    SIGNAL: schema.signals,
+    DECISION: schema.signals,
+    INTENT: schema.orders,
+    UPDATE: schema.orders,
+    FILL: schema.fills,
+    SETTLEMENT: schema.settlements,
+    POSITIONS: schema.positions,
+    DAILY: schema.daily_pnl,
+    RISK: schema.risk_state,
+    CONTROL: schema.controls,
+    SCOREBOARD: schema.scoreboard,
+}
+# Per operation, its keys that hold money: written as fixed-point text.
+_MONEY = {
+    op: frozenset(c.name for c in table.columns if c.type is schema.MONEY)
+    for op, table in _TABLES.items()
+}
+
+
+def row_of(m: object, op: str, **given: Any) -> Row:
+    """``op``'s row for ``m``: each column its value in ``given``, else ``m``'s field of that
+    name (money as fixed-point text), so a column and the field it mirrors are named once."""
+    unknown = given.keys() - set(ROW_KEYS[op])
+    if unknown:
+        raise KeyError(f"{op}: no such columns: {sorted(unknown)}")
+    money_keys = _MONEY[op]
+    row: Row = {}
+    for key in ROW_KEYS[op]:
+        if key in given:
+            row[key] = given[key]
+            continue
+        value = getattr(m, key)
+        row[key] = money(value) if key in money_keys and value is not None else value
+    return row
+
+
+def fields_of(row: Any, table: Table, **renamed: str) -> dict[str, Any]:
+    """The inverse of :func:`row_of`: a message's fields from ``table``'s row, money back as
+    ``Decimal``; ``renamed``: column → field where the names differ (``ts="timestamp"``)."""
+    found: dict[str, Any] = {}
+    for name in schema.row_columns(table):
+        value = row._mapping[name]
+        if table.c[name].type is schema.MONEY and value is not None:
+            value = Decimal(value)
+        found[renamed.get(name, name)] = value
+    return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,61 +159,46 @@ def journal_row(
 
 def _signal(m: Signal, now: float) -> Entry:
     journal = journal_row(m, m.timestamp, m.signal_id, m.ticker, now)
-    row = {
-        "signal_id": m.signal_id,
-        "strategy_name": m.strategy_name,
-        "ticker": m.ticker,
-        "direction": m.direction,
-        "action": m.action,
-        "edge": money(m.edge),
-        "model_prob": str(float(m.model_prob)),  # a probability: a number, as on the wire
-        "market_price": money(m.market_price),
-        "quantity": m.quantity,
-        "ts": m.timestamp,
-        "payload": journal[PAYLOAD],
-    }
+    row = row_of(
+        m,
+        SIGNAL,
+        model_prob=str(float(m.model_prob)),  # a probability: a number, as on the wire
+        ts=m.timestamp,
+        payload=journal[PAYLOAD],
+    )
     return make(journal, SIGNAL, row)
 
 
 def _decision(m: RiskDecision, now: float) -> Entry:
     journal = journal_row(m, m.timestamp, m.signal_id, m.ticker, now)
-    row = {
-        "signal_id": m.signal_id,
-        "strategy_name": m.strategy_name,
-        "ticker": m.ticker,
-        "approved": m.approved,
-        "decision_reason": m.reason,
-        "decision_quantity": m.quantity,
-        "decided_at": m.timestamp,
-        "decision_payload": journal[PAYLOAD],
-    }
+    row = row_of(
+        m,
+        DECISION,
+        decision_reason=m.reason,
+        decision_quantity=m.quantity,
+        decided_at=m.timestamp,
+        decision_payload=journal[PAYLOAD],
+    )
     return make(journal, DECISION, row)
 
 
 def intent_row(m: OrderIntent, now: float) -> Row:
     """The ``orders`` row of a new intent (also what the write-ahead handle inserts)."""
-    return {
-        "client_order_id": m.client_order_id,
-        "order_id": None,
-        "signal_id": m.signal_id,
-        "strategy_name": m.strategy_name,
-        "ticker": m.ticker,
-        "side": m.side,
-        "action": m.action,
-        "quantity": m.count,
-        "price": money(m.price),
-        "time_in_force": m.time_in_force,
-        "reduce_only": m.reduce_only,
-        "status": "pending",
-        "filled": 0,
-        "remaining": m.count,
-        "fees": money(0),
-        "reason": "",
-        "origin": "intent",
-        "created_at": m.created_at or now,
+    return row_of(
+        m,
+        INTENT,
+        order_id=None,
+        quantity=m.count,
+        status="pending",
+        filled=0,
+        remaining=m.count,
+        fees=money(0),
+        reason="",
+        origin="intent",
+        created_at=m.created_at or now,
         # its creation time, not ours: every update of the order is newer than this
-        "updated_at": m.created_at or now,
-    }
+        updated_at=m.created_at or now,
+    )
 
 
 def _intent(m: OrderIntent, now: float) -> Entry:
@@ -209,60 +208,28 @@ def _intent(m: OrderIntent, now: float) -> Entry:
 
 def _update(m: OrderUpdate, now: float) -> Entry:
     journal = journal_row(m, m.timestamp, m.client_order_id, m.ticker, now)
-    row = {
-        "client_order_id": m.client_order_id,
-        "order_id": m.order_id,
-        "signal_id": None,
-        "strategy_name": m.strategy_name,
-        "ticker": m.ticker,
-        "side": m.side,
-        "action": m.action,
-        "quantity": max(m.count, m.filled + m.remaining),  # a finished order has none left
-        "price": money(m.price),
-        "time_in_force": None,
-        "reduce_only": None,
-        "status": m.status,
-        "filled": m.filled,
-        "remaining": m.remaining,
-        "fees": money(m.fees),
-        "reason": m.reason,
-        "origin": "adopted" if m.reason == "adopted" else "update",
-        "created_at": m.timestamp,
-        "updated_at": m.timestamp,
-    }
+    row = row_of(
+        m,
+        UPDATE,
+        signal_id=None,
+        quantity=max(m.count, m.filled + m.remaining),  # a finished order has none left
+        time_in_force=None,
+        reduce_only=None,
+        origin="adopted" if m.reason == "adopted" else "update",
+        created_at=m.timestamp,
+        updated_at=m.timestamp,
+    )
     return make(journal, UPDATE, row)
 
 
 def _fill(m: Fill, now: float) -> Entry:
     journal = journal_row(m, m.timestamp, m.trade_id, m.ticker, now)
-    row = {
-        "trade_id": m.trade_id,
-        "order_id": m.order_id,
-        "client_order_id": m.client_order_id,
-        "ticker": m.ticker,
-        "side": m.side,
-        "action": m.action,
-        "count": m.count,
-        "price": money(m.price),
-        "fee": money(m.fee),
-        "is_taker": m.is_taker,
-        "ts": m.timestamp,
-        "strategy_name": m.strategy_name,
-    }
-    return make(journal, FILL, row)
+    return make(journal, FILL, row_of(m, FILL, ts=m.timestamp))
 
 
 def _settlement(m: Settlement, now: float) -> Entry:
     journal = journal_row(m, m.timestamp, m.ticker, m.ticker, now)
-    row = {
-        "ticker": m.ticker,
-        "result": m.result,
-        "yes_contracts": m.yes_contracts,
-        "no_contracts": m.no_contracts,
-        "payout": money(m.payout),
-        "ts": m.timestamp,
-    }
-    return make(journal, SETTLEMENT, row)
+    return make(journal, SETTLEMENT, row_of(m, SETTLEMENT, ts=m.timestamp))
 
 
 def _crashed(m: ActorCrashed, now: float) -> Entry:
@@ -291,13 +258,7 @@ def _index_prints(m: IndexPrints, now: float) -> Entry:
 
 def _control(m: ControlChanged, now: float) -> Entry:
     journal = journal_row(m, m.timestamp, m.name, None, now)
-    row = {
-        "name": m.name,
-        "value": m.value,
-        "requested_by": m.requested_by,
-        "updated_at": m.timestamp,
-    }
-    return make(journal, CONTROL, row)
+    return make(journal, CONTROL, row_of(m, CONTROL, updated_at=m.timestamp))
 
 
 def _scoreboard(m: ScoreboardWindow, now: float) -> Entry:
@@ -305,19 +266,7 @@ def _scoreboard(m: ScoreboardWindow, now: float) -> Entry:
     journal = None
     if m.outcome is not None:
         journal = journal_row(m, m.settled_at or m.updated_at, m.ticker, m.ticker, now)
-    row = {
-        "ticker": m.ticker,
-        "market": m.market,
-        "model": m.model,
-        "open_time": m.open_time,
-        "close_time": m.close_time,
-        "outcome": m.outcome,
-        "settled_at": m.settled_at,
-        "updated_at": m.updated_at,
-        "snapshots": m.snapshots,
-        "trades": m.trades,
-    }
-    return make(journal, SCOREBOARD, row)
+    return make(journal, SCOREBOARD, row_of(m, SCOREBOARD))
 
 
 ENCODERS: dict[type, Callable[[Any, float], Entry]] = {
@@ -397,33 +346,20 @@ def status_mark(m: RiskStatus, now: float) -> Entry:
 
 
 def daily_row(m: RiskStatus) -> Entry:
-    row = {
-        "day": utc_day(m.timestamp),
-        "day_start_equity": money(m.starting_bankroll),
-        "daily_pnl": money(m.daily_pnl),
-        "realized_pnl": money(m.realized_pnl),
-        "fees": money(m.fees_paid),
-        "trading_state": m.trading_state,
-        "circuit_breaker_triggered": m.circuit_breaker_triggered,
-        "updated_at": m.timestamp,
-    }
+    row = row_of(
+        m,
+        DAILY,
+        day=utc_day(m.timestamp),
+        day_start_equity=money(m.starting_bankroll),
+        fees=money(m.fees_paid),
+        updated_at=m.timestamp,
+    )
     return make(None, DAILY, row)
 
 
 def positions_rows(m: RiskStatus) -> Entry:
     rows = [
-        {
-            "ticker": p.ticker,
-            "rank": rank,
-            "side": p.side,
-            "contracts": p.contracts,
-            "average_price": money(p.average_price),
-            "cost": money(p.cost),
-            "market_value": None if p.market_value is None else money(p.market_value),
-            "unrealized_pnl": None if p.unrealized_pnl is None else money(p.unrealized_pnl),
-            "realized_pnl": money(p.realized_pnl),
-            "updated_at": m.timestamp,
-        }
+        row_of(p, POSITIONS, rank=rank, updated_at=m.timestamp)
         for rank, p in enumerate(m.positions)
     ]
     return make(None, POSITIONS, {"rows": rows})

@@ -16,6 +16,7 @@ from messages.vocabulary import Action, Side, TimeInForce
 from storage.database import Database
 from storage.errors import LedgerUnavailable
 from storage.intent_file import read_intent_records
+from storage.journal import fields_of
 from storage.migrate import reason_of
 from storage.risk_state import SavedRisk
 from storage.schema import controls, fills, of_mode, orders, risk_state, settlements
@@ -213,20 +214,7 @@ def load_controls(db: Database, prefix: str = "") -> dict[str, str]:
 
 
 def _fill(row: Any) -> Fill:
-    return Fill(
-        trade_id=row.trade_id,
-        order_id=row.order_id,
-        client_order_id=row.client_order_id,
-        ticker=row.ticker,
-        side=row.side,
-        action=row.action,
-        count=int(row.count),
-        price=Decimal(row.price),
-        fee=Decimal(row.fee),
-        is_taker=bool(row.is_taker),
-        timestamp=float(row.ts),
-        strategy_name=row.strategy_name,
-    )
+    return Fill(**fields_of(row, fills, ts="timestamp"))
 
 
 def strategy_fills(db: Database, strategy_name: str, since: float) -> list[Fill]:

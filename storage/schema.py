@@ -62,6 +62,15 @@ NO_SCOPE = Scope()  # a reader or tool that runs in no mode: rows get 'unknown',
 
 metadata = MetaData()
 
+# What a column's ``info`` says, so writers, readers and the export derive their column
+# lists from these tables instead of copying them.
+SET_BY = "set_by"  # which write sets it: the table's own row unless it says (see below)
+BOTH = {SET_BY: "both"}  # signals: written by the signal and by its decision
+BY_DECISION = {SET_BY: "decision"}  # signals: written by the risk decision only
+BY_UPDATE = {SET_BY: "update"}  # orders: written by the exchange's updates, not the intent
+UNEXPORTED = {"exported": False}  # left out of ``run.py export``
+NOT_EXPORTED_UPDATE = {**BY_UPDATE, **UNEXPORTED}
+
 
 def _scoped() -> tuple[Column[str], Column[str]]:
     """The ``mode`` and ``env`` columns of a history table (null only before a migration)."""
@@ -96,8 +105,8 @@ signals = Table(
     "signals",
     metadata,
     Column("signal_id", ID, primary_key=True),
-    Column("strategy_name", ID),
-    Column("ticker", ID),
+    Column("strategy_name", ID, info=BOTH),
+    Column("ticker", ID, info=BOTH),
     Column("direction", SHORT),
     Column("action", SHORT),
     Column("edge", MONEY),
@@ -106,11 +115,11 @@ signals = Table(
     Column("quantity", Integer),
     Column("ts", Double),  # None until the signal itself arrives (its decision may come first)
     Column("payload", Text),
-    Column("approved", Boolean),  # None: no decision yet
-    Column("decision_reason", SHORT),
-    Column("decision_quantity", Integer),
-    Column("decided_at", Double),
-    Column("decision_payload", Text),
+    Column("approved", Boolean, info=BY_DECISION),  # None: no decision yet
+    Column("decision_reason", SHORT, info=BY_DECISION),
+    Column("decision_quantity", Integer, info=BY_DECISION),
+    Column("decided_at", Double, info=BY_DECISION),
+    Column("decision_payload", Text, info=BY_DECISION),
     *_scoped(),
     Index("ix_signals_ts", "ts"),
     Index("ix_signals_ticker_ts", "ticker", "ts"),
@@ -121,24 +130,25 @@ orders = Table(
     "orders",
     metadata,
     Column("client_order_id", ID, primary_key=True),
-    Column("order_id", ID, unique=True),
-    Column("signal_id", ID),
-    Column("strategy_name", ID),
+    Column("order_id", ID, unique=True, info=BY_UPDATE),
+    Column("signal_id", ID, info=UNEXPORTED),
     Column("ticker", ID),
+    Column("strategy_name", ID),
     Column("side", SHORT),
     Column("action", SHORT),
     Column("quantity", Integer),
     Column("price", MONEY),
-    Column("time_in_force", SHORT),
-    Column("reduce_only", Boolean),
-    Column("status", SHORT, nullable=False),  # pending | resting | executed | canceled | ...
-    Column("filled", Integer, nullable=False),
-    Column("remaining", Integer, nullable=False),
-    Column("fees", MONEY, nullable=False),
-    Column("reason", Text, nullable=False),
-    Column("origin", SHORT, nullable=False),  # intent | update | adopted
-    Column("created_at", Double, nullable=False),
-    Column("updated_at", Double, nullable=False),
+    Column("time_in_force", SHORT, info=UNEXPORTED),
+    Column("reduce_only", Boolean, info=UNEXPORTED),
+    # pending | resting | executed | canceled | ...
+    Column("status", SHORT, nullable=False, info=BY_UPDATE),
+    Column("filled", Integer, nullable=False, info=BY_UPDATE),
+    Column("remaining", Integer, nullable=False, info=BY_UPDATE),
+    Column("fees", MONEY, nullable=False, info=BY_UPDATE),
+    Column("reason", Text, nullable=False, info=BY_UPDATE),
+    Column("origin", SHORT, nullable=False, info=UNEXPORTED),  # intent | update | adopted
+    Column("created_at", Double, nullable=False),  # the export's ``ts``
+    Column("updated_at", Double, nullable=False, info=NOT_EXPORTED_UPDATE),
     *_scoped(),
     Index("ix_orders_created_at", "created_at"),
     Index("ix_orders_status", "status"),
@@ -153,6 +163,7 @@ fills = Table(
     Column("order_id", ID),
     Column("client_order_id", ID),
     Column("ticker", ID, nullable=False),
+    Column("strategy_name", ID, nullable=False),
     Column("side", SHORT, nullable=False),
     Column("action", SHORT, nullable=False),
     Column("count", Integer, nullable=False),
@@ -160,7 +171,6 @@ fills = Table(
     Column("fee", MONEY, nullable=False),
     Column("is_taker", Boolean, nullable=False),
     Column("ts", Double, nullable=False),
-    Column("strategy_name", ID, nullable=False),
     *_scoped(),
     Index("ix_fills_ts", "ts"),
     Index("ix_fills_client_order_id", "client_order_id"),
@@ -260,3 +270,32 @@ def of_mode(table: Table, mode: str) -> ColumnElement[bool]:
 
 
 SCOPED_TABLES = (journal, signals, orders, fills, settlements)  # the tables with mode and env
+
+
+# Names as plain ``str`` (SQLAlchemy's are a subclass, which orjson refuses as a key).
+
+
+def key_of(table: Table) -> tuple[str, ...]:
+    """The primary key's columns: what an upsert conflicts on and a batch keeps one row of."""
+    return tuple(str(c.name) for c in table.primary_key.columns)
+
+
+def row_columns(table: Table) -> tuple[str, ...]:
+    """Every column a writer sets, in table order; never ``mode`` and ``env``, which the
+    writer stamps on every row from its scope."""
+    return tuple(str(c.name) for c in table.columns if c.name not in SCOPE_COLUMNS)
+
+
+def set_by(table: Table, *writers: str) -> tuple[str, ...]:
+    """The columns the named writes set (``row``: untagged ones), key first, in table order."""
+    return tuple(
+        name
+        for name in row_columns(table)
+        if table.c[name].primary_key or table.c[name].info.get(SET_BY, "row") in writers
+    )
+
+
+def exported(table: Table, ts: Column[float]) -> tuple[str, ...]:
+    """``run.py export``'s columns of ``table``: time, ts, then the table's own with its scope."""
+    own = [str(c.name) for c in table.columns if c is not ts and c.info.get("exported", True)]
+    return ("time", "ts", *own)

@@ -47,10 +47,12 @@ from storage.schema import (
     controls,
     daily_pnl,
     fills,
+    key_of,
     orders,
     positions,
     risk_state,
     scoreboard,
+    set_by,
     settlements,
     signals,
 )
@@ -64,44 +66,18 @@ FINAL = tuple(sorted(status.value for status, then in TRANSITIONS.items() if not
 _CHUNK = 500  # ids per IN (...) query
 PAUSE_EVERY = 32  # entries planned between two calls of the writer's ``pause`` (~30 µs)
 
-_SIGNAL_COLUMNS = (
-    "strategy_name",
-    "ticker",
-    "direction",
-    "action",
-    "edge",
-    "model_prob",
-    "market_price",
-    "quantity",
-    "ts",
-    "payload",
-)
-_DECISION_COLUMNS = (
-    "approved",
-    "decision_reason",
-    "decision_quantity",
-    "decided_at",
-    "decision_payload",
-)
-_INTENT_COLUMNS = (
-    "signal_id",
-    "strategy_name",
-    "ticker",
-    "side",
-    "action",
-    "quantity",
-    "price",
-    "time_in_force",
-    "reduce_only",
-    "created_at",
-    "origin",
-)
-_UPDATE_COLUMNS = ("status", "filled", "remaining", "fees", "reason", "updated_at")
-_DAILY_COLUMNS = tuple(c.name for c in daily_pnl.columns if c.name != "day")
-_RISK_COLUMNS = tuple(c.name for c in risk_state.columns if c.name != "account")
-_CONTROL_COLUMNS = tuple(c.name for c in controls.columns if c.name != "name")
-_SCOREBOARD_KEYS = ("ticker", "market", "model")
-_SCOREBOARD_COLUMNS = tuple(c.name for c in scoreboard.columns if c.name not in _SCOREBOARD_KEYS)
+
+def _updated(table: sa.Table, *writers: str) -> tuple[str, ...]:
+    """What a row of these writes changes when its key is already there: all it sets but the key."""
+    key = key_of(table)
+    return tuple(c for c in set_by(table, *writers) if c not in key)
+
+
+_SIGNAL_COLUMNS = _updated(signals, "row", "both")
+_DECISION_COLUMNS = _updated(signals, "decision")  # the signal's own columns stay as it set them
+_INTENT_COLUMNS = _updated(orders, "row")
+_UPDATE_COLUMNS = _updated(orders, "update")
+_SCOREBOARD_KEYS = key_of(scoreboard)
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,25 +148,25 @@ class LedgerWriter:
             f"VALUES ({', '.join([mark] * len(JOURNAL_COLUMNS))}, '{scope.mode}', '{scope.env}')"
         )
         statements: dict[str, Any] = {
-            SIGNAL: upsert(d, signals, ["signal_id"], _SIGNAL_COLUMNS).values(stamp),
-            DECISION: upsert(d, signals, ["signal_id"], _DECISION_COLUMNS).values(stamp),
-            INTENT: upsert(d, orders, ["client_order_id"], _INTENT_COLUMNS).values(stamp),
+            SIGNAL: upsert(d, signals, key_of(signals), _SIGNAL_COLUMNS).values(stamp),
+            DECISION: upsert(d, signals, key_of(signals), _DECISION_COLUMNS).values(stamp),
+            INTENT: upsert(d, orders, key_of(orders), _INTENT_COLUMNS).values(stamp),
             UPDATE: upsert(
                 d,
                 orders,
-                ["client_order_id"],
+                key_of(orders),
                 _UPDATE_COLUMNS,
                 custom={"order_id": lambda ex: sa.func.coalesce(ex.order_id, orders.c.order_id)},
                 where=_no_regression,
             ).values(stamp),
-            FILL: insert_ignore(d, fills, ["trade_id"]).values(stamp),
-            SETTLEMENT: insert_ignore(d, settlements, ["ticker"]).values(stamp),
+            FILL: insert_ignore(d, fills, key_of(fills)).values(stamp),
+            SETTLEMENT: insert_ignore(d, settlements, key_of(settlements)).values(stamp),
             POSITIONS: positions.insert(),
-            DAILY: upsert(d, daily_pnl, ["day"], _DAILY_COLUMNS),
-            RISK: upsert(d, risk_state, ["account"], _RISK_COLUMNS),
-            CONTROL: upsert(d, controls, ["name"], _CONTROL_COLUMNS),
+            DAILY: upsert(d, daily_pnl, key_of(daily_pnl), _updated(daily_pnl, "row")),
+            RISK: upsert(d, risk_state, key_of(risk_state), _updated(risk_state, "row")),
+            CONTROL: upsert(d, controls, key_of(controls), _updated(controls, "row")),
             SCOREBOARD: upsert(
-                d, scoreboard, list(_SCOREBOARD_KEYS), _SCOREBOARD_COLUMNS, where=_newer_window
+                d, scoreboard, _SCOREBOARD_KEYS, _updated(scoreboard, "row"), where=_newer_window
             ),
         }
         dialect = _positional(database)
@@ -281,16 +257,16 @@ class _Gate:
         return entry
 
 
-_UNIQUE: dict[str, tuple[str, ...]] = {
-    SIGNAL: ("signal_id",),
-    DECISION: ("signal_id",),
-    INTENT: ("client_order_id",),
-    FILL: ("trade_id",),
-    SETTLEMENT: ("ticker",),
-    DAILY: ("day",),
-    RISK: ("account",),
-    CONTROL: ("name",),
-    SCOREBOARD: _SCOREBOARD_KEYS,
+_UNIQUE: dict[str, tuple[str, ...]] = {  # what one statement may touch only once
+    SIGNAL: key_of(signals),
+    DECISION: key_of(signals),
+    INTENT: key_of(orders),
+    FILL: key_of(fills),
+    SETTLEMENT: key_of(settlements),
+    DAILY: key_of(daily_pnl),
+    RISK: key_of(risk_state),
+    CONTROL: key_of(controls),
+    SCOREBOARD: key_of(scoreboard),
 }
 
 

@@ -18,17 +18,18 @@ from decimal import Decimal
 from typing import Any
 
 from actors.discovery import MarketDiscovery
-from actors.ledger import LEDGER, LedgerActor
+from actors.ledger import LedgerActor
 from actors.market_stream import MarketStream, spot_feeds
 from actors.order import OrderActor
 from actors.risk import RiskActor
 from actors.spot_feed import SpotFeed
-from app.connection import ExchangeConnection
 from app.series import resolve_series
 from config.series import SeriesSettings
 from execution.kalshi_broker import SessionOrderGroup
 from kalshi.auth import Signer
+from kalshi.connection import ExchangeConnection
 from messages.base import message
+from messages.ledger import LEDGER
 from messages.market_data import BookUpdate, MarketInfo, SpotTick
 from messages.queries import GetStatus, Query
 from messages.status import RiskStatus

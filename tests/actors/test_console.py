@@ -12,8 +12,8 @@ import pytest
 from loguru import logger
 
 from actors.console import CONSOLE, ConsoleReporter, ended_short
-from actors.ledger import LEDGER
 from app.bot import ledger_flush
+from messages.ledger import LEDGER
 from messages.queries import FlushLines, WriteStatusLine
 from messages.trading import Fill, OrderUpdate
 from messages.vocabulary import OrderStatus

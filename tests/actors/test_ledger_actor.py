@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from actors.ledger import (
-    ID_CONFLICT,
+from actors.ledger import ID_CONFLICT, LedgerActor
+from messages.control import ControlChanged
+from messages.ledger import (
     LEDGER,
     Flush,
-    LedgerActor,
     LedgerHealth,
     LoadControls,
     LoadedControls,
@@ -29,7 +29,6 @@ from actors.ledger import (
     SaveControl,
     SaveRiskState,
 )
-from messages.control import ControlChanged
 from messages.queries import GetStats
 from messages.scoreboard import ScoreboardWindow
 from messages.status import Alert, Position, RiskStatus

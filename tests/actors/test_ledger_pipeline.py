@@ -21,11 +21,11 @@ import orjson
 import pytest
 import sqlalchemy as sa
 
-from actors.ledger import LEDGER, Flush, LedgerHealth
-from app.connection import ExchangeConnection
 from kalshi.auth import Signer
+from kalshi.connection import ExchangeConnection
 from kalshi.models import OrderRequestV2
 from kalshi.rest import KalshiRestClient
+from messages.ledger import LEDGER, Flush, LedgerHealth
 from messages.status import Alert
 from messages.trading import OrderIntent, OrderUpdate
 from risk.limits import RiskLimits

@@ -13,8 +13,8 @@ import simulator.ws
 from actors.discovery import MarketDiscovery
 from actors.market_stream import FAST_INDEX_CHANNEL, MarketStream, watcher_name
 from actors.spot_feed import SpotFeed
-from app.connection import ExchangeConnection
 from kalshi.auth import Signer
+from kalshi.connection import ExchangeConnection
 from messages.market_data import BookUpdate, FeedState, MarketInfo, MarketLifecycle, SpotTick
 from runtime.bus import BOOK, MARKETS, SPOT
 from runtime.clock import SimClock

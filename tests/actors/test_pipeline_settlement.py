@@ -15,7 +15,7 @@ from actors.market_stream import MarketStream
 from actors.order import OrderActor
 from actors.risk import RiskActor
 from actors.spot_feed import SpotFeed
-from app.connection import ExchangeConnection
+from kalshi.connection import ExchangeConnection
 from messages.market_data import BookUpdate, MarketInfo, SpotTick
 from messages.queries import GetStatus
 from messages.status import RiskStatus

@@ -15,9 +15,9 @@ from decimal import Decimal as D
 
 import pytest
 
-from app.connection import ExchangeConnection
 from execution.tracker import TrackedOrder
 from kalshi.auth import Signer
+from kalshi.connection import ExchangeConnection
 from kalshi.rest import KalshiRestClient
 from messages.market_data import BookUpdate, MarketInfo
 from messages.queries import GetOrders

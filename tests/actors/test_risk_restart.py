@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from actors.ledger import LEDGER, LedgerActor
+from actors.ledger import LedgerActor
 from actors.risk import RISK_STATE_UNREADABLE, RiskActor
 from messages.control import ResetCircuitBreaker, StopTrading
+from messages.ledger import LEDGER
 from messages.queries import GetStatus
 from messages.status import Alert, RiskStatus
 from risk.limits import RiskLimits

@@ -11,8 +11,9 @@ from typing import Any
 
 import pytest
 
-from actors.ledger import LEDGER, Flush, LedgerActor
+from actors.ledger import LedgerActor
 from actors.scoreboard import RETRY_AFTER, SCOREBOARD_ADDRESS, ScoreboardActor
+from messages.ledger import LEDGER, Flush
 from messages.queries import GetReport, GetStats
 from messages.scoreboard import ScoreboardReport, ScoreboardWindow
 from runtime.bus import SCOREBOARD

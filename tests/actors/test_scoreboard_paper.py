@@ -9,11 +9,11 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-from actors.ledger import LEDGER
 from actors.scoreboard import SCOREBOARD_ADDRESS, ScoreboardActor
 from actors.strategy import StrategyActor, strategy_address
 from app.bot import scored_market
 from app.modes import Mode
+from messages.ledger import LEDGER
 from messages.market_data import MarketLifecycle, SpotTick
 from messages.queries import GetReport
 from messages.trading import Fill

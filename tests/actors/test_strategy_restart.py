@@ -16,9 +16,10 @@ from typing import Any
 
 import pytest
 
-from actors.ledger import LEDGER, LedgerActor
+from actors.ledger import LedgerActor
 from actors.strategy import StrategyActor, strategy_address
 from messages.control import SetStrategyEnabled
+from messages.ledger import LEDGER
 from messages.queries import Describe
 from messages.trading import Fill, Signal
 from runtime.bus import BOOK, FILLS, MARKETS, SIGNALS

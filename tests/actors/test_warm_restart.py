@@ -25,13 +25,14 @@ import pytest
 from loguru import logger
 
 from actors.discovery import MarketDiscovery
-from actors.ledger import LEDGER, LedgerActor
+from actors.ledger import LedgerActor
 from actors.market_stream import MarketStream
 from actors.order import OrderActor
 from actors.risk import RiskActor
 from actors.spot_feed import SpotFeed, history_sources
 from actors.strategy import StrategyActor, strategy_address
-from app.connection import ExchangeConnection
+from kalshi.connection import ExchangeConnection
+from messages.ledger import LEDGER
 from messages.market_data import SpotTick
 from messages.trading import Signal
 from risk.limits import RiskLimits

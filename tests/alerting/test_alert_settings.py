@@ -11,11 +11,11 @@ from actors.alerts import ALERTER, alert_config
 from alerting.rules import Rule, RuleSetting
 from app.bot import build_tree, run_bot
 from app.cli import bot_parser, main
-from app.connection import ExchangeConnection
 from app.modes import Mode
 from config.settings import ConfigError, load_settings
 from hub.config import HubConfig
 from hub.store import HubStore
+from kalshi.connection import ExchangeConnection
 from tests.alerting.receiver import closed_port, webhook
 
 SECRET = "123456789:AAHsecretBotToken"

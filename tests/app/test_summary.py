@@ -6,11 +6,11 @@ from __future__ import annotations
 import io
 from decimal import Decimal as D
 
-from actors.ledger import LEDGER, Flush
 from app.fill_watch import FILL_WATCH, FillWatch
 from app.modes import Mode
 from app.summary import SessionSummary, edge_lines, market_label
 from config.settings import Settings
+from messages.ledger import LEDGER, Flush
 from messages.market_data import MarketLifecycle
 from messages.trading import Fill
 from risk.limits import RiskLimits

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
-from backtest.recording import RecordingWriter
 from messages.base import Message
+from storage.recording import RecordingWriter
 
 # 2025-03-03 00:00 UTC: a multiple of 900, so windows start on the first bar.
 START = 1_740_960_000

@@ -10,7 +10,7 @@ import pytest
 from backtest.cli import main
 from backtest.errors import BacktestInputError
 from backtest.history import load_bars
-from backtest.recording import read_recordings
+from storage.recording import read_recordings
 from tests.backtest.backtest_builders import START, iso, random_bars, write_csv
 
 HEADER = "timestamp,open,high,low,close,volume"
@@ -155,7 +155,7 @@ def test_bad_recording_lines_name_the_file_and_line(
 
 
 def test_a_recording_cut_short_is_read_to_its_last_line_with_a_warning(tmp_path: Path) -> None:
-    from backtest.recording import ReadStats
+    from storage.recording import ReadStats
 
     path = recording(tmp_path, *(SPOT % (i, i) for i in range(1, 200)))
     data = path.read_bytes()

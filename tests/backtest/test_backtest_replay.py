@@ -23,7 +23,6 @@ from actors.recorder import Recorder, recorder_spec
 from actors.risk import RiskActor
 from actors.strategy import StrategyActor, strategy_address
 from backtest.params import build_configs
-from backtest.recording import read_recordings
 from backtest.runner import run_backtest
 from messages.market_data import BookUpdate, MarketInfo, MarketLifecycle, SpotTick
 from messages.queries import GetStats
@@ -34,6 +33,7 @@ from runtime.clock import SimClock
 from runtime.quiescence import quiesce
 from runtime.supervisor import ChildSpec, SupervisorSpec
 from runtime.system import ActorSystem
+from storage.recording import read_recordings
 from tests.actors.probe import Probe, ProbeLog
 from tests.backtest.backtest_builders import START
 from tests.strategies.strategy_builders import book, market

@@ -15,13 +15,14 @@ import orjson
 import pytest
 import sqlalchemy as sa
 
-from actors.ledger import LEDGER, LedgerActor, LedgerHealth
+from actors.ledger import LedgerActor
 from actors.risk import RiskActor
 from actors.strategy import StrategyActor, strategy_address
 from actors.ws_hub import HubEndpoint, WebSocketHub
 from hub.config import HubConfig
 from hub.store import HubStore
 from messages.control import HaltTrading
+from messages.ledger import LEDGER, LedgerHealth
 from messages.market_data import BookUpdate, MarketInfo
 from messages.queries import GetEndpoint
 from messages.trading import Fill, OrderIntent

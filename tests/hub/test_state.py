@@ -11,9 +11,10 @@ import pytest
 from hub.events import Outgoing
 from hub.fanout import Broadcaster
 from hub.feed import ClientFeed
-from hub.history import MemoryHistory, TradeQuery
+from hub.history import MemoryHistory
 from hub.state import MAX_MARKETS, LiveState, Series, decode_text, model_points
 from messages.status import StrategyStatus
+from storage.history_api import TradeQuery
 from tests.hub import fakes
 
 

@@ -235,7 +235,7 @@ def test_each_market_is_judged_by_its_own_index() -> None:
 
 def test_the_total_and_correlation_caps_can_change_at_runtime() -> None:
     """``PATCH /api/risk/limits`` checks them as start-up does; per-series limits stay as set."""
-    from risk import overrides
+    from config import risk_overrides as overrides
 
     assert {"max_total_exposure", "max_correlated_exposure"} <= set(overrides.CHANGEABLE)
     assert not {"series_max_exposure", "series_max_position_size"} & set(overrides.CHANGEABLE)

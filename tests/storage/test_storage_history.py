@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import pytest
 
-from hub.history import HistoryReader, MemoryHistory, SignalQuery, TradeQuery
+from hub.history import MemoryHistory
 from storage import Database
 from storage.history import LedgerHistory
+from storage.history_api import HistoryReader, SignalQuery, TradeQuery
 from storage.journal import encode
 from storage.writer import LedgerWriter
 from tests.storage.sample_history import EVENTS, T0, memory_history, write_to_ledger

@@ -13,12 +13,12 @@ import orjson
 import pytest
 import sqlalchemy as sa
 
-from hub.history import SignalQuery, TradeQuery
 from messages.trading import Fill, OrderIntent, OrderUpdate, Settlement, Signal
 from messages.vocabulary import OrderStatus
 from storage import Database, prepare, recovery
 from storage.export import main as export_main
 from storage.history import LedgerHistory
+from storage.history_api import SignalQuery, TradeQuery
 from storage.journal import encode
 from storage.migrate import legacy_notice
 from storage.performance import LedgerPerformance

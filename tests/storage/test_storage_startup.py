@@ -13,11 +13,11 @@ import pytest
 from loguru import logger
 
 from app.bot import build_tree, open_ledger
-from app.connection import ExchangeConnection
 from app.modes import Mode
 from config.settings import ConfigError, load_settings
 from hub.config import HubConfig
 from hub.store import HubStore
+from kalshi.connection import ExchangeConnection
 from storage import Database
 from storage.schema import Scope
 

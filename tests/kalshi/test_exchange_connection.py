@@ -6,9 +6,9 @@ from __future__ import annotations
 from dataclasses import replace
 from decimal import Decimal as D
 
-from app.connection import ExchangeConnection
 from config.settings import load_settings
 from kalshi.auth import Signer
+from kalshi.connection import ExchangeConnection
 from kalshi.rate_limit import ADVANCED
 from risk.limits import RiskLimits
 from simulator.config import ApiLimitsConfig, ExchangeConfig

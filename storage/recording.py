@@ -9,6 +9,9 @@ so a replayed message compares equal to the one recorded.
 Files are appended to (a restarted recorder adds a gzip member, which readers
 join transparently); a file cut short by a crash is read up to its last whole
 line, with a warning.
+
+The format lives in storage, with the bot's other files on disk, because both the
+recorder actor (which writes it) and the backtest (which reads it) sit above storage.
 """
 
 from __future__ import annotations
@@ -28,9 +31,9 @@ from typing import Any
 
 import orjson
 
-from backtest.errors import BacktestInputError
 from messages.base import Message, message_types, to_json
 from messages.market_data import BookUpdate, ExchangeState, MarketInfo, MarketLifecycle, SpotTick
+from storage.errors import InputFileError
 
 REPLAYED = (SpotTick, BookUpdate, MarketInfo, MarketLifecycle, ExchangeState)
 SUFFIXES = (".jsonl.gz", ".jsonl")
@@ -251,7 +254,7 @@ def _lines(path: Path, stats: ReadStats) -> Iterator[tuple[int, bytes]]:
             gzip.GzipFile(path, "rb") if path.name.endswith(".gz") else path.open("rb")
         )
     except OSError as exc:
-        raise BacktestInputError(f"cannot read: {exc.strerror or exc}", path=path) from None
+        raise InputFileError(f"cannot read: {exc.strerror or exc}", path=path) from None
     number = 0
     try:
         for number, raw in enumerate(handle, 1):
@@ -262,9 +265,9 @@ def _lines(path: Path, stats: ReadStats) -> Iterator[tuple[int, bytes]]:
             "(was the recorder stopped without closing the file?)"
         )
     except gzip.BadGzipFile:
-        raise BacktestInputError("not a gzip file", path=path) from None
+        raise InputFileError("not a gzip file", path=path) from None
     except OSError as exc:
-        raise BacktestInputError(f"cannot read: {exc.strerror or exc}", path=path) from None
+        raise InputFileError(f"cannot read: {exc.strerror or exc}", path=path) from None
     finally:
         handle.close()
 
@@ -284,18 +287,18 @@ def read_recordings(
             try:
                 line = orjson.loads(raw)
             except orjson.JSONDecodeError as exc:
-                raise BacktestInputError(f"not JSON: {exc}", path=path, line=number) from None
+                raise InputFileError(f"not JSON: {exc}", path=path, line=number) from None
             if not isinstance(line, dict) or "at" not in line or "msg" not in line:
-                raise BacktestInputError(
+                raise InputFileError(
                     'expected {"at": <time>, "msg": {...}} (a sol15 recording line)',
                     path=path,
                     line=number,
                 )
             at = line["at"]
             if isinstance(at, bool) or not isinstance(at, int | float) or not math.isfinite(at):
-                raise BacktestInputError(f'"at" is not a time: {at!r}', path=path, line=number)
+                raise InputFileError(f'"at" is not a time: {at!r}', path=path, line=number)
             if at < last_at:
-                raise BacktestInputError(
+                raise InputFileError(
                     f"timestamp out of order: at {at} is before {last_at} ({last_where}); "
                     "recordings must be given in time order",
                     path=path,
@@ -303,11 +306,11 @@ def read_recordings(
                 )
             body = line["msg"]
             if not isinstance(body, dict):
-                raise BacktestInputError('"msg" is not an object', path=path, line=number)
+                raise InputFileError('"msg" is not an object', path=path, line=number)
             try:
                 message = decode(body)
             except (ValueError, TypeError) as exc:
-                raise BacktestInputError(f"bad message: {exc}", path=path, line=number) from None
+                raise InputFileError(f"bad message: {exc}", path=path, line=number) from None
             stats.lines += 1
             last_at, last_where = float(at), f"{path}:{number}"
             if stats.first_at is None:

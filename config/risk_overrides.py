@@ -3,7 +3,8 @@
 A change names the settings it changes (``max_daily_loss``, …, as in ``.env`` but lower
 case). Each value is validated by the very field of :class:`config.settings.Settings`
 that checks it at start-up, and the whole by :class:`risk.limits.RiskLimits`; the first
-rule broken is the answer, and nothing is applied.
+rule broken is the answer, and nothing is applied. It sits in config, beside the
+settings it reads, because the pure risk core must not import the settings.
 """
 
 from __future__ import annotations
