@@ -339,13 +339,26 @@ class KellyVolatility(Strategy):
         return []
 
     def _evaluate(self, ticker: str, now: float) -> list[Signal]:
+        """Fresh inputs → the model's price → a cheap float screen of both asks → signals."""
         self.stats.evaluations += 1
         ready = self._inputs(ticker, now)
         if isinstance(ready, str):
             return self._skip(ready)
         market, entry, sigma = ready
         book = entry.update
-        price = self._model_price(ticker, market, book, sigma, now)
+        spot_ts = market.spot.ts
+        last = self._last.get(ticker)
+        if (
+            last is not None
+            and last[0] == now
+            and last[3] == spot_ts
+            and last[4] is market
+            and last[2] == sigma
+        ):
+            price: DigitalPrice = last[1]  # a book change right after the print: price stands
+        else:
+            price = self._model_price(market, sigma, now)
+        self._last[ticker] = (now, price, sigma, spot_ts, market, book)
 
         # The best asks' all-in costs (ask + fee) in floats: their edges are within
         # _BOUND_MARGIN of the exact ones, and most evaluations end here, with no edge on
@@ -392,34 +405,16 @@ class KellyVolatility(Strategy):
             return "vol_warmup"
         return market, entry, sigma
 
-    def _model_price(
-        self, ticker: str, market: _Market, book: BookUpdate, sigma: float, now: float
-    ) -> DigitalPrice:
-        """The model's price of YES, reused when only the book moved since the last print."""
+    def _model_price(self, market: _Market, sigma: float, now: float) -> DigitalPrice:
+        """The model's price of YES; inside the averaging window the prints already in the
+        settlement average are known, not forecast."""
         spot = market.spot
-        spot_ts = spot.ts
-        info = market.info
-        last = self._last.get(ticker)
-        if (
-            last is not None
-            and last[0] == now
-            and last[3] == spot_ts
-            and last[4] is market
-            and last[2] == sigma
-        ):
-            price: DigitalPrice = last[1]  # a book change right after the print: price stands
-        else:
-            seconds_left = info.close_time - now
-            known = (
-                spot.known_prints(info.close_time, self._window)
-                if seconds_left < self._window
-                else ()
-            )
-            price = digital_probability(
-                spot.price_f, market.strike_f, sigma, seconds_left, known, window=self._window_f
-            )
-        self._last[ticker] = (now, price, sigma, spot_ts, market, book)
-        return price
+        close_time = market.info.close_time
+        seconds_left = close_time - now
+        known = spot.known_prints(close_time, self._window) if seconds_left < self._window else ()
+        return digital_probability(
+            spot.price_f, market.strike_f, sigma, seconds_left, known, window=self._window_f
+        )
 
     def _trade_sides(
         self,
