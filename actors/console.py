@@ -33,6 +33,7 @@ from messages.vocabulary import TERMINAL, OrderStatus
 from runtime.actor import ActorContext, SupervisedActor
 from runtime.address import ActorUnavailable
 from runtime.bus import FILLS, ORDERS, SIGNALS, STATUS
+from runtime.inbox import OwnInbox
 
 CONSOLE = "console"
 RISK = "risk"
@@ -93,7 +94,9 @@ def ended_short(update: OrderUpdate, count: int) -> tuple[str, ...] | None:
     )
 
 
-class ConsoleReporter(SupervisedActor):
+class ConsoleReporter(OwnInbox, SupervisedActor):
+    inbox_type = _LazyInbox
+
     def __init__(
         self, context: ActorContext, flush_interval: float = 0.5, status_interval: float = 60.0
     ) -> None:
@@ -114,14 +117,8 @@ class ConsoleReporter(SupervisedActor):
             Settlement: self._on_settlement,
         }
 
-    @staticmethod
-    def _create_actor_inbox() -> Any:
-        return _LazyInbox()
-
     def setup(self) -> None:
-        inbox = self.actor_inbox
-        assert isinstance(inbox, _LazyInbox)
-        inbox.now = self.clock.now
+        self.own_inbox(_LazyInbox).now = self.clock.now
         self.subscribe(SIGNALS, ORDERS, FILLS, STATUS, last=True)  # a record: no one waits
         self.every(self.flush_interval, FlushTick)  # writes what was set aside
         self.every(self.status_interval, StatusTick)
@@ -142,9 +139,7 @@ class ConsoleReporter(SupervisedActor):
         return None
 
     def _write_aside(self) -> None:
-        inbox = self.actor_inbox
-        assert isinstance(inbox, _LazyInbox)
-        for event, _ in inbox.take_aside():
+        for event, _ in self.own_inbox(_LazyInbox).take_aside():
             self.on_event(event)
         for intent in self.intents.values():  # a decision seen before this actor started
             self._order_line(intent)

@@ -67,6 +67,7 @@ from messages.trading import Fill
 from runtime.actor import ActorContext, SupervisedActor
 from runtime.bus import ALERTS, FILLS, ORDERS, SCOREBOARD, SIGNALS, STATUS, SYSTEM
 from runtime.clock import TimerHandle
+from runtime.inbox import OwnInbox
 from storage.database import Database
 from storage.errors import LedgerUnavailable
 from storage.intent_file import sync_intent_file
@@ -184,10 +185,8 @@ class _LazyInbox(queue.Queue[Any]):
             return item
 
 
-class LedgerActor(SupervisedActor):
-    @staticmethod
-    def _create_actor_inbox() -> Any:
-        return _LazyInbox()
+class LedgerActor(OwnInbox, SupervisedActor):
+    inbox_type = _LazyInbox
 
     def __init__(
         self,
@@ -268,9 +267,7 @@ class LedgerActor(SupervisedActor):
             self.writer.close()
 
     def _inbox(self) -> _LazyInbox:
-        inbox = self.actor_inbox
-        assert isinstance(inbox, _LazyInbox)
-        return inbox
+        return self.own_inbox(_LazyInbox)
 
     def _collect(self) -> None:
         """Take in the events set aside by the mailbox, pickled (``storage.journal.pending``)

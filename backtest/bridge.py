@@ -100,6 +100,34 @@ def _anchor_positions(bars: Bars, uniforms: FloatArray) -> tuple[IntArray, IntAr
     return high_pos.astype(np.int64), low_pos.astype(np.int64)
 
 
+def _anchors(bars: Bars, high_pos: IntArray, low_pos: IntArray) -> tuple[IntArray, FloatArray]:
+    """Each bar's four anchors, in time order: second 0 at the open, the high and the low
+    at their seconds (whichever comes first), second 59 at the close; positions, values."""
+    n = len(bars)
+    h, low = bars.high, bars.low
+    high_first = high_pos <= low_pos
+    p1 = np.where(high_first, high_pos, low_pos)
+    p2 = np.where(high_first, low_pos, high_pos)
+    v1 = np.where(high_first, h, low)
+    v2 = np.where(high_first, low, h)
+    pos = np.stack([np.zeros(n, dtype=np.int64), p1, p2, np.full(n, PRINTS_PER_BAR - 1)], axis=1)
+    val = np.stack([bars.open, v1, v2, bars.close], axis=1)
+    return pos, val
+
+
+def _fold_into(path: FloatArray, low: FloatArray, high: FloatArray) -> FloatArray:
+    """Fold each bar's path back into [low, high] by reflection, only where it left it, so
+    no print contradicts the bar; rounded to the index's decimals."""
+    lo = low[:, None]
+    hi = high[:, None]
+    span = np.maximum(hi - lo, 1e-12)
+    outside = (path > hi) | (path < lo)
+    folded = np.mod(path - lo, 2.0 * span)
+    folded = lo + np.where(folded > span, 2.0 * span - folded, folded)
+    path = np.where(outside, folded, path)
+    return np.clip(np.round(path, DECIMALS), lo, hi)
+
+
 def expand(bars: Bars, seed: int, ratio: float | None = None) -> Prints:
     """The 1-second prints of every bar (``60 × len(bars)``), deterministic in ``seed``."""
     n = len(bars)
@@ -112,14 +140,8 @@ def expand(bars: Bars, seed: int, ratio: float | None = None) -> Prints:
     high_pos, low_pos = _anchor_positions(bars, uniforms)
     o, h, low, c = bars.open, bars.high, bars.low, bars.close
 
-    # anchors: 0, p1, p2, 59 with values open, v1, v2, close
-    high_first = high_pos <= low_pos
-    p1 = np.where(high_first, high_pos, low_pos)
-    p2 = np.where(high_first, low_pos, high_pos)
-    v1 = np.where(high_first, h, low)
-    v2 = np.where(high_first, low, h)
-    pos = np.stack([np.zeros(n, dtype=np.int64), p1, p2, np.full(n, PRINTS_PER_BAR - 1)], axis=1)
-    val = np.stack([o, v1, v2, c], axis=1)
+    pos, val = _anchors(bars, high_pos, low_pos)
+    p1, p2 = pos[:, 1], pos[:, 2]
 
     segment = (steps[None, :] > p1[:, None]).astype(np.int64) + (steps[None, :] > p2[:, None])
     left_pos = np.take_along_axis(pos, segment, axis=1)
@@ -144,15 +166,7 @@ def expand(bars: Bars, seed: int, ratio: float | None = None) -> Prints:
     bridge = walk - walk_left - frac * (walk_right - walk_left)
     path = linear + bridge
 
-    # fold back into [low, high] (reflection), only where the path left it
-    lo = low[:, None]
-    hi = h[:, None]
-    span = np.maximum(hi - lo, 1e-12)
-    outside = (path > hi) | (path < lo)
-    folded = np.mod(path - lo, 2.0 * span)
-    folded = lo + np.where(folded > span, 2.0 * span - folded, folded)
-    path = np.where(outside, folded, path)
-    path = np.clip(np.round(path, DECIMALS), lo, hi)
+    path = _fold_into(path, low, h)
 
     rows = np.arange(n)
     path[rows, 0] = o

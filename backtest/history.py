@@ -171,6 +171,51 @@ def _price(path: Path, line: int, column: str, text: str) -> float:
     return value
 
 
+def _bar(
+    path: Path, line: int, row: Sequence[str], columns: Sequence[int]
+) -> tuple[int, tuple[float, float, float, float]]:
+    """One row's open time and OHLC, each checked: a bad row is named by file and line."""
+    if len(row) < max(columns) + 1:
+        raise BacktestInputError(
+            f"expected at least {max(columns) + 1} fields, got {len(row)}", path=path, line=line
+        )
+    try:
+        stamp = parse_timestamp(row[columns[0]])
+    except ValueError as exc:
+        raise BacktestInputError(f"bad timestamp: {exc}", path=path, line=line) from None
+    o, h, low, c = (
+        _price(path, line, name, row[index])
+        for name, index in zip(REQUIRED_COLUMNS[1:], columns[1:], strict=True)
+    )
+    if not low <= min(o, c) <= max(o, c) <= h:
+        raise BacktestInputError(
+            f"inconsistent bar: need low <= open, close <= high, got open {o} high {h} "
+            f"low {low} close {c}",
+            path=path,
+            line=line,
+        )
+    if stamp % BAR_SECONDS:
+        raise BacktestInputError(
+            f"timestamp {row[columns[0]]!r} is not on a minute boundary "
+            "(bars must be 1-minute bars labelled by their open time)",
+            path=path,
+            line=line,
+        )
+    return stamp, (o, h, low, c)
+
+
+def _after(path: Path, line: int, text: str, stamp: int, previous: int, last_line: int) -> None:
+    """Refuse a bar that does not come after the one before it (``text``: its timestamp)."""
+    if stamp <= previous:
+        what = "repeats" if stamp == previous else "goes back in time from"
+        raise BacktestInputError(
+            f"timestamp out of order: {text.strip()} {what} the bar on "
+            f"line {last_line} ({_iso(previous)}); bars must be in increasing time order",
+            path=path,
+            line=line,
+        )
+
+
 def read_bars(path: Path) -> tuple[Bars, int]:
     """One file's bars (gaps inside it listed) and the line of its first bar."""
     ts: list[int] = []
@@ -181,52 +226,19 @@ def read_bars(path: Path) -> tuple[Bars, int]:
     if first is None:
         raise BacktestInputError("empty file: no header and no bars", path=path)
     columns = _columns(path, first[0], first[1])
-    width = max(columns) + 1
     last_line = first[0]
     first_line = 0
     for line, row in rows:
-        if len(row) < width:
-            raise BacktestInputError(
-                f"expected at least {width} fields, got {len(row)}", path=path, line=line
-            )
-        try:
-            stamp = parse_timestamp(row[columns[0]])
-        except ValueError as exc:
-            raise BacktestInputError(f"bad timestamp: {exc}", path=path, line=line) from None
-        o, h, low, c = (
-            _price(path, line, name, row[index])
-            for name, index in zip(REQUIRED_COLUMNS[1:], columns[1:], strict=True)
-        )
-        if not low <= min(o, c) <= max(o, c) <= h:
-            raise BacktestInputError(
-                f"inconsistent bar: need low <= open, close <= high, got open {o} high {h} "
-                f"low {low} close {c}",
-                path=path,
-                line=line,
-            )
-        if stamp % BAR_SECONDS:
-            raise BacktestInputError(
-                f"timestamp {row[columns[0]]!r} is not on a minute boundary "
-                "(bars must be 1-minute bars labelled by their open time)",
-                path=path,
-                line=line,
-            )
+        stamp, bar = _bar(path, line, row, columns)
         if ts:
             previous = ts[-1]
-            if stamp <= previous:
-                what = "repeats" if stamp == previous else "goes back in time from"
-                raise BacktestInputError(
-                    f"timestamp out of order: {row[columns[0]].strip()} {what} the bar on "
-                    f"line {last_line} ({_iso(previous)}); bars must be in increasing time order",
-                    path=path,
-                    line=line,
-                )
+            _after(path, line, row[columns[0]], stamp, previous, last_line)
             if stamp - previous > BAR_SECONDS:
                 gaps.append(Gap(str(path), line, previous, stamp))
         else:
             first_line = line
         ts.append(stamp)
-        prices.append((o, h, low, c))
+        prices.append(bar)
         last_line = line
     if not ts:
         raise BacktestInputError("no bars after the header", path=path)

@@ -208,6 +208,15 @@ def _bool(text: str) -> bool:
     raise ValueError(f"must be true or false, got {text!r}")
 
 
+def _limit_value(kind: Any, text: str) -> Any:
+    """A risk limit's value as its field's type says: money exact, switches as words."""
+    if kind is Decimal or Decimal in typing.get_args(kind):
+        return Decimal(text)
+    if kind is bool:
+        return _bool(text)
+    return kind(text)
+
+
 def _risk(values: dict[str, str]) -> RiskParams:
     hints = typing.get_type_hints(RiskLimits)
     names = {f.name for f in dataclasses.fields(RiskLimits)}
@@ -228,13 +237,7 @@ def _risk(values: dict[str, str]) -> RiskParams:
                 per_series = limits.setdefault(name, {})
                 per_series[series.upper()] = Decimal(text)
             elif key in names and key not in SERIES_LIMITS:
-                kind = hints[key]
-                if kind is Decimal or Decimal in typing.get_args(kind):
-                    limits[key] = Decimal(text)
-                elif kind is bool:
-                    limits[key] = _bool(text)
-                else:
-                    limits[key] = kind(text)
+                limits[key] = _limit_value(hints[key], text)
             else:
                 problems.append(f"risk.{key}: unknown parameter")
         except InvalidOperation:

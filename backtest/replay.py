@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable
+from typing import Any
 
 from backtest.session import Session
 from messages.base import Message
@@ -34,6 +35,7 @@ def replay(
     last: float | None = None
     next_timer = -math.inf
     count = 0
+    deliver = _handlers(session)
     for at, message in messages:
         if end is not None and at >= end:
             break
@@ -45,21 +47,10 @@ def replay(
         if first is None:
             first = at
             next_timer = math.floor(at) + 1.0
-        if at - next_timer > MAX_TIMER_CATCH_UP:
-            next_timer = float(math.floor(at))
-        while next_timer <= at:
-            session.timer(next_timer)
-            next_timer += 1.0
-        if kind is SpotTick:
-            session.spot_tick(message, at)  # type: ignore[arg-type]
-        elif kind is BookUpdate:
-            session.book_update(message, at)  # type: ignore[arg-type]
-        elif kind is MarketInfo:
-            session.market_info(message, at)  # type: ignore[arg-type]
-        elif kind is MarketLifecycle:
-            session.lifecycle(message, at)  # type: ignore[arg-type]
-        elif kind is ExchangeState:
-            session.exchange_state(message, at)  # type: ignore[arg-type]
+        next_timer = _fire_timers(session, next_timer, at)
+        handler = deliver.get(kind)
+        if handler is not None:
+            handler(message, at)
         last = at
         count += 1
         if progress is not None and not count & 0xFFF:
@@ -67,3 +58,28 @@ def replay(
     if last is not None:
         session.finish(last)
     return first, last
+
+
+def _handlers(session: Session) -> dict[type, Callable[[Any, float], None]]:
+    """The session's entry for each replayed kind; other kinds pass by (counted as traded)."""
+    return {
+        SpotTick: session.spot_tick,
+        BookUpdate: session.book_update,
+        MarketInfo: session.market_info,
+        MarketLifecycle: session.lifecycle,
+        ExchangeState: session.exchange_state,
+    }
+
+
+def _fire_timers(session: Session, next_timer: float, at: float) -> float:
+    """Fire the once-a-second timers up to ``at``; returns the next one's time.
+
+    A silence longer than :data:`MAX_TIMER_CATCH_UP` seconds is skipped over, not replayed
+    second by second.
+    """
+    if at - next_timer > MAX_TIMER_CATCH_UP:
+        next_timer = float(math.floor(at))
+    while next_timer <= at:
+        session.timer(next_timer)
+        next_timer += 1.0
+    return next_timer

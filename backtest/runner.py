@@ -27,7 +27,7 @@ from backtest.history_feed import HistoryData, HistoryFeed, prepare_history
 from backtest.honesty import Honesty, judge
 from backtest.ledger import MarketResult, Trade
 from backtest.market import MarketModel
-from backtest.metrics import daily_pnl, max_drawdown, sharpe, strategy_figures
+from backtest.metrics import StrategyFigures, daily_pnl, max_drawdown, sharpe, strategy_figures
 from backtest.params import RunConfig
 from backtest.replay import replay
 from backtest.session import Counters, EquityPoint, Session
@@ -122,29 +122,36 @@ class BacktestResult:
             "market_events": c.market_events,
             "events_per_s": c.market_events / self.seconds if self.seconds else None,
             "seconds": round(self.seconds, 3),
-            "strategies": {
-                name: {
-                    "markets_traded": f.markets_traded,
-                    "win_rate": f.win_rate,
-                    "contracts": f.contracts,
-                    "pnl": str(f.pnl),
-                    "fees": str(f.fees),
-                    "edge_expected_per_contract": f.edge_expected,
-                    "edge_realized_per_contract": f.edge_realized,
-                    "open_markets": f.open_markets,
-                    "pnl_interval": honesty.strategy_pnl[name].as_dict(2)
-                    if name in honesty.strategy_pnl
-                    else None,
-                }
-                for name, f in figures.items()
-                if name != "all"
-            },
+            "strategies": _strategy_rows(figures, honesty),
             "calibration": calib.summary(
                 self.forecasts, calib.real_mid_brier(self.config.market.series)
             )["buckets"],
             **honesty.as_dict(),
             "kalshi": self.kalshi,
         }
+
+
+def _strategy_rows(
+    figures: dict[str, StrategyFigures], honesty: Honesty
+) -> dict[str, dict[str, Any]]:
+    """The summary's figures per strategy (the "all" row is the headline, not repeated)."""
+    return {
+        name: {
+            "markets_traded": f.markets_traded,
+            "win_rate": f.win_rate,
+            "contracts": f.contracts,
+            "pnl": str(f.pnl),
+            "fees": str(f.fees),
+            "edge_expected_per_contract": f.edge_expected,
+            "edge_realized_per_contract": f.edge_realized,
+            "open_markets": f.open_markets,
+            "pnl_interval": honesty.strategy_pnl[name].as_dict(2)
+            if name in honesty.strategy_pnl
+            else None,
+        }
+        for name, f in figures.items()
+        if name != "all"
+    }
 
 
 def source_kind(paths: Sequence[Path]) -> str:
@@ -212,47 +219,78 @@ def run_backtest(
     wall, cpu = time.perf_counter(), time.process_time()
     with quiet_libraries():
         if kind == "history":
-            data = history_for(config, paths, start, end, bars)
-            add_history(result, data)
-            result.variance_ratio = data.variance_ratio
-            result.first_ts = float(data.windows[0].open_ts)
-            result.last_ts = float(data.windows[-1].close_ts)
-            if on_range is not None:
-                on_range(float(data.ts[0]), float(data.ts[-1]))
-            feed = HistoryFeed(
-                data,
-                MarketModel(config.market, config.seed),
-                session,
-                index=config.data.index,
-                progress=progress,
-            )
-            wall, cpu = time.perf_counter(), time.process_time()
-            feed.run()
+            wall, cpu = _run_history(result, paths, start, end, session, progress, on_range, bars)
         else:
-            stats = ReadStats()
-            first, last = replay(
-                session,
-                read_recordings([Path(p) for p in paths], stats),
-                start=start,
-                end=end,
-                warmup=config.data.warmup_seconds,
-                progress=progress,
-            )
-            if first is None:
-                raise BacktestInputError(
-                    "no market messages to replay"
-                    + (" in the chosen --from/--to range" if start or end else "")
-                )
-            result.first_ts, result.last_ts = first, last
-            result.windows_listed = len(collector.windows)
-            result.warnings = stats.warnings
-            if stats.skipped:
-                result.warnings.append(
-                    "not replayed (not market data): "
-                    + ", ".join(f"{k} × {v}" for k, v in sorted(stats.skipped.items()))
-                )
+            _run_recordings(result, paths, start, end, session, collector, progress)
     finish(result, session, collector, wall, cpu)
     return result
+
+
+def _run_history(
+    result: BacktestResult,
+    paths: Sequence[Path],
+    start: int | None,
+    end: int | None,
+    session: Session,
+    progress: Progress | None,
+    on_range: Callable[[float, float], None] | None,
+    bars: Bars | None = None,
+) -> tuple[float, float]:
+    """Replay 1-minute CSV history through the market model; returns the wall and CPU
+    clocks at the replay's start, so that loading the files is not counted as its speed."""
+    config = result.config
+    data = history_for(config, paths, start, end, bars)
+    add_history(result, data)
+    result.variance_ratio = data.variance_ratio
+    result.first_ts = float(data.windows[0].open_ts)
+    result.last_ts = float(data.windows[-1].close_ts)
+    if on_range is not None:
+        on_range(float(data.ts[0]), float(data.ts[-1]))
+    feed = HistoryFeed(
+        data,
+        MarketModel(config.market, config.seed),
+        session,
+        index=config.data.index,
+        progress=progress,
+    )
+    wall, cpu = time.perf_counter(), time.process_time()
+    feed.run()
+    return wall, cpu
+
+
+def _run_recordings(
+    result: BacktestResult,
+    paths: Sequence[Path],
+    start: int | None,
+    end: int | None,
+    session: Session,
+    collector: CalibrationCollector,
+    progress: Progress | None,
+) -> None:
+    """Replay recorded market messages as they came; what is not market data is counted
+    in the result's warnings, not silently dropped."""
+    stats = ReadStats()
+    first, last = replay(
+        session,
+        read_recordings([Path(p) for p in paths], stats),
+        start=start,
+        end=end,
+        warmup=result.config.data.warmup_seconds,
+        progress=progress,
+    )
+    if first is None:
+        raise BacktestInputError(
+            "no market messages to replay"
+            + (" in the chosen --from/--to range" if start or end else "")
+        )
+    result.first_ts, result.last_ts = first, last
+    result.windows_listed = len(collector.windows)
+    result.warnings = stats.warnings
+    if stats.skipped:
+        result.warnings.append(
+            "not replayed (not market data): "
+            + ", ".join(f"{k} × {v}" for k, v in sorted(stats.skipped.items()))
+        )
 
 
 def history_for(

@@ -127,12 +127,16 @@ class OrderBook:
                 f"{self.ticker or 'book'}: {side} level {price} would become {new}"
             )
         if book.pop(price, None) is not None:
-            if side == "yes":
-                if price == self._best_yes:
-                    self._best_yes = max(book) if book else None
-            elif price == self._best_no:
-                self._best_no = max(book) if book else None
+            self._level_removed(side, price, book)
         return ZERO
+
+    def _level_removed(self, side: str, price: Decimal, book: dict[Decimal, Decimal]) -> None:
+        """Find the side's new best bid when its best level went (a scan, so only then)."""
+        if side == "yes":
+            if price == self._best_yes:
+                self._best_yes = max(book) if book else None
+        elif price == self._best_no:
+            self._best_no = max(book) if book else None
 
     def clear(self) -> None:
         self.apply_snapshot((), ())

@@ -79,6 +79,26 @@ def segment(value: str) -> str:
     return quote(value, safe="")
 
 
+def _http_client(
+    api_base: str,
+    timeout: httpx.Timeout,
+    max_connections: int,
+    transport: httpx.BaseTransport | None,
+) -> httpx.Client:
+    """One pooled client per key: kept-alive connections spare a TLS handshake per order."""
+    return httpx.Client(
+        base_url=api_base + "/",
+        timeout=timeout,
+        limits=httpx.Limits(
+            max_connections=max_connections,
+            max_keepalive_connections=max_connections,
+            keepalive_expiry=30.0,
+        ),
+        headers={"Accept": "application/json", "User-Agent": "sol15-kalshi/0.2"},
+        transport=transport,
+    )
+
+
 class RestCore:
     """Signing, rate limiting, sending and retrying for one API key."""
 
@@ -133,17 +153,7 @@ class RestCore:
                 signer, "POST", self._base_path + CREATE_ORDER_PATH, max_age=presign_max_age
             )
             self._order_headers.refresh()
-        self._http = httpx.Client(
-            base_url=self.api_base + "/",
-            timeout=self._timeout,
-            limits=httpx.Limits(
-                max_connections=max_connections,
-                max_keepalive_connections=max_connections,
-                keepalive_expiry=30.0,
-            ),
-            headers={"Accept": "application/json", "User-Agent": "sol15-kalshi/0.2"},
-            transport=transport,
-        )
+        self._http = _http_client(self.api_base, self._timeout, max_connections, transport)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.api_base!r}, environment={self.environment!r})"
@@ -214,16 +224,41 @@ class RestCore:
                 environment=self.environment,
             )
         left = None if deadline is None else max(deadline - self._perf(), LAST_ATTEMPT_SECONDS)
-        if self._limiter is not None:
-            wait = self._rate_limit_timeout
-            if left is not None:
-                wait = left if wait is None else min(wait, left)
-            self._limiter.acquire(method, path, wait, items)
+        self._take_tokens(method, path, left, items)
         headers = self._auth_headers(method, path, presigned)
         content = None
         if body is not None:
             headers["Content-Type"] = "application/json"
             content = orjson.dumps(body)
+        response = self._request(method, path, endpoint, attempt, params, content, headers, left)
+        data = self._decode(response, endpoint)
+        status = response.status_code
+        if 200 <= status < 300:
+            return Answer(status, data, response.text)
+        raise self._failure(method, path, endpoint, response, data, order_write, create)
+
+    def _take_tokens(self, method: str, path: str, left: float | None, items: int) -> None:
+        """Wait for the rate limiter's tokens, no longer than the request has left."""
+        if self._limiter is None:
+            return
+        wait = self._rate_limit_timeout
+        if left is not None:
+            wait = left if wait is None else min(wait, left)
+        self._limiter.acquire(method, path, wait, items)
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        endpoint: str,
+        attempt: int,
+        params: Mapping[str, str] | None,
+        content: bytes | None,
+        headers: dict[str, str],
+        left: float | None,
+    ) -> httpx.Response:
+        """The HTTP exchange itself, timed into ``latency`` whether it answered or not;
+        httpx's errors become a :class:`TransportError` naming the endpoint."""
         started = self._perf()
         status: int | None = None
         error: str | None = None
@@ -247,11 +282,21 @@ class RestCore:
             self.latency.record(
                 RequestSample(endpoint, method, status, self._perf() - started, attempt, error)
             )
-        data = self._decode(response, endpoint)
-        if 200 <= status < 300:
-            return Answer(status, data, response.text)
+        return response
+
+    def _failure(
+        self,
+        method: str,
+        path: str,
+        endpoint: str,
+        response: httpx.Response,
+        data: Any,
+        order_write: bool,
+        create: bool,
+    ) -> KalshiError:
+        """The typed error of a non-2xx answer; a 429 also slows this endpoint's limiter."""
         failure = error_from_response(
-            status,
+            response.status_code,
             data if data is not None else response.text[:500],
             environment=self.environment,
             order_endpoint=order_write,
@@ -261,7 +306,7 @@ class RestCore:
             logger.error("kalshi {}: {} {} is retired: {}", endpoint, method, path, failure)
         if isinstance(failure, RateLimited) and self._limiter is not None:
             self._limiter.penalize(method, path)
-        raise failure
+        return failure
 
     def _within(self, seconds: float) -> httpx.Timeout:
         """The client's timeouts, none longer than ``seconds``."""

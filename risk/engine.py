@@ -196,6 +196,37 @@ def _max_affordable(price: Decimal, fee_multiplier: Decimal, budget: Decimal, ca
     return max(n, 0)
 
 
+def _signal_fault(signal: Signal, now: float, limits: RiskLimits) -> str | None:
+    """What is wrong with the signal itself (malformed or too old), before any market is read."""
+    if (
+        signal.direction not in ("yes", "no")
+        or signal.action not in ("buy", "sell")
+        or signal.quantity < 1
+        or not ZERO < signal.market_price < ONE
+    ):
+        return Reason.INVALID_SIGNAL
+    if now - signal.timestamp > limits.max_signal_age_seconds:
+        return Reason.STALE_SIGNAL
+    return None
+
+
+def _market_fault(market: MarketState, now: float, limits: RiskLimits) -> str | None:
+    """Why the market cannot take an order now: exchange paused, market closed, book stale."""
+    if not (market.exchange_active and market.trading_active):
+        return Reason.EXCHANGE_INACTIVE
+    if market.status not in _OPEN_STATUSES or (
+        market.close_time is not None and now >= market.close_time
+    ):
+        return Reason.MARKET_CLOSED
+    if (
+        market.book_ts is None
+        or market.book_stale
+        or now - market.book_ts > limits.max_book_age_seconds
+    ):
+        return Reason.STALE_BOOK
+    return None
+
+
 class RiskEngine:
     """Limits, exposure and trading state; every method takes the time it runs at."""
 
@@ -270,54 +301,53 @@ class RiskEngine:
     def _check(
         self, signal: Signal, now: float, market: MarketState | None
     ) -> tuple[str, int, Decimal]:
-        limits = self.limits
-        if (
-            signal.direction not in ("yes", "no")
-            or signal.action not in ("buy", "sell")
-            or signal.quantity < 1
-            or not ZERO < signal.market_price < ONE
-        ):
-            return Reason.INVALID_SIGNAL, 0, ONE
-        if now - signal.timestamp > limits.max_signal_age_seconds:
-            return Reason.STALE_SIGNAL, 0, ONE
+        """Every limit in the documented order; the first that fails names the rejection."""
+        reason = _signal_fault(signal, now, self.limits)
+        if reason is not None:
+            return reason, 0, ONE
         if market is None or market.ticker != signal.ticker:
             return Reason.NO_MARKET_DATA, 0, ONE
         fee_multiplier = market.fee_multiplier
-        if not (market.exchange_active and market.trading_active):
-            return Reason.EXCHANGE_INACTIVE, 0, fee_multiplier
-        if market.status not in _OPEN_STATUSES or (
-            market.close_time is not None and now >= market.close_time
-        ):
-            return Reason.MARKET_CLOSED, 0, fee_multiplier
-        if (
-            market.book_ts is None
-            or market.book_stale
-            or now - market.book_ts > limits.max_book_age_seconds
-        ):
-            return Reason.STALE_BOOK, 0, fee_multiplier
+        reason = _market_fault(market, now, self.limits)
+        if reason is not None:
+            return reason, 0, fee_multiplier
         self.book.mark(signal.ticker, market.yes_bid, market.yes_ask)
         self._check_loss(now)
         if market.close_time is not None:
             self._closes[signal.ticker] = market.close_time
-
-        book = self.book
         exit_ = signal.action == "sell"
-        sellable = book.sellable(signal.ticker, signal.direction) if exit_ else 0
+        sellable = self.book.sellable(signal.ticker, signal.direction) if exit_ else 0
+        reason = self._trading_fault(exit_, sellable, now)
+        if reason is not None:
+            return reason, 0, fee_multiplier
+        if exit_:
+            return Reason.APPROVED, min(signal.quantity, sellable), fee_multiplier
+        return self._check_entry(signal, now, market, fee_multiplier)
+
+    def _trading_fault(self, exit_: bool, sellable: int, now: float) -> str | None:
+        """Whether this engine may trade now at all: a position to exit, its state, the rate.
+
+        Exits and entries both pass here; a halt still lets exits out when configured.
+        """
+        limits = self.limits
         if exit_ and sellable <= 0:
-            return Reason.NO_POSITION, 0, fee_multiplier
+            return Reason.NO_POSITION
         if self.state == TradingState.STOPPED:
-            return Reason.TRADING_STOPPED, 0, fee_multiplier
+            return Reason.TRADING_STOPPED
         if self.state == TradingState.HALTED and not (exit_ and limits.allow_exits_when_halted):
-            return Reason.HALTED, 0, fee_multiplier
+            return Reason.HALTED
         approvals = self._approvals
         while approvals and approvals[0] <= now - RATE_WINDOW_SECONDS:
             approvals.popleft()
         if len(approvals) >= limits.max_orders_per_minute:
-            return Reason.ORDER_RATE, 0, fee_multiplier
-        if exit_:
-            return Reason.APPROVED, min(signal.quantity, sellable), fee_multiplier
+            return Reason.ORDER_RATE
+        return None
 
-        # entries only
+    def _check_entry(
+        self, signal: Signal, now: float, market: MarketState, fee_multiplier: Decimal
+    ) -> tuple[str, int, Decimal]:
+        """The limits only new exposure meets: a fresh index, the edge, the loss and size caps."""
+        limits = self.limits
         if limits.entries_need_index and (
             market.spot_ts is None
             or market.spot_stale
@@ -329,9 +359,10 @@ class RiskEngine:
         daily = self.daily_pnl
         if daily <= -limits.max_daily_loss:
             return Reason.DAILY_LOSS_LIMIT, 0, fee_multiplier
+        open_markets = self.book.open_markets()
         if (
-            signal.ticker not in book.open_markets()
-            and len(book.open_markets()) >= limits.max_concurrent_positions
+            signal.ticker not in open_markets
+            and len(open_markets) >= limits.max_concurrent_positions
         ):
             return Reason.CONCURRENT_POSITIONS, 0, fee_multiplier
         price = signal.market_price

@@ -49,6 +49,12 @@ class RiskLimits:
     series_max_exposure: Mapping[str, Decimal] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        problems = [*self._cap_problems(), *self._core_problems()]
+        if problems:
+            raise ValueError("; ".join(problems))
+
+    def _cap_problems(self) -> list[str]:
+        """The optional caps (total, correlated, per series): each off or positive."""
         problems = []
         for name in ("max_total_exposure", "max_correlated_exposure"):
             value = getattr(self, name)
@@ -58,6 +64,11 @@ class RiskLimits:
             for series, value in getattr(self, name).items():
                 if not value > 0:
                     problems.append(f"{name}[{series}] must be > 0")
+        return problems
+
+    def _core_problems(self) -> list[str]:
+        """The limits always in force: each within its range, all named at once."""
+        problems = []
         if self.max_position_size <= 0:
             problems.append("max_position_size must be > 0")
         if self.max_daily_loss <= 0:
@@ -73,8 +84,7 @@ class RiskLimits:
         for name in ("max_book_age_seconds", "max_spot_age_seconds", "max_signal_age_seconds"):
             if not getattr(self, name) > 0:
                 problems.append(f"{name} must be > 0")
-        if problems:
-            raise ValueError("; ".join(problems))
+        return problems
 
     @classmethod
     def from_settings(cls, settings: Any, **overrides: Any) -> RiskLimits:

@@ -162,32 +162,72 @@ def _say_who_controls(host: str, allow_remote: bool) -> None:
         )
 
 
-def main(argv: list[str]) -> int:
-    args = build_parser().parse_args(argv)
-    if (args.key_id is None) != (args.public_key is None):
-        print("exchange-sim: --key-id and --public-key go together", file=sys.stderr)
-        return 2
-    try:
-        config = build_config(args)
-    except ConfigError as exc:
-        print(f"exchange-sim: {exc}", file=sys.stderr)
-        return 2
-    private_path: Path | None = None
+class _Refused(Exception):
+    """A start-up problem the operator must fix (flags, key files): printed, exit status 2."""
+
+
+def _keys(args: argparse.Namespace) -> tuple[str, Path | None, bytes]:
+    """The API key the simulator accepts: the operator's public key, or a demo key pair
+    written to the data folder (its private half's path is printed for the bot)."""
     try:
         if args.public_key is not None:
-            key_id, public = args.key_id, args.public_key.read_bytes()
-        else:
-            key_id, private_path, public = _demo_key(args.data_dir)
+            return args.key_id, None, args.public_key.read_bytes()
+        return _demo_key(args.data_dir)
     except OSError as exc:
-        print(f"exchange-sim: cannot read or write key files: {exc}", file=sys.stderr)
-        return 2
+        raise _Refused(f"cannot read or write key files: {exc}") from None
 
+
+def _exchange(
+    config: ExchangeConfig, key_id: str, public: bytes, demo: bool
+) -> tuple[Exchange, KeyRegistry]:
+    """The exchange with one user, who owns the key (the demo user for the demo key)."""
     exchange = Exchange(config, start=wall_clock())
     keys = KeyRegistry()
-    user_id = exchange.create_user(DEMO_USER if private_path is not None else f"key:{key_id}")
+    user_id = exchange.create_user(DEMO_USER if demo else f"key:{key_id}")
     try:
         keys.register(key_id, public, user_id)
     except KeyFileError as exc:
+        raise _Refused(str(exc)) from None
+    return exchange, keys
+
+
+async def _serve(
+    server: SimServer, args: argparse.Namespace, key_id: str, private_path: Path | None
+) -> None:
+    """Listen until SIGINT/SIGTERM, after printing the settings a bot needs to connect."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        await server.start()
+    except OSError as exc:
+        raise SystemExit(f"exchange-sim: cannot listen on {args.host}:{args.port}: {exc}") from None
+    _say_who_controls(args.host, args.allow_remote_control)
+    print(f"KALSHI_API_BASE={server.api_base}", flush=True)
+    print(f"KALSHI_WS_URL={server.ws_url}", flush=True)
+    print(f"KALSHI_API_KEY={key_id}", flush=True)
+    if private_path is not None:
+        print(f"KALSHI_PRIVATE_KEY_PATH={private_path.resolve()}", flush=True)
+    try:
+        await stop.wait()
+    finally:
+        logger.info("stopping the exchange simulator")
+        await server.stop()
+
+
+def main(argv: list[str]) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if (args.key_id is None) != (args.public_key is None):
+            raise _Refused("--key-id and --public-key go together")
+        try:
+            config = build_config(args)
+        except ConfigError as exc:
+            raise _Refused(str(exc)) from None
+        key_id, private_path, public = _keys(args)
+        exchange, keys = _exchange(config, key_id, public, demo=private_path is not None)
+    except _Refused as exc:
         print(f"exchange-sim: {exc}", file=sys.stderr)
         return 2
     server = SimServer(
@@ -201,32 +241,8 @@ def main(argv: list[str]) -> int:
         log_index=True,
         allow_remote_control=args.allow_remote_control,
     )
-
-    async def run() -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(signum, stop.set)
-        try:
-            await server.start()
-        except OSError as exc:
-            raise SystemExit(
-                f"exchange-sim: cannot listen on {args.host}:{args.port}: {exc}"
-            ) from None
-        _say_who_controls(args.host, args.allow_remote_control)
-        print(f"KALSHI_API_BASE={server.api_base}", flush=True)
-        print(f"KALSHI_WS_URL={server.ws_url}", flush=True)
-        print(f"KALSHI_API_KEY={key_id}", flush=True)
-        if private_path is not None:
-            print(f"KALSHI_PRIVATE_KEY_PATH={private_path.resolve()}", flush=True)
-        try:
-            await stop.wait()
-        finally:
-            logger.info("stopping the exchange simulator")
-            await server.stop()
-
     try:
-        asyncio.run(run())
+        asyncio.run(_serve(server, args, key_id, private_path))
     except SystemExit as exc:
         if isinstance(exc.code, str):
             print(exc.code, file=sys.stderr)

@@ -192,6 +192,32 @@ def _register_user(
     return Credentials(user_id, key_id, path)
 
 
+def _test_config(
+    config: ExchangeConfig | None,
+    seed: int,
+    window_seconds: int,
+    volatility: float | None,
+    starting_balance: Decimal | None,
+    market_makers: bool,
+    noise_traders: bool,
+) -> ExchangeConfig:
+    """The exchange's settings: ``config`` wins over ``seed``/``window_seconds``; the other
+    arguments override it when given, and may only switch the makers and traders off."""
+    cfg = config or ExchangeConfig()
+    cfg = replace(
+        cfg,
+        seed=seed if config is None else cfg.seed,
+        window_seconds=window_seconds if config is None else cfg.window_seconds,
+        market_makers=market_makers and cfg.market_makers,
+        noise_traders=noise_traders and cfg.noise_traders,
+    )
+    if volatility is not None:
+        cfg = replace(cfg, index=replace(cfg.index, volatility=volatility))
+    if starting_balance is not None:
+        cfg = replace(cfg, starting_balance=starting_balance)
+    return cfg
+
+
 @contextmanager
 def running_exchange(
     *,
@@ -218,24 +244,13 @@ def running_exchange(
     and to the wall clock (or ``now()``) otherwise. ``now`` injects a clock for
     the non-manual mode.
     """
-    cfg = config or ExchangeConfig()
-    cfg = replace(
-        cfg,
-        seed=seed if config is None else cfg.seed,
-        window_seconds=window_seconds if config is None else cfg.window_seconds,
-        market_makers=market_makers and cfg.market_makers,
-        noise_traders=noise_traders and cfg.noise_traders,
+    cfg = _test_config(
+        config, seed, window_seconds, volatility, starting_balance, market_makers, noise_traders
     )
-    if volatility is not None:
-        cfg = replace(cfg, index=replace(cfg.index, volatility=volatility))
-    if starting_balance is not None:
-        cfg = replace(cfg, starting_balance=starting_balance)
     manual: ManualClock | None = None
     if manual_clock:
         manual = ManualClock(start_time if start_time is not None else DEFAULT_MANUAL_START)
-        clock: Callable[[], float] = manual
-    else:
-        clock = now or wall_clock
+    clock: Callable[[], float] = manual if manual is not None else now or wall_clock
     start = start_time if start_time is not None else clock()
     exchange = Exchange(cfg, start=start)
     server = SimServer(

@@ -25,7 +25,7 @@ from simulator.events import (
     TickerEvent,
     TradeEvent,
 )
-from simulator.exchange import Exchange
+from simulator.exchange import Exchange, TopOfBook
 from simulator.index import WindowAverage
 from simulator.markets import MarketState
 from simulator.orders import OrderSnapshot, book_side_of
@@ -115,26 +115,9 @@ def _rules(exchange: Exchange, market: MarketState) -> str:
     )
 
 
-def market_json(exchange: Exchange, market: MarketState) -> JSON:
-    top = exchange.top_of_book(market)
-    config = exchange.config
-    title = _market_title(exchange, market)
-    body: JSON = {
-        "ticker": market.ticker,
-        "event_ticker": market.event_ticker,
-        "market_type": "binary",
-        "title": title,
-        "subtitle": "",
-        "yes_sub_title": (
-            f"Target Price: ${_strike_text(exchange, market)}"
-            if market.floor_strike is not None
-            else "Target Price: TBD"
-        ),
-        "no_sub_title": (
-            f"Target Price: ${_strike_text(exchange, market)}"
-            if market.floor_strike is not None
-            else "Target Price: TBD"
-        ),
+def _market_times(config: ExchangeConfig, market: MarketState) -> JSON:
+    """A market's timestamps: expiry follows close by the exchange's determination delay."""
+    return {
         "created_time": iso(market.created_ts),
         "updated_time": iso(market.updated_ts),
         "open_time": iso(market.open_ts),
@@ -143,7 +126,12 @@ def market_json(exchange: Exchange, market: MarketState) -> JSON:
         "expiration_time": iso(market.close_ts + config.determination_delay_seconds),
         "latest_expiration_time": iso(market.close_ts + 7 * 86_400),
         "settlement_timer_seconds": config.settlement_timer_seconds,
-        "status": market.status,
+    }
+
+
+def _market_prices(top: TopOfBook, market: MarketState) -> JSON:
+    """A market's prices and volumes, dollars and counts as Kalshi's fixed-point strings."""
+    return {
         "response_price_units": "usd_cent",
         "notional_value_dollars": format_dollars(ONE),
         "yes_bid_dollars": format_dollars(top.yes_bid),
@@ -160,6 +148,29 @@ def market_json(exchange: Exchange, market: MarketState) -> JSON:
         "volume_24h_fp": format_count(market.volume),
         "liquidity_dollars": format_dollars(ZERO),
         "open_interest_fp": format_count(market.open_interest),
+    }
+
+
+def market_json(exchange: Exchange, market: MarketState) -> JSON:
+    """A market as Kalshi's API v2 shows it (fields in Kalshi's order)."""
+    config = exchange.config
+    title = _market_title(exchange, market)
+    target = (
+        f"Target Price: ${_strike_text(exchange, market)}"
+        if market.floor_strike is not None
+        else "Target Price: TBD"
+    )
+    body: JSON = {
+        "ticker": market.ticker,
+        "event_ticker": market.event_ticker,
+        "market_type": "binary",
+        "title": title,
+        "subtitle": "",
+        "yes_sub_title": target,
+        "no_sub_title": target,
+        **_market_times(config, market),
+        "status": market.status,
+        **_market_prices(exchange.top_of_book(market), market),
         "result": market.result or "",
         "can_close_early": False,
         "fractional_trading_enabled": False,

@@ -198,6 +198,32 @@ class Connection:
         await self.queue.join()
 
 
+def _channel_refusal(channel: object, markets: set[str] | None) -> tuple[int, str] | None:
+    """Kalshi's error for a channel it would refuse (code, message); None: subscribe to it."""
+    if channel not in KNOWN_CHANNELS:
+        return ERR_CHANNEL_NAME, "Unknown channel name"
+    if channel not in SUPPORTED_CHANNELS:
+        return ERR_CHANNEL_NAME, f"Channel {channel} is not simulated"
+    if channel == "orderbook_delta" and not markets:
+        return ERR_MARKET_REQUIRED, "Market Ticker required"
+    return None
+
+
+def _one_sid(params: JSON) -> int:
+    """The one subscription an update names, by ``sid`` or a one-item ``sids``."""
+    sid = params.get("sid")
+    sids = params.get("sids")
+    if sid is not None and sids is not None:
+        raise CommandError(ERR_ONE_SID, "Exactly one subscription ID is required")
+    if sids is not None:
+        if not isinstance(sids, list) or len(sids) != 1:
+            raise CommandError(ERR_ONE_SID, "Exactly one subscription ID is required")
+        sid = sids[0]
+    if not isinstance(sid, int) or isinstance(sid, bool):
+        raise CommandError(ERR_ONE_SID, "Exactly one subscription ID is required")
+    return sid
+
+
 class WebSocketHub:
     """All connections, the command protocol and the event fan-out."""
 
@@ -330,16 +356,9 @@ class WebSocketHub:
         use_yes = params.get("use_yes_price") is True
         initial_ticker = params.get("send_initial_snapshot") is True
         for channel in channels:
-            if channel not in KNOWN_CHANNELS:
-                conn.send(_error(command_id, ERR_CHANNEL_NAME, "Unknown channel name"))
-                continue
-            if channel not in SUPPORTED_CHANNELS:
-                conn.send(
-                    _error(command_id, ERR_CHANNEL_NAME, f"Channel {channel} is not simulated")
-                )
-                continue
-            if channel == "orderbook_delta" and not markets:
-                conn.send(_error(command_id, ERR_MARKET_REQUIRED, "Market Ticker required"))
+            refusal = _channel_refusal(channel, markets)
+            if refusal is not None:
+                conn.send(_error(command_id, *refusal))
                 continue
             sub = Subscription(conn.next_sid, channel, None if markets is None else set(markets))
             sub.use_yes_price = use_yes
@@ -355,12 +374,17 @@ class WebSocketHub:
                     {"type": "subscribed", "msg": {"channel": channel, "sid": sub.sid}}, command_id
                 )
             )
-            if channel == "orderbook_delta":
-                for ticker in sorted(sub.markets or ()):
-                    self._send_snapshot(conn, sub, ticker, None)
-            elif channel == "ticker" and initial_ticker:
-                for ticker in sorted(sub.markets or ()):
-                    self._send_ticker_now(conn, sub, ticker)
+            self._send_initial(conn, sub, initial_ticker)
+
+    def _send_initial(self, conn: Connection, sub: Subscription, initial_ticker: bool) -> None:
+        """What Kalshi sends right after ``subscribed``: each book's snapshot (deltas mean
+        nothing without one) and, when asked for, each market's ticker now."""
+        if sub.channel == "orderbook_delta":
+            for ticker in sorted(sub.markets or ()):
+                self._send_snapshot(conn, sub, ticker, None)
+        elif sub.channel == "ticker" and initial_ticker:
+            for ticker in sorted(sub.markets or ()):
+                self._send_ticker_now(conn, sub, ticker)
 
     def _unsubscribe(self, conn: Connection, command_id: int | None, params: JSON) -> None:
         sids = params.get("sids")
@@ -378,27 +402,17 @@ class WebSocketHub:
         action = params.get("action")
         if not action:
             raise CommandError(ERR_ACTION_REQUIRED, "Action required")
-        sid = params.get("sid")
-        sids = params.get("sids")
-        if sid is not None and sids is not None:
-            raise CommandError(ERR_ONE_SID, "Exactly one subscription ID is required")
-        if sids is not None:
-            if not isinstance(sids, list) or len(sids) != 1:
-                raise CommandError(ERR_ONE_SID, "Exactly one subscription ID is required")
-            sid = sids[0]
-        if not isinstance(sid, int) or isinstance(sid, bool):
-            raise CommandError(ERR_ONE_SID, "Exactly one subscription ID is required")
-        sub = conn.subs.get(sid)
+        sub = conn.subs.get(_one_sid(params))
         if sub is None:
             raise CommandError(ERR_UNKNOWN_SID, "Unknown subscription ID")
         if sub.channel in INDEX_CHANNELS:
             self._update_indices(conn, command_id, sub, action, params)
             return
-        if action not in ("add_markets", "delete_markets", "get_snapshot"):
-            raise CommandError(ERR_ACTION_UNSUPPORTED, "Unsupported action")
-        if sub.channel not in MARKET_SCOPED:
-            raise CommandError(ERR_ACTION_UNSUPPORTED, "Unsupported action")
-        if action == "get_snapshot" and sub.channel != "orderbook_delta":
+        if (
+            action not in ("add_markets", "delete_markets", "get_snapshot")
+            or sub.channel not in MARKET_SCOPED
+            or (action == "get_snapshot" and sub.channel != "orderbook_delta")
+        ):
             raise CommandError(ERR_ACTION_UNSUPPORTED, "Unsupported action")
         markets = self._markets_param(params)
         if not markets:
@@ -407,6 +421,18 @@ class WebSocketHub:
             for ticker in sorted(markets):
                 self._send_snapshot(conn, sub, ticker, command_id)
             return
+        self._change_markets(conn, sub, action, markets)
+        reply: JSON = {"type": "ok", "sid": sub.sid}
+        if sub.seq:
+            reply["seq"] = sub.seq
+        reply["msg"] = {"market_tickers": sorted(sub.markets or ())}
+        conn.send(_with_id(reply, command_id))
+
+    def _change_markets(
+        self, conn: Connection, sub: Subscription, action: str, markets: set[str]
+    ) -> None:
+        """Add or delete markets of a subscription (one to every market stays so); a book
+        added gets its snapshot first, as on subscribe."""
         if action == "add_markets":
             added = markets - (sub.markets or set())
             if sub.markets is not None:
@@ -416,11 +442,6 @@ class WebSocketHub:
                     self._send_snapshot(conn, sub, ticker, None)
         elif sub.markets is not None:
             sub.markets -= markets
-        reply: JSON = {"type": "ok", "sid": sub.sid}
-        if sub.seq:
-            reply["seq"] = sub.seq
-        reply["msg"] = {"market_tickers": sorted(sub.markets or ())}
-        conn.send(_with_id(reply, command_id))
 
     def _update_indices(
         self, conn: Connection, command_id: int | None, sub: Subscription, action: str, params: JSON

@@ -106,18 +106,11 @@ class RecordingWriter:
 
 def _converter(kind: Any) -> Callable[[Any], Any]:
     """A function turning the JSON form of a field of type ``kind`` back into its value."""
+    scalar = _SCALARS.get(kind)
+    if scalar is not None:
+        return scalar
     origin = typing.get_origin(kind)
     args = typing.get_args(kind)
-    if kind is Decimal:
-        return _decimal
-    if kind is float:
-        return _float
-    if kind is int:
-        return _int
-    if kind is bool:
-        return _bool
-    if kind is str:
-        return _str
     if origin in (typing.Union, types.UnionType):
         inner = [_converter(a) for a in args if a is not type(None)]
         if len(inner) != 1:
@@ -125,19 +118,24 @@ def _converter(kind: Any) -> Callable[[Any], Any]:
         convert = inner[0]
         return lambda v: None if v is None else convert(v)
     if origin is tuple:
-        if len(args) == 2 and args[1] is Ellipsis:
-            item = _converter(args[0])
-            return lambda v: tuple(item(x) for x in _list(v))
-        parts = [_converter(a) for a in args]
-
-        def fixed(v: Any) -> tuple[Any, ...]:
-            values = _list(v)
-            if len(values) != len(parts):
-                raise ValueError(f"expected {len(parts)} items, got {len(values)}")
-            return tuple(c(x) for c, x in zip(parts, values, strict=True))
-
-        return fixed
+        return _tuple_converter(args)
     return _identity
+
+
+def _tuple_converter(args: tuple[Any, ...]) -> Callable[[Any], Any]:
+    """``tuple[X, ...]`` (any length) or ``tuple[X, Y]`` (that many items, each its type)."""
+    if len(args) == 2 and args[1] is Ellipsis:
+        item = _converter(args[0])
+        return lambda v: tuple(item(x) for x in _list(v))
+    parts = [_converter(a) for a in args]
+
+    def fixed(v: Any) -> tuple[Any, ...]:
+        values = _list(v)
+        if len(values) != len(parts):
+            raise ValueError(f"expected {len(parts)} items, got {len(values)}")
+        return tuple(c(x) for c, x in zip(parts, values, strict=True))
+
+    return fixed
 
 
 def _identity(v: Any) -> Any:
@@ -184,6 +182,16 @@ def _str(v: Any) -> str:
     if not isinstance(v, str):
         raise ValueError(f"expected a string, got {v!r}")
     return v
+
+
+# Scalar field types and their converters; ``bool`` is not ``int`` here (see ``_int``).
+_SCALARS: dict[Any, Callable[[Any], Any]] = {
+    Decimal: _decimal,
+    float: _float,
+    int: _int,
+    bool: _bool,
+    str: _str,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,6 +280,34 @@ def _lines(path: Path, stats: ReadStats) -> Iterator[tuple[int, bytes]]:
         handle.close()
 
 
+def _line(path: Path, number: int, raw: str | bytes) -> tuple[int | float, Any]:
+    """One recording line's time and message body, its shape checked (not yet decoded)."""
+    try:
+        line = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise InputFileError(f"not JSON: {exc}", path=path, line=number) from None
+    if not isinstance(line, dict) or "at" not in line or "msg" not in line:
+        raise InputFileError(
+            'expected {"at": <time>, "msg": {...}} (a sol15 recording line)',
+            path=path,
+            line=number,
+        )
+    at = line["at"]
+    if isinstance(at, bool) or not isinstance(at, int | float) or not math.isfinite(at):
+        raise InputFileError(f'"at" is not a time: {at!r}', path=path, line=number)
+    return at, line["msg"]
+
+
+def _message(path: Path, number: int, body: Any) -> Message:
+    """The message a line's body encodes; a bad one is named by file and line."""
+    if not isinstance(body, dict):
+        raise InputFileError('"msg" is not an object', path=path, line=number)
+    try:
+        return decode(body)
+    except (ValueError, TypeError) as exc:
+        raise InputFileError(f"bad message: {exc}", path=path, line=number) from None
+
+
 def read_recordings(
     paths: Sequence[Path], stats: ReadStats | None = None
 ) -> Iterator[tuple[float, Message]]:
@@ -284,19 +320,7 @@ def read_recordings(
         for number, raw in _lines(path, stats):
             if not raw.strip():
                 continue
-            try:
-                line = orjson.loads(raw)
-            except orjson.JSONDecodeError as exc:
-                raise InputFileError(f"not JSON: {exc}", path=path, line=number) from None
-            if not isinstance(line, dict) or "at" not in line or "msg" not in line:
-                raise InputFileError(
-                    'expected {"at": <time>, "msg": {...}} (a sol15 recording line)',
-                    path=path,
-                    line=number,
-                )
-            at = line["at"]
-            if isinstance(at, bool) or not isinstance(at, int | float) or not math.isfinite(at):
-                raise InputFileError(f'"at" is not a time: {at!r}', path=path, line=number)
+            at, body = _line(path, number, raw)
             if at < last_at:
                 raise InputFileError(
                     f"timestamp out of order: at {at} is before {last_at} ({last_where}); "
@@ -304,13 +328,7 @@ def read_recordings(
                     path=path,
                     line=number,
                 )
-            body = line["msg"]
-            if not isinstance(body, dict):
-                raise InputFileError('"msg" is not an object', path=path, line=number)
-            try:
-                message = decode(body)
-            except (ValueError, TypeError) as exc:
-                raise InputFileError(f"bad message: {exc}", path=path, line=number) from None
+            message = _message(path, number, body)
             stats.lines += 1
             last_at, last_where = float(at), f"{path}:{number}"
             if stats.first_at is None:
