@@ -79,8 +79,30 @@ def build_tree(
     :func:`app.series.resolve_series`; default: ``SERIES`` with the fallback table).
     """
     markets = dict(markets) if markets else fallback_series(settings.series_settings)
+    feeds = spot_feeds(markets.values())  # one SpotFeed per index, on the one WebSocket
+    children: list[ChildSpec | SupervisorSpec] = [
+        ChildSpec.of("hub", WebSocketHub, hub, store, shutdown_timeout=15.0),
+        ChildSpec.of(FILL_WATCH, FillWatch),  # before the market data: it sees every listing
+        ChildSpec.of(CONSOLE, ConsoleReporter),  # before trading: a line for everything it does
+        trading_tree(settings, mode, connection, database),
+        market_data_tree(settings, mode, connection, database, markets, feeds),
+        strategies_tree(settings, markets, feeds, database is not None),
+        scoreboard_child(mode, connection, database is not None),
+        ChildSpec.of("health", HealthMonitor, series=tuple(markets)),
+    ]
+    if settings.alert_urls is not None:  # alerts to the operator's phone, off the order path
+        children.append(alerter_child(settings, f"sol15 {mode.value}", database))
+    if chaos is not None:
+        children.append(ChildSpec.of("chaos", ChaosMonkey, chaos, frozenset({"hub"})))
+    return SupervisorSpec("root", tuple(children), max_restarts=20, within=60.0)
+
+
+def trading_tree(
+    settings: Settings, mode: Mode, connection: ExchangeConnection, database: Database | None
+) -> SupervisorSpec:
+    """Ledger → risk → order, rest_for_one: each holds state the next one relies on, so a
+    restart of one restarts those after it. Paper mode sends nothing to the exchange."""
     paper = mode is Mode.PAPER
-    window = settings.sim_window_seconds if mode is Mode.SIM else 900
     limits = RiskLimits.from_settings(settings)
     # The session's order group: an exchange-side cap on contracts matched per 15 s that
     # also cancels everything when triggered (on a halt, at shutdown). Paper sends nothing.
@@ -92,7 +114,7 @@ def build_tree(
     ledger: tuple[ChildSpec, ...] = ()
     if database is not None:
         ledger = (ChildSpec.of(LEDGER, LedgerActor, database, shutdown_timeout=15.0),)
-    trading = SupervisorSpec(
+    return SupervisorSpec(
         "trading",
         (
             *ledger,
@@ -118,8 +140,20 @@ def build_tree(
         max_restarts=10,
         within=60.0,
     )
-    feeds = spot_feeds(markets.values())  # one SpotFeed per index, on the one WebSocket
-    market_data = SupervisorSpec(
+
+
+def market_data_tree(
+    settings: Settings,
+    mode: Mode,
+    connection: ExchangeConnection,
+    database: Database | None,
+    markets: Mapping[str, str],
+    feeds: Mapping[str, str],
+) -> SupervisorSpec:
+    """Spot feeds, the market stream and discovery, one_for_one: a dropped feed or socket
+    restarts alone while the trading subtree keeps its state."""
+    window = settings.sim_window_seconds if mode is Mode.SIM else 900
+    return SupervisorSpec(
         "market-data",
         (
             *(
@@ -133,7 +167,11 @@ def build_tree(
                 for index_id, address in feeds.items()
             ),
             ChildSpec.of(
-                "stream", MarketStream, connection, private_channels=not paper, feeds=feeds
+                "stream",
+                MarketStream,
+                connection,
+                private_channels=mode is not Mode.PAPER,
+                feeds=feeds,
             ),
             ChildSpec.of(
                 "discovery", MarketDiscovery, connection, series=markets, window_seconds=window
@@ -142,29 +180,18 @@ def build_tree(
         max_restarts=20,
         within=60.0,
     )
-    strategies = strategies_tree(settings, markets, feeds, database is not None)
-    scoreboard = ChildSpec.of(
+
+
+def scoreboard_child(mode: Mode, connection: ExchangeConnection, ledger: bool) -> ChildSpec:
+    """The scoreboard, told whose market mids it scores against and, with a ledger, where
+    to record its scores."""
+    return ChildSpec.of(
         SCOREBOARD_ADDRESS,
         ScoreboardActor,
         market=scored_market(mode, connection),
         mode=mode.value,
-        ledger=LEDGER if database is not None else None,
+        ledger=LEDGER if ledger else None,
     )
-    children: list[ChildSpec | SupervisorSpec] = [
-        ChildSpec.of("hub", WebSocketHub, hub, store, shutdown_timeout=15.0),
-        ChildSpec.of(FILL_WATCH, FillWatch),  # before the market data: it sees every listing
-        ChildSpec.of(CONSOLE, ConsoleReporter),  # before trading: a line for everything it does
-        trading,
-        market_data,
-        strategies,
-        scoreboard,
-        ChildSpec.of("health", HealthMonitor, series=tuple(markets)),
-    ]
-    if settings.alert_urls is not None:  # alerts to the operator's phone, off the order path
-        children.append(alerter_child(settings, f"sol15 {mode.value}", database))
-    if chaos is not None:
-        children.append(ChildSpec.of("chaos", ChaosMonkey, chaos, frozenset({"hub"})))
-    return SupervisorSpec("root", tuple(children), max_restarts=20, within=60.0)
 
 
 def strategies_tree(
@@ -242,58 +269,27 @@ def _configure(args: argparse.Namespace) -> tuple[Settings, Mode, HubConfig]:
 
 
 def run_bot(args: argparse.Namespace) -> int:
+    """Configure, take the ledger, lock and exchange, then run the tree; the exit code."""
     try:
         settings, mode, hub = _configure(args)
     except ConfigError as exc:
         return _fail("\n".join(f"config error: {line}" for line in exc.lines))
     except (ModeError, HubConfigError, StartupError) as exc:
         return _fail(f"refusing to start: {exc}")
-    api_key = settings.kalshi_api_key.get_secret_value() if settings.kalshi_api_key else None
-    token = settings.api_token.get_secret_value() if settings.api_token else None
-    alert_urls = split_urls(settings.alert_urls.get_secret_value()) if settings.alert_urls else []
-    setup_logging(
-        settings.log_level.value,
-        as_json=settings.log_json,
-        log_dir=settings.log_dir,
-        secrets=(api_key, token, *alert_urls),
-    )
+    _setup_logging(settings)
     stop = threading.Event()
     _Signals(stop).install()
     logger.info("sol15 starting in {} mode", mode.value)
     held = contextlib.ExitStack()  # the locks, the ledger and the exchange, closed in reverse
     try:
         try:
-            database = open_ledger(
-                settings.ledger_url(mode.value),
-                settings.data_dir,
-                held,
-                scope=Scope.of(mode.value, settings.kalshi_env.value),
-                legacy=settings.database_url is None,
-            )
-            held.enter_context(_held(lock_directory(settings.data_dir)))
-            connection = held.enter_context(exchange_for(mode, settings, args.seed))
-            with series_client(connection) as rest:
-                markets = resolve_series(settings.series_settings, rest)
-            check_offered(markets, offered_indices(connection.ws_url, connection.signer))
+            database, connection, markets = _acquire(args, settings, mode, held)
         except (LedgerError, InstanceLocked, ModeError, SeriesError) as exc:
             return _fail(f"refusing to start: {exc}")
         except KeyFileError as exc:
             return _fail(f"config error: KALSHI_PRIVATE_KEY_PATH: {exc}")
         system = ActorSystem(seed=args.seed)
-        # The API's history endpoints, the status's order counts and the session summary
-        # read the ledger.
-        history = LedgerHistory(
-            database,
-            flush=ledger_flush(system, hub.ask_timeout),
-        )
-        # /api/performance: the P&L replayed from the ledger (the paper bankroll is the
-        # starting balance only until the ledger has recorded a day)
-        performance = LedgerPerformance(
-            database,
-            settings.paper_bankroll,
-            flush=lambda: system.ask(LEDGER, Flush(), timeout=hub.ask_timeout),
-        )
-        store = HubStore(hub.history_limit, reader=history, performance=performance)
+        history, store = _ledger_readers(system, database, settings, hub)
         spec = build_tree(
             settings, mode, connection, hub, store, args.chaos, database=database, markets=markets
         )
@@ -304,6 +300,59 @@ def run_bot(args: argparse.Namespace) -> int:
         return supervise(system, spec, stop, args.duration, summary)
     finally:
         held.close()
+
+
+def _setup_logging(settings: Settings) -> None:
+    """Logging with every secret the bot holds masked, before anything can log one."""
+    api_key = settings.kalshi_api_key.get_secret_value() if settings.kalshi_api_key else None
+    token = settings.api_token.get_secret_value() if settings.api_token else None
+    alert_urls = split_urls(settings.alert_urls.get_secret_value()) if settings.alert_urls else []
+    setup_logging(
+        settings.log_level.value,
+        as_json=settings.log_json,
+        log_dir=settings.log_dir,
+        secrets=(api_key, token, *alert_urls),
+    )
+
+
+def _acquire(
+    args: argparse.Namespace, settings: Settings, mode: Mode, held: contextlib.ExitStack
+) -> tuple[Database, ExchangeConnection, dict[str, str]]:
+    """The ledger (locked), the data directory's lock, the exchange and the series it offers:
+    everything pushed on ``held`` so a refusal part-way releases what was taken."""
+    database = open_ledger(
+        settings.ledger_url(mode.value),
+        settings.data_dir,
+        held,
+        scope=Scope.of(mode.value, settings.kalshi_env.value),
+        legacy=settings.database_url is None,
+    )
+    held.enter_context(_held(lock_directory(settings.data_dir)))
+    connection = held.enter_context(exchange_for(mode, settings, args.seed))
+    with series_client(connection) as rest:
+        markets = resolve_series(settings.series_settings, rest)
+    check_offered(markets, offered_indices(connection.ws_url, connection.signer))
+    return database, connection, markets
+
+
+def _ledger_readers(
+    system: ActorSystem, database: Database, settings: Settings, hub: HubConfig
+) -> tuple[LedgerHistory, HubStore]:
+    """The API's history endpoints, the status's order counts and the session summary read
+    the ledger, flushing the ledger actor first so they see what it still holds."""
+    history = LedgerHistory(
+        database,
+        flush=ledger_flush(system, hub.ask_timeout),
+    )
+    # /api/performance: the P&L replayed from the ledger (the paper bankroll is the
+    # starting balance only until the ledger has recorded a day)
+    performance = LedgerPerformance(
+        database,
+        settings.paper_bankroll,
+        flush=lambda: system.ask(LEDGER, Flush(), timeout=hub.ask_timeout),
+    )
+    store = HubStore(hub.history_limit, reader=history, performance=performance)
+    return history, store
 
 
 def ledger_flush(system: ActorSystem, timeout: float) -> Callable[[], object]:
