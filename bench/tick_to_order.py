@@ -334,12 +334,11 @@ def measure(
     series: Sequence[str] = (),
     sim_series: Sequence[str] | None = None,
 ) -> dict[str, Any]:
+    """Start the simulator and the bot's actors, sample ``events`` edges and ``updates``
+    book updates; the figures as printed (``--json``) and kept in docs/benchmarks.md."""
     logger.remove()
     logger.add(sys.stderr, level="INFO" if console else "WARNING")
-    database = None
-    if ledger is not None:
-        database = open_database(ledger)
-        prepare(database)
+    database = _ledger_database(ledger)
     markets = _markets(series) if series else None
     simulated = series if sim_series is None else sim_series
     sim_args = ("--series", ",".join(simulated)) if simulated else ()
@@ -356,25 +355,8 @@ def measure(
         )
         system = ActorSystem(seed=1)
         system.start(_tree(connection, done, database, console, markets))
-        deepest: dict[str, int] = {}
         try:
-            live = _wait(
-                lambda: _tradeable(system, len(series) or 1),
-                60,
-                "a tradeable market in every series",
-            )
-            # the first series' market (KXSOL15M for ``all``): the same market and index as
-            # the single-series run it is compared with
-            first = (series or ["KXSOL15M"])[0]
-            ticker = min(t for t in live if t.startswith(f"{first}-"))
-            watcher = system.address(watcher_name(ticker))
-            system.ask("recorder", Measure(ticker))
-            _wait(lambda: _model(system, ticker) is not None, 30, "a model probability")
-            cpu = (time.process_time(), cpu_seconds(int(sim["SIM_PID"])))
-            latencies, windows = _sample_edges(system, writes, done, ticker, events, pace, deepest)
-            bot_cpu = time.process_time() - cpu[0]
-            sim_cpu = cpu_seconds(int(sim["SIM_PID"])) - cpu[1]
-            throughput = _throughput(system, watcher, ticker, updates) if updates else 0.0
+            run = _sample(system, int(sim["SIM_PID"]), writes, done, series, events, pace, updates)
         finally:
             system.shutdown()
             if database is not None:
@@ -382,20 +364,75 @@ def measure(
     return {
         "ledger": None if database is None else database.safe_url,
         "events": events,
-        "p50_us": round(percentile(latencies, 50), 1),
-        "p99_us": round(percentile(latencies, 99), 1),
-        "updates_per_s": round(throughput),
+        "p50_us": round(percentile(run.latencies, 50), 1),
+        "p99_us": round(percentile(run.latencies, 99), 1),
+        "updates_per_s": round(run.throughput),
         "rss_mb": round(rss_mb(), 1),
-        "latencies_us": latencies,
+        "latencies_us": run.latencies,
         "ledger_writes": len(spans),
-        "during_ledger_write": overlapping(windows, spans),
-        "ticker": ticker,
+        "during_ledger_write": overlapping(run.windows, spans),
+        "ticker": run.ticker,
         "series": list(series) or ["KXSOL15M"],
         "sim_series": list(simulated) or ["KXSOL15M"],
-        "sampling_cpu_s": {"bot": round(bot_cpu, 2), "simulator": round(sim_cpu, 2)},
-        "watchers": len(deepest),
-        "deepest_watcher_mailbox": max(deepest.values(), default=0),
+        "sampling_cpu_s": {"bot": round(run.bot_cpu, 2), "simulator": round(run.sim_cpu, 2)},
+        "watchers": len(run.deepest),
+        "deepest_watcher_mailbox": max(run.deepest.values(), default=0),
     }
+
+
+def _ledger_database(ledger: str | None) -> Database | None:
+    """The ledger the run writes to, created or migrated first so its set-up is not timed."""
+    if ledger is None:
+        return None
+    database = open_database(ledger)
+    prepare(database)
+    return database
+
+
+@dataclass
+class _Run:
+    """What one run sampled, before it is rounded into the figures."""
+
+    ticker: str
+    latencies: list[float]
+    windows: list[tuple[float, float]]
+    throughput: float
+    bot_cpu: float
+    sim_cpu: float
+    deepest: dict[str, int]
+
+
+def _sample(
+    system: ActorSystem,
+    sim_pid: int,
+    writes: OrderWrites,
+    done: threading.Event,
+    series: Sequence[str],
+    events: int,
+    pace: float,
+    updates: int,
+) -> _Run:
+    """Wait for a tradeable market and its model, then time the edges (with the CPU both
+    processes spent on them) and the watcher's update throughput."""
+    live = _wait(
+        lambda: _tradeable(system, len(series) or 1),
+        60,
+        "a tradeable market in every series",
+    )
+    # the first series' market (KXSOL15M for ``all``): the same market and index as
+    # the single-series run it is compared with
+    first = (series or ["KXSOL15M"])[0]
+    ticker = min(t for t in live if t.startswith(f"{first}-"))
+    watcher = system.address(watcher_name(ticker))
+    system.ask("recorder", Measure(ticker))
+    _wait(lambda: _model(system, ticker) is not None, 30, "a model probability")
+    deepest: dict[str, int] = {}
+    cpu = (time.process_time(), cpu_seconds(sim_pid))
+    latencies, windows = _sample_edges(system, writes, done, ticker, events, pace, deepest)
+    bot_cpu = time.process_time() - cpu[0]
+    sim_cpu = cpu_seconds(sim_pid) - cpu[1]
+    throughput = _throughput(system, watcher, ticker, updates) if updates else 0.0
+    return _Run(ticker, latencies, windows, throughput, bot_cpu, sim_cpu, deepest)
 
 
 def _sample_edges(
