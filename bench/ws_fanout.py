@@ -162,29 +162,18 @@ def _percentiles(values: np.ndarray) -> dict[str, float | None]:
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
+    """Start the hub and the client processes, publish for ``--duration``, wait for the
+    hub to send what it has, and gather what the clients received; the figures."""
     from loguru import logger
-
-    from actors.ws_hub import WebSocketHub
-    from hub.config import HubConfig
-    from messages.queries import GetEndpoint
-    from runtime.quiescence import quiesce
-    from runtime.supervisor import ChildSpec, SupervisorSpec
-    from runtime.system import ActorSystem
 
     logger.remove()
     logger.add(sys.stderr, level="WARNING")
-    system = ActorSystem(seed=1)
-    config = HubConfig(port=0, client_queue=args.queue, history_limit=5_000)
-    system.start(SupervisorSpec("root", (ChildSpec.of("hub", WebSocketHub, config),)))
-    endpoint = system.ask("hub", GetEndpoint())
+    system, endpoint = _start_hub(args.queue)
     context = mp.get_context("spawn")
     ready, results, stop = context.Queue(), context.Queue(), context.Event()
-    per = [args.clients // args.client_procs] * args.client_procs
-    for i in range(args.clients % args.client_procs):
-        per[i] += 1
     workers = [
         context.Process(target=_worker, args=(endpoint.ws_url, n, ready, stop, results))
-        for n in per
+        for n in _split(args.clients, args.client_procs)
         if n
     ]
     for worker in workers:
@@ -196,33 +185,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     started = time.perf_counter()
     published = _publish(system, args.rate, args.duration, mix)
     publish_seconds = time.perf_counter() - started
-    quiesce(system, timeout=60)
-    # The actor has handed everything over; wait until the loop has sent it (bounded), then stop.
-    sent, deadline = -1.0, time.perf_counter() + 30.0
-    while time.perf_counter() < deadline:
-        now_sent = _scrape(endpoint.url).get("sol15_ws_frames_sent_total", 0.0)
-        if now_sent == sent:
-            break
-        sent = now_sent
-        time.sleep(0.5)
-    time.sleep(0.5)  # the last frames' trip through the clients' sockets
+    _drain(system, endpoint.url)
     stop.set()
-    ordered_parts, book_parts = [], []
-    counts: dict[str, int] = {}
-    for _ in workers:
-        ordered, book, count = results.get(timeout=60)
-        ordered_parts.append(ordered)
-        book_parts.append(book)
-        for key, value in count.items():
-            counts[key] = counts.get(key, 0) + value
-    for worker in workers:
-        worker.join(timeout=10)
+    ordered_all, book_all, counts = _collect(workers, results)
     elapsed = time.perf_counter() - started
 
     metrics = _scrape(endpoint.url)
     system.shutdown()
-    ordered_all = np.concatenate(ordered_parts) if ordered_parts else np.empty(0)
-    book_all = np.concatenate(book_parts) if book_parts else np.empty(0)
     ordered_published = sum(1 for k in _events(mix, published) if k != "book")
     frames = sum(counts.values())
     return {
@@ -246,6 +215,63 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "hub_drops": metrics.get("sol15_ws_clients_dropped_total", 0.0),
         "hub_overflows": metrics.get("sol15_hub_overflows_total", 0.0),
     }
+
+
+def _start_hub(queue: int) -> tuple[Any, Any]:
+    """The hub alone under a root supervisor, as the bot runs it; the system and the hub's
+    endpoint (an OS-chosen port). Imported here: the client processes never need it."""
+    from actors.ws_hub import WebSocketHub
+    from hub.config import HubConfig
+    from messages.queries import GetEndpoint
+    from runtime.supervisor import ChildSpec, SupervisorSpec
+    from runtime.system import ActorSystem
+
+    system = ActorSystem(seed=1)
+    config = HubConfig(port=0, client_queue=queue, history_limit=5_000)
+    system.start(SupervisorSpec("root", (ChildSpec.of("hub", WebSocketHub, config),)))
+    return system, system.ask("hub", GetEndpoint())
+
+
+def _split(clients: int, procs: int) -> list[int]:
+    """``clients`` spread over ``procs`` processes, the first ones taking the remainder."""
+    per = [clients // procs] * procs
+    for i in range(clients % procs):
+        per[i] += 1
+    return per
+
+
+def _drain(system: Any, url: str) -> None:
+    """Wait until the actor has handed everything over and the loop has sent it (bounded by
+    30 s), then for the last frames' trip through the clients' sockets."""
+    from runtime.quiescence import quiesce
+
+    quiesce(system, timeout=60)
+    sent, deadline = -1.0, time.perf_counter() + 30.0
+    while time.perf_counter() < deadline:
+        now_sent = _scrape(url).get("sol15_ws_frames_sent_total", 0.0)
+        if now_sent == sent:
+            break
+        sent = now_sent
+        time.sleep(0.5)
+    time.sleep(0.5)  # the last frames' trip through the clients' sockets
+
+
+def _collect(workers: list[Any], results: Any) -> tuple[np.ndarray, np.ndarray, dict[str, int]]:
+    """Every client process's latencies (ordered events, book updates) and frame counts,
+    merged; the processes joined."""
+    ordered_parts, book_parts = [], []
+    counts: dict[str, int] = {}
+    for _ in workers:
+        ordered, book, count = results.get(timeout=60)
+        ordered_parts.append(ordered)
+        book_parts.append(book)
+        for key, value in count.items():
+            counts[key] = counts.get(key, 0) + value
+    for worker in workers:
+        worker.join(timeout=10)
+    ordered_all = np.concatenate(ordered_parts) if ordered_parts else np.empty(0)
+    book_all = np.concatenate(book_parts) if book_parts else np.empty(0)
+    return ordered_all, book_all, counts
 
 
 def _scrape(url: str) -> dict[str, float]:
