@@ -7,6 +7,7 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+import pykka
 from loguru import logger
 
 from messages.system import ActorCrashed
@@ -16,8 +17,6 @@ from runtime.clock import Clock, WallClock
 from runtime.tree import FailureInfo, TreeNode
 
 if TYPE_CHECKING:
-    import pykka
-
     from runtime.supervisor import SupervisorSpec
 
 
@@ -100,7 +99,10 @@ class ActorSystem:
         alive = root is not None and root.is_alive()
         children: tuple[TreeNode, ...] = ()
         if root is not None and alive:
-            children = root.ask(GetTree(), block=True, timeout=timeout)
+            try:
+                children = root.ask(GetTree(), block=True, timeout=timeout)
+            except pykka.ActorDeadError:  # the root failed between the check and the answer
+                alive = False
         return TreeNode(
             name=spec.id,
             kind="supervisor",

@@ -314,3 +314,27 @@ def test_constructor_failure_is_treated_like_a_failed_start(
     settle(system, clock)
     assert attempts[0] == 3
     assert system.tree().find("odd").state == "running"  # type: ignore[union-attr]
+
+
+class _RootDyingMidAsk:
+    """A root that is alive when checked and dead when asked: the race of an escalating root."""
+
+    def is_alive(self) -> bool:
+        return True
+
+    def ask(self, message: object, block: bool = True, timeout: float | None = None) -> Any:
+        raise pykka.ActorDeadError("root failed before answering")
+
+
+def test_tree_of_a_root_dying_mid_question_reads_as_not_running(
+    system: ActorSystem, clock: SimClock
+) -> None:
+    system.start(SupervisorSpec("root", (ChildSpec.of("a", Recorder),)))
+    quiesce(system)
+    real_root = system.root
+    system.root = _RootDyingMidAsk()  # type: ignore[assignment]
+    try:
+        node = system.tree()
+    finally:
+        system.root = real_root
+    assert (node.state, node.children) == ("stopped", ())
