@@ -32,7 +32,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from loguru import logger
 
@@ -55,9 +55,9 @@ from messages.system import Tick
 from messages.timers import CloseWatchTick, PresignTick, ReconcileTick
 from messages.trading import Fill, OrderIntent, OrderUpdate
 from messages.vocabulary import TERMINAL, OrderStatus, is_side
-from runtime.actor import ActorContext, SupervisedActor
+from runtime.actor import ActorContext
 from runtime.bus import ALERTS, BOOK, FILLS, MARKETS, ORDERS
-from runtime.dispatch import Dispatch
+from runtime.dispatch import Dispatch, DispatchedActor
 from storage import recovery
 from storage.database import Database
 from storage.errors import LedgerUnavailable
@@ -82,7 +82,7 @@ class _Unsettled:
     claimed: frozenset[str] = frozenset()
 
 
-class OrderActor(SupervisedActor):
+class OrderActor(DispatchedActor):
     def __init__(
         self,
         context: ActorContext,
@@ -188,14 +188,6 @@ class OrderActor(SupervisedActor):
             broker.close()
         if self.intents is not None:
             self.intents.close()
-
-    def handle(self, message: Any) -> Any:
-        handler = self._DISPATCH[type(message)]
-        if handler is None:
-            return super().handle(message)
-        return handler(self, message)
-
-    # -- one handler per message type (the table at the end of the class) --------------------
 
     def _on_fill_event(self, event: FillEvent) -> None:
         self._on_wire_fill(event.fill)

@@ -66,10 +66,10 @@ from risk.exposure import Reservation
 from risk.halts import LEDGER_UNAVAILABLE, RISK_STATE_UNREADABLE, Halt, TradingHalted, halt_of
 from risk.limits import RiskLimits
 from risk.orders import intent_for
-from runtime.actor import ActorContext, SupervisedActor
+from runtime.actor import ActorContext
 from runtime.address import ActorUnavailable
 from runtime.bus import ALERTS, BOOK, FILLS, MARKETS, ORDERS, SIGNALS, SPOT, STATUS
-from runtime.dispatch import Dispatch, ignore
+from runtime.dispatch import Dispatch, DispatchedActor, ignore
 from storage.risk_state import PAPER_ACCOUNT, SavedRisk, account_of, merge
 
 ORDER = "order"
@@ -91,7 +91,7 @@ def spot_of_market(
     return spots.get(index) if index else latest
 
 
-class RiskActor(SupervisedActor):
+class RiskActor(DispatchedActor):
     def __init__(
         self,
         context: ActorContext,
@@ -346,14 +346,6 @@ class RiskActor(SupervisedActor):
         )
 
     # -- messages --------------------------------------------------------------------------
-
-    def handle(self, message: Any) -> Any:
-        handler = self._DISPATCH[type(message)]
-        if handler is None:
-            return super().handle(message)
-        return handler(self, message)
-
-    # -- one handler per message type (the table at the end of the class) --------------------
 
     def _on_signal(self, signal: Signal) -> None:
         self._decide(signal)
@@ -706,6 +698,7 @@ class RiskActor(SupervisedActor):
             timestamp=self.clock.now(),
         )
 
+    # Market data and fills by exact type; the operator's controls by isinstance.
     _DISPATCH: ClassVar[Dispatch[RiskActor]] = Dispatch(
         {
             Signal: _on_signal,

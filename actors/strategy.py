@@ -46,10 +46,10 @@ from messages.status import Alert, StrategyStatus
 from messages.timers import StatusTick
 from messages.trading import Fill, OrderIntent, OrderUpdate, RiskDecision, Settlement, Signal
 from messages.vocabulary import OrderStatus, is_side
-from runtime.actor import ActorContext, SupervisedActor
+from runtime.actor import ActorContext
 from runtime.address import ActorUnavailable, AddressState
 from runtime.bus import ALERTS, BOOK, FILLS, MARKETS, ORDERS, SIGNALS, SPOT, STATUS
-from runtime.dispatch import Dispatch, ignore
+from runtime.dispatch import Dispatch, DispatchedActor, ignore
 from strategies.base import Strategy, StrategyConfigError, create_strategy
 from strategies.memory import StrategyMemory
 
@@ -81,7 +81,7 @@ def _text(value: Any) -> str:
     return orjson.dumps(value, default=str).decode()
 
 
-class StrategyActor(SupervisedActor):
+class StrategyActor(DispatchedActor):
     def __init__(
         self,
         context: ActorContext,
@@ -149,14 +149,6 @@ class StrategyActor(SupervisedActor):
         """Whether what it holds and its switch are known: it may signal."""
         return self._switch_known and self._fills_known and self._orders_known
 
-    def handle(self, message: Any) -> Any:
-        handler = self._DISPATCH[type(message)]
-        if handler is None:
-            return super().handle(message)
-        return handler(self, message)
-
-    # -- one handler per message type (the table at the end of the class) --------------------
-
     def _on_spot(self, tick: SpotTick) -> None:
         self._send(self.strategy.on_spot(tick))
 
@@ -213,6 +205,24 @@ class StrategyActor(SupervisedActor):
         self.memory.prune(now)
         self._send(self.strategy.on_timer(now))
         self._publish_status()
+
+    def _publish_status(self) -> None:
+        metrics = {
+            **self.strategy.metrics(),
+            "signals_sent": self.signals,
+            "suppressed": self.suppressed,
+        }
+        params = self.strategy.params.model_dump(mode="json")
+        self.publish(
+            STATUS,
+            StrategyStatus(
+                name=self.strategy_name,
+                enabled=self.enabled,
+                params=tuple((k, _text(v)) for k, v in params.items()),
+                metrics=tuple((k, _text(v)) for k, v in metrics.items()),
+                timestamp=self.clock.now(),
+            ),
+        )
 
     def _on_lifecycle(self, event: MarketLifecycle) -> None:
         self.strategy.on_lifecycle(event)
@@ -434,24 +444,7 @@ class StrategyActor(SupervisedActor):
             self._wake(ticker)
         self._publish_status()
 
-    def _publish_status(self) -> None:
-        metrics = {
-            **self.strategy.metrics(),
-            "signals_sent": self.signals,
-            "suppressed": self.suppressed,
-        }
-        params = self.strategy.params.model_dump(mode="json")
-        self.publish(
-            STATUS,
-            StrategyStatus(
-                name=self.strategy_name,
-                enabled=self.enabled,
-                params=tuple((k, _text(v)) for k, v in params.items()),
-                metrics=tuple((k, _text(v)) for k, v in metrics.items()),
-                timestamp=self.clock.now(),
-            ),
-        )
-
+    # The hot path (index prints and books) first; the table is what ``handle`` looks up.
     _DISPATCH: ClassVar[Dispatch[StrategyActor]] = Dispatch(
         {
             SpotTick: _on_spot,

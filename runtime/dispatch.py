@@ -14,7 +14,9 @@ type, so later messages of that type are a plain dict hit too.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
+
+from runtime.actor import SupervisedActor
 
 A = TypeVar("A")
 
@@ -44,3 +46,19 @@ class Dispatch(dict[type, Handler[A] | None]):
 
 def ignore(actor: object, message: object) -> None:
     """A handler for messages an actor receives on purpose and drops (not counted as ignored)."""
+
+
+class DispatchedActor(SupervisedActor):
+    """An actor whose ``handle`` is its class's ``_DISPATCH`` table.
+
+    A type missing from the table goes to :meth:`SupervisedActor.handle` (an
+    unanswered query is a dead letter, anything else is counted as ignored).
+    """
+
+    _DISPATCH: ClassVar[Dispatch[Any]] = Dispatch({})
+
+    def handle(self, message: Any) -> Any:
+        handler = self._DISPATCH[type(message)]
+        if handler is None:
+            return super().handle(message)
+        return handler(self, message)
