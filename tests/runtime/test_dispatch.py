@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
-from runtime.dispatch import Dispatch, ignore
+from messages.queries import GetReport, GetStats
+from messages.system import Tick
+from messages.timers import HealthTick
+from runtime.dispatch import Dispatch, DispatchedActor, ignore
+from runtime.quiescence import quiesce
+from runtime.supervisor import ChildSpec, SupervisorSpec
+from runtime.system import ActorSystem
+from tests.runtime.fixture_actors import Add
 
 
 @dataclass(frozen=True)
@@ -74,3 +81,37 @@ def test_unknown_types_miss_and_ignore_drops() -> None:
     handler = TABLE[Other]
     assert handler is ignore
     assert handler(Recorder(), Other()) is None
+
+
+class Counter(DispatchedActor):
+    """Adds what it is told; answers its total; counts any timer (a base-class entry)."""
+
+    total = 0
+    ticks = 0
+
+    def _add(self, message: Add) -> None:
+        self.total += message.amount
+
+    def _stats(self, _: GetStats) -> dict[str, int]:
+        return {"total": self.total, "ticks": self.ticks, "ignored": self.ignored}
+
+    def _tick(self, _: object) -> None:
+        self.ticks += 1
+
+    _DISPATCH: ClassVar[Dispatch[Counter]] = Dispatch(
+        {Add: _add, GetStats: _stats}, inherited={Tick: _tick}
+    )
+
+
+def test_a_dispatched_actor_answers_from_its_table_and_falls_back_to_the_base(
+    system: ActorSystem,
+) -> None:
+    system.start(SupervisorSpec("root", (ChildSpec.of("counter", Counter),)))
+    system.tell("counter", Add(2))
+    system.tell("counter", Add(3))
+    system.tell("counter", HealthTick(0.0))  # a Tick subclass: the inherited entry
+    system.tell("counter", "not in the table")  # ignored quietly (counted)
+    quiesce(system)
+    assert system.ask("counter", GetStats(), timeout=10) == {"total": 5, "ticks": 1, "ignored": 1}
+    assert system.ask("counter", GetReport(), timeout=10) is None  # a query it does not answer
+    assert system.dead_letters.total == 1
