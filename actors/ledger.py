@@ -38,7 +38,7 @@ import queue
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 import sqlalchemy as sa
 from loguru import logger
@@ -67,6 +67,7 @@ from messages.trading import Fill
 from runtime.actor import ActorContext, SupervisedActor
 from runtime.bus import ALERTS, FILLS, ORDERS, SCOREBOARD, SIGNALS, STATUS, SYSTEM
 from runtime.clock import TimerHandle
+from runtime.dispatch import Dispatch
 from runtime.inbox import OwnInbox
 from storage.database import Database
 from storage.errors import LedgerUnavailable
@@ -290,43 +291,53 @@ class LedgerActor(OwnInbox, SupervisedActor):
         if self._inbox().aside:
             self._collect()  # in order: what was set aside arrived before this message
         kind = type(message)
-        if kind is RiskStatus:
-            self._on_status(message)
-        elif kind is FlushTick:
-            self._on_tick()
-        elif kind is SaveRiskState:
-            return self._save_risk(message)
-        elif kind is LoadRiskState:
-            return self._load_risk(message.account)
-        elif kind is SaveControl:
-            return self._save_control(message.change)
-        elif kind is LoadControls:
-            return self._load_controls(message.prefix)
-        elif kind is LoadStrategyFills:
-            return self._strategy_fills(message.strategy_name, message.since)
-        elif kind is LoadScoreboard:
-            return self._scoreboard(message.market, message.model)
-        elif kind is Flush:
-            return self.flush()
-        elif kind is LedgerHealth:
-            self._on_health(message)
-        elif kind is _Carry:
-            self._buffer[:0] = list(message.entries)
-            self._risk_entries = {**message.risk, **self._risk_entries}
-        elif kind is GetStats:
-            return self.stats()
-        elif kind is _Collect:
-            self._look_again = None  # a waiting write looks again below
-            self.looks += 1
-        elif kind in ENCODERS:  # asked, or queued before the mailbox was ours
-            self._add((message, self.clock.now()))
-        else:
+        query = self._QUERIES[kind]
+        if query is not None:
+            return query(self, message)
+        event = self._EVENTS[kind]
+        if event is None:
             return super().handle(message)
+        event(self, message)
         if self.healthy and (
             self._waiting_since is not None or len(self._buffer) >= self.batch_size
         ):
             self._write_when_quiet()
         return None
+
+    # -- one handler per message type (the tables at the end of the class) --------------------
+
+    def _record(self, message: object) -> None:
+        """An event only journaled (asked, or queued before the mailbox was ours)."""
+        self._add((message, self.clock.now()))
+
+    def _on_carry(self, carry: _Carry) -> None:
+        self._buffer[:0] = list(carry.entries)
+        self._risk_entries = {**carry.risk, **self._risk_entries}
+
+    def _on_collect(self, _: _Collect) -> None:
+        self._look_again = None  # a waiting write looks again below
+        self.looks += 1
+
+    def _on_load_risk(self, message: LoadRiskState) -> LoadedRisk[SavedRisk]:
+        return self._load_risk(message.account)
+
+    def _on_save_control(self, message: SaveControl) -> bool:
+        return self._save_control(message.change)
+
+    def _on_load_controls(self, message: LoadControls) -> LoadedControls:
+        return self._load_controls(message.prefix)
+
+    def _on_load_fills(self, message: LoadStrategyFills) -> LoadedFills:
+        return self._strategy_fills(message.strategy_name, message.since)
+
+    def _on_load_scoreboard(self, message: LoadScoreboard) -> LoadedScoreboard:
+        return self._scoreboard(message.market, message.model)
+
+    def _on_flush(self, _: Flush) -> bool:
+        return self.flush()
+
+    def _on_get_stats(self, _: GetStats) -> dict[str, Any]:
+        return self.stats()
 
     def stats(self) -> dict[str, Any]:
         return {
@@ -351,7 +362,7 @@ class LedgerActor(OwnInbox, SupervisedActor):
                     "ledger: buffer full ({}): dropping the oldest events", self.max_buffer
                 )
 
-    def _on_tick(self) -> None:
+    def _on_tick(self, _: FlushTick) -> None:
         now = self.clock.now()
         if now - self._last_sync >= self.sync_interval:
             self._last_sync = now
@@ -576,3 +587,27 @@ class LedgerActor(OwnInbox, SupervisedActor):
             if isinstance(message, kind):
                 found.append(message)
         return found
+
+    # Queries answer what they were asked; events may start a write (see ``handle``).
+    _QUERIES: ClassVar[Dispatch[LedgerActor]] = Dispatch(
+        {
+            SaveRiskState: _save_risk,
+            LoadRiskState: _on_load_risk,
+            SaveControl: _on_save_control,
+            LoadControls: _on_load_controls,
+            LoadStrategyFills: _on_load_fills,
+            LoadScoreboard: _on_load_scoreboard,
+            Flush: _on_flush,
+            GetStats: _on_get_stats,
+        }
+    )
+    _EVENTS: ClassVar[Dispatch[LedgerActor]] = Dispatch(
+        {
+            **dict.fromkeys(ENCODERS, _record),
+            RiskStatus: _on_status,
+            FlushTick: _on_tick,
+            LedgerHealth: _on_health,
+            _Carry: _on_carry,
+            _Collect: _on_collect,
+        }
+    )

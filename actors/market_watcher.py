@@ -8,7 +8,7 @@ watcher polls the REST order book instead, and a book that has not changed for
 
 from __future__ import annotations
 
-from typing import Any
+from typing import ClassVar
 
 from loguru import logger
 
@@ -21,13 +21,14 @@ from messages.market_data import BookUpdate, FeedState, ResyncBook, WatchMarket
 from messages.queries import GetBook
 from messages.system import Tick
 from messages.timers import RestPollTick, StalenessTick
-from runtime.actor import ActorContext, SupervisedActor
+from runtime.actor import ActorContext
 from runtime.bus import BOOK
+from runtime.dispatch import Dispatch, DispatchedActor
 
 STREAM = "stream"
 
 
-class MarketWatcher(SupervisedActor):
+class MarketWatcher(DispatchedActor):
     def __init__(
         self,
         context: ActorContext,
@@ -62,25 +63,16 @@ class MarketWatcher(SupervisedActor):
         if self.rest is not None:
             self.rest.close()
 
-    def handle(self, message: Any) -> Any:
-        kind = type(message)
-        if kind is OrderbookDeltaEvent:
-            self._on_delta(message)
-        elif kind is OrderbookSnapshotEvent:
-            self.book.apply_snapshot(message.yes, message.no)
-            self.seq = message.seq
-            self._changed()
-        elif kind is BookInvalidated:
-            self._invalidate(message.reason)
-        elif kind is FeedState:
-            self._on_feed(message)
-        elif kind is StalenessTick or kind is RestPollTick:
-            self._on_tick(message)
-        elif kind is GetBook:
-            return self.book.copy()
-        else:
-            return super().handle(message)
-        return None
+    def _on_snapshot(self, event: OrderbookSnapshotEvent) -> None:
+        self.book.apply_snapshot(event.yes, event.no)
+        self.seq = event.seq
+        self._changed()
+
+    def _on_invalidated(self, event: BookInvalidated) -> None:
+        self._invalidate(event.reason)
+
+    def _get_book(self, _: GetBook) -> OrderBook:
+        return self.book.copy()
 
     def _on_delta(self, event: OrderbookDeltaEvent) -> None:
         if not self.synced:
@@ -157,3 +149,15 @@ class MarketWatcher(SupervisedActor):
             no_bids=tuple((level.price, level.size) for level in book.bids("no", self.depth)),
             stale=self.stale,
         )
+
+    _DISPATCH: ClassVar[Dispatch[MarketWatcher]] = Dispatch(
+        {
+            OrderbookDeltaEvent: _on_delta,
+            OrderbookSnapshotEvent: _on_snapshot,
+            BookInvalidated: _on_invalidated,
+            FeedState: _on_feed,
+            StalenessTick: _on_tick,
+            RestPollTick: _on_tick,
+            GetBook: _get_book,
+        }
+    )

@@ -32,7 +32,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, ClassVar
 
 from loguru import logger
 
@@ -55,8 +55,9 @@ from messages.system import Tick
 from messages.timers import CloseWatchTick, PresignTick, ReconcileTick
 from messages.trading import Fill, OrderIntent, OrderUpdate
 from messages.vocabulary import TERMINAL, OrderStatus, is_side
-from runtime.actor import ActorContext, SupervisedActor
+from runtime.actor import ActorContext
 from runtime.bus import ALERTS, BOOK, FILLS, MARKETS, ORDERS
+from runtime.dispatch import Dispatch, DispatchedActor
 from storage import recovery
 from storage.database import Database
 from storage.errors import LedgerUnavailable
@@ -81,7 +82,7 @@ class _Unsettled:
     claimed: frozenset[str] = frozenset()
 
 
-class OrderActor(SupervisedActor):
+class OrderActor(DispatchedActor):
     def __init__(
         self,
         context: ActorContext,
@@ -188,52 +189,47 @@ class OrderActor(SupervisedActor):
         if self.intents is not None:
             self.intents.close()
 
-    def handle(self, message: Any) -> Any:
-        kind = type(message)
-        if kind is OrderIntent:
-            self._on_intent(message)
-        elif kind is FillEvent:
-            self._on_wire_fill(message.fill)
-            self._release()
-        elif kind is OrderUpdateEvent:
-            self._on_wire_update(message)
-            self._release()
-        elif kind is OrderGroupEvent:
-            self._on_order_group(message)
-        elif kind is BookUpdate:
-            for report in self.broker.on_book(message, self.clock.now()):
-                self._apply(report)
-        elif isinstance(message, Tick):
-            self._on_tick(message)
-        elif kind is MarketInfo:
-            self.close_times[message.ticker] = message.close_time
-        elif kind is MarketLifecycle:
-            self._on_lifecycle(message)
-        elif kind is CancelOrder:
-            return self._cancel_one(message.order_id)
-        elif kind is CancelAllOrders:
-            return self._cancel_all(message.reason, halt=message.halt)
-        elif kind is HaltTrading:
-            return self._cancel_all(message.reason, halt=True)
-        elif kind is _Unsettled:
-            self._take_over(message.intents, message.claimed)
-        else:
-            return self._query(message)
-        return None
+    def _on_fill_event(self, event: FillEvent) -> None:
+        self._on_wire_fill(event.fill)
+        self._release()
 
-    def _query(self, message: Any) -> Any:
-        tracker, kind = self.tracker, type(message)
-        if kind is GetOrders:
-            return {o.client_order_id: replace(o) for o in tracker}
-        if kind is GetPositions:
-            return dict(tracker.positions)
-        if kind is GetOpenOrders:  # a restarted strategy's orders on their way
-            now = self.clock.now()
-            return [o.as_update(now) for o in tracker.open_orders()]
-        if kind is GetStats:
-            filled = sum(1 for o in tracker if o.filled > 0)
-            return {"orders": self.sent, "filled_orders": filled, "fills": tracker.fills_booked}
-        return super().handle(message)
+    def _on_update_event(self, event: OrderUpdateEvent) -> None:
+        self._on_wire_update(event)
+        self._release()
+
+    def _on_book(self, book: BookUpdate) -> None:
+        for report in self.broker.on_book(book, self.clock.now()):
+            self._apply(report)
+
+    def _on_market(self, info: MarketInfo) -> None:
+        self.close_times[info.ticker] = info.close_time
+
+    def _on_cancel(self, message: CancelOrder) -> OrderUpdate:
+        return self._cancel_one(message.order_id)
+
+    def _on_cancel_all(self, message: CancelAllOrders) -> int:
+        return self._cancel_all(message.reason, halt=message.halt)
+
+    def _on_halt(self, message: HaltTrading) -> int:
+        return self._cancel_all(message.reason, halt=True)
+
+    def _on_unsettled(self, message: _Unsettled) -> None:
+        self._take_over(message.intents, message.claimed)
+
+    def _get_orders(self, _: GetOrders) -> dict[str, TrackedOrder]:
+        return {o.client_order_id: replace(o) for o in self.tracker}
+
+    def _get_positions(self, _: GetPositions) -> dict[str, int]:
+        return dict(self.tracker.positions)
+
+    def _get_open_orders(self, _: GetOpenOrders) -> list[OrderUpdate]:
+        """A restarted strategy's orders on their way."""
+        now = self.clock.now()
+        return [o.as_update(now) for o in self.tracker.open_orders()]
+
+    def _get_stats(self, _: GetStats) -> dict[str, int]:
+        filled = sum(1 for o in self.tracker if o.filled > 0)
+        return {"orders": self.sent, "filled_orders": filled, "fills": self.tracker.fills_booked}
 
     # -- placing -----------------------------------------------------------------------
 
@@ -728,3 +724,24 @@ class OrderActor(SupervisedActor):
                 reason="lost_on_restart",
             )
             self.publish(ORDERS, lost)
+
+    _DISPATCH: ClassVar[Dispatch[OrderActor]] = Dispatch(
+        {
+            OrderIntent: _on_intent,
+            FillEvent: _on_fill_event,
+            OrderUpdateEvent: _on_update_event,
+            OrderGroupEvent: _on_order_group,
+            BookUpdate: _on_book,
+            MarketInfo: _on_market,
+            MarketLifecycle: _on_lifecycle,
+            CancelOrder: _on_cancel,
+            CancelAllOrders: _on_cancel_all,
+            HaltTrading: _on_halt,
+            _Unsettled: _on_unsettled,
+            GetOrders: _get_orders,
+            GetPositions: _get_positions,
+            GetOpenOrders: _get_open_orders,
+            GetStats: _get_stats,
+        },
+        inherited={Tick: _on_tick},  # every timer: each kind picks its own work
+    )

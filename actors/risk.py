@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
 import orjson
 from loguru import logger
@@ -66,9 +66,10 @@ from risk.exposure import Reservation
 from risk.halts import LEDGER_UNAVAILABLE, RISK_STATE_UNREADABLE, Halt, TradingHalted, halt_of
 from risk.limits import RiskLimits
 from risk.orders import intent_for
-from runtime.actor import ActorContext, SupervisedActor
+from runtime.actor import ActorContext
 from runtime.address import ActorUnavailable
 from runtime.bus import ALERTS, BOOK, FILLS, MARKETS, ORDERS, SIGNALS, SPOT, STATUS
+from runtime.dispatch import Dispatch, DispatchedActor, ignore
 from storage.risk_state import PAPER_ACCOUNT, SavedRisk, account_of, merge
 
 ORDER = "order"
@@ -90,7 +91,7 @@ def spot_of_market(
     return spots.get(index) if index else latest
 
 
-class RiskActor(SupervisedActor):
+class RiskActor(DispatchedActor):
     def __init__(
         self,
         context: ActorContext,
@@ -346,82 +347,82 @@ class RiskActor(SupervisedActor):
 
     # -- messages --------------------------------------------------------------------------
 
-    def handle(self, message: Any) -> Any:
-        kind = type(message)
-        if kind is Signal:
-            self._decide(message)
-        elif kind is BookUpdate:
-            self.books[message.ticker] = message
-            self.engine.update_mark(message.ticker, message.yes_bid, message.yes_ask, message.ts)
-            self._after_engine()
-        elif kind is SpotTick:
-            self.spot = message
-            self.spots[message.index] = message
-        elif kind is OrderUpdate:
-            self._on_order_update(message)
-        elif kind is Fill:
-            if message.trade_id not in self.seen_fills:
-                self.seen_fills.add(message.trade_id)
-                if message.action == "buy" and message.strategy_name:
-                    self.owners[message.ticker] = message.strategy_name
-                self.engine.on_fill(message, self.clock.now())
-                self._after_engine()
-        elif kind is Settlement:
-            pnl = self.engine.on_settlement(message, self.clock.now())
-            logger.info("settlement {} {}: P&L ${}", message.ticker, message.result, pnl)
-            self._after_engine()
-        elif kind is LedgerHealth:
-            self._on_ledger_health(message)
-        elif kind is MarketInfo:
-            self.markets[message.ticker] = message
-        elif kind is MarketLifecycle:
-            if message.event_type == "settled":
-                self.books.pop(message.ticker, None)
-        elif kind is ExchangeState:
-            self.exchange = message
-        elif kind is OrderIntent:
-            pass  # our own intents, echoed by the bus
-        elif kind is StatusTick:
-            self._on_tick()
-        else:
-            return self._control(message)
-        return None
+    def _on_signal(self, signal: Signal) -> None:
+        self._decide(signal)
 
-    def _control(self, message: Any) -> Any:
-        now = self.clock.now()
-        if isinstance(message, StartTrading):
-            self._refuse_if_ledger_down()
-            if not self.engine.start(now):
-                raise TradingHalted(self._halt_or_breaker())
-        elif isinstance(message, StopTrading):
-            self.engine.stop(now, by=message.requested_by)
-            stopped = CancelAllOrders(f"trading stopped: {message.reason}", halt=True)
-            self.system.tell(ORDER, stopped)
-        elif isinstance(message, HaltTrading):
-            logger.error("trading halted ({}): {}", message.reason, message.message)
-            self.engine.halt(message.reason, now)
-        elif isinstance(message, ResetCircuitBreaker):
-            self._refuse_if_ledger_down()
-            self.engine.reset_circuit_breaker(now)
-        elif isinstance(message, GetStatus):
-            return self.status()
-        else:
-            return self._operator(message)
+    def _on_book(self, book: BookUpdate) -> None:
+        self.books[book.ticker] = book
+        self.engine.update_mark(book.ticker, book.yes_bid, book.yes_ask, book.ts)
+        self._after_engine()
+
+    def _on_spot(self, tick: SpotTick) -> None:
+        self.spot = tick
+        self.spots[tick.index] = tick
+
+    def _on_fill(self, fill: Fill) -> None:
+        if fill.trade_id in self.seen_fills:
+            return
+        self.seen_fills.add(fill.trade_id)
+        if fill.action == "buy" and fill.strategy_name:
+            self.owners[fill.ticker] = fill.strategy_name
+        self.engine.on_fill(fill, self.clock.now())
+        self._after_engine()
+
+    def _on_settlement(self, settlement: Settlement) -> None:
+        pnl = self.engine.on_settlement(settlement, self.clock.now())
+        logger.info("settlement {} {}: P&L ${}", settlement.ticker, settlement.result, pnl)
+        self._after_engine()
+
+    def _on_market(self, info: MarketInfo) -> None:
+        self.markets[info.ticker] = info
+
+    def _on_lifecycle(self, event: MarketLifecycle) -> None:
+        if event.event_type == "settled":
+            self.books.pop(event.ticker, None)
+
+    def _on_exchange(self, state: ExchangeState) -> None:
+        self.exchange = state
+
+    # -- the operator's controls (each answers the status, limits or flatten it changed) -------
+
+    def _on_start_trading(self, message: StartTrading) -> RiskStatus:
+        self._refuse_if_ledger_down()
+        if not self.engine.start(self.clock.now()):
+            raise TradingHalted(self._halt_or_breaker())
+        return self._changed_by(message)
+
+    def _on_stop_trading(self, message: StopTrading) -> RiskStatus:
+        self.engine.stop(self.clock.now(), by=message.requested_by)
+        stopped = CancelAllOrders(f"trading stopped: {message.reason}", halt=True)
+        self.system.tell(ORDER, stopped)
+        return self._changed_by(message)
+
+    def _on_halt(self, message: HaltTrading) -> RiskStatus:
+        logger.error("trading halted ({}): {}", message.reason, message.message)
+        self.engine.halt(message.reason, self.clock.now())
+        return self._changed_by(message)
+
+    def _on_reset_breaker(self, message: ResetCircuitBreaker) -> RiskStatus:
+        self._refuse_if_ledger_down()
+        self.engine.reset_circuit_breaker(self.clock.now())
+        return self._changed_by(message)
+
+    def _changed_by(self, message: object) -> RiskStatus:
         logger.info("trading {} ({})", self.engine.state.value, type(message).__name__)
         self._after_engine(force=True)
         return self.status()
 
-    def _operator(self, message: Any) -> Any:
-        """The runtime limits and a flatten (each answers its own view)."""
-        if isinstance(message, GetRiskLimits):
-            return self.limits_view()
-        if isinstance(message, SetRiskLimits):
-            return self._set_limits(orjson.loads(message.changes), message.requested_by)
-        if isinstance(message, ResetRiskLimits):
-            return self._set_limits(None, message.requested_by)
-        if isinstance(message, FlattenPosition):
-            return self._flatten(message)
-        return super().handle(message)
+    def _get_status(self, _: GetStatus) -> RiskStatus:
+        return self.status()
+
+    def _get_limits(self, _: GetRiskLimits) -> dict[str, Any]:
+        return self.limits_view()
+
+    def _on_set_limits(self, message: SetRiskLimits) -> dict[str, Any]:
+        return self._set_limits(orjson.loads(message.changes), message.requested_by)
+
+    def _on_reset_limits(self, message: ResetRiskLimits) -> dict[str, Any]:
+        return self._set_limits(None, message.requested_by)
 
     def current_halt(self) -> Halt | None:
         """What stops new trading now, and what clears it (None: it runs)."""
@@ -630,7 +631,7 @@ class RiskActor(SupervisedActor):
         if force:
             self._publish_status()
 
-    def _on_tick(self) -> None:
+    def _on_tick(self, _: StatusTick) -> None:
         now = self.clock.now()
         if not self._limits_known and self._restored:
             self._load_limits()
@@ -696,3 +697,32 @@ class RiskActor(SupervisedActor):
             positions=tuple(positions),
             timestamp=self.clock.now(),
         )
+
+    # Market data and fills by exact type; the operator's controls by isinstance.
+    _DISPATCH: ClassVar[Dispatch[RiskActor]] = Dispatch(
+        {
+            Signal: _on_signal,
+            BookUpdate: _on_book,
+            SpotTick: _on_spot,
+            OrderUpdate: _on_order_update,
+            Fill: _on_fill,
+            Settlement: _on_settlement,
+            LedgerHealth: _on_ledger_health,
+            MarketInfo: _on_market,
+            MarketLifecycle: _on_lifecycle,
+            ExchangeState: _on_exchange,
+            OrderIntent: ignore,  # our own intents, echoed by the bus
+            StatusTick: _on_tick,
+        },
+        inherited={  # matched with isinstance, as the operator's messages always were
+            StartTrading: _on_start_trading,
+            StopTrading: _on_stop_trading,
+            HaltTrading: _on_halt,
+            ResetCircuitBreaker: _on_reset_breaker,
+            GetStatus: _get_status,
+            GetRiskLimits: _get_limits,
+            SetRiskLimits: _on_set_limits,
+            ResetRiskLimits: _on_reset_limits,
+            FlattenPosition: _flatten,
+        },
+    )

@@ -28,7 +28,7 @@ import math
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import orjson
 import pykka
@@ -43,9 +43,10 @@ from messages.scoreboard import ScoreboardReport
 from messages.status import StrategyStatus
 from messages.timers import ScoreboardTick
 from messages.trading import Fill
-from runtime.actor import ActorContext, SupervisedActor
+from runtime.actor import ActorContext
 from runtime.address import ActorUnavailable
 from runtime.bus import BOOK, FILLS, MARKETS, SCOREBOARD, STATUS
+from runtime.dispatch import Dispatch, DispatchedActor
 from runtime.log import throttled
 from scoring.scoreboard import Scoreboard, Timing, WindowRecord, records_of
 from scoring.scoreboard_process import SummaryFailed, SummaryProcess
@@ -73,7 +74,7 @@ class _Summarized:
     error: str = ""
 
 
-class ScoreboardActor(SupervisedActor):
+class ScoreboardActor(DispatchedActor):
     def __init__(
         self,
         context: ActorContext,
@@ -123,38 +124,32 @@ class ScoreboardActor(SupervisedActor):
         if cancel is not None:
             cancel()  # a summary being computed is not worth waiting for
 
-    def handle(self, message: Any) -> Any:
-        kind = type(message)
-        if kind is BookUpdate:
-            self.board.on_book(message)
-        elif kind is StrategyStatus:
-            if message.name == self.model:
-                for ticker, ts, prob in model_points(message):
-                    self.board.on_model(ticker, ts, prob)
-        elif kind is ScoreboardTick:
-            self._on_tick()
-        elif kind is MarketInfo:
-            self.board.on_market(message, self.clock.now())
-        elif kind is MarketLifecycle:
-            self._on_lifecycle(message)
-        elif kind is Fill:
-            record = self.board.on_fill(message, self.clock.now())
-            if record is not None:
-                self._send([record])
-                self._report()
-        elif kind is _Summarized:
-            self._on_summary(message)
-        elif kind is GetReport:
-            return self.report()
-        elif kind is GetStats:
-            return {"summaries_started": self.summaries_started, "in_flight": self._in_flight}
-        else:
-            return super().handle(message)
-        return None
+    def _on_book(self, book: BookUpdate) -> None:
+        self.board.on_book(book)
+
+    def _on_strategy_status(self, status: StrategyStatus) -> None:
+        if status.name == self.model:
+            for ticker, ts, prob in model_points(status):
+                self.board.on_model(ticker, ts, prob)
+
+    def _on_market(self, info: MarketInfo) -> None:
+        self.board.on_market(info, self.clock.now())
+
+    def _on_fill(self, fill: Fill) -> None:
+        record = self.board.on_fill(fill, self.clock.now())
+        if record is not None:
+            self._send([record])
+            self._report()
+
+    def _get_report(self, _: GetReport) -> dict[str, Any]:
+        return self.report()
+
+    def _get_stats(self, _: GetStats) -> dict[str, Any]:
+        return {"summaries_started": self.summaries_started, "in_flight": self._in_flight}
 
     # -- recording --------------------------------------------------------------------------
 
-    def _on_tick(self) -> None:
+    def _on_tick(self, _: ScoreboardTick) -> None:
         if not self.loaded:
             self._load()
         changed = self.board.advance(self.clock.now())
@@ -279,6 +274,20 @@ class ScoreboardActor(SupervisedActor):
     def _report(self) -> None:
         body = orjson.dumps(self.report()).decode()
         self.publish(SCOREBOARD, ScoreboardReport(body, self.clock.now()))
+
+    _DISPATCH: ClassVar[Dispatch[ScoreboardActor]] = Dispatch(
+        {
+            BookUpdate: _on_book,
+            StrategyStatus: _on_strategy_status,
+            ScoreboardTick: _on_tick,
+            MarketInfo: _on_market,
+            MarketLifecycle: _on_lifecycle,
+            Fill: _on_fill,
+            _Summarized: _on_summary,
+            GetReport: _get_report,
+            GetStats: _get_stats,
+        }
+    )
 
 
 def _brief(record: WindowRecord) -> dict[str, Any]:

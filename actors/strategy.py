@@ -18,7 +18,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Collection, Mapping
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
 import orjson
 import pykka
@@ -46,9 +46,10 @@ from messages.status import Alert, StrategyStatus
 from messages.timers import StatusTick
 from messages.trading import Fill, OrderIntent, OrderUpdate, RiskDecision, Settlement, Signal
 from messages.vocabulary import OrderStatus, is_side
-from runtime.actor import ActorContext, SupervisedActor
+from runtime.actor import ActorContext
 from runtime.address import ActorUnavailable, AddressState
 from runtime.bus import ALERTS, BOOK, FILLS, MARKETS, ORDERS, SIGNALS, SPOT, STATUS
+from runtime.dispatch import Dispatch, DispatchedActor, ignore
 from strategies.base import Strategy, StrategyConfigError, create_strategy
 from strategies.memory import StrategyMemory
 
@@ -80,7 +81,7 @@ def _text(value: Any) -> str:
     return orjson.dumps(value, default=str).decode()
 
 
-class StrategyActor(SupervisedActor):
+class StrategyActor(DispatchedActor):
     def __init__(
         self,
         context: ActorContext,
@@ -148,50 +149,47 @@ class StrategyActor(SupervisedActor):
         """Whether what it holds and its switch are known: it may signal."""
         return self._switch_known and self._fills_known and self._orders_known
 
-    def handle(self, message: Any) -> Any:
-        kind = type(message)
-        if kind is SpotTick:
-            self._send(self.strategy.on_spot(message))
-        elif kind is BookUpdate:
-            if message.ticker not in self.other_series:
-                self._send(self.strategy.on_book(message))
-        elif kind is StatusTick:
-            self._on_tick()
-        elif kind is MarketInfo:
-            if not self._takes(message):
-                return None
-            self.markets[message.ticker] = message
-            self.strategy.on_market(message)
-            self._wake(message.ticker)
-        elif kind is MarketLifecycle:
-            self._on_lifecycle(message)
-        elif kind is RiskDecision:
-            if message.strategy_name == self.strategy_name:
-                self.memory.decided(message.signal_id)
-                self.strategy.on_decision(message)
-        elif kind is OrderIntent:
-            self._on_intent(message)
-        elif kind is OrderUpdate:
-            if message.strategy_name == self.strategy_name:
-                self.strategy.on_order_update(message)
-        elif kind is Fill:
-            if message.strategy_name == self.strategy_name and self.memory.first_time(message):
-                self.strategy.on_fill(message)
-        elif kind is Settlement:
-            self.strategy.on_settlement(message)
-        elif kind is SetStrategyEnabled:
-            return self._toggle(message.enabled)
-        elif kind is SetStrategyParams:
-            return self._set_params(orjson.loads(message.changes), message.requested_by)
-        elif kind is ResetStrategyParams:
-            return self._set_params(None, message.requested_by)
-        elif kind is Signal:
-            pass  # signals (ours and others') echoed by the bus
-        elif kind is Describe:
-            return self.describe()
-        else:
-            return super().handle(message)
-        return None
+    def _on_spot(self, tick: SpotTick) -> None:
+        self._send(self.strategy.on_spot(tick))
+
+    def _on_book(self, book: BookUpdate) -> None:
+        if book.ticker not in self.other_series:
+            self._send(self.strategy.on_book(book))
+
+    def _on_market(self, info: MarketInfo) -> None:
+        if not self._takes(info):
+            return
+        self.markets[info.ticker] = info
+        self.strategy.on_market(info)
+        self._wake(info.ticker)
+
+    def _on_decision(self, decision: RiskDecision) -> None:
+        if decision.strategy_name == self.strategy_name:
+            self.memory.decided(decision.signal_id)
+            self.strategy.on_decision(decision)
+
+    def _on_order_update(self, update: OrderUpdate) -> None:
+        if update.strategy_name == self.strategy_name:
+            self.strategy.on_order_update(update)
+
+    def _on_fill(self, fill: Fill) -> None:
+        if fill.strategy_name == self.strategy_name and self.memory.first_time(fill):
+            self.strategy.on_fill(fill)
+
+    def _on_settlement(self, settlement: Settlement) -> None:
+        self.strategy.on_settlement(settlement)
+
+    def _on_enable(self, message: SetStrategyEnabled) -> dict[str, Any]:
+        return self._toggle(message.enabled)
+
+    def _on_params(self, message: SetStrategyParams) -> dict[str, Any]:
+        return self._set_params(orjson.loads(message.changes), message.requested_by)
+
+    def _on_reset_params(self, message: ResetStrategyParams) -> dict[str, Any]:
+        return self._set_params(None, message.requested_by)
+
+    def _on_describe(self, _: Describe) -> dict[str, Any]:
+        return self.describe()
 
     def _takes(self, info: MarketInfo) -> bool:
         """Whether it trades ``info``'s series (remembering the tickers it does not)."""
@@ -200,13 +198,31 @@ class StrategyActor(SupervisedActor):
         self.other_series.add(info.ticker)
         return False
 
-    def _on_tick(self) -> None:
+    def _on_tick(self, _: StatusTick) -> None:
         now = self.clock.now()
         if not self.ready or self._switch_unsaved:
             self._recall()
         self.memory.prune(now)
         self._send(self.strategy.on_timer(now))
         self._publish_status()
+
+    def _publish_status(self) -> None:
+        metrics = {
+            **self.strategy.metrics(),
+            "signals_sent": self.signals,
+            "suppressed": self.suppressed,
+        }
+        params = self.strategy.params.model_dump(mode="json")
+        self.publish(
+            STATUS,
+            StrategyStatus(
+                name=self.strategy_name,
+                enabled=self.enabled,
+                params=tuple((k, _text(v)) for k, v in params.items()),
+                metrics=tuple((k, _text(v)) for k, v in metrics.items()),
+                timestamp=self.clock.now(),
+            ),
+        )
 
     def _on_lifecycle(self, event: MarketLifecycle) -> None:
         self.strategy.on_lifecycle(event)
@@ -428,20 +444,23 @@ class StrategyActor(SupervisedActor):
             self._wake(ticker)
         self._publish_status()
 
-    def _publish_status(self) -> None:
-        metrics = {
-            **self.strategy.metrics(),
-            "signals_sent": self.signals,
-            "suppressed": self.suppressed,
+    # The hot path (index prints and books) first; the table is what ``handle`` looks up.
+    _DISPATCH: ClassVar[Dispatch[StrategyActor]] = Dispatch(
+        {
+            SpotTick: _on_spot,
+            BookUpdate: _on_book,
+            StatusTick: _on_tick,
+            MarketInfo: _on_market,
+            MarketLifecycle: _on_lifecycle,
+            RiskDecision: _on_decision,
+            OrderIntent: _on_intent,
+            OrderUpdate: _on_order_update,
+            Fill: _on_fill,
+            Settlement: _on_settlement,
+            SetStrategyEnabled: _on_enable,
+            SetStrategyParams: _on_params,
+            ResetStrategyParams: _on_reset_params,
+            Signal: ignore,  # signals (ours and others') echoed by the bus
+            Describe: _on_describe,
         }
-        params = self.strategy.params.model_dump(mode="json")
-        self.publish(
-            STATUS,
-            StrategyStatus(
-                name=self.strategy_name,
-                enabled=self.enabled,
-                params=tuple((k, _text(v)) for k, v in params.items()),
-                metrics=tuple((k, _text(v)) for k, v in metrics.items()),
-                timestamp=self.clock.now(),
-            ),
-        )
+    )

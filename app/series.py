@@ -42,44 +42,53 @@ def resolve_series(settings: SeriesSettings, rest: KalshiRestClient) -> dict[str
     Raises :class:`SeriesError` naming a series the exchange does not list or whose index
     is unknown.
     """
-    tickers = list(settings.tickers)
-    if settings.every_series:
-        try:
-            found = listed_series(rest)
-        except KalshiError as exc:
-            logger.warning(
-                "SERIES=all: the exchange's series list failed ({}): using {}", exc, tickers
-            )
-        else:
-            if found:
-                tickers = found
+    tickers = _candidates(settings, rest)
     resolved: dict[str, str] = {}
     for ticker in tickers:
-        try:
-            series = rest.get_series(ticker)
-        except NotFound:
-            if settings.every_series:
-                continue  # ``all``: the ones this exchange lists
-            raise SeriesError(f"SERIES: the exchange does not list series {ticker}") from None
-        except KalshiError as exc:
-            index = index_for(ticker)
-            if index is None:
-                raise SeriesError(f"SERIES: series {ticker} unavailable: {exc}") from None
-            logger.warning("series {} unavailable ({}): its index taken as {}", ticker, exc, index)
+        index = _index_of(ticker, settings, rest)
+        if index is not None:
             resolved[ticker] = index
-            continue
-        index = series.settlement_index or index_for(ticker)
-        if index is None:
-            raise SeriesError(
-                f"SERIES: series {ticker} names no settlement index and none is known for it"
-            )
-        if series.settlement_index is None:
-            logger.warning("series {}: no index in its settlement source; using {}", ticker, index)
-        resolved[ticker] = index
     if not resolved:
         raise SeriesError(f"SERIES: none of {', '.join(tickers)} is listed by the exchange")
     logger.info("series: {}", ", ".join(f"{t} ({i})" for t, i in resolved.items()))
     return resolved
+
+
+def _candidates(settings: SeriesSettings, rest: KalshiRestClient) -> list[str]:
+    """The series to resolve: the configured ones, or (``all``) those the exchange lists."""
+    tickers = list(settings.tickers)
+    if not settings.every_series:
+        return tickers
+    try:
+        found = listed_series(rest)
+    except KalshiError as exc:
+        logger.warning("SERIES=all: the exchange's series list failed ({}): using {}", exc, tickers)
+        return tickers
+    return found or tickers
+
+
+def _index_of(ticker: str, settings: SeriesSettings, rest: KalshiRestClient) -> str | None:
+    """One series' index id (None: skipped, ``all`` and not listed here)."""
+    try:
+        series = rest.get_series(ticker)
+    except NotFound:
+        if settings.every_series:
+            return None  # ``all``: the ones this exchange lists
+        raise SeriesError(f"SERIES: the exchange does not list series {ticker}") from None
+    except KalshiError as exc:
+        index = index_for(ticker)
+        if index is None:
+            raise SeriesError(f"SERIES: series {ticker} unavailable: {exc}") from None
+        logger.warning("series {} unavailable ({}): its index taken as {}", ticker, exc, index)
+        return index
+    index = series.settlement_index or index_for(ticker)
+    if index is None:
+        raise SeriesError(
+            f"SERIES: series {ticker} names no settlement index and none is known for it"
+        )
+    if series.settlement_index is None:
+        logger.warning("series {}: no index in its settlement source; using {}", ticker, index)
+    return index
 
 
 def fallback_series(settings: SeriesSettings) -> dict[str, str]:

@@ -115,59 +115,68 @@ class FakeWsServer:
     async def _answer(self, ws: web.WebSocketResponse, command: JSON) -> None:
         cid, cmd, params = command.get("id"), command.get("cmd"), command.get("params", {})
         if cmd == "subscribe":
-            for channel in params["channels"]:
-                if channel == "bogus":
-                    await self.send(
-                        {
-                            "id": cid,
-                            "type": "error",
-                            "msg": {"code": 8, "msg": "Unknown channel name"},
-                        },
-                        ws,
-                    )
-                    continue
-                sid = self.next_sid
-                self.next_sid += 1
-                self.sub_markets[sid] = list(params.get("market_tickers", []))
-                self.sub_channel[sid] = channel
-                await self.send(
-                    {"id": cid, "type": "subscribed", "msg": {"channel": channel, "sid": sid}}, ws
-                )
-                if channel == "orderbook_delta" and self.initial_snapshots:
-                    for ticker in self.sub_markets[sid]:
-                        await self.send(self.snapshot(sid, ticker), ws)
+            await self._subscribe(ws, cid, params)
         elif cmd == "unsubscribe":
-            for sid in params["sids"]:
-                await self.send(
-                    {
-                        "id": cid,
-                        "type": "unsubscribed",
-                        "sid": sid,
-                        "seq": self.seq.get(sid, 0) + 1,
-                    },
-                    ws,
-                )
+            await self._unsubscribe(ws, cid, params)
         elif cmd == "update_subscription":
-            sid = params["sids"][0]
-            if params["action"] == "get_snapshot":
-                if self.auto_snapshot:
-                    for ticker in params["market_tickers"]:
-                        await self.send(self.snapshot(sid, ticker, cid), ws)
-            else:
-                if params["action"] == "add_markets":
-                    self.sub_markets[sid].extend(params["market_tickers"])
-                    for ticker in params["market_tickers"]:
-                        await self.send(self.snapshot(sid, ticker), ws)
+            await self._update_subscription(ws, cid, params)
+
+    async def _subscribe(self, ws: web.WebSocketResponse, cid: Any, params: JSON) -> None:
+        for channel in params["channels"]:
+            if channel == "bogus":
                 await self.send(
                     {
                         "id": cid,
-                        "type": "ok",
-                        "sid": sid,
-                        "seq": self.seq.get(sid, 0),
-                        "msg": {"market_tickers": self.sub_markets[sid]},
+                        "type": "error",
+                        "msg": {"code": 8, "msg": "Unknown channel name"},
                     },
                     ws,
                 )
+                continue
+            sid = self.next_sid
+            self.next_sid += 1
+            self.sub_markets[sid] = list(params.get("market_tickers", []))
+            self.sub_channel[sid] = channel
+            await self.send(
+                {"id": cid, "type": "subscribed", "msg": {"channel": channel, "sid": sid}}, ws
+            )
+            if channel == "orderbook_delta" and self.initial_snapshots:
+                for ticker in self.sub_markets[sid]:
+                    await self.send(self.snapshot(sid, ticker), ws)
+
+    async def _unsubscribe(self, ws: web.WebSocketResponse, cid: Any, params: JSON) -> None:
+        for sid in params["sids"]:
+            await self.send(
+                {
+                    "id": cid,
+                    "type": "unsubscribed",
+                    "sid": sid,
+                    "seq": self.seq.get(sid, 0) + 1,
+                },
+                ws,
+            )
+
+    async def _update_subscription(self, ws: web.WebSocketResponse, cid: Any, params: JSON) -> None:
+        sid = params["sids"][0]
+        if params["action"] == "get_snapshot":
+            if self.auto_snapshot:
+                for ticker in params["market_tickers"]:
+                    await self.send(self.snapshot(sid, ticker, cid), ws)
+            return
+        if params["action"] == "add_markets":
+            self.sub_markets[sid].extend(params["market_tickers"])
+            for ticker in params["market_tickers"]:
+                await self.send(self.snapshot(sid, ticker), ws)
+        await self.send(
+            {
+                "id": cid,
+                "type": "ok",
+                "sid": sid,
+                "seq": self.seq.get(sid, 0),
+                "msg": {"market_tickers": self.sub_markets[sid]},
+            },
+            ws,
+        )
 
     async def send(
         self, message: JSON | str | bytes, ws: web.WebSocketResponse | None = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import deque
 from decimal import Decimal as D
-from typing import Any
+from typing import Any, Literal
 
 from hypothesis import HealthCheck, Phase, event, given, settings
 from hypothesis import strategies as st
@@ -80,80 +80,12 @@ def test_limits_hold_under_random_bursts(plan: list[tuple[Any, ...]]) -> None:
     mids = dict.fromkeys(TICKERS, D("0.50"))
     approvals: list[float] = []
     for burst, fills, ending, wait, mark, settle, operator in plan:
-        for strategy, ticker, drawn_side, action, qty, price, edge in burst:
-            side = drawn_side
-            if action == "sell":  # sell what is held, when something is
-                held = eng.book.positions.get(ticker)
-                side = held.side if held is not None else side
-            state_before = eng.state
-            sig = signal(
-                ticker,
-                direction=side,
-                quantity=qty,
-                price=price,
-                edge=edge,
-                action=action,
-                strategy=strategy,
-                ts=now,
-            )
-            mid = mids[ticker]
-            state = market(ticker, now, yes_bid=mid - D("0.01"), yes_ask=mid + D("0.01"))
-            decision = eng.evaluate(sig, now, state)
-            event(f"{action} {decision.reason}")
-            if decision.approved:
-                approvals.append(now)
-                assert 1 <= decision.quantity <= qty
-                assert state_before != TradingState.STOPPED
-                if action == "buy":
-                    assert state_before == TradingState.RUNNING
-                    assert D(edge) >= LIMITS.min_edge
-            else:
-                assert decision.quantity == 0
-            _check_invariants(eng, approvals)
-        for (fraction, better_cents), order_id in zip(
-            fills, sorted(eng.book.reservations), strict=False
-        ):
-            res = eng.book.reservations.get(order_id)
-            if res is None:  # trimmed by an earlier fill in this round
-                continue
-            count = max(1, round(fraction * res.count))
-            better = D(better_cents) / 100
-            price = res.price - better if res.action == "buy" else res.price + better
-            price = min(max(price, D("0.001")), D("0.999"))
-            fee = taker_fee(price, D(count))
-            eng.on_fill(
-                fill(
-                    order_id,
-                    count,
-                    str(price),
-                    ticker=res.ticker,
-                    side=res.side,
-                    action=res.action,
-                    fee=str(fee),
-                    ts=now,
-                ),
-                now,
-            )
-            _check_invariants(eng, approvals)
-        keys = sorted(eng.book.reservations)
-        if ending is not None and keys:
-            res = eng.book.reservations[keys[0]]
-            status = "canceled" if ending == "cancel" else ending
-            # "executed" claims one more fill than booked: it stays reserved until it comes
-            filled = res.booked + (1 if ending == "executed" else 0)
-            eng.on_order_update(update(keys[0], status, filled=filled, ticker=res.ticker))
+        for drawn in burst:
+            _signal(eng, drawn, mids, now, approvals)
+        _fills(eng, fills, now, approvals)
+        _end_one(eng, ending)
         now += wait
-        if mark is not None:
-            ticker, cents = mark
-            mids[ticker] = D(cents) / 100
-            eng.update_mark(ticker, mids[ticker] - D("0.01"), mids[ticker] + D("0.01"), now)
-            if eng.circuit_breaker_triggered:
-                event("circuit breaker tripped")
-        if settle is not None:
-            ticker, result = settle
-            yes, no = eng.book.held(ticker, "yes"), eng.book.held(ticker, "no")
-            payout = D(yes if result == "yes" else no)
-            eng.on_settlement(Settlement(ticker, result, yes, no, payout, now), now)
+        _mark_and_settle(eng, mark, settle, mids, now)
         if operator == "reset":
             eng.reset_circuit_breaker(now)
         elif operator == "stop":
@@ -167,3 +99,106 @@ def test_limits_hold_under_random_bursts(plan: list[tuple[Any, ...]]) -> None:
     snap, restored = eng.snapshot(now), copy.snapshot(now)
     for key in ("daily_pnl", "exposure", "equity", "open_markets", "trading_state", "drawdown"):
         assert restored[key] == snap[key], key
+
+
+def _signal(
+    eng: RiskEngine,
+    drawn: tuple[Any, ...],
+    mids: dict[str, D],
+    now: float,
+    approvals: list[float],
+) -> None:
+    """One signal of a burst: evaluated, its decision checked, then the invariants."""
+    strategy, ticker, side, action, qty, price, edge = drawn
+    if action == "sell":  # sell what is held, when something is
+        held = eng.book.positions.get(ticker)
+        side = held.side if held is not None else side
+    state_before = eng.state
+    sig = signal(
+        ticker,
+        direction=side,
+        quantity=qty,
+        price=price,
+        edge=edge,
+        action=action,
+        strategy=strategy,
+        ts=now,
+    )
+    mid = mids[ticker]
+    state = market(ticker, now, yes_bid=mid - D("0.01"), yes_ask=mid + D("0.01"))
+    decision = eng.evaluate(sig, now, state)
+    event(f"{action} {decision.reason}")
+    if decision.approved:
+        approvals.append(now)
+        assert 1 <= decision.quantity <= qty
+        assert state_before != TradingState.STOPPED
+        if action == "buy":
+            assert state_before == TradingState.RUNNING
+            assert D(edge) >= LIMITS.min_edge
+    else:
+        assert decision.quantity == 0
+    _check_invariants(eng, approvals)
+
+
+def _fills(
+    eng: RiskEngine, fills: list[tuple[float, int]], now: float, approvals: list[float]
+) -> None:
+    """Fill the open reservations (in order), each by a fraction at a price as good or better."""
+    for (fraction, better_cents), order_id in zip(
+        fills, sorted(eng.book.reservations), strict=False
+    ):
+        res = eng.book.reservations.get(order_id)
+        if res is None:  # trimmed by an earlier fill in this round
+            continue
+        count = max(1, round(fraction * res.count))
+        better = D(better_cents) / 100
+        price = res.price - better if res.action == "buy" else res.price + better
+        price = min(max(price, D("0.001")), D("0.999"))
+        fee = taker_fee(price, D(count))
+        eng.on_fill(
+            fill(
+                order_id,
+                count,
+                str(price),
+                ticker=res.ticker,
+                side=res.side,
+                action=res.action,
+                fee=str(fee),
+                ts=now,
+            ),
+            now,
+        )
+        _check_invariants(eng, approvals)
+
+
+def _end_one(eng: RiskEngine, ending: str | None) -> None:
+    """The first open order ends (cancelled, canceled or executed), if one is drawn."""
+    keys = sorted(eng.book.reservations)
+    if ending is None or not keys:
+        return
+    res = eng.book.reservations[keys[0]]
+    status = "canceled" if ending == "cancel" else ending
+    # "executed" claims one more fill than booked: it stays reserved until it comes
+    filled = res.booked + (1 if ending == "executed" else 0)
+    eng.on_order_update(update(keys[0], status, filled=filled, ticker=res.ticker))
+
+
+def _mark_and_settle(
+    eng: RiskEngine,
+    mark: tuple[str, int] | None,
+    settle: tuple[str, Literal["yes", "no"]] | None,
+    mids: dict[str, D],
+    now: float,
+) -> None:
+    """A market re-marked (maybe tripping the breaker), then one settled, if drawn."""
+    if mark is not None:
+        ticker, cents = mark
+        mids[ticker] = D(cents) / 100
+        eng.update_mark(ticker, mids[ticker] - D("0.01"), mids[ticker] + D("0.01"), now)
+        if eng.circuit_breaker_triggered:
+            event("circuit breaker tripped")
+    if settle is not None:
+        ticker, result = settle
+        yes, no = eng.book.held(ticker, "yes"), eng.book.held(ticker, "no")
+        payout = D(yes if result == "yes" else no)
+        eng.on_settlement(Settlement(ticker, result, yes, no, payout, now), now)
