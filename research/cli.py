@@ -101,15 +101,25 @@ def plan_inputs(args: argparse.Namespace) -> PlanInputs:
     )
 
 
-def sweep_parser() -> argparse.ArgumentParser:
+def study_parser(command: str, description: str, epilog: str) -> argparse.ArgumentParser:
+    """A research command's parser with what every study takes: the plan and the backend."""
     parser = argparse.ArgumentParser(
-        prog="run.py research sweep",
-        description="Run a grid of backtests (parameters × seeds) on local processes or Ray.",
-        epilog=SWEEP_EPILOG,
+        prog=f"run.py research {command}",
+        description=description,
+        epilog=epilog,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_plan_args(parser)
     add_backend_args(parser)
+    return parser
+
+
+def sweep_parser() -> argparse.ArgumentParser:
+    parser = study_parser(
+        "sweep",
+        "Run a grid of backtests (parameters × seeds) on local processes or Ray.",
+        SWEEP_EPILOG,
+    )
     parser.add_argument("--out", type=Path, required=True, metavar="DIR", help="results here")
     parser.add_argument("--heatmap", metavar="KEY1,KEY2", help="report.html's heat map axes")
     add_search_args(parser)  # --search: run_sweep hands such a sweep to research/search.py

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from backtest.errors import BacktestInputError
-from research.cli import EXIT_OK, add_backend_args, add_plan_args, plan_inputs
+from research.cli import EXIT_OK, plan_inputs, study_parser
 from research.figures import Summary
 from research.plan import make_runs
 from research.report import check_heatmap, write_walk_forward_report
@@ -48,14 +48,11 @@ example:
 
 
 def walk_forward_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="run.py research walk-forward",
-        description="Choose parameters on a training span, test them on the next, roll forward.",
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+    parser = study_parser(
+        "walk-forward",
+        "Choose parameters on a training span, test them on the next, roll forward.",
+        EPILOG,
     )
-    add_plan_args(parser)
-    add_backend_args(parser)
     parser.add_argument("--train", default="14d", metavar="SPAN", help="e.g. 14d, 36h, 2w")
     parser.add_argument("--test", default="7d", metavar="SPAN", help="e.g. 7d")
     parser.add_argument("--step", metavar="SPAN", help="default: --test")
