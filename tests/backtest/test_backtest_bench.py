@@ -2,29 +2,10 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
-
-import orjson
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.bench.bench_runner import bench_json
 
 
 def test_backtest_speed_prints_its_json_figures() -> None:
-    result = subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "bench" / "backtest_speed.py"),
-            "--synthetic-days",
-            "0.1",
-            "--json",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
-    figures = orjson.loads(result.stdout)
+    figures = bench_json("backtest_speed.py", "--synthetic-days", "0.1", "--json", timeout=120)
     assert figures["events"] > 3_600 and figures["windows"] >= 5
     assert figures["events_per_s"] > 0 and figures["seconds"] > 0

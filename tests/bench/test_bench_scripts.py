@@ -2,26 +2,14 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
-
-import orjson
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.bench.bench_runner import bench_json
 
 
 @pytest.mark.slow
 def test_order_roundtrip_prints_its_json_figures() -> None:
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "order_roundtrip.py"), "--orders", "20", "--json"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
-    figures = orjson.loads(result.stdout)
+    figures = bench_json("order_roundtrip.py", "--orders", "20", "--json", timeout=120)
     assert figures["orders"] == 20
     for key in ("create_p50_us", "create_p99_us", "cancel_p50_us", "cancel_p99_us"):
         assert 0 < figures[key] < 1_000_000
@@ -30,22 +18,9 @@ def test_order_roundtrip_prints_its_json_figures() -> None:
 
 @pytest.mark.slow
 def test_tick_to_order_prints_its_json_figures() -> None:
-    result = subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "bench" / "tick_to_order.py"),
-            "--events",
-            "10",
-            "--updates",
-            "2000",
-            "--json",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=True,
+    figures = bench_json(
+        "tick_to_order.py", "--events", "10", "--updates", "2000", "--json", timeout=180
     )
-    figures = orjson.loads(result.stdout.strip().splitlines()[-1])
     assert figures["events"] == 10
     assert 0 < figures["p50_us"] <= figures["p99_us"] < 5_000_000
     assert figures["updates_per_s"] > 0
@@ -56,21 +31,9 @@ def test_tick_to_order_prints_its_json_figures() -> None:
 
 @pytest.mark.slow
 def test_hop_waits_splits_each_hop_by_series() -> None:
-    result = subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "bench" / "hop_waits.py"),
-            "--events",
-            "10",
-            "--series",
-            "KXSOL15M,KXBTC15M",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=True,
+    figures = bench_json(
+        "hop_waits.py", "--events", "10", "--series", "KXSOL15M, KXBTC15M", timeout=180
     )
-    figures = orjson.loads(result.stdout)
     assert figures["ticker"].startswith("KXSOL15M-")  # the first series' market
     assert set(figures["hops"]) == {"strategy", "risk", "order"}
     for hop in figures["hops"].values():
