@@ -472,13 +472,18 @@ steps = st.tuples(
 )
 
 
-@settings(
-    max_examples=150,
-    deadline=None,
-    derandomize=True,
-    phases=(Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink),
-    suppress_health_check=[HealthCheck.too_slow],
-)
+def burst_settings(examples: int) -> settings:
+    """Hypothesis settings of the pipeline's burst properties: seeded, no deadline (actors)."""
+    return settings(
+        max_examples=examples,
+        deadline=None,
+        derandomize=True,
+        phases=(Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink),
+        suppress_health_check=[HealthCheck.too_slow],
+    )
+
+
+@burst_settings(150)
 @given(st.lists(steps, min_size=1, max_size=12))
 def test_random_signal_bursts_from_two_strategies_never_break_a_limit(
     plan: list[tuple[Any, ...]],

@@ -11,7 +11,7 @@ from decimal import Decimal as D
 from itertools import product
 from typing import Any
 
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from kalshi.tickers import parse_market_ticker, series_of
@@ -23,6 +23,7 @@ from tests.actors.test_pipeline_limits import (
     FillResting,
     Rig,
     _quote,
+    burst_settings,
     check_invariants,
     live_markets,
     risk_rig,
@@ -93,13 +94,7 @@ def check_series_limits(rig: Rig) -> None:
         assert total(same) <= LIMITS.max_correlated_exposure, (window, side)
 
 
-@settings(
-    max_examples=40,
-    deadline=None,
-    derandomize=True,
-    phases=(Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink),
-    suppress_health_check=[HealthCheck.too_slow],
-)
+@burst_settings(40)
 @given(st.lists(steps, min_size=1, max_size=8))
 def test_random_bursts_across_series_never_break_a_global_series_or_window_limit(
     plan: list[tuple[Any, ...]],
