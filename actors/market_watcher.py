@@ -16,6 +16,7 @@ from kalshi.connection import ExchangeConnection
 from kalshi.errors import KalshiError
 from kalshi.orderbook import BookIntegrityError, OrderBook
 from kalshi.rest import KalshiRestClient
+from kalshi.tickers import series_of
 from kalshi.ws_events import BookInvalidated, OrderbookDeltaEvent, OrderbookSnapshotEvent
 from messages.market_data import BookUpdate, FeedState, ResyncBook, WatchMarket
 from messages.queries import GetBook
@@ -40,6 +41,7 @@ class MarketWatcher(DispatchedActor):
     ) -> None:
         super().__init__(context)
         self.ticker = ticker
+        self.series = series_of(ticker)  # the key its books are published under
         self.connection = connection
         self.rest: KalshiRestClient | None = None
         self.depth = depth
@@ -91,7 +93,7 @@ class MarketWatcher(DispatchedActor):
         self.stale = False
         self.last_change = self.clock.now()
         self.updates += 1
-        self.publish(BOOK, self._update())
+        self.publish(BOOK, self._update(), self.series)
 
     def _invalidate(self, reason: str) -> None:
         logger.info("{}: book invalidated ({})", self.ticker, reason)
@@ -102,7 +104,7 @@ class MarketWatcher(DispatchedActor):
     def _mark_stale(self) -> None:
         if not self.stale:
             self.stale = True
-            self.publish(BOOK, self._update())
+            self.publish(BOOK, self._update(), self.series)
 
     def _on_feed(self, state: FeedState) -> None:
         if state.connected:

@@ -124,7 +124,9 @@ class StrategyActor(DispatchedActor):
 
     def setup(self) -> None:
         self._catch_up()
-        self.subscribe(SPOT, BOOK, MARKETS, SIGNALS, ORDERS, FILLS)
+        self.subscribe(SPOT, MARKETS, SIGNALS, ORDERS, FILLS)
+        # only its own series' books: another strategy's series never wakes it
+        self.subscribe(BOOK, keys=self.series)
         self._recall()
         self.every(self.status_interval, StatusTick)
         self._publish_status()

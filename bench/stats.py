@@ -8,13 +8,17 @@ from collections.abc import Sequence
 from pathlib import Path
 
 
+def nearest_rank(count: int, q: float) -> int:
+    """The 0-based index of the nearest-rank ``q`` percentile (q in 0..100) among ``count``
+    sorted samples."""
+    if count < 1:
+        raise ValueError("no samples")
+    return max(0, min(count - 1, round(q / 100 * count + 0.5) - 1))
+
+
 def percentile(samples: Sequence[float], q: float) -> float:
     """Nearest-rank percentile (q in 0..100) of ``samples``."""
-    if not samples:
-        raise ValueError("no samples")
-    ordered = sorted(samples)
-    rank = max(0, min(len(ordered) - 1, round(q / 100 * len(ordered) + 0.5) - 1))
-    return ordered[rank]
+    return sorted(samples)[nearest_rank(len(samples), q)]
 
 
 def rss_mb() -> float:

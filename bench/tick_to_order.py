@@ -9,7 +9,8 @@ HTTP request for it starts being written to the socket. Then it removes the
 level, waits for the IOC order to finish, and goes again.
 
     python bench/tick_to_order.py [--events 1000] [--updates 50000] [--ledger URL]
-                                  [--series S1,S2,…|all] [--sim-series S1,…|all] [--json]
+                                  [--series S1,S2,…|all] [--sim-series S1,…|all]
+                                  [--latencies FILE] [--json]
 
 ``--series KXBTC15M,KXETH15M,…`` (or ``all``) runs every one of those series live in the
 simulator and the bot (one WebSocket, a SpotFeed per index, a watcher per market) while
@@ -19,6 +20,12 @@ mailbox over the run (sampled after every edge): 0–1 means it kept up with its
 same), to tell the bot's own cost of more series from the simulator's, which shares this
 machine's cores (a real exchange does not). Every run reports the CPU seconds the bot and
 the simulator used while the edges were sampled.
+The one strategy actor trades every market at the bench's settings (no cooldown, no cap).
+In the other series' markets that would be tens of orders a second, while the bot's own
+defaults allow 30 a minute in all, so by default (``--others capped``) each other series
+may hold $50: it buys that, then its signals (one per book change) are refused by the
+risk actor. ``--others free`` lifts the cap: a stress test of the order path. The figures
+give the orders the other markets sent while the edges were sampled (``other_orders_per_s``).
 ``--console`` adds the ConsoleReporter and writes its INFO lines to stderr, as the bot does.
 ``--ledger URL`` adds the LedgerActor and the order actor's write-ahead handle (every
 intent committed to that database before its request is sent), as the bot runs.
@@ -78,6 +85,7 @@ from storage.writer import Written
 from storage.writer_process import ProcessWriter
 
 ORDERS_PATH = "/portfolio/events/orders"  # V2 create
+MEASURED = "strategy:kelly_volatility"  # the strategy actor trading the measured market
 # One market a day: the model stays near even odds, where an edge can be opened on either
 # side, except in the last minutes before 00:00 UTC.
 WINDOW_SECONDS = 86_400
@@ -173,6 +181,11 @@ class Measure:
     ticker: str
 
 
+@dataclass(frozen=True, slots=True)
+class OtherOrders:
+    """Recorder: how many orders it has seen in markets other than the measured one."""
+
+
 class Recorder(SupervisedActor):
     """Keeps the latest market info and signals when an order in the measured market reaches
     a final state (orders the strategy places in other markets on its own must not end a
@@ -183,6 +196,7 @@ class Recorder(SupervisedActor):
         self.done = done
         self.markets: dict[str, MarketInfo] = {}
         self.measured: str | None = None
+        self.others: set[str] = set()  # client order ids in the other markets
 
     def setup(self) -> None:
         self.subscribe(MARKETS, ORDERS)
@@ -190,17 +204,21 @@ class Recorder(SupervisedActor):
     def handle(self, message: Any) -> Any:
         if isinstance(message, MarketInfo):
             self.markets[message.ticker] = message
-        elif (
-            isinstance(message, OrderUpdate)
-            and message.ticker == self.measured
-            and message.status in ("executed", "canceled", "rejected")
-        ):
-            self.done.set()
+        elif isinstance(message, OrderUpdate):
+            self._order(message)
         elif isinstance(message, Measure):
             self.measured = message.ticker
         elif isinstance(message, GetMarkets):
             return dict(self.markets)
+        elif isinstance(message, OtherOrders):
+            return len(self.others)
         return None
+
+    def _order(self, update: OrderUpdate) -> None:
+        if update.ticker != self.measured:
+            self.others.add(update.client_order_id)
+        elif update.status in ("executed", "canceled", "rejected"):
+            self.done.set()
 
 
 def _markets(series: Sequence[str]) -> dict[str, str]:
@@ -218,25 +236,8 @@ def _tree(
     database: Database | None = None,
     console: bool = False,
     markets: dict[str, str] | None = None,
+    others: str = "capped",
 ) -> SupervisorSpec:
-    # Limits that never bind: the strategy also trades every live market on its own against
-    # the simulated makers, and a loss limit or position count reached mid-run would
-    # reject the measured edges (seven series fill the default five positions).
-    limits = RiskLimits(
-        max_orders_per_minute=1_000_000,
-        max_position_size=Decimal(10**9),
-        max_daily_loss=Decimal(10**9),
-        circuit_breaker_pct=Decimal(1),
-        max_concurrent_positions=1_000,
-        min_edge=Decimal("0.03"),
-    )
-    kelly = {
-        "initial_sigma": 0.6,
-        "cooldown_seconds": 0,
-        "vol_warmup": 1,
-        "bankroll": "1000000",
-        "max_contracts": 1_000_000,
-    }
     return SupervisorSpec(
         "root",
         (
@@ -249,7 +250,7 @@ def _tree(
                     ChildSpec.of(
                         "risk",
                         RiskActor,
-                        limits,
+                        _limits(markets, others),
                         connection,
                         ledger=None if database is None else LEDGER,
                     ),
@@ -259,13 +260,51 @@ def _tree(
             ),
             _market_data(connection, markets),
             ChildSpec.of(
-                "strategy:kelly_volatility",
+                MEASURED,
                 StrategyActor,
                 "kelly_volatility",
-                kelly,
+                BENCH_KELLY,
                 feeds=None if markets is None else spot_feeds(markets.values()),
             ),
         ),
+    )
+
+
+# The bench's strategy settings, for every market: an order on every edge, back to back.
+# With several series the other markets trade at the same settings, tens of orders a
+# second between them (`other_orders_per_s`), far above the bot's defaults (a 5-s cooldown
+# per market and side): the order path is measured under more traffic than it will carry.
+BENCH_KELLY = {
+    "initial_sigma": 0.6,
+    "cooldown_seconds": 0,
+    "vol_warmup": 1,
+    "bankroll": "1000000",
+    "max_contracts": 1_000_000,
+}
+
+
+# Dollars each other series may hold (``--others capped``): it buys that much, then its
+# signals are refused, as a bot's limits stop it; the measured series has no such cap.
+OTHER_SERIES_EXPOSURE = Decimal(50)
+OTHERS = ("capped", "free")
+
+
+def _limits(markets: dict[str, str] | None, others: str) -> RiskLimits:
+    """Limits that never bind on the measured market (a loss limit or position count
+    reached mid-run would refuse its edges: seven series fill the default five positions).
+    With ``others`` capped, every other series has a small exposure cap: the strategy still
+    signals on each of their book changes (no cooldown), but the orders stop once the cap
+    is held, as the bot's own limits (30 orders a minute, a 5-s cooldown) would stop them;
+    ``free`` lets them trade without end, tens of orders a second (a stress test)."""
+    capped = list(markets or ())[1:] if others == "capped" else []
+    return RiskLimits(
+        max_orders_per_minute=1_000_000,
+        max_position_size=Decimal(10**9),
+        max_daily_loss=Decimal(10**9),
+        circuit_breaker_pct=Decimal(1),
+        max_concurrent_positions=1_000,
+        min_edge=Decimal("0.03"),
+        series_max_exposure=dict.fromkeys(capped, OTHER_SERIES_EXPOSURE),
     )
 
 
@@ -307,7 +346,7 @@ def _wait(predicate: Any, timeout: float, what: str) -> Any:
 
 def _model(system: ActorSystem, ticker: str) -> tuple[float, str | None] | None:
     """The strategy's model probability for ``ticker`` and the side it holds there, if any."""
-    metrics = system.ask("strategy:kelly_volatility", Describe())["metrics"]
+    metrics = system.ask(MEASURED, Describe())["metrics"]
     model = (metrics.get("markets", {}).get(ticker) or {}).get("model_prob")
     held = next((p["side"] for p in metrics.get("positions", []) if p["ticker"] == ticker), None)
     return None if model is None else (float(model), held)
@@ -333,6 +372,7 @@ def measure(
     console: bool = False,
     series: Sequence[str] = (),
     sim_series: Sequence[str] | None = None,
+    others: str = "capped",
 ) -> dict[str, Any]:
     """Start the simulator and the bot's actors, sample ``events`` edges and ``updates``
     book updates; the figures as printed (``--json``) and kept in docs/benchmarks.md."""
@@ -354,7 +394,7 @@ def measure(
             sim["KALSHI_API_BASE"], sim["KALSHI_WS_URL"], signer, rate_limited=False, writes=writes
         )
         system = ActorSystem(seed=1)
-        system.start(_tree(connection, done, database, console, markets))
+        system.start(_tree(connection, done, database, console, markets, others))
         try:
             run = _sample(system, int(sim["SIM_PID"]), writes, done, series, events, pace, updates)
         finally:
@@ -374,6 +414,8 @@ def measure(
         "ticker": run.ticker,
         "series": list(series) or ["KXSOL15M"],
         "sim_series": list(simulated) or ["KXSOL15M"],
+        "others": others if len(series) > 1 else None,
+        "other_orders_per_s": round(run.other_orders / run.wall, 2),
         "sampling_cpu_s": {"bot": round(run.bot_cpu, 2), "simulator": round(run.sim_cpu, 2)},
         "watchers": len(run.deepest),
         "deepest_watcher_mailbox": max(run.deepest.values(), default=0),
@@ -399,6 +441,8 @@ class _Run:
     throughput: float
     bot_cpu: float
     sim_cpu: float
+    wall: float  # seconds the edges took, start to end
+    other_orders: int  # orders placed in the other markets meanwhile
     deepest: dict[str, int]
 
 
@@ -428,11 +472,16 @@ def _sample(
     _wait(lambda: _model(system, ticker) is not None, 30, "a model probability")
     deepest: dict[str, int] = {}
     cpu = (time.process_time(), cpu_seconds(sim_pid))
+    began, orders = time.perf_counter(), system.ask("recorder", OtherOrders())
     latencies, windows = _sample_edges(system, writes, done, ticker, events, pace, deepest)
+    wall = time.perf_counter() - began
+    other_orders = system.ask("recorder", OtherOrders()) - orders
     bot_cpu = time.process_time() - cpu[0]
     sim_cpu = cpu_seconds(sim_pid) - cpu[1]
     throughput = _throughput(system, watcher, ticker, updates) if updates else 0.0
-    return _Run(ticker, latencies, windows, throughput, bot_cpu, sim_cpu, deepest)
+    return _Run(
+        ticker, latencies, windows, throughput, bot_cpu, sim_cpu, wall, other_orders, deepest
+    )
 
 
 def _sample_edges(
@@ -459,7 +508,7 @@ def _sample_edges(
         started = time.perf_counter()
         watcher.tell(delta)
         if not writes.sent.wait(5):
-            metrics = system.ask("strategy:kelly_volatility", Describe())["metrics"]
+            metrics = system.ask(MEASURED, Describe())["metrics"]
             raise TimeoutError(f"no order request followed an edge: {delta} {metrics}")
         latencies.append((writes.at - started) * 1e6)
         windows.append((started, writes.at))
@@ -467,7 +516,7 @@ def _sample_edges(
         seq += 1
         watcher.tell(OrderbookDeltaEvent(ticker, delta.side, delta.price, -delta.delta, 0, seq))
         watcher.ask(GetBook())  # barrier: the level is gone before the next sample
-        system.ask("strategy:kelly_volatility", Describe())  # barrier: it saw the order end
+        system.ask(MEASURED, Describe())  # barrier: it saw the order end
         _deepest_watchers(system, deepest)
         if pace:
             pause.wait(pace)  # untimed: the next edge comes this much later
@@ -533,6 +582,16 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="series the simulator runs (comma-separated, or all); default: those of --series",
     )
+    parser.add_argument(
+        "--others",
+        choices=OTHERS,
+        default="capped",
+        help="the other series' markets: capped at $50 each (default; they stop ordering "
+        "once they hold it) or free to order on every edge (a stress test)",
+    )
+    parser.add_argument(
+        "--latencies", metavar="FILE", help="also write every edge's latency (µs, JSON list)"
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args(argv)
     series = parse_series(args.series) if args.series else []
@@ -544,7 +603,10 @@ def main(argv: list[str] | None = None) -> int:
         console=args.console,
         series=series,
         sim_series=simulated,
+        others=args.others,
     )
+    if args.latencies:
+        Path(args.latencies).write_bytes(orjson.dumps(figures["latencies_us"]))
     if args.json:
         per_sample = ("latencies_us", "during_ledger_write")
         print(orjson.dumps({k: v for k, v in figures.items() if k not in per_sample}).decode())
@@ -560,7 +622,8 @@ def main(argv: list[str] | None = None) -> int:
         if series:
             print(
                 f"{len(series)} series live, {figures['watchers']} watchers, deepest watcher "
-                f"mailbox {figures['deepest_watcher_mailbox']}"
+                f"mailbox {figures['deepest_watcher_mailbox']}, other markets {figures['others']}: "
+                f"{figures['other_orders_per_s']} orders/s"
             )
     return 0
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import queue
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -122,13 +123,17 @@ class SupervisedActor(pykka.ThreadingActor):
         self._one_shots.append(handle)
         return handle
 
-    def publish(self, topic: str, message: object) -> None:
-        self.system.bus.publish(topic, message)
+    def publish(self, topic: str, message: object, key: str | None = None) -> None:
+        """``key``: what the message is about (a book's series), for keyed subscribers."""
+        self.system.bus.publish(topic, message, key)
 
-    def subscribe(self, *topics: str, last: bool = False) -> None:
-        """``last``: told after the other subscribers (see :meth:`runtime.bus.Bus.subscribe`)."""
+    def subscribe(
+        self, *topics: str, last: bool = False, keys: Iterable[str] | None = None
+    ) -> None:
+        """``last``: told after the other subscribers; ``keys``: only messages published
+        under one of them (see :meth:`runtime.bus.Bus.subscribe`)."""
         for topic in topics:
-            self.system.bus.subscribe(topic, self.name, last=last)
+            self.system.bus.subscribe(topic, self.name, last=last, keys=keys)
 
     # -- pykka hooks ---------------------------------------------------------------
 

@@ -19,7 +19,7 @@ from messages.market_data import BookUpdate, FeedState, MarketInfo, MarketLifecy
 from runtime.bus import BOOK, MARKETS, SPOT
 from runtime.clock import SimClock
 from runtime.faults import crash
-from runtime.quiescence import settle
+from runtime.quiescence import quiesce, settle
 from runtime.supervisor import ChildSpec, SupervisorSpec
 from runtime.system import ActorSystem
 from simulator.testing import SimHandle, running_exchange
@@ -34,6 +34,7 @@ class Rig:
     system: ActorSystem
     clock: SimClock
     log: ProbeLog
+    keyed: ProbeLog  # the "keyed" probe's: it subscribes in the test, with keys
 
     def exchange_book(self, ticker: str) -> tuple[Levels, Levels]:
         snap = (
@@ -65,11 +66,12 @@ def _rig() -> Iterator[Rig]:
         system = ActorSystem(clock=clock, seed=1)
         signer = Signer.from_file(sim.key_id, sim.private_key_path)
         connection = ExchangeConnection(sim.api_base, sim.ws_url, signer, rate_limited=False)
-        log = ProbeLog()
+        log, keyed = ProbeLog(), ProbeLog()
         market_data = SupervisorSpec(
             "market-data",
             (
                 ChildSpec.of("probe", Probe, (BOOK, SPOT, MARKETS), log),
+                ChildSpec.of("keyed", Probe, (), keyed),
                 ChildSpec.of("spot", SpotFeed),
                 ChildSpec.of("stream", MarketStream, connection, private_channels=False),
                 ChildSpec.of(
@@ -79,7 +81,7 @@ def _rig() -> Iterator[Rig]:
         )
         system.start(SupervisorSpec("root", (market_data,)))
         try:
-            yield Rig(sim, system, clock, log)
+            yield Rig(sim, system, clock, log, keyed)
         finally:
             system.shutdown()
 
@@ -106,6 +108,20 @@ def test_discovery_finds_the_live_market_and_its_watcher_mirrors_the_book(rig: R
     assert update.no_bid is not None
     assert update.yes_ask == 1 - update.no_bid  # asks derive from the other side's bids
     assert not update.stale
+
+
+def test_a_watcher_publishes_its_books_under_their_series(rig: Rig) -> None:
+    ticker = rig.sim.current_ticker()  # a KXSOL15M market
+    rig.log.wait_for(MarketInfo, lambda m: m.ticker == ticker)
+    rig.system.bus.subscribe(BOOK, "keyed", keys=("KXBTC15M",))
+    rig.advance(3)
+    rig.log.wait_for(BookUpdate, _book_matches(rig, ticker))
+    quiesce(rig.system)
+    assert rig.keyed.of(BookUpdate) == []  # another series' subscriber: never told
+    rig.system.bus.subscribe(BOOK, "keyed", keys=("KXSOL15M",))
+    rig.advance(3)
+    update = rig.keyed.wait_for(BookUpdate, _book_matches(rig, ticker))
+    assert update.ticker == ticker
 
 
 def test_spot_ticks_follow_the_index(rig: Rig) -> None:

@@ -515,6 +515,7 @@ def test_random_signal_bursts_from_two_strategies_never_break_a_limit(
             check_invariants(rig, signals)
             if trade_resting:
                 rig.system.tell("order", FillResting())
+                quiesce(rig.system)  # its fills reach risk before the operator looks
             if operator == "cancel":
                 rig.system.tell("order", CancelAllOrders("test"))
             elif operator == "reset":

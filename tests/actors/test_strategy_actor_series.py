@@ -89,3 +89,17 @@ def test_a_started_strategy_warms_up_on_each_index_as_its_own() -> None:
     indices = described["metrics"]["indices"]
     assert set(indices) == {"SOLUSD_RTI", "BRTI"}
     assert all(v["vol_samples"] == 9 for v in indices.values())  # 10 prints, 9 returns
+
+
+def test_other_series_books_never_reach_its_mailbox() -> None:
+    # Published under its series, as a MarketWatcher does: the bus tells the strategy only
+    # the books of the series it trades, so five other series cannot queue ahead of them.
+    with strategy(NAME, series=frozenset({"KXBTC15M"})) as (system, log):
+        subscribers = system.bus.subscribers(BOOK)
+        assert subscribers == (strategy_address(NAME),)
+        sol = book(T0 + 1, [("0.48", 50)], [("0.50", 50)], ticker=SOL, seq=1)
+        btc = book(T0 + 2, [("0.48", 50)], [("0.50", 50)], ticker=BTC, seq=2)
+        assert system.bus.publish(BOOK, sol, "KXSOL15M") == 0
+        assert system.bus.publish(BOOK, btc, "KXBTC15M") == 1
+        quiesce(system)
+        assert [s.ticker for s in log.of(Signal)] == [BTC]

@@ -80,3 +80,31 @@ def test_observers_are_told_after_the_actors_that_act(system: ActorSystem) -> No
     bus.unsubscribe("orders", "risk")
     bus.subscribe("orders", "risk")  # back: still before the observers
     assert bus.subscribers("orders") == ("order", "risk", "ledger", "hub")
+
+
+def test_a_keyed_subscriber_is_told_only_its_keys(system: ActorSystem) -> None:
+    # A strategy trading BTC and ETH is not woken for SOL's books; an observer of every
+    # book, and a message published without a key, still reach everyone.
+    journal = Journal()
+    children = tuple(ChildSpec.of(n, Recorder, journal) for n in ("btc-eth", "all"))
+    system.start(SupervisorSpec("root", children))
+    system.bus.subscribe("book", "btc-eth", keys=("KXBTC15M", "KXETH15M"))
+    system.bus.subscribe("book", "all")
+    assert system.bus.publish("book", Add(1), "KXSOL15M") == 1
+    assert system.bus.publish("book", Add(10), "KXETH15M") == 2
+    assert system.bus.publish("book", Add(100)) == 2  # no key: every subscriber
+    quiesce(system)
+    assert system.ask("btc-eth", Get()) == 110
+    assert system.ask("all", Get()) == 111
+
+
+def test_subscribing_again_replaces_the_keys_in_place(system: ActorSystem) -> None:
+    bus = system.bus
+    bus.subscribe("book", "strategy", keys=("KXSOL15M",))
+    bus.subscribe("book", "risk")
+    bus.subscribe("book", "strategy", keys=("KXBTC15M",))  # a restart with other keys
+    assert bus.subscribers("book") == ("strategy", "risk")
+    assert bus.publish("book", Add(1), "KXSOL15M") == 1  # risk alone
+    assert bus.publish("book", Add(1), "KXBTC15M") == 2
+    bus.subscribe("book", "strategy")  # every key again
+    assert bus.publish("book", Add(1), "KXSOL15M") == 2
