@@ -8,7 +8,11 @@ spent on other messages while that one waited, split by whether they were about 
 series or another. A shared actor that makes one series wait for another shows up in
 the second column; waits nobody accounts for are thread wake-ups (GIL, scheduler).
 
-    python bench/hop_waits.py [--events 1000] [--series S1,…|all]
+The ``tail`` figures take the slowest 1% of the edges apart hop by hop, beside the middle
+fifth: the mean wait of the edge's message at each hop, how much of that wait the actor
+was busy with other messages (and which), the rest being a thread waking up.
+
+    python bench/hop_waits.py [--events 1000] [--series S1,…|all] [--others capped|free]
 
 Bench-only: it wraps ``Address.tell`` and ``SupervisedActor.on_receive`` in this process.
 """
@@ -109,6 +113,115 @@ def waits(handled: list[Handled], ticker: str) -> dict[str, dict[str, Any]]:
     return out
 
 
+@dataclass(frozen=True, slots=True)
+class EdgeHop:
+    """One edge's message at one hop: how long it waited in the mailbox, what the actor did
+    meanwhile, and how long the actor then took to pass it on (to tell the next hop, or, at
+    the order actor, to start writing the request)."""
+
+    wait: float
+    busy: dict[str, float]  # kind of message → seconds the actor spent on it
+    run: float
+
+
+# A sampled edge: its latency, the time from the edge to the strategy being told (the
+# watcher's hop), and its hops; the parts add up to the latency.
+Edge = tuple[float, float, dict[str, EdgeHop]]
+
+
+def edge_hops(
+    handled: list[Handled], windows: list[tuple[float, float]], ticker: str
+) -> list[Edge]:
+    """Each sampled edge (``windows``: its start and its order request) split into its
+    hops; edges whose path was not recorded whole are left out."""
+    rows = {role: sorted((h for h in handled if h.actor == role), key=_start) for role in PATH}
+    starts = {role: [h.start for h in found] for role, found in rows.items()}
+    edges = []
+    for begin, end in windows:
+        path = [
+            _edge_message(rows[role], starts[role], kind, ticker, begin, end)
+            for role, kind in PATH.items()
+        ]
+        found = [h for h in path if h is not None and h.told is not None]
+        if len(found) < len(PATH):
+            continue
+        told = [h.told or 0.0 for h in found]
+        passed_on = [*told[1:], end]  # when each hop told the next (the order: the request)
+        hops = {
+            role: EdgeHop(h.start - t, _busy(rows[role], starts[role], h), later - h.start)
+            for role, h, t, later in zip(PATH, found, told, passed_on, strict=True)
+        }
+        edges.append((end - begin, told[0] - begin, hops))
+    return edges
+
+
+def _edge_message(
+    found: list[Handled], at: list[float], kind: str, ticker: str, begin: float, end: float
+) -> Handled | None:
+    """The edge's message at one hop: the first of ``kind`` about ``ticker`` handled in it."""
+    window = found[bisect.bisect_left(at, begin) : bisect.bisect_right(at, end)]
+    return next((h for h in window if h.kind == kind and h.ticker == ticker), None)
+
+
+def _busy(found: list[Handled], at: list[float], mine: Handled) -> dict[str, float]:
+    """What the actor handled while ``mine`` waited in its mailbox, by kind."""
+    assert mine.told is not None
+    busy: dict[str, float] = defaultdict(float)
+    first = max(0, bisect.bisect_left(at, mine.told) - 1)
+    for h in found[first : bisect.bisect_left(at, mine.start)]:
+        overlap = min(h.end, mine.start) - max(h.start, mine.told)
+        if overlap > 0 and h is not mine:
+            busy[h.kind] += overlap
+    return busy
+
+
+def slowest(edges: list[Edge], share: float) -> dict[str, Any]:
+    """The slowest ``share`` of the edges beside the middle fifth, each taken apart: the
+    watcher's hop, then per actor the mean wait in its mailbox (µs), how much of that wait
+    it was busy with other messages (and which kinds; the rest is a thread waking up: the
+    GIL, the scheduler) and the time it took to pass the edge on."""
+    ordered = sorted(edges, key=_latency)
+    n = len(ordered)
+    groups = {
+        "slowest": ordered[max(0, n - max(1, round(n * share))) :],
+        "middle": ordered[int(n * 0.4) : max(int(n * 0.4) + 1, int(n * 0.6))],
+    }
+    return {name: _summary(group) for name, group in groups.items() if group}
+
+
+def _summary(group: list[Edge]) -> dict[str, Any]:
+    count = len(group)
+
+    def mean_us(total: float) -> int:
+        return round(total / count * 1e6)
+
+    out: dict[str, Any] = {
+        "edges": count,
+        "mean_us": mean_us(sum(e[0] for e in group)),
+        "watcher_us": mean_us(sum(e[1] for e in group)),
+    }
+    for role in PATH:
+        kinds: dict[str, float] = defaultdict(float)
+        for _, _, hops in group:
+            for kind, seconds in hops[role].busy.items():
+                kinds[kind] += seconds
+        out[role] = {
+            "wait_us": mean_us(sum(hops[role].wait for _, _, hops in group)),
+            "busy_us": mean_us(sum(kinds.values())),
+            "busy_by_kind_us": {k: mean_us(v) for k, v in sorted(kinds.items(), key=_most)[:4]},
+            "run_us": mean_us(sum(hops[role].run for _, _, hops in group)),
+        }
+    return out
+
+
+def _start(h: Handled) -> float:
+    return h.start
+
+
+def _latency(edge: Edge) -> float:
+    return edge[0]
+
+
 def _most(item: tuple[str, float]) -> float:
     return -item[1]
 
@@ -119,23 +232,41 @@ def _bucket(ticker: str | None, series: str) -> str:
     return "same_series_ms" if series_of(ticker) == series else "other_series_ms"
 
 
+def keep_windows() -> list[tuple[float, float]]:
+    """The list that will hold each sampled edge's (start, order request) times."""
+    windows: list[tuple[float, float]] = []
+    sample = tick_to_order._sample_edges
+
+    def kept(*args: Any, **kwargs: Any) -> tuple[list[float], list[tuple[float, float]]]:
+        latencies, found = sample(*args, **kwargs)
+        windows.extend(found)
+        return latencies, found
+
+    tick_to_order._sample_edges = kept
+    return windows
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--events", type=int, default=1000, help="edges to measure")
     parser.add_argument("--series", default="", help="series live at once (or all)")
+    parser.add_argument("--others", default="capped", choices=tick_to_order.OTHERS)
     args = parser.parse_args(argv)
     handled: list[Handled] = []
+    windows = keep_windows()
     record(handled)
     series = parse_series(args.series) if args.series else []
-    figures = tick_to_order.measure(args.events, 0, series=series)
+    figures = tick_to_order.measure(args.events, 0, series=series, others=args.others)
     summary = {
         "series": figures["series"],
+        "others": figures["others"],
         "ticker": figures["ticker"],
         "p50_us": figures["p50_us"],
         "p99_us": figures["p99_us"],
         "hops": waits(handled, figures["ticker"]),
+        "tail": slowest(edge_hops(handled, windows, figures["ticker"]), 0.01),
     }
     print(orjson.dumps(summary, option=orjson.OPT_INDENT_2).decode())
     return 0

@@ -556,44 +556,48 @@ def _throughput(system: ActorSystem, watcher: Any, ticker: str, updates: int) ->
     return updates / (time.perf_counter() - started)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
+def parser() -> argparse.ArgumentParser:
+    found = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--events", type=int, default=1000, help="edges to measure (default 1000)")
-    parser.add_argument(
+    found.add_argument("--events", type=int, default=1000, help="edges to measure (default 1000)")
+    found.add_argument(
         "--updates", type=int, default=50_000, help="book deltas for the throughput run"
     )
-    parser.add_argument(
+    found.add_argument(
         "--ledger",
         metavar="URL",
         help="attach the ledger and the write-ahead handle, writing to this database",
     )
-    parser.add_argument(
+    found.add_argument(
         "--console", action="store_true", help="attach the console lines (INFO, to stderr)"
     )
-    parser.add_argument(
+    found.add_argument(
         "--series",
         default="",
         help="series live at once (comma-separated, or all); default: KXSOL15M alone",
     )
-    parser.add_argument(
+    found.add_argument(
         "--sim-series",
         default=None,
         help="series the simulator runs (comma-separated, or all); default: those of --series",
     )
-    parser.add_argument(
+    found.add_argument(
         "--others",
         choices=OTHERS,
         default="capped",
         help="the other series' markets: capped at $50 each (default; they stop ordering "
         "once they hold it) or free to order on every edge (a stress test)",
     )
-    parser.add_argument(
+    found.add_argument(
         "--latencies", metavar="FILE", help="also write every edge's latency (µs, JSON list)"
     )
-    parser.add_argument("--json", action="store_true", help="print one JSON object")
-    args = parser.parse_args(argv)
+    found.add_argument("--json", action="store_true", help="print one JSON object")
+    return found
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
     series = parse_series(args.series) if args.series else []
     simulated = None if args.sim_series is None else parse_series(args.sim_series)
     figures = measure(
@@ -611,21 +615,27 @@ def main(argv: list[str] | None = None) -> int:
         per_sample = ("latencies_us", "during_ledger_write")
         print(orjson.dumps({k: v for k, v in figures.items() if k not in per_sample}).decode())
     else:
-        ledger = f", ledger {figures['ledger']}" if figures["ledger"] else ""
-        print(
-            f"tick -> order request: p50 {figures['p50_us']:.0f} us, p99 {figures['p99_us']:.0f} us ({args.events} edges{ledger})"
-        )
-        print(f"watcher throughput: {figures['updates_per_s']:,.0f} book updates/s")
-        print(f"peak RSS: {figures['rss_mb']:.0f} MB")
-        cpu = figures["sampling_cpu_s"]
-        print(f"CPU while sampling: bot {cpu['bot']:.2f} s, simulator {cpu['simulator']:.2f} s")
-        if series:
-            print(
-                f"{len(series)} series live, {figures['watchers']} watchers, deepest watcher "
-                f"mailbox {figures['deepest_watcher_mailbox']}, other markets {figures['others']}: "
-                f"{figures['other_orders_per_s']} orders/s"
-            )
+        _print(figures)
     return 0
+
+
+def _print(figures: dict[str, Any]) -> None:
+    """The figures as lines of text."""
+    ledger = f", ledger {figures['ledger']}" if figures["ledger"] else ""
+    print(
+        f"tick -> order request: p50 {figures['p50_us']:.0f} us, "
+        f"p99 {figures['p99_us']:.0f} us ({figures['events']} edges{ledger})"
+    )
+    print(f"watcher throughput: {figures['updates_per_s']:,.0f} book updates/s")
+    print(f"peak RSS: {figures['rss_mb']:.0f} MB")
+    cpu = figures["sampling_cpu_s"]
+    print(f"CPU while sampling: bot {cpu['bot']:.2f} s, simulator {cpu['simulator']:.2f} s")
+    if len(figures["series"]) > 1:
+        print(
+            f"{len(figures['series'])} series live, {figures['watchers']} watchers, deepest "
+            f"watcher mailbox {figures['deepest_watcher_mailbox']}, other markets "
+            f"{figures['others']}: {figures['other_orders_per_s']} orders/s"
+        )
 
 
 if __name__ == "__main__":

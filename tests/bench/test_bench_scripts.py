@@ -39,3 +39,8 @@ def test_hop_waits_splits_each_hop_by_series() -> None:
     for hop in figures["hops"].values():
         assert hop["messages"] >= 10  # every edge passed each hop
         assert hop["other_series_ms"] >= 0
+    slowest, middle = figures["tail"]["slowest"], figures["tail"]["middle"]
+    assert slowest["edges"] == 1 and middle["edges"] >= 1  # 1% of 10 edges: the slowest
+    assert slowest["mean_us"] >= middle["mean_us"]
+    for hop in ("strategy", "risk", "order"):
+        assert 0 <= slowest[hop]["busy_us"] <= slowest[hop]["wait_us"] + 1
