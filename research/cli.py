@@ -16,6 +16,7 @@ from backtest.cli import parse_date
 from backtest.errors import BacktestInputError
 from backtest.params import DEFAULT_STRATEGY
 from research.backends import SweepSetupError, make_backend
+from research.folder_lock import FolderBusy
 from research.plan import PlanInputs, make_runs
 from research.results import CSV_NAME, PARQUET_NAME
 from research.search import add_search_args, run_search_sweep
@@ -180,6 +181,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(exc.code) if isinstance(exc.code, int) else EXIT_BAD_INPUT
     try:
         return run(args)
-    except (BacktestInputError, SweepSetupError) as exc:
+    except (BacktestInputError, SweepSetupError, FolderBusy) as exc:
         print(f"run.py research {name}: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT

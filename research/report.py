@@ -366,10 +366,22 @@ def _write(out_dir: Path, page: str, summary: dict[str, Any]) -> Path:
     return out_dir / "report.html"
 
 
+def check_heatmap_keys(swept: Sequence[str], chosen: str | None) -> None:
+    """The same check on the keys a search chooses between, before any trial starts."""
+    _checked(chosen, list(swept))
+
+
 def write_sweep_report(
-    out_dir: Path, rows: Sequence[Row], *, heatmap: str | None = None, metric: str = DEFAULT_METRIC
+    out_dir: Path,
+    rows: Sequence[Row],
+    *,
+    heatmap: str | None = None,
+    metric: str = DEFAULT_METRIC,
+    title: str = "Parameter sweep",
+    note: str = "",
 ) -> Path:
-    """A sweep's page: heat map, best configurations, and the DSR of the best over the grid."""
+    """A sweep's page: heat map, best configurations, and the DSR of the best over the grid
+    (``note``: a sentence on which runs the page is about)."""
     keys = heatmap_keys(rows, heatmap)
     grouped = configs_of_rows(rows)
     if all(score(g, metric) is None for g in grouped.values()):
@@ -387,7 +399,11 @@ def write_sweep_report(
             "Deflated Sharpe ratio of the best Sharpe",
             f"<p>{_dsr_text(deflated)}</p>" + DSR_NOTE.format(n=len(grouped)),
         ),
-        ("Runs", f"<p>{len(rows)} runs, {len(grouped)} configurations, {failed} failed.</p>"),
+        (
+            "Runs",
+            f"<p>{len(rows)} runs, {len(grouped)} configurations, {failed} failed.</p>"
+            + (f"<p>{html.escape(note)}</p>" if note else ""),
+        ),
     ]
     summary = {
         "kind": "sweep",
@@ -400,7 +416,7 @@ def write_sweep_report(
         "best": best,
         "deflated_sharpe": deflated.as_dict() if deflated else None,
     }
-    return _write(out_dir, _page("Parameter sweep", sections, assumptions), summary)
+    return _write(out_dir, _page(title, sections, assumptions), summary)
 
 
 def write_walk_forward_report(

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import IO, Any
 
+from research.folder_lock import FolderLock
 from research.rows import OK, PARAM_PREFIX, Row, coerce, columns, kind_of
 
 CSV_NAME = "results.csv"
@@ -51,7 +52,10 @@ def _cell(value: Any) -> str:
 
 
 class ResultStore:
-    """Every row so far (earlier sweeps' included), keyed by run id; latest row wins."""
+    """Every row so far (earlier sweeps' included), keyed by run id; latest row wins.
+
+    It holds the folder's :class:`~research.folder_lock.FolderLock` from its start to
+    :meth:`close`: a second sweep into the same folder is refused (``FolderBusy``)."""
 
     def __init__(self, directory: Path | None, *, warn: Warn = _stderr) -> None:
         self.directory = directory
@@ -60,6 +64,7 @@ class ResultStore:
         self.columns: list[str] = columns(())
         self._handle: IO[str] | None = None
         self._writer: Any = None
+        self._lock = None if directory is None else FolderLock(directory)
         if directory is not None:
             for row in read_table(directory):
                 self.rows[str(row["run_id"])] = row
@@ -95,9 +100,13 @@ class ResultStore:
             self._handle = self._writer = None
         rank = {run_id: i for i, run_id in enumerate(order)}
         table = sorted(self.rows.values(), key=lambda r: rank.get(str(r["run_id"]), len(rank)))
-        if self.directory is not None:
-            self._write_csv(table)
-            self._write_parquet(table)
+        try:
+            if self.directory is not None:
+                self._write_csv(table)
+                self._write_parquet(table)
+        finally:
+            if self._lock is not None:
+                self._lock.release()
         return table
 
     def _write_csv(self, table: Sequence[Row]) -> None:

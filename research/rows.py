@@ -78,7 +78,8 @@ _KINDS: dict[str, Kind] = dict(HEAD + TAIL)
 _NULLABLE = frozenset(name for name, _ in TAIL)  # the figures: None when undefined
 
 
-def _iso(ts: int | None) -> str:
+def iso_time(ts: int | None) -> str:
+    """A row's timestamp: ISO 8601 in UTC, "" for none."""
     return "" if ts is None else datetime.fromtimestamp(ts, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
@@ -94,8 +95,8 @@ def base_row(
         attempts=attempts,
         series=run.series or "",
         data=";".join(run.data),
-        start=_iso(run.start),
-        end=_iso(run.end),
+        start=iso_time(run.start),
+        end=iso_time(run.end),
         seed=run.seed,
     )
     row.update({PARAM_PREFIX + k: v for k, v in run.params})

@@ -10,6 +10,7 @@ import argparse
 import csv
 import importlib.util
 import sys
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from backtest.errors import BacktestInputError
 from backtest.params import parse_specs
 from research.backends import SweepSetupError, make_backend
 from research.results import CSV_NAME, ResultStore
+from research.rows import Row, iso_time
 from research.search_plan import (
     METRICS,
     MIN_RUNG_SECONDS,
@@ -123,6 +125,9 @@ def run_search_sweep(args: argparse.Namespace) -> int:
 
     check_packages(args.search)
     plan = make_plan(args)
+    from research.report import check_heatmap_keys  # loaded on use, as the grid's is
+
+    check_heatmap_keys([key for key, _ in plan.choices], args.heatmap)
     from research.tune import run_search  # imports Ray: only now that it is known to be there
 
     store = ResultStore(args.out)
@@ -151,7 +156,30 @@ def run_search_sweep(args: argparse.Namespace) -> int:
     write_log(args.out / SEARCH_LOG, log)
     print(f"{len(table)} rows → {args.out / CSV_NAME}; trials by rung → {args.out / SEARCH_LOG}")
     print(summary(log, plan))
+    print(f"report → {write_search_report(args.out, table, plan, args.heatmap)}")
     return 0
+
+
+def full_span(rows: Sequence[Row], plan: SearchPlan) -> list[Row]:
+    """The rows that replayed the whole span: a trial stopped at an earlier rung ran a
+    shorter prefix, and its P&L and Sharpe are not comparable with the others'."""
+    start, end = (iso_time(plan.template.start), iso_time(plan.template.end))
+    return [r for r in rows if r.get("start") == start and r.get("end") == end]
+
+
+def write_search_report(
+    out_dir: Path, rows: Sequence[Row], plan: SearchPlan, heatmap: str | None
+) -> Path:
+    """report.html and summary.json over the whole-span runs, as a grid sweep writes them."""
+    from research.report import write_sweep_report
+
+    full = full_span(rows, plan)
+    note = (
+        f"A {plan.metric}-driven search: only the {len(full)} runs over the whole span are on "
+        f"this page; the {len(rows) - len(full)} runs of trials stopped at an earlier rung "
+        f"(a shorter prefix) are in {CSV_NAME}, and every trial's rungs in {SEARCH_LOG}."
+    )
+    return write_sweep_report(out_dir, full, heatmap=heatmap, title="Parameter search", note=note)
 
 
 def summary(log: list[dict[str, Any]], plan: SearchPlan) -> str:

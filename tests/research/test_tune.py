@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import csv
+import json
 import sys
 from pathlib import Path
 
 import pytest
 
 from research.cli import main, sweep_parser
+from research.rows import iso_time
 from research.runs import RunSpec
-from research.search import make_plan, summary
+from research.search import full_span, make_plan, summary
 from research.search_plan import (
     UNDEFINED,
     WINDOW_SECONDS,
@@ -171,6 +173,32 @@ def test_a_tiny_optuna_search_on_ray_writes_its_rows_and_respects_samples(
     assert values <= {"0.01", "0.02", "0.03", "0.05"}
     ends = {row["end"] for row in rows.values()}
     assert len(ends) == 2  # the two-hour prefix and the whole span
+    whole = ""  # no --to: the whole span's runs are the grid's own, with no end of their own
+    assert whole in ends
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert "Parameter search" in page and "stopped at an earlier rung" in page
+    reported_runs = json.loads((out / "summary.json").read_text(encoding="utf-8"))["runs"]
+    assert reported_runs == sum(1 for row in rows.values() if row["end"] == whole) > 0
+
+
+def test_the_search_report_keeps_only_the_runs_over_the_whole_span() -> None:
+    spec = RunSpec((), 0, ("x.csv",), START, START + 9 * DAY)
+    rungs = (Rung(1, START + DAY, 1.0), Rung(3, None, 9.0))
+    plan = SearchPlan(spec, (), (("k", ("1", "2")),), (0,), rungs, "sharpe")
+    whole = {"start": iso_time(START), "end": iso_time(START + 9 * DAY), "run_id": "w"}
+    prefix = {**whole, "end": iso_time(START + DAY), "run_id": "p"}
+    other_span = {**whole, "start": iso_time(START + DAY), "run_id": "o"}  # an older sweep's
+    assert full_span([whole, prefix, other_span], plan) == [whole]
+
+
+def test_a_search_heat_map_on_a_key_it_does_not_choose_is_refused_before_ray(
+    history: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("optuna")
+    argv = _sweep(history, tmp_path / "out", "--search", "optuna", "--heatmap", "a,b")
+    assert main(argv) == 2
+    assert "--heatmap 'a'" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()  # refused before anything ran or was written
 
 
 def test_the_summary_counts_stopped_trials_and_names_the_best_full_span_point() -> None:
