@@ -130,7 +130,7 @@ class SpotFeed(SupervisedActor):
             logger.info("index {} flowing: {}", self.index_id, event.value)
         self.stale = False
         self.last = SpotTick(self.index_id, event.value, ts, average)
-        self.publish(SPOT, self.last)
+        self.publish(SPOT, self.last, self.index_id)
 
     def _go_stale(self, reason: str) -> None:
         if self.stale or self.last is None:
@@ -138,7 +138,9 @@ class SpotFeed(SupervisedActor):
         self.stale = True
         logger.warning("index {} stale: {}", self.index_id, reason)
         last = self.last
-        self.publish(SPOT, SpotTick(last.index, last.price, last.ts, last.avg_60s, stale=True))
+        self.publish(
+            SPOT, SpotTick(last.index, last.price, last.ts, last.avg_60s, stale=True), self.index_id
+        )
 
 
 def history_sources(

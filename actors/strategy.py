@@ -96,12 +96,15 @@ class StrategyActor(DispatchedActor):
     ) -> None:
         """``enabled``: the switch until the operator sets it (then the ledger's, with
         ``ledger``, the LedgerActor's address; None: nothing is kept). ``feeds``: index id
-        → its ``SpotFeed``'s address, asked for recent prints at a (re)start. ``series``: the
-        series it trades (None: every one); other series' markets and books never reach it."""
+        → its ``SpotFeed``'s address, asked for recent prints at a (re)start (with ``series``,
+        the indices it hears). ``series``: the series it trades (None: every one); other
+        series' markets and books never reach it."""
         super().__init__(context)
         self.series = frozenset(series) if series is not None else None
         self.other_series: set[str] = set()  # tickers of series it does not trade
         self.feeds = dict(feeds) if feeds else {SPOT_INDEX: "spot"}
+        # a strategy limited to some series, given their feeds, hears only those indices
+        self.indices = None if series is None or not feeds else frozenset(feeds)
         self.strategy_name = strategy_name
         self.params = params or {}  # as started (settings); runtime changes go on top
         self.overrides: dict[str, Any] = {}
@@ -124,9 +127,10 @@ class StrategyActor(DispatchedActor):
 
     def setup(self) -> None:
         self._catch_up()
-        self.subscribe(SPOT, MARKETS, SIGNALS, ORDERS, FILLS)
-        # only its own series' books: another strategy's series never wakes it
+        self.subscribe(MARKETS, SIGNALS, ORDERS, FILLS)
+        # only its own series' books and indices: another strategy's never wake it
         self.subscribe(BOOK, keys=self.series)
+        self.subscribe(SPOT, keys=self.indices)
         self._recall()
         self.every(self.status_interval, StatusTick)
         self._publish_status()

@@ -209,6 +209,8 @@ def strategies_tree(
     children = []
     for name in names:
         series = frozenset(s for s, found in trading.items() if name in found)
+        every = series == frozenset(markets)
+        indices = {markets[s] for s in series}
         children.append(
             ChildSpec.of(
                 strategy_address(name),
@@ -216,8 +218,8 @@ def strategies_tree(
                 name,
                 {**defaults.get(name, {}), **overrides.get(name, {})} or None,
                 ledger=LEDGER if ledger else None,
-                feeds=feeds,
-                series=None if series == frozenset(markets) else series,
+                feeds=feeds if every else {i: a for i, a in feeds.items() if i in indices},
+                series=None if every else series,
             )
         )
     return SupervisorSpec("strategies", tuple(children), max_restarts=10, within=60.0)

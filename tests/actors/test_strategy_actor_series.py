@@ -11,10 +11,11 @@ from decimal import Decimal as D
 from typing import Any
 
 from actors.strategy import StrategyActor, strategy_address
+from messages.market_data import SpotTick
 from messages.queries import Describe, GetPrints
 from messages.trading import Signal
 from runtime.actor import ActorContext, SupervisedActor
-from runtime.bus import BOOK, MARKETS, SIGNALS
+from runtime.bus import BOOK, MARKETS, SIGNALS, SPOT
 from runtime.clock import SimClock
 from runtime.quiescence import quiesce
 from runtime.supervisor import ChildSpec, SupervisorSpec
@@ -50,7 +51,13 @@ def strategy(name: str, **options: Any) -> Iterator[tuple[ActorSystem, ProbeLog]
         ChildSpec.of("probe", Probe, (SIGNALS,), log),
         ChildSpec.of(FEEDS["SOLUSD_RTI"], FakeFeed, "75.00"),
         ChildSpec.of(FEEDS["BRTI"], FakeFeed, "68000"),
-        ChildSpec.of(strategy_address(name), StrategyActor, name, feeds=FEEDS, **options),
+        ChildSpec.of(
+            strategy_address(name),
+            StrategyActor,
+            name,
+            feeds=options.pop("feeds", FEEDS),
+            **options,
+        ),
     )
     system.start(SupervisorSpec("root", children, max_restarts=5))
     try:
@@ -103,3 +110,20 @@ def test_other_series_books_never_reach_its_mailbox() -> None:
         assert system.bus.publish(BOOK, btc, "KXBTC15M") == 1
         quiesce(system)
         assert [s.ticker for s in log.of(Signal)] == [BTC]
+
+
+def test_a_strategy_given_its_series_feeds_hears_only_their_indices() -> None:
+    with strategy(NAME, series=frozenset({"KXBTC15M"}), feeds={"BRTI": FEEDS["BRTI"]}) as (
+        system,
+        _,
+    ):
+        assert system.bus.subscribers(SPOT) == (strategy_address(NAME),)
+        sol = SpotTick("SOLUSD_RTI", D("75.10"), T0 + 1)
+        btc = SpotTick("BRTI", D("68010"), T0 + 1)
+        assert system.bus.publish(SPOT, sol, "SOLUSD_RTI") == 0
+        assert system.bus.publish(SPOT, btc, "BRTI") == 1
+
+
+def test_a_strategy_of_every_series_hears_every_index() -> None:
+    with strategy(NAME) as (system, _):
+        assert system.bus.publish(SPOT, SpotTick("SOLUSD_RTI", D("75"), T0 + 1), "SOLUSD_RTI") == 1
