@@ -118,11 +118,32 @@ def make_backend(name: str, directory: Path) -> Iterator[Backend]:
     try:
         yield Backend(name, PG_URL, schema=schema, intents=directory / "intents.log")
     finally:
-        with admin() as conn:
+        drop_schema(schema)
+
+
+# Connections holding a lock on a table (or sequence) of one schema: a crashed test's
+# open transaction, which would keep DROP SCHEMA waiting.
+_LOCKERS = (
+    "SELECT pg_terminate_backend(l.pid) FROM pg_locks l "
+    "JOIN pg_class c ON l.relation = c.oid JOIN pg_namespace n ON c.relnamespace = n.oid "
+    "WHERE n.nspname = %s AND l.pid <> pg_backend_pid()"
+)
+
+
+def drop_schema(schema: str) -> None:
+    """Drop a test's schema, ending only the connections that hold its tables, so a test
+    run beside this one (another checkout's suite on the same server) is left alone."""
+    with admin() as conn:
+        conn.execute(_LOCKERS, (schema,))
+        try:
+            conn.execute("SET lock_timeout = '10s'")
+            conn.execute(f"DROP SCHEMA {schema} CASCADE")
+        except psycopg.errors.LockNotAvailable:  # held some other way: every sol15 one ends
             conn.execute(
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                 "WHERE application_name = 'sol15' AND pid <> pg_backend_pid()"
             )
+            conn.execute("SET lock_timeout = 0")
             conn.execute(f"DROP SCHEMA {schema} CASCADE")
 
 
