@@ -40,7 +40,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_FLOOR, Decimal
 from pathlib import Path
@@ -237,7 +237,10 @@ def _tree(
     console: bool = False,
     markets: dict[str, str] | None = None,
     others: str = "capped",
+    kelly: Mapping[str, Any] | None = None,
 ) -> SupervisorSpec:
+    """The bot's actors as the bench runs them (``kelly``: the strategy's settings, default
+    :data:`BENCH_KELLY`)."""
     return SupervisorSpec(
         "root",
         (
@@ -263,7 +266,7 @@ def _tree(
                 MEASURED,
                 StrategyActor,
                 "kelly_volatility",
-                BENCH_KELLY,
+                dict(BENCH_KELLY if kelly is None else kelly),
                 feeds=None if markets is None else spot_feeds(markets.values()),
             ),
         ),

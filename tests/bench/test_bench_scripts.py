@@ -44,3 +44,21 @@ def test_hop_waits_splits_each_hop_by_series() -> None:
     assert slowest["mean_us"] >= middle["mean_us"]
     for hop in ("strategy", "risk", "order"):
         assert 0 <= slowest[hop]["busy_us"] <= slowest[hop]["wait_us"] + 1
+
+
+@pytest.mark.slow
+def test_create_burst_times_each_burst_s_first_and_last_order_request() -> None:
+    figures = bench_json(
+        "create_burst.py",
+        "--series",
+        "KXSOL15M,KXBTC15M",
+        "--bursts",
+        "2",
+        "--latency-ms",
+        "20",
+        "--json",
+        timeout=180,
+    )
+    assert figures["series"] == 2 and figures["complete_bursts"] == 2
+    assert figures["latency_ms"] == 20
+    assert 0 < figures["first_request_ms"] <= figures["last_request_ms"] < 10_000
