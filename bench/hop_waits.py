@@ -24,6 +24,7 @@ import bisect
 import sys
 import time
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -85,24 +86,17 @@ def record(handled: list[Handled]) -> None:
 def waits(handled: list[Handled], ticker: str) -> dict[str, dict[str, Any]]:
     """Per hop: ms spent on other messages of the same series / of others while the edge's
     message waited, and the kinds that took the most of it."""
-    by_actor: dict[str, list[Handled]] = defaultdict(list)
-    for h in handled:
-        by_actor[h.actor].append(h)
+    rows, starts = _by_role(handled)
     out: dict[str, dict[str, Any]] = {}
     series = series_of(ticker)
     for role, kind in PATH.items():
-        rows = sorted(by_actor[role], key=lambda h: h.start)
-        starts = [h.start for h in rows]
         spent = {"same_series_ms": 0.0, "other_series_ms": 0.0, "no_market_ms": 0.0}
         ahead: dict[str, float] = defaultdict(float)
-        waited = [h for h in rows if h.kind == kind and h.ticker == ticker and h.told is not None]
+        waited = [
+            h for h in rows[role] if h.kind == kind and h.ticker == ticker and h.told is not None
+        ]
         for mine in waited:
-            assert mine.told is not None
-            first = max(0, bisect.bisect_left(starts, mine.told) - 1)
-            for h in rows[first : bisect.bisect_left(starts, mine.start)]:
-                overlap = min(h.end, mine.start) - max(h.start, mine.told)
-                if overlap <= 0:
-                    continue
+            for h, overlap in _ahead(rows[role], starts[role], mine):
                 spent[_bucket(h.ticker, series)] += overlap
                 ahead[h.kind] += overlap
         out[role] = {
@@ -111,6 +105,24 @@ def waits(handled: list[Handled], ticker: str) -> dict[str, dict[str, Any]]:
             "ahead_ms": {k: round(v * 1e3, 2) for k, v in sorted(ahead.items(), key=_most)[:5]},
         }
     return out
+
+
+def _by_role(handled: list[Handled]) -> tuple[dict[str, list[Handled]], dict[str, list[float]]]:
+    """Each hop's handled messages in the order they started, and their start times."""
+    rows = {role: sorted((h for h in handled if h.actor == role), key=_start) for role in PATH}
+    return rows, {role: [h.start for h in found] for role, found in rows.items()}
+
+
+def _ahead(found: list[Handled], at: list[float], mine: Handled) -> Iterator[tuple[Handled, float]]:
+    """The messages the actor handled while ``mine`` waited in its mailbox, each with the
+    seconds of that wait it took (``found``: the actor's messages by start, ``at`` their
+    starts)."""
+    assert mine.told is not None
+    first = max(0, bisect.bisect_left(at, mine.told) - 1)
+    for h in found[first : bisect.bisect_left(at, mine.start)]:
+        overlap = min(h.end, mine.start) - max(h.start, mine.told)
+        if overlap > 0 and h is not mine:
+            yield h, overlap
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,8 +146,7 @@ def edge_hops(
 ) -> list[Edge]:
     """Each sampled edge (``windows``: its start and its order request) split into its
     hops; edges whose path was not recorded whole are left out."""
-    rows = {role: sorted((h for h in handled if h.actor == role), key=_start) for role in PATH}
-    starts = {role: [h.start for h in found] for role, found in rows.items()}
+    rows, starts = _by_role(handled)
     edges = []
     for begin, end in windows:
         path = [
@@ -165,13 +176,9 @@ def _edge_message(
 
 def _busy(found: list[Handled], at: list[float], mine: Handled) -> dict[str, float]:
     """What the actor handled while ``mine`` waited in its mailbox, by kind."""
-    assert mine.told is not None
     busy: dict[str, float] = defaultdict(float)
-    first = max(0, bisect.bisect_left(at, mine.told) - 1)
-    for h in found[first : bisect.bisect_left(at, mine.start)]:
-        overlap = min(h.end, mine.start) - max(h.start, mine.told)
-        if overlap > 0 and h is not mine:
-            busy[h.kind] += overlap
+    for h, overlap in _ahead(found, at, mine):
+        busy[h.kind] += overlap
     return busy
 
 

@@ -36,6 +36,7 @@ import numpy as np
 import orjson
 
 from bench.stats import nearest_rank
+from bench.tick_to_order import OTHERS
 
 SCRIPT = Path(__file__).resolve().parent / "tick_to_order.py"
 BOOTSTRAP_ROUNDS = 2000
@@ -145,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pairs", type=int, default=8, help="runs of each arm (default 8)")
     parser.add_argument("--events", type=int, default=2000, help="edges a run (default 2000)")
     parser.add_argument("--series", default="all", help="the many-series arm's --series")
-    parser.add_argument("--others", default="capped", choices=("capped", "free"))
+    parser.add_argument("--others", default="capped", choices=OTHERS)
     parser.add_argument(
         "--split-simulator",
         action="store_true",

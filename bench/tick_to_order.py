@@ -59,7 +59,7 @@ from actors.market_stream import MarketStream, spot_feeds, watcher_name
 from actors.order import OrderActor
 from actors.risk import RiskActor
 from actors.spot_feed import SpotFeed
-from actors.strategy import StrategyActor
+from actors.strategy import StrategyActor, strategy_address
 from bench.sim_process import exchange_process
 from bench.stats import cpu_seconds, percentile, rss_mb
 from kalshi.auth import Signer
@@ -85,7 +85,7 @@ from storage.writer import Written
 from storage.writer_process import ProcessWriter
 
 ORDERS_PATH = "/portfolio/events/orders"  # V2 create
-MEASURED = "strategy:kelly_volatility"  # the strategy actor trading the measured market
+MEASURED = strategy_address("kelly_volatility")  # the actor trading the measured market
 # One market a day: the model stays near even odds, where an edge can be opened on either
 # side, except in the last minutes before 00:00 UTC.
 WINDOW_SECONDS = 86_400
@@ -274,9 +274,7 @@ def _tree(
 
 
 # The bench's strategy settings, for every market: an order on every edge, back to back.
-# With several series the other markets trade at the same settings, tens of orders a
-# second between them (`other_orders_per_s`), far above the bot's defaults (a 5-s cooldown
-# per market and side): the order path is measured under more traffic than it will carry.
+# In the other series' markets the risk limits decide how far that goes (``_limits``).
 BENCH_KELLY = {
     "initial_sigma": 0.6,
     "cooldown_seconds": 0,

@@ -72,7 +72,7 @@ def check_heatmap(runs: Sequence[RunSpec], chosen: str | None) -> None:
     for run in runs:
         for key, value in run.params:
             values.setdefault(key, set()).add(value)
-    _checked(chosen, [k for k, v in values.items() if len(v) > 1])
+    check_heatmap_keys([k for k, v in values.items() if len(v) > 1], chosen)
 
 
 def _checked(chosen: str | None, swept: Sequence[str]) -> tuple[str, ...]:
